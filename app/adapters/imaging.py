@@ -1,0 +1,32 @@
+"""The imaging adapter: check incoming photos cheaply, then make upright sRGB WebP renditions.
+
+`probe` reads magic bytes and headers only and answers with ImageRejected (413, 415, 422) before
+anything expensive; `make_renditions` fully decodes and is meant to run in a worker process.
+"""
+
+from app.adapters.imaging_probe import probe, register_heif_opener
+from app.adapters.imaging_render import MEDIUM_SIDE, THUMB_SIDE, make_renditions
+from app.adapters.imaging_types import (
+    ANIMATED,
+    EXTENSION_MISMATCH,
+    TOO_SMALL,
+    ImageLimits,
+    ImageRejected,
+    ProbedImage,
+    Renditions,
+)
+
+__all__ = [
+    "ANIMATED",
+    "EXTENSION_MISMATCH",
+    "MEDIUM_SIDE",
+    "THUMB_SIDE",
+    "TOO_SMALL",
+    "ImageLimits",
+    "ImageRejected",
+    "ProbedImage",
+    "Renditions",
+    "make_renditions",
+    "probe",
+    "register_heif_opener",
+]

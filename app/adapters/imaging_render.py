@@ -1,0 +1,131 @@
+"""Thumbnails and previews: decode at the smallest scale that will do, turn upright, sRGB, WebP."""
+
+import functools
+import io
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+from app.adapters import imaging_headers as headers
+from app.adapters.imaging_probe import display_name, open_image, probe
+from app.adapters.imaging_types import ImageLimits, ImageRejected, Renditions
+
+THUMB_SIDE = 320
+MEDIUM_SIDE = 1600
+THUMB_QUALITY = 80
+MEDIUM_QUALITY = 82
+ORIENTATION = 0x0112
+SIDEWAYS_ORIENTATIONS = frozenset({5, 6, 7, 8})
+WHITE = (255, 255, 255)
+SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, IndexError)
+
+
+def make_renditions(data: bytes, limits: ImageLimits, filename: str | None = None) -> Renditions:
+    """Decode fully (damaged files raise ImageRejected 422) and make the WebP thumb and medium.
+
+    A top-level function of plain arguments, so it can run in a worker process.
+    """
+    probed = probe(data, filename, limits)
+    image = decode_reduced(data, MEDIUM_SIDE, filename, limits)
+    sideways = image.getexif().get(ORIENTATION) in SIDEWAYS_ORIENTATIONS
+    image.thumbnail((MEDIUM_SIDE, MEDIUM_SIDE), Image.Resampling.LANCZOS)
+    medium = to_srgb(ImageOps.exif_transpose(image), image.info.get("icc_profile"))
+    thumb = medium.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    width, height = (probed.height, probed.width) if sideways else (probed.width, probed.height)
+    return Renditions(
+        thumb=encode_webp(thumb, THUMB_QUALITY),
+        medium=encode_webp(medium, MEDIUM_QUALITY),
+        width=width,
+        height=height,
+    )
+
+
+def decode_reduced(data: bytes, long_side: int, filename: str | None, limits: ImageLimits) -> Image.Image:
+    """The first frame, decoded no larger than needed for `long_side` where the format allows (JPEG).
+
+    The result is in a mode that resizes well (L, LA, RGB, RGBA or CMYK).
+    """
+    name = display_name(filename)
+    image_format = headers.sniff(data)
+    if image_format is None:  # probe() has run; this only guards direct callers
+        raise ImageRejected(415, f"{name} is not an image we take.")
+    image = open_image(data, image_format, name, limits)
+    if image_format.name == "jpeg":
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: a 12 MP photo never lands at full size.
+        image.draft("RGB", fit_within(image.size, long_side))
+    try:
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise ImageRejected(413, f"{name} has more pixels than the limit allows ({error}).") from error
+    except DECODE_ERRORS as error:
+        raise ImageRejected(422, f"{name} is damaged or incomplete and can't be read.") from error
+    return resizable(image)
+
+
+def fit_within(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The size that fits inside a `long_side` square, keeping the aspect ratio (never larger)."""
+    width, height = size
+    scale = min(1.0, long_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resizable(image: Image.Image) -> Image.Image:
+    if image.mode in SIXTEEN_BIT_MODES:
+        return sixteen_to_eight_bit(image)
+    if image.mode in ("P", "PA"):
+        return image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if image.mode in ("1", "F"):
+        return image.convert("L")
+    return image
+
+
+def sixteen_to_eight_bit(image: Image.Image) -> Image.Image:
+    # Pillow's convert("L") clips 16-bit values at 255 (a white image); scale them instead.
+    pixels = np.asarray(image).astype(np.int64)
+    if pixels.max(initial=0) > 255:
+        pixels = pixels >> 8
+    converted = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    converted.info = dict(image.info)
+    return converted
+
+
+def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Opaque sRGB: transparency goes onto white, an embedded profile is converted to sRGB."""
+    image = flatten_onto_white(image)
+    if icc_profile:
+        converted = convert_profile(image, icc_profile)
+        if converted is not None:
+            return converted
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def flatten_onto_white(image: Image.Image) -> Image.Image:
+    if image.mode not in ("LA", "La", "RGBA", "RGBa"):
+        return image
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, WHITE)
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    background.info = dict(image.info)
+    return background
+
+
+def convert_profile(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
+    """sRGB pixels via LittleCMS, or None when the profile is broken or doesn't fit the mode."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        return ImageCms.profileToProfile(image, source, srgb_profile(), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+
+
+@functools.cache
+def srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def encode_webp(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="WEBP", quality=quality, method=4)
+    return buffer.getvalue()
