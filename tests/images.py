@@ -202,6 +202,22 @@ def jpeg_declaring(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def webp_declaring(width: int, height: int) -> bytes:
+    """A real small animated WebP whose VP8X header is patched to declare a width×height canvas."""
+    data = bytearray(animated_webp(frames=2, width=16, height=16))
+    assert data[12:16] == b"VP8X"
+    data[24:27] = (width - 1).to_bytes(3, "little")
+    data[27:30] = (height - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def gif_declaring(width: int, height: int) -> bytes:
+    """A real small GIF whose logical screen is patched to width×height."""
+    data = bytearray(animated_gif(frames=1, width=16, height=16))
+    data[6:10] = struct.pack("<HH", width, height)
+    return bytes(data)
+
+
 def truncated_jpeg(fraction: float = 0.6) -> bytes:
     data = jpeg(640, 480)
     return data[: int(len(data) * fraction)]

@@ -85,14 +85,14 @@ def check_declared_size(data: bytes, image_format: ImageFormat, name: str, limit
 
 def check_size(size: tuple[int, int], name: str, limits: ImageLimits) -> None:
     width, height = size
-    if max(width, height) > limits.max_side:
-        raise ImageRejected(413, f"{name} is {width}×{height} pixels; the limit is {limits.max_side:,} pixels a side.")
     if width * height > limits.max_pixels:
         raise ImageRejected(
             413,
             f"{name} is {width}×{height} pixels ({megapixels(width * height)} megapixels); "
             f"the limit is {megapixels(limits.max_pixels)} megapixels.",
         )
+    if max(width, height) > limits.max_side:
+        raise ImageRejected(413, f"{name} is {width}×{height} pixels; the limit is {limits.max_side:,} pixels a side.")
 
 
 def open_image(data: bytes, image_format: ImageFormat, name: str, limits: ImageLimits) -> Image.Image:
@@ -152,8 +152,15 @@ def flags_for(size: tuple[int, int], frames: int, filename: str | None, image_fo
 
 def taken_at(image: Image.Image) -> datetime | None:
     """EXIF DateTimeOriginal (or Digitized), with its offset when recorded, else UTC."""
+    # Parse the EXIF block the header parse found; image.getexif() on a PNG decodes every pixel
+    # to look for an eXIf chunk after the image data, which probe must never do.
+    raw = image.info.get("exif")
+    if not isinstance(raw, bytes) or not raw:
+        return None
     try:
-        exif_ifd = image.getexif().get_ifd(EXIF_IFD)
+        exif = Image.Exif()
+        exif.load(raw)
+        exif_ifd = exif.get_ifd(EXIF_IFD)
     except Exception:  # a damaged EXIF block must not cost the photo
         return None
     stamp = exif_ifd.get(DATETIME_ORIGINAL) or exif_ifd.get(DATETIME_DIGITIZED)
