@@ -5,9 +5,10 @@
         server.kill()       # SIGKILL, for crash tests
         server.restart()    # same port, same env
 
-The default command is ``python -m app.cli serve --host 127.0.0.1 --port PORT`` run from the repository
-root. In ``command`` and in the values of ``env``, the text ``{port}`` is replaced by the chosen port.
-stdout and stderr go to ``server.log_path``; its tail is part of the error when startup fails.
+The default command is ``classify serve --host 127.0.0.1 --port PORT`` (``app.cli.main`` run with
+``sys.executable``) from the repository root. In ``command`` and in the values of ``env``, the text
+``{port}`` is replaced by the chosen port. stdout and stderr go to ``server.log_path``; its tail is
+part of the error when startup fails.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ __all__ = ["REPO_ROOT", "LiveServer", "live_server"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+# Same as `classify serve ...` / `python -m app.cli serve ...`, but also works while app/cli has no
+# __main__.py (`python -m <package>` needs one; an `if __name__ == "__main__"` in __init__.py is not enough).
+APP_CLI = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
 def default_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    """``classify serve --host 127.0.0.1 --port PORT`` with the running interpreter."""
+    return [sys.executable, "-c", APP_CLI, "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 class LiveServer:

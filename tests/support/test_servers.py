@@ -290,14 +290,15 @@ def test_live_server_sigkills_a_process_that_ignores_sigterm(tmp_path: Path) -> 
 
 
 def test_default_command_is_the_app_cli() -> None:
+    """`classify serve`, run via app.cli.main (app/cli has no __main__.py for `python -m app.cli`)."""
     from tests.support.live_server import LiveServer
 
     server = LiveServer({}, port=12345)
     try:
         assert server.command == [
             sys.executable,
-            "-m",
-            "app.cli",
+            "-c",
+            "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
             "serve",
             "--host",
             "127.0.0.1",
