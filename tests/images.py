@@ -14,7 +14,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
-ORIENTATION, EXIF_IFD, DATETIME_ORIGINAL = 0x0112, 0x8769, 0x9003
+ORIENTATION, EXIF_IFD, GPS_IFD, DATETIME_ORIGINAL = 0x0112, 0x8769, 0x8825, 0x9003
 
 # The transpose that turns an upright picture into what a camera stores with each EXIF orientation
 # (the inverse of what ImageOps.exif_transpose applies).
@@ -172,6 +172,19 @@ def two_tone_oriented_jpeg(orientation: int = 6, upright_width: int = 300, uprig
     transpose = STORED_FOR_ORIENTATION.get(orientation)
     stored = upright.transpose(transpose) if transpose is not None else upright
     return encode(stored, "JPEG", quality=95, exif=exif_bytes(orientation))
+
+
+def with_private_metadata(image_format: str = "JPEG", *, orientation: int | None = 6) -> bytes:
+    """A red 40×20 picture carrying GPS in EXIF, an XMP packet saying PRIVATE-XMP and an sRGB profile."""
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (52.0, 13.0, 24.5), 3: "E", 4: (13.0, 24.0, 1.5)})
+    exif.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] = "2020:01:01 12:00:00"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">PRIVATE-XMP</x:xmpmeta>'
+    red = Image.new("RGB", (40, 20), RED)
+    return encode(red, image_format, exif=exif.tobytes(), icc_profile=icc, xmp=xmp, quality=95)
 
 
 def jpeg_with_metadata(metadata_size: int) -> bytes:

@@ -16,6 +16,7 @@ from app.adapters.imaging import (
     Renditions,
     make_renditions,
     probe,
+    strip_metadata,
 )
 from app.adapters.imaging_probe import parse_exif_datetime
 from app.adapters.imaging_render import decode_reduced
@@ -412,3 +413,45 @@ def test_webp_renditions_of_a_webp():
     renditions = make_renditions(images.webp(640, 480), LIMITS)
 
     assert decoded(renditions.thumb).size == (320, 240)
+
+
+# --- strip_metadata --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_strip_metadata_drops_exif_gps_and_xmp_and_applies_orientation(image_format):
+    data = images.with_private_metadata(image_format, orientation=6)
+
+    stripped = strip_metadata(data, probe(data, None, LIMITS))
+    image = Image.open(io.BytesIO(stripped))
+
+    assert image.format == image_format
+    assert b"PRIVATE-XMP" not in stripped
+    assert dict(image.getexif()) == {}
+    assert "icc_profile" in image.info
+    assert image.size == (20, 40)
+    assert close_to(image.convert("RGB").getpixel((10, 20)), images.RED)
+
+
+def test_strip_metadata_keeps_an_upright_jpeg_quality():
+    data = images.with_private_metadata("JPEG", orientation=None)
+
+    stripped = strip_metadata(data, probe(data, None, LIMITS))
+
+    assert Image.open(io.BytesIO(stripped)).size == (40, 20)
+    assert b"PRIVATE-XMP" not in stripped and b"Exif" not in stripped
+
+
+def test_strip_metadata_keeps_every_frame_of_an_animation():
+    data = images.animated_webp(frames=3)
+
+    stripped = strip_metadata(data, probe(data, None, LIMITS))
+
+    assert Image.open(io.BytesIO(stripped)).n_frames == 3
+
+
+def test_strip_metadata_refuses_formats_it_does_not_rewrite():
+    data = images.animated_gif()
+
+    with pytest.raises(ValueError):
+        strip_metadata(data, probe(data, None, LIMITS))
