@@ -1,0 +1,151 @@
+"""Image bytes or files to an upright grayscale array, at the lowest cost that still serves the analysis.
+
+- JPEG: decoded by libjpeg at 1/2, 1/4 or 1/8 scale (DCT scaling, `IMREAD_REDUCED_GRAYSCALE_*`),
+  choosing from the header the smallest scale that is still at least `ANALYSIS_SIZE` on the long side,
+  so a 12 MP photo never becomes a 12 MP colour array (a 100 MP JPEG decodes to 1500 x 1050).
+  OpenCV applies the EXIF orientation in these modes (checked in tests/unit/test_decode.py), and
+  returns None for truncated data.
+- PNG and WebP: decoded straight to one grayscale plane (no colour copy) and reduced by the domain with
+  area averaging. OpenCV's own reduced modes for these formats subsample without filtering, which
+  aliases and would pass for detail, so they are not used.
+- HEIC/HEIF, GIF and anything else Pillow reads: Pillow (pillow-heif registered once, on first use),
+  EXIF orientation applied, converted to one plane and reduced by an integer factor before the colour
+  image is dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+
+import cv2
+import numpy as np
+
+from app.domain.blur_features import ANALYSIS_SIZE
+
+MAX_PIXELS = 400_000_000  # refuse headers that ask for more (decompression bombs)
+_REDUCED = ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+            (2, cv2.IMREAD_REDUCED_GRAYSCALE_2))  # fmt: skip
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+_heif_registered = False
+
+
+class UndecodableImage(ValueError):
+    """The data is not an image we can decode (unknown type, truncated or corrupt)."""
+
+
+def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
+    """Upright uint8 grayscale, reduced towards the analysis resolution as cheaply as possible."""
+    name = "image data" if isinstance(source, bytes | bytearray) else os.fspath(source)
+    head = _head(source, name)
+    if head[:3] == b"\xff\xd8\xff":
+        gray = _decode_cv(source, _jpeg_flag(source, head))
+    elif head[:8] == b"\x89PNG\r\n\x1a\n" or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        _check_pixels(_png_size(head) if head[:4] == b"\x89PNG" else None, name)
+        gray = _decode_cv(source, cv2.IMREAD_GRAYSCALE)
+    else:
+        gray = None
+    if gray is None:
+        gray = _decode_pillow(source, head, name)
+    if gray is None or gray.size == 0:
+        raise UndecodableImage(f"{name}: not a supported image, or the file is truncated or corrupt")
+    return gray
+
+
+def _head(source: bytes | str | os.PathLike, name: str) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source[:65536])
+    try:
+        with open(source, "rb") as f:
+            return f.read(65536)
+    except OSError as exc:
+        raise UndecodableImage(f"{name}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _decode_cv(source: bytes | str | os.PathLike, flag: int) -> np.ndarray | None:
+    if isinstance(source, bytes | bytearray):
+        return cv2.imdecode(np.frombuffer(source, np.uint8), flag)
+    return cv2.imread(os.fspath(source), flag)
+
+
+def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
+    size = jpeg_size(head)
+    if size is None and not isinstance(source, bytes | bytearray):
+        with open(source, "rb") as f:  # a large EXIF block can push the frame header past 64 KB
+            size = jpeg_size(f.read(1 << 20))
+    if size is None:
+        return cv2.IMREAD_GRAYSCALE
+    _check_pixels(size, "JPEG")
+    long_side = max(size)
+    for factor, flag in _REDUCED:
+        if -(-long_side // factor) >= ANALYSIS_SIZE:
+            return flag
+    return cv2.IMREAD_GRAYSCALE
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame marker, or None if not found in data."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker in (0xD9, 0xDA):
+            return None
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if pos + 9 > len(data):
+                return None
+            h, w = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return w, h
+        pos += 2 + length
+    return None
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    if len(head) < 24:
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def _check_pixels(size: tuple[int, int] | None, name: str) -> None:
+    if size and size[0] * size[1] > MAX_PIXELS:
+        raise UndecodableImage(f"{name}: {size[0]} x {size[1]} pixels is more than we decode")
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        _heif_registered = True
+
+
+def _decode_pillow(source: bytes | str | os.PathLike, head: bytes, name: str) -> np.ndarray | None:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        _register_heif()
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source) as im:
+            _check_pixels(im.size, name)
+            im.draft("L", (ANALYSIS_SIZE, ANALYSIS_SIZE))  # JPEG only: DCT scaling; a no-op elsewhere
+            im = ImageOps.exif_transpose(im)
+            gray = im.convert("L")
+            del im
+            factor = max(1, max(gray.size) // ANALYSIS_SIZE)
+            if factor > 1:  # integer box reduction here; the domain finishes with area averaging
+                gray = gray.reduce(factor)
+            return np.asarray(gray, dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        if isinstance(exc, UndecodableImage):
+            raise
+        return None

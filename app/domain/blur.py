@@ -1,0 +1,147 @@
+"""The blur verdict: a pure function from an upright grayscale array to a `BlurAnalysis`.
+
+Measurements come from `blur_features` (multi-octave, direction-aware, noise-corrected sharpness
+ratios pooled over a tile grid); `blur_model` holds a small logistic model over them, fitted by
+tools/calibrate_blur.py on part of the dev set with every coefficient constrained to "sharper means
+a lower score", so the score is monotone in blur strength. Faces, when the caller passes their boxes,
+replace the tile grid as the subject. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.domain import blur_model
+from app.domain.blur_features import ANALYSIS_SIZE, Measurements, measure
+
+__all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_blurred", "kind_at"]
+
+DEFAULT_THRESHOLD = 0.5
+NOISY_SIGMA = 6.0  # grey levels at analysis resolution; above this the photo is "very noisy"
+CLIPPED_SHARE = 0.05
+MIXED_SHARE = 0.3  # share of soft textured tiles that makes a sharp photo "subject sharp, background soft"
+
+
+@dataclass(frozen=True)
+class BlurAnalysis:
+    blur_score: float  # [0, 1], higher = more blurred; 0.5 is the balanced threshold
+    blur_kind: str  # "sharp" | "defocus" | "motion", at the default threshold
+    motion_angle: float | None  # degrees in [0, 180), 0 = horizontal, counter-clockwise on screen
+    sharpness_map: tuple[tuple[float, ...], ...]  # rows x cols, 1 = sharp, 0.5 where a tile is featureless
+    clipped_highlights: float  # share of pixels at 250 or more
+    clipped_shadows: float  # share of pixels at 5 or less
+    noise: float  # noise sigma in grey levels at analysis resolution
+    reasons: tuple[str, ...]
+    blur_type: str = "defocus"  # "defocus" | "motion": what the blur would be called at any threshold
+    faces: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "blur_score": round(self.blur_score, 4),
+            "blur_kind": self.blur_kind,
+            "motion_angle": None if self.motion_angle is None else round(self.motion_angle, 1),
+            "sharpness_map": [[round(v, 3) for v in row] for row in self.sharpness_map],
+            "clipped_highlights": round(self.clipped_highlights, 4),
+            "clipped_shadows": round(self.clipped_shadows, 4),
+            "noise": round(self.noise, 3),
+            "reasons": list(self.reasons),
+            "faces": self.faces,
+        }
+
+
+def is_blurred(blur_score: float, threshold: float) -> bool:
+    return blur_score >= threshold
+
+
+def kind_at(analysis: BlurAnalysis, threshold: float) -> str:
+    """The blur kind under a user's own threshold."""
+    return analysis.blur_type if is_blurred(analysis.blur_score, threshold) else "sharp"
+
+
+def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -> BlurAnalysis:
+    """Score an upright grayscale image; faces are (x, y, w, h) boxes in its coordinates."""
+    m = measure(gray, faces)
+    if m.flat:
+        score, blur_type = 1.0, "defocus"
+    else:
+        score = probability(m.features)
+        blur_type = "motion" if m.anisotropy >= blur_model.MOTION_ANISOTROPY else "defocus"
+    kind = blur_type if is_blurred(score, DEFAULT_THRESHOLD) else "sharp"
+    tiles = sharpness_map(m)
+    return BlurAnalysis(
+        blur_score=score,
+        blur_kind=kind,
+        motion_angle=m.motion_angle if blur_type == "motion" and not m.flat else None,
+        sharpness_map=tiles,
+        clipped_highlights=m.clipped_highlights,
+        clipped_shadows=m.clipped_shadows,
+        noise=m.noise,
+        reasons=_reasons(m, kind, tiles, bool(faces)),
+        blur_type=blur_type,
+        faces=len(faces),
+    )
+
+
+def probability(features: dict[str, float]) -> float:
+    z = blur_model.INTERCEPT
+    for name, mean, scale, coef in zip(
+        blur_model.FEATURES, blur_model.MEAN, blur_model.SCALE, blur_model.COEF, strict=True
+    ):
+        z += coef * (features[name] - mean) / scale
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def sharpness_map(m: Measurements) -> tuple[tuple[float, ...], ...]:
+    z = (m.tile_sharpness - blur_model.MAP_CENTER) / blur_model.MAP_SCALE
+    values = np.where(np.isnan(z), 0.5, 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(z), -60, 60))))
+    return tuple(tuple(float(v) for v in row) for row in values)
+
+
+def _direction(angle: float) -> str:
+    a = angle % 180.0
+    if a < 22.5 or a >= 157.5:
+        return "roughly horizontal"
+    if 67.5 <= a < 112.5:
+        return "roughly vertical"
+    return "diagonal, rising to the right" if a < 90 else "diagonal, falling to the right"
+
+
+def _reasons(m: Measurements, kind: str, tiles, has_faces: bool) -> tuple[str, ...]:
+    if m.flat:
+        reasons = ["no detail to judge (flat or tiny image)"]
+    elif kind == "motion":
+        reasons = [f"camera shake, {_direction(m.motion_angle)}"]
+    elif kind == "defocus":
+        reasons = ["out of focus"]
+    else:
+        textured = ~np.isnan(m.tile_sharpness)
+        soft = np.asarray(tiles)[textured] < 0.5
+        mixed = textured.any() and soft.mean() >= MIXED_SHARE
+        reasons = ["subject sharp, background soft" if mixed else "sharp"]
+    if has_faces and not m.flat:
+        reasons.append("face in focus" if kind == "sharp" else "face blurred")
+    if m.noise >= NOISY_SIGMA:
+        reasons.append("very noisy")
+    if m.clipped_highlights >= CLIPPED_SHARE:
+        reasons.append("highlights clipped")
+    if m.clipped_shadows >= CLIPPED_SHARE:
+        reasons.append("shadows clipped")
+    return tuple(reasons)
+
+
+def needs_faces(analysis: BlurAnalysis) -> bool:
+    """Whether finding faces could change the verdict: only when part of the frame is sharp and part soft.
+
+    In a photo that is sharp (or soft) all over, a face is sharp (or soft) too and cannot change the
+    answer; face detection costs ten times the rest of the analysis, so it is kept for these cases.
+    """
+    values = [v for row in analysis.sharpness_map for v in row if v != 0.5]
+    if len(values) < 4:
+        return False
+    soft = sum(v < 0.5 for v in values) / len(values)
+    return 0.15 <= soft <= 0.85

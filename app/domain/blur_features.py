@@ -1,0 +1,241 @@
+"""Measurements behind the blur score: pure numpy/OpenCV maths on a grayscale array, no I/O.
+
+Everything is measured at a fixed analysis resolution (`ANALYSIS_SIZE` on the long side) so that the
+same photo at 12 MP and at 3 MP gives the same numbers. Sharpness is measured as a *ratio* of gradient
+energy between neighbouring octaves of a small Gaussian pyramid, which makes it independent of the
+scene's contrast and brightness: blur removes the fine octave first, so fine/coarse drops
+monotonically as blur grows. The ratio is taken per direction (a generalised eigenproblem on the
+two structure tensors), so that camera shake, which only removes detail along the shake, shows up as
+a low ratio in that one direction and tells its angle. Sensor noise adds energy to the fine octave
+only, so its expected share (from a robust noise estimate) is subtracted first: noise does not pass
+for detail. Ratios are pooled over a coarse grid of tiles, so a sharp subject anywhere in the frame
+(the usual portrait with a soft background) is seen as sharp, and face boxes, when given, are
+weighed on their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+ANALYSIS_SIZE = 480  # long side, px; 4000-px photos decode straight to 500 px with 1/8 DCT scaling
+TILE_PX = 60  # target tile size at analysis resolution for the sharpness map
+MIN_SIDE = 16  # below this there is nothing to measure
+SOBEL_NOISE_GAIN = 12.0 / 64.0  # E[gx^2] / sigma^2 for a 3x3 Sobel scaled by 1/8 on white noise
+PYR_NOISE_GAIN = (70.0 / 256.0) ** 2  # variance kept by one pyrDown (5x5 binomial) on white noise
+EPS = 1e-7
+
+FEATURE_NAMES = (
+    "subject_sharpness",  # high percentile over textured tiles of the geometric-mean fine/coarse ratio
+    "subject_min_sharpness",  # same for the worst direction (camera shake)
+    "global_min_sharpness",  # whole-frame ratio in the worst direction
+    "global_max_sharpness",  # whole-frame ratio in the best direction
+    "median_sharpness",  # median over textured tiles
+    "coarse_sharpness",  # next octave (level 1 over level 2), for strong blur
+    "two_octave_sharpness",  # level 0 over level 2, whole frame
+    "subject_edge_sharpness",  # high percentile over tiles of steepest gradient / intensity range
+    "median_edge_sharpness",  # median of the same
+)
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Raw measurements of one image at analysis resolution."""
+
+    features: dict[str, float]
+    anisotropy: float  # log(best/worst directional ratio) over the frame; large for camera shake
+    motion_angle: float  # degrees in [0, 180), 0 = horizontal, counter-clockwise as seen on screen
+    tile_sharpness: np.ndarray  # rows x cols log ratios (nan where a tile has no texture)
+    textured_share: float
+    noise: float  # estimated noise sigma, in grey levels (0-255) at analysis resolution
+    clipped_highlights: float
+    clipped_shadows: float
+    flat: bool  # nothing to measure (tiny or featureless image)
+
+
+def to_analysis_size(gray: np.ndarray) -> np.ndarray:
+    """Reduce to ANALYSIS_SIZE on the long side (never enlarge), as float32 in [0, 255]."""
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY if gray.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
+    h, w = gray.shape[:2]
+    scale = ANALYSIS_SIZE / max(h, w)
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return gray.astype(np.float32, copy=False)
+
+
+def noise_sigma(g: np.ndarray) -> float:
+    """Immerkær's noise estimate made robust with a median, so edges do not count as noise."""
+    if min(g.shape) < 3:
+        return 0.0
+    lap = cv2.filter2D(g[::2] if g.shape[0] > 64 else g, cv2.CV_32F, _IMMERKAER)
+    sample = np.abs(lap[1:-1, 1:-1]).ravel()
+    return float(np.median(sample)) / (0.6745 * 6.0)
+
+
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+def _gradients(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    return gx, gy
+
+
+def _tensor(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return gx * gx, gx * gy, gy * gy
+
+
+def _pool(maps: tuple[np.ndarray, ...], rows: int, cols: int) -> np.ndarray:
+    """Mean of each map over a rows x cols grid, stacked on the last axis."""
+    stacked = cv2.merge(list(maps))
+    pooled = cv2.resize(stacked, (cols, rows), interpolation=cv2.INTER_AREA)
+    return pooled.reshape(rows, cols, len(maps))
+
+
+def generalised_eig(fine: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest lambda with det(F - lambda C) = 0 for stacks of 2x2 tensors (a, b, c)."""
+    a0, b0, c0 = fine[..., 0], fine[..., 1], fine[..., 2]
+    reg = 1e-3 * (coarse[..., 0] + coarse[..., 2]) + EPS
+    a1, b1, c1 = coarse[..., 0] + reg, coarse[..., 1], coarse[..., 2] + reg
+    qa = a1 * c1 - b1 * b1
+    qb = a0 * c1 + a1 * c0 - 2.0 * b0 * b1
+    qc = a0 * c0 - b0 * b0
+    disc = np.sqrt(np.maximum(qb * qb - 4.0 * qa * qc, 0.0))
+    lo = (qb - disc) / (2.0 * qa)
+    hi = (qb + disc) / (2.0 * qa)
+    return np.maximum(lo, EPS), np.maximum(hi, EPS)
+
+
+def _shake_angle(fine: np.ndarray, coarse: np.ndarray, lam: float) -> float:
+    """Direction whose detail was lost most: the eigenvector of the smallest generalised eigenvalue."""
+    a = fine[0] - lam * coarse[0]
+    b = fine[1] - lam * coarse[1]
+    c = fine[2] - lam * coarse[2]
+    # (a b; b c) v = 0: take the row with more weight to get v
+    vx, vy = (-b, a) if abs(a) + abs(b) >= abs(b) + abs(c) else (-c, b)
+    # image rows grow downwards; report counter-clockwise as seen on screen
+    return math.degrees(math.atan2(-vy, vx)) % 180.0
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    return float(v[min(np.searchsorted(cum, q * cum[-1]), len(v) - 1)])
+
+
+def grid_shape(h: int, w: int) -> tuple[int, int]:
+    return max(1, min(8, round(h / TILE_PX))), max(1, min(8, round(w / TILE_PX)))
+
+
+def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -> Measurements:
+    """Measure an upright grayscale image (uint8 or float in 0-255); faces are boxes in its coordinates."""
+    src_h, src_w = gray.shape[:2]
+    g = to_analysis_size(np.asarray(gray))
+    h, w = g.shape
+    highlights = float(np.count_nonzero(g >= 250.0)) / g.size if g.size else 0.0
+    shadows = float(np.count_nonzero(g <= 5.0)) / g.size if g.size else 0.0
+    rows, cols = grid_shape(h, w)
+    if min(h, w) < MIN_SIDE:
+        return _flat(rows, cols, highlights, shadows)
+
+    sigma = noise_sigma(g)
+    g1 = cv2.pyrDown(g)
+    g2 = cv2.pyrDown(g1)
+    gx, gy = _gradients(g)
+    t0 = _pool(_tensor(gx, gy), rows, cols)
+    t1 = _pool(_tensor(*_gradients(g1)), rows, cols)
+    t2 = _pool(_tensor(*_gradients(g2)), rows, cols)
+    # expected noise energy on each octave's diagonal; subtract so noise does not pass for detail
+    n0 = SOBEL_NOISE_GAIN * sigma * sigma
+    n1 = n0 * PYR_NOISE_GAIN
+    t0 = t0 - np.array([n0, 0.0, n0], np.float32)
+    t1 = t1 - np.array([n1, 0.0, n1], np.float32)
+    t0[..., 0::2] = np.maximum(t0[..., 0::2], EPS)
+    t1[..., 0::2] = np.maximum(t1[..., 0::2], EPS)
+
+    # a tile counts when its coarse octave holds clearly more than noise (sky, walls and bokeh discs don't)
+    contrast = t1[..., 0] + t1[..., 2]
+    floor = max(0.5, 4.0 * n0)
+    textured = contrast > floor
+    if not textured.any():
+        return _flat(rows, cols, highlights, shadows, sigma)
+    lo, hi = generalised_eig(t0, t1)
+    tile_log = 0.5 * (np.log(lo) + np.log(hi))
+    tile_min = np.log(lo)
+    weights = np.sqrt(contrast[textured])
+
+    glob0, glob1, glob2 = (t.reshape(-1, 3)[textured.ravel()].sum(0) for t in (t0, t1, t2))
+    g_lo, g_hi = generalised_eig(glob0, glob1)
+    c_lo, c_hi = generalised_eig(glob1, glob2)
+    edge = _edge_sharpness(g, gx, gy, rows, cols, sigma)
+    face_tiles = _face_tiles(faces, src_h, src_w, rows, cols) & textured
+    # faces, when found, are the subject: their tiles alone decide the subject figures
+    subject_tiles = face_tiles if face_tiles.any() else textured
+    sub_w = np.sqrt(contrast[subject_tiles])
+    features = {
+        "subject_sharpness": _weighted_quantile(tile_log[subject_tiles], sub_w, 0.9),
+        "subject_min_sharpness": _weighted_quantile(tile_min[subject_tiles], sub_w, 0.9),
+        "global_min_sharpness": float(np.log(g_lo)),
+        "global_max_sharpness": float(np.log(g_hi)),
+        "median_sharpness": _weighted_quantile(tile_log[textured], weights, 0.5),
+        "coarse_sharpness": float(0.5 * np.log(c_lo * c_hi)),
+        "two_octave_sharpness": float(np.log((glob0[0] + glob0[2]) / (glob2[0] + glob2[2] + EPS))),
+        "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, 0.9),
+        "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
+    }
+    return Measurements(
+        features=features,
+        anisotropy=float(np.log(g_hi / g_lo)),
+        motion_angle=_shake_angle(glob0, glob1, float(g_lo)),
+        tile_sharpness=np.where(textured, tile_log, np.nan),
+        textured_share=float(textured.mean()),
+        noise=sigma,
+        clipped_highlights=highlights,
+        clipped_shadows=shadows,
+        flat=False,
+    )
+
+
+def _face_tiles(faces, src_h, src_w, rows, cols) -> np.ndarray:
+    """Tiles that the face boxes (in source coordinates) cover."""
+    mask = np.zeros((rows, cols), bool)
+    for x, y, fw, fh in faces:
+        r0, c0 = max(int(y / src_h * rows), 0), max(int(x / src_w * cols), 0)
+        r1, c1 = math.ceil((y + fh) / src_h * rows), math.ceil((x + fw) / src_w * cols)
+        mask[r0 : max(r1, r0 + 1), c0 : max(c1, c0 + 1)] = True
+    return mask
+
+
+def _tile_max(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    h, w = a.shape
+    th, tw = max(h // rows, 1), max(w // cols, 1)
+    cropped = a[: th * rows, : tw * cols]
+    return cropped.reshape(rows, th, cols, tw).max(axis=(1, 3))
+
+
+def _edge_sharpness(g, gx, gy, rows: int, cols: int, sigma: float) -> np.ndarray:
+    """Per tile, log of the steepest gradient over the intensity range: about 1/edge width."""
+    steepest = _tile_max(cv2.magnitude(gx, gy), rows, cols)
+    span = _tile_max(g, rows, cols) + _tile_max(-g, rows, cols)
+    return np.log((steepest + 1e-3) / (span + 2.0 * sigma + 1.0))
+
+
+def _flat(rows, cols, highlights, shadows, sigma=0.0) -> Measurements:
+    return Measurements(
+        features=dict.fromkeys(FEATURE_NAMES, float("nan")),
+        anisotropy=0.0,
+        motion_angle=0.0,
+        tile_sharpness=np.full((rows, cols), np.nan),
+        textured_share=0.0,
+        noise=sigma,
+        clipped_highlights=highlights,
+        clipped_shadows=shadows,
+        flat=True,
+    )

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Fit the blur model on part of blur-dev (split by scene), report on the rest, write app/domain/blur_model.py.
+
+    .venv/bin/python tools/calibrate_blur.py [--data ../shared/data/blur-dev] [--test-labels /tmp/test.csv]
+
+The split lives in tools/blur_split.csv (scene,split); it is made once (60 % of the scenes to fit,
+seeded) and reused, so the figures on the "test" scenes stay honest across re-runs. What is fitted:
+a logistic regression (Newton/IRLS, L2) over standardised sharpness features, with every coefficient
+forced to be <= 0 (a sharper measurement can only lower the blur score; features that would take the
+wrong sign are dropped and the model refitted), the anisotropy threshold that separates camera shake
+from defocus, and the scale of the sharpness map.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sys
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.adapters.decode import load_gray  # noqa: E402
+from app.domain.blur_features import FEATURE_NAMES, measure  # noqa: E402
+
+SPLIT_FILE = ROOT / "tools" / "blur_split.csv"
+MODEL_FILE = ROOT / "app" / "domain" / "blur_model.py"
+FIT_SHARE, SEED, L2 = 0.6, 20260, 2.0
+
+
+def load_rows(data: Path) -> list[dict]:
+    with open(data / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["y"] = r["label"] == "blurred"
+        r["abspath"] = str(data / r["path"])
+    return rows
+
+
+def scene_split(rows: list[dict]) -> dict[str, str]:
+    if SPLIT_FILE.exists():
+        with open(SPLIT_FILE, newline="") as f:
+            split = {r["scene"]: r["split"] for r in csv.DictReader(f)}
+        if all(r["scene"] in split for r in rows):
+            return split
+    scenes = sorted({r["scene"] for r in rows})
+    random.Random(SEED).shuffle(scenes)  # noqa: S311 (a reproducible split, not a secret)
+    n_fit = round(FIT_SHARE * len(scenes))
+    split = {s: ("fit" if i < n_fit else "test") for i, s in enumerate(scenes)}
+    with open(SPLIT_FILE, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["scene", "split"])
+        w.writerows(sorted(split.items()))
+    return split
+
+
+def _measure(path: str) -> tuple[list[float], float, np.ndarray]:
+    import cv2
+
+    cv2.setNumThreads(1)
+    m = measure(load_gray(path))
+    return [m.features[k] for k in FEATURE_NAMES], m.anisotropy, m.tile_sharpness
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> np.ndarray:
+    """Weights (intercept first) of an L2-regularised logistic regression by Newton's method."""
+    z = np.c_[np.ones(len(x)), x]
+    w = np.zeros(z.shape[1])
+    penalty = l2 * np.r_[0.0, np.ones(z.shape[1] - 1)]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + penalty * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return w
+
+
+def fit_monotone(x: np.ndarray, y: np.ndarray, names: list[str]):
+    """Drop features whose coefficient comes out positive (sharper -> more blurred) until none do."""
+    keep = list(range(len(names)))
+    while True:
+        mean, scale = x[:, keep].mean(0), x[:, keep].std(0) + 1e-9
+        w = fit_logistic((x[:, keep] - mean) / scale, y)
+        bad = [k for k, c in zip(keep, w[1:], strict=True) if c > 0]
+        if not bad:
+            return keep, mean, scale, w
+        keep.remove(max(bad, key=lambda k: w[1:][keep.index(k)]))
+
+
+def auc(y: np.ndarray, s: np.ndarray) -> float:
+    _, inv, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inv]
+    npos, nneg = y.sum(), (~y).sum()
+    return float((ranks[y].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def report(name: str, rows: list[dict], score: np.ndarray, kinds: list[str]) -> None:
+    y = np.array([r["y"] for r in rows])
+    sub = np.array([r["subtype"] for r in rows])
+    pred = score >= 0.5
+    blurred_typed = [i for i in range(len(rows)) if sub[i] in ("defocus", "motion")]
+    kind_right = np.mean([kinds[i] == sub[i] for i in blurred_typed]) if blurred_typed else float("nan")
+    print(
+        f"{name:5s} n={len(rows):4d} AUC {auc(y, score):.4f}  accuracy {np.mean(pred == y):.4f}  "
+        f"motion recall {np.mean(pred[sub == 'motion']):.3f}  defocus recall {np.mean(pred[sub == 'defocus']):.3f}  "
+        f"bokeh kept {np.mean(~pred[sub == 'bokeh']):.3f}  kind right {kind_right:.3f}"
+    )
+
+
+def write_model(names, mean, scale, w, motion, map_center, map_scale, note) -> None:
+    def fmt(xs) -> str:
+        return "(" + ", ".join(f"{float(v):.6g}" for v in xs) + ("," if len(xs) == 1 else "") + ")"
+
+    quoted = "(" + ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "") + ")"
+    MODEL_FILE.write_text(
+        '"""Fitted constants of the blur model. Written by tools/calibrate_blur.py; do not edit by hand.\n\n'
+        f"{note}\n"
+        '"""\n\n'
+        f"FEATURES = {quoted}\n"
+        f"MEAN = {fmt(mean)}\n"
+        f"SCALE = {fmt(scale)}\n"
+        f"COEF = {fmt(w[1:])}\n"
+        f"INTERCEPT = {float(w[0]):.6g}\n"
+        f"MOTION_ANISOTROPY = {motion:.6g}\n"
+        f"MAP_CENTER = {map_center:.6g}\n"
+        f"MAP_SCALE = {map_scale:.6g}\n"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "blur-dev")
+    ap.add_argument("--test-labels", type=Path, help="also write the test split as a labels CSV for blur_eval")
+    ap.add_argument("--dry-run", action="store_true", help="report without writing blur_model.py")
+    a = ap.parse_args()
+
+    rows = load_rows(a.data)
+    split = scene_split(rows)
+    with Pool(os.cpu_count()) as pool:
+        measured = pool.map(_measure, [r["abspath"] for r in rows], chunksize=8)
+    x = np.array([m[0] for m in measured])
+    aniso = np.array([m[1] for m in measured])
+    y = np.array([r["y"] for r in rows], float)
+    fit = np.array([split[r["scene"]] == "fit" for r in rows])
+    sub = np.array([r["subtype"] for r in rows])
+
+    keep, mean, scale, w = fit_monotone(x[fit], y[fit], list(FEATURE_NAMES))
+    names = [FEATURE_NAMES[k] for k in keep]
+    score = 1.0 / (1.0 + np.exp(-(w[0] + ((x[:, keep] - mean) / scale) @ w[1:])))
+
+    # camera shake vs defocus: the anisotropy cut that best separates them on the fitted scenes
+    typed = fit & np.isin(sub, ("motion", "defocus"))
+    cuts = np.unique(aniso[typed])
+    right = [np.mean((aniso[typed] >= c) == (sub[typed] == "motion")) for c in cuts]
+    best = int(np.argmax(right))
+    motion = float(0.5 * (cuts[best] + cuts[max(best - 1, 0)]))
+
+    # sharpness map: a one-feature logistic on subject sharpness gives the tile scale
+    k = FEATURE_NAMES.index("subject_sharpness")
+    w1 = fit_logistic(x[fit][:, [k]], y[fit])
+    map_center, map_scale = float(-w1[0] / w1[1]), float(abs(1.0 / w1[1]))
+
+    kinds = ["motion" if (s >= 0.5 and a_ >= motion) else "defocus" if s >= 0.5 else "sharp"
+             for s, a_ in zip(score, aniso, strict=True)]  # fmt: skip
+    print("features:", ", ".join(f"{n} {c:+.3f}" for n, c in zip(names, w[1:], strict=True)))
+    print(
+        f"intercept {w[0]:+.3f}, motion anisotropy >= {motion:.3f}, map centre {map_center:.3f} scale {map_scale:.3f}"
+    )
+    for name, mask in (("fit", fit), ("test", ~fit), ("all", np.ones(len(rows), bool))):
+        idx = np.flatnonzero(mask)
+        report(name, [rows[i] for i in idx], score[idx], [kinds[i] for i in idx])
+
+    if a.test_labels:
+        with open(a.test_labels, "w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(["path", "label", "subtype", "source", "strength", "scene"])
+            for r in rows:
+                if split[r["scene"]] == "test":
+                    wr.writerow([r["abspath"], r["label"], r["subtype"], r["source"], r["strength"], r["scene"]])
+    if not a.dry_run:
+        n_fit, n_scenes = int(fit.sum()), len({r["scene"] for r in rows if split[r["scene"]] == "fit"})
+        note = f"Fitted on {n_fit} images of {n_scenes} scenes of blur-dev (tools/blur_split.csv, split 'fit')."
+        write_model(names, mean, scale, w, motion, map_center, map_scale, note)
+        print(f"wrote {MODEL_FILE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
