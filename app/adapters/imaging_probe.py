@@ -39,9 +39,9 @@ def probe(data: bytes, filename: str | None, limits: ImageLimits) -> ProbedImage
     check_declared_size(data, image_format, name, limits)
     image = open_image(data, image_format, name, limits)
     check_size(image.size, name, limits)
-    frames = count_frames(image, data, image_format)
+    frames = count_frames(image, data, image_format, limits.max_frames)
     if frames > limits.max_frames:
-        raise ImageRejected(413, f"{name} has {frames:,} frames; the limit is {limits.max_frames:,} frames.")
+        raise ImageRejected(413, f"{name} has more than {limits.max_frames:,} frames; that is the limit.")
     check_metadata(image, name, limits)
     return ProbedImage(
         format=image_format.name,
@@ -110,10 +110,11 @@ def open_image(data: bytes, image_format: ImageFormat, name: str, limits: ImageL
         raise ImageRejected(422, unreadable_header(name, image_format)) from error
 
 
-def count_frames(image: Image.Image, data: bytes, image_format: ImageFormat) -> int:
+def count_frames(image: Image.Image, data: bytes, image_format: ImageFormat, max_frames: int) -> int:
+    """Frames up to one past `max_frames` (enough to know the limit is crossed)."""
     if image_format.name == "gif":
-        # Pillow would seek frame by frame in Python; walking the blocks is bounded and cheap.
-        return max(1, headers.count_gif_frames(data, stop_after=1_000_000))
+        # Pillow would seek frame by frame; walking the blocks is cheaper and stops at the limit.
+        return max(1, headers.count_gif_frames(data, stop_after=max_frames))
     if image_format.name in ("jpeg", "heif"):
         # Extra JPEG pictures (MPO depth maps, gain maps) and HEIF side images are not animation.
         return 1

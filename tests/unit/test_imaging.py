@@ -229,7 +229,11 @@ def test_too_many_frames_is_413(make):
     error = rejection(make(frames=5), "anim.gif", ImageLimits(max_frames=3))
 
     assert error.status_code == 413
-    assert error.detail == "anim.gif has 5 frames; the limit is 3 frames."
+    assert error.detail == "anim.gif has more than 3 frames; that is the limit."
+
+
+def test_frames_up_to_the_limit_are_fine():
+    assert probe(images.animated_gif(frames=3), "a.gif", ImageLimits(max_frames=3)).frames == 3
 
 
 def test_oversized_metadata_is_413():
@@ -252,6 +256,7 @@ def test_oversized_metadata_is_413():
         (images.bmp_bytes(), "a BMP image"),
         (b"", "empty"),
         (images.random_bytes(), "not an image we recognise"),
+        (b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1avif" + bytes(64), "an AVIF image"),
     ],
 )
 def test_files_that_are_not_accepted_images_are_415(data, what):
@@ -273,6 +278,7 @@ def test_files_that_are_not_accepted_images_are_415(data, what):
         (images.png(64, 64)[:20], "PNG"),
         (b"GIF89a\x10", "GIF"),
         (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "WebP"),
+        (images.heic(64, 64)[:300], "HEIC/HEIF"),
     ],
 )
 def test_accepted_magic_with_an_unreadable_header_is_422(data, label):
