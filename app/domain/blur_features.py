@@ -24,6 +24,7 @@ import numpy as np
 
 ANALYSIS_SIZE = 480  # long side, px; 4000-px photos decode straight to 500 px with 1/8 DCT scaling
 TILE_PX = 60  # target tile size at analysis resolution for the sharpness map
+SUBJECT_QUANTILE = 0.9  # the subject is the sharpest tenth of the textured tiles
 MIN_SIDE = 16  # below this there is nothing to measure
 SOBEL_NOISE_GAIN = 12.0 / 64.0  # E[gx^2] / sigma^2 for a 3x3 Sobel scaled by 1/8 on white noise
 PYR_NOISE_GAIN = (70.0 / 256.0) ** 2  # variance kept by one pyrDown (5x5 binomial) on white noise
@@ -166,28 +167,33 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
     textured = contrast > floor
     if not textured.any():
         return _flat(rows, cols, highlights, shadows, sigma)
+    face_tiles = _face_tiles(faces, src_h, src_w, rows, cols) & textured
     lo, hi = generalised_eig(t0, t1)
     tile_log = 0.5 * (np.log(lo) + np.log(hi))
     tile_min = np.log(lo)
     weights = np.sqrt(contrast[textured])
 
-    glob0, glob1, glob2 = (t.reshape(-1, 3)[textured.ravel()].sum(0) for t in (t0, t1, t2))
+    # "global" figures sum the tensors over the sharper half of the textured tiles (or the faces):
+    # the part of the frame in focus, so a soft background does not drag a sharp subject down
+    in_focus = textured & (tile_log >= _weighted_quantile(tile_log[textured], weights, 0.5))
+    if face_tiles.any():
+        in_focus = face_tiles
+    glob0, glob1, glob2 = (t.reshape(-1, 3)[in_focus.ravel()].sum(0) for t in (t0, t1, t2))
     g_lo, g_hi = generalised_eig(glob0, glob1)
     c_lo, c_hi = generalised_eig(glob1, glob2)
     edge = _edge_sharpness(g, gx, gy, rows, cols, sigma)
-    face_tiles = _face_tiles(faces, src_h, src_w, rows, cols) & textured
     # faces, when found, are the subject: their tiles alone decide the subject figures
     subject_tiles = face_tiles if face_tiles.any() else textured
     sub_w = np.sqrt(contrast[subject_tiles])
     features = {
-        "subject_sharpness": _weighted_quantile(tile_log[subject_tiles], sub_w, 0.9),
-        "subject_min_sharpness": _weighted_quantile(tile_min[subject_tiles], sub_w, 0.9),
+        "subject_sharpness": _weighted_quantile(tile_log[subject_tiles], sub_w, SUBJECT_QUANTILE),
+        "subject_min_sharpness": _weighted_quantile(tile_min[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "global_min_sharpness": float(np.log(g_lo)),
         "global_max_sharpness": float(np.log(g_hi)),
         "median_sharpness": _weighted_quantile(tile_log[textured], weights, 0.5),
         "coarse_sharpness": float(0.5 * np.log(c_lo * c_hi)),
         "two_octave_sharpness": float(np.log((glob0[0] + glob0[2]) / (glob2[0] + glob2[2] + EPS))),
-        "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, 0.9),
+        "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
     }
     return Measurements(
