@@ -1,0 +1,48 @@
+"""Server-side folders that may be imported: only below CLASSIFY_IMPORT_ROOT, never through a symlink out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from app.domain.errors import InvalidInput, NotFound
+
+MAX_FILES = 100_000
+
+
+class LocalFolders:
+    def __init__(self, root: Path | None) -> None:
+        self.root = root.resolve() if root else None
+
+    def resolve(self, path: str) -> Path:
+        if self.root is None:
+            raise InvalidInput("Folder import is off: the server has no CLASSIFY_IMPORT_ROOT.")
+        candidate = (self.root / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
+        if candidate != self.root and self.root not in candidate.parents:
+            raise InvalidInput(f"Only folders inside {self.root} can be imported.")
+        if not candidate.is_dir():
+            raise NotFound(f"There is no folder {path!r} under the import root.")
+        return candidate
+
+    def list_files(self, folder: Path) -> list[str]:
+        """Every regular file below `folder`, recursively, as paths relative to the import root."""
+        assert self.root is not None
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                full = Path(dirpath) / name
+                if name.startswith(".") or not full.is_file() or full.is_symlink():
+                    continue
+                found.append(str(full.relative_to(self.root)))
+                if len(found) >= MAX_FILES:
+                    return found
+        return found
+
+    def read(self, relative: str, max_bytes: int) -> bytes:
+        assert self.root is not None
+        path = (self.root / relative).resolve()
+        if self.root not in path.parents:
+            raise InvalidInput("That file is outside the import root.")
+        with path.open("rb") as source:
+            return source.read(max_bytes + 1)

@@ -1,0 +1,79 @@
+"""CPU work (decoding, scoring) off the event loop, in a bounded pool of worker processes.
+
+Processes rather than threads so that a decoder crash or an out-of-memory costs one task, never the web
+process; each worker has an address-space limit and OpenCV is kept to one thread per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died (a crash, or it ran out of its memory limit) while running a task."""
+
+
+def _init_worker(memory_limit_bytes: int) -> None:
+    if memory_limit_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - cv2 is a dependency
+        pass
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+class ProcessOffload:
+    def __init__(self, workers: int = 0, memory_limit_mb: int = 2048) -> None:
+        self.workers = workers or default_workers()
+        self._memory_limit = memory_limit_mb * 1024 * 1024
+        self._pool: ProcessPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(self.workers)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a process that runs threads
+                initializer=_init_worker,
+                initargs=(self._memory_limit,),
+                max_tasks_per_child=500,
+            )
+        return self._pool
+
+    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self._slots:
+            pool = self._executor()
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            except BrokenProcessPool:
+                if self._pool is pool:  # the first task to see the crash replaces the pool for everyone
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                raise WorkerCrashed("The image worker crashed or ran out of memory on this photo.") from None
+            except MemoryError:
+                raise WorkerCrashed("This photo needs more memory than an image worker may use.") from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+async def run_inline(fn: Callable[..., T], *args: Any) -> T:
+    """An offload for tests and tiny tools: run in a thread of this process."""
+    return await asyncio.to_thread(fn, *args)

@@ -1,0 +1,64 @@
+"""The image ports for the app: incoming-photo checks, renditions and blur scoring in worker processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.adapters import imaging
+from app.adapters.offload import WorkerCrashed
+from app.domain.errors import PayloadRejected
+from app.domain.ports import Offload, ScoreOutcome
+from app.domain.services.scoring import Undecodable
+
+
+class PillowImageInspector:
+    def __init__(self, limits: imaging.ImageLimits, offload: Offload) -> None:
+        self.limits = limits
+        self.offload = offload
+        imaging.register_heif_opener()
+
+    def probe(self, data: bytes, filename: str | None) -> imaging.ProbedImage:
+        try:
+            return imaging.probe(data, filename, self.limits)
+        except imaging.ImageRejected as exc:
+            raise PayloadRejected(exc.status_code, exc.detail) from None
+
+    async def renditions(self, data: bytes) -> imaging.Renditions:
+        try:
+            return await self.offload(imaging.make_renditions, data, self.limits)
+        except imaging.ImageRejected as exc:
+            raise PayloadRejected(exc.status_code, exc.detail) from None
+        except WorkerCrashed as exc:
+            raise PayloadRejected(422, f"This image could not be read: {exc}") from None
+
+
+def score_path(path: str) -> tuple[dict[str, Any], float]:
+    """Runs in a worker process: decode at the analysis size and score with the domain core."""
+    from app.adapters.decode import UndecodableImage
+    from app.adapters.scorer import score_file_timed
+
+    try:
+        analysis, elapsed_ms = score_file_timed(path)
+    except UndecodableImage as exc:
+        raise Undecodable(str(exc)) from None
+    return analysis.to_dict(), elapsed_ms
+
+
+class ProcessBlurScorer:
+    def __init__(self, offload: Offload) -> None:
+        self.offload = offload
+
+    async def score(self, path: Path) -> ScoreOutcome:
+        try:
+            details, elapsed_ms = await self.offload(score_path, str(path))
+        except WorkerCrashed as exc:
+            raise Undecodable(str(exc)) from None
+        except FileNotFoundError:
+            raise Undecodable("The stored original is missing.") from None
+        return ScoreOutcome(
+            blur_score=float(details["blur_score"]),
+            blur_kind=str(details["blur_kind"]),
+            details=details,
+            processing_ms=round(elapsed_ms, 2),
+        )

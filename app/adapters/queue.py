@@ -1,0 +1,69 @@
+"""The in-process task queue: the same task functions arq runs, without Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("classify.queue")
+
+TaskFunction = Callable[..., Awaitable[Any]]
+
+
+class InProcessQueue:
+    """asyncio workers that call `fn(ctx, *args)`; a task id already waiting or running is not queued twice."""
+
+    def __init__(self, functions: dict[str, TaskFunction], concurrency: int = 4) -> None:
+        self.functions = functions
+        self.concurrency = concurrency
+        self.ctx: dict[str, Any] = {}
+        self._queue: asyncio.Queue[tuple[str, tuple[Any, ...], str | None]] = asyncio.Queue()
+        self._pending: set[str] = set()
+        self._workers: list[asyncio.Task[None]] = []
+
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        if name not in self.functions:
+            raise KeyError(f"unknown task {name!r}")
+        if job_id is not None:
+            if job_id in self._pending:
+                return
+            self._pending.add(job_id)
+        self._queue.put_nowait((name, args, job_id))
+
+    def start(self, ctx: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self._workers = [asyncio.create_task(self._work(), name=f"task-worker-{n}") for n in range(self.concurrency)]
+
+    async def stop(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+        for worker in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        self._workers = []
+
+    async def join(self) -> None:
+        await self._queue.join()
+
+    async def _work(self) -> None:
+        while True:
+            name, args, job_id = await self._queue.get()
+            try:
+                await self.functions[name](self.ctx, *args)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database still says the work is not done, so the periodic sweep will queue it again.
+                log.exception("task failed", task=name, task_id=job_id)
+            finally:
+                if job_id is not None:
+                    self._pending.discard(job_id)
+                self._queue.task_done()

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapter: ORM rows, the engine config, and repositories (SQLite or PostgreSQL)."""

@@ -1,0 +1,125 @@
+"""ORM rows. One database: SQLite by default, PostgreSQL when DATABASE_URL says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from advanced_alchemy.base import UUIDv7AuditBase
+from advanced_alchemy.types import JsonB
+from advanced_alchemy.types.datetime import DateTimeUTC
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class UserRow(UUIDv7AuditBase):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    picture_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    google_sub: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    blur_threshold: Mapped[float] = mapped_column(Float, default=0.5)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class ApiSessionRow(UUIDv7AuditBase):
+    """One API sign-in: its current refresh token (hashed) and whether it was ended."""
+
+    __tablename__ = "api_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    refresh_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class OAuthTokenRow(UUIDv7AuditBase):
+    """Tokens from an external provider; both token columns hold ciphertext, never plaintext."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "provider"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    access_token: Mapped[str | None] = mapped_column(Text, default=None)
+    refresh_token: Mapped[str | None] = mapped_column(Text, default=None)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    scope: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(32), default="connected")
+
+
+class PhotoRow(UUIDv7AuditBase):
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source", "source_id"),
+        UniqueConstraint("user_id", "sha256"),
+        Index("ix_photos_user_score", "user_id", "blur_score"),
+        Index("ix_photos_user_scored_at", "user_id", "scored_at"),
+        Index("ix_photos_user_created", "user_id", "created_at", "id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(512), default=None)
+    filename: Mapped[str] = mapped_column(String(512))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    file_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    storage_key: Mapped[str] = mapped_column(String(128))
+    flags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    blur_score: Mapped[float | None] = mapped_column(Float, default=None)
+    blur_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    blur_details: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    processing_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    proposed_name: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class JobRow(UUIDv7AuditBase):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict] = mapped_column(JsonB, default=dict)
+    result: Mapped[dict] = mapped_column(JsonB, default=dict)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class JobItemRow(UUIDv7AuditBase):
+    """One unit of a job (a photo to score, an item to import); the database says what is left to do."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (
+        UniqueConstraint("job_id", "item_key"),
+        Index("ix_job_items_status", "job_id", "status"),
+    )
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AlbumRow(UUIDv7AuditBase):
+    __tablename__ = "albums"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    google_album_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    title: Mapped[str] = mapped_column(String(500))
+    product_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    photo_count: Mapped[int] = mapped_column(Integer, default=0)

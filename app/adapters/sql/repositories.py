@@ -1,0 +1,380 @@
+"""Repositories over one AsyncSession; the unit of work decides when to commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.adapters.sql.cursor import decode_cursor, encode_cursor
+from app.adapters.sql.mapping import to_job, to_photo, to_user
+from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, PhotoRow, UserRow
+from app.domain.categories import Category, CategoryCounts
+from app.domain.errors import Conflict
+from app.domain.model import Job, NewPhoto, Photo, User
+from app.domain.ports import PhotoPage, ScoreOutcome
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        row = await self.session.get(UserRow, user_id)
+        return to_user(row) if row else None
+
+    async def by_email(self, email: str) -> User | None:
+        row = await self.session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+        return to_user(row) if row else None
+
+    async def add(self, email: str, password_hash: str | None, name: str | None) -> User:
+        row = UserRow(email=email.strip().lower(), password_hash=password_hash, name=name)
+        self.session.add(row)
+        await self.session.flush()
+        return to_user(row)
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+    async def set_threshold(self, user_id: uuid.UUID, threshold: float) -> None:
+        await self.session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(blur_threshold=threshold)
+        )
+
+    async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        await self.session.execute(
+            update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
+        )
+
+    async def touch_login(self, user_id: uuid.UUID, now: dt.datetime) -> None:
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(last_login_at=now))
+
+
+class SqlApiSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, user_id: uuid.UUID, refresh_token_hash: str, expires_at: dt.datetime) -> uuid.UUID:
+        row = ApiSessionRow(user_id=user_id, refresh_token_hash=refresh_token_hash, expires_at=expires_at)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def by_refresh_hash(
+        self, refresh_token_hash: str
+    ) -> tuple[uuid.UUID, uuid.UUID, dt.datetime] | None:
+        row = await self.session.scalar(
+            select(ApiSessionRow).where(
+                ApiSessionRow.refresh_token_hash == refresh_token_hash, ApiSessionRow.revoked_at.is_(None)
+            )
+        )
+        return (row.id, row.user_id, row.expires_at) if row else None
+
+    async def rotate(self, session_id: uuid.UUID, refresh_token_hash: str, expires_at: dt.datetime) -> None:
+        await self.session.execute(
+            update(ApiSessionRow)
+            .where(ApiSessionRow.id == session_id)
+            .values(refresh_token_hash=refresh_token_hash, expires_at=expires_at)
+        )
+
+    async def is_live(self, session_id: uuid.UUID, now: dt.datetime) -> bool:
+        found = await self.session.scalar(
+            select(ApiSessionRow.id).where(
+                ApiSessionRow.id == session_id,
+                ApiSessionRow.revoked_at.is_(None),
+                ApiSessionRow.expires_at > now,
+            )
+        )
+        return found is not None
+
+    async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now)
+        )
+
+
+def _category_clause(category: Category, threshold: float) -> Any:
+    return {
+        Category.ALL: True,
+        Category.BLURRED: PhotoRow.blur_score >= threshold,
+        Category.NOT_BLURRED: PhotoRow.blur_score < threshold,
+        Category.UNPROCESSED: PhotoRow.blur_score.is_(None),
+    }[category]
+
+
+class SqlPhotoRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> Photo | None:
+        row = await self.session.scalar(
+            select(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
+        )
+        return to_photo(row) if row else None
+
+    async def get_any(self, photo_id: uuid.UUID) -> Photo | None:
+        row = await self.session.get(PhotoRow, photo_id)
+        return to_photo(row) if row else None
+
+    async def by_sha256(self, user_id: uuid.UUID, sha256: str) -> Photo | None:
+        row = await self.session.scalar(
+            select(PhotoRow).where(PhotoRow.user_id == user_id, PhotoRow.sha256 == sha256)
+        )
+        return to_photo(row) if row else None
+
+    async def by_source_id(self, user_id: uuid.UUID, source: str, source_id: str) -> Photo | None:
+        row = await self.session.scalar(
+            select(PhotoRow).where(
+                PhotoRow.user_id == user_id, PhotoRow.source == source, PhotoRow.source_id == source_id
+            )
+        )
+        return to_photo(row) if row else None
+
+    async def add(self, photo: NewPhoto) -> Photo:
+        row = PhotoRow(
+            user_id=photo.user_id,
+            source=photo.source,
+            source_id=photo.source_id,
+            filename=photo.filename,
+            mime_type=photo.mime_type,
+            width=photo.width,
+            height=photo.height,
+            file_size=photo.file_size,
+            sha256=photo.sha256,
+            storage_key=photo.storage_key,
+            taken_at=photo.taken_at,
+            flags=list(photo.flags),
+            tags=[],
+        )
+        self.session.add(row)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise Conflict("This photo is already in Classify.") from None
+        return to_photo(row)
+
+    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
+        )
+
+    async def page(
+        self,
+        user_id: uuid.UUID,
+        category: Category,
+        threshold: float,
+        limit: int,
+        cursor: str | None,
+        source: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> PhotoPage:
+        stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
+        if source:
+            stmt = stmt.where(PhotoRow.source == source)
+        if tag:
+            # Tags are stored as a JSON list of lowercase words; match the quoted word in its text form.
+            stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{tag.lower()}"'))
+        if query:
+            pattern = f"%{query.lower()}%"
+            stmt = stmt.where(
+                or_(func.lower(PhotoRow.caption).like(pattern), func.lower(PhotoRow.filename).like(pattern))
+            )
+        if cursor:
+            created, last_id = decode_cursor(cursor)
+            stmt = stmt.where(
+                or_(
+                    PhotoRow.created_at < created, and_(PhotoRow.created_at == created, PhotoRow.id < last_id)
+                )
+            )
+        stmt = stmt.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(limit + 1)
+        rows = list(await self.session.scalars(stmt))
+        next_cursor = (
+            encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        )
+        return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
+
+    async def counts(self, user_id: uuid.UUID, threshold: float) -> CategoryCounts:
+        blurred = func.coalesce(func.sum(case((PhotoRow.blur_score >= threshold, 1), else_=0)), 0)
+        unprocessed = func.coalesce(func.sum(case((PhotoRow.blur_score.is_(None), 1), else_=0)), 0)
+        total, n_blurred, n_unprocessed = (
+            await self.session.execute(
+                select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id)
+            )
+        ).one()
+        total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
+        return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)
+
+    async def scores(self, user_id: uuid.UUID) -> list[float]:
+        rows = await self.session.scalars(
+            select(PhotoRow.blur_score).where(PhotoRow.user_id == user_id, PhotoRow.blur_score.is_not(None))
+        )
+        return [float(s) for s in rows]
+
+    async def in_category(self, user_id: uuid.UUID, category: Category, threshold: float) -> list[Photo]:
+        rows = await self.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
+            .order_by(PhotoRow.created_at, PhotoRow.id)
+        )
+        return [to_photo(r) for r in rows]
+
+    async def unprocessed_ids(
+        self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
+    ) -> list[uuid.UUID]:
+        stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))
+        if user_id is not None:
+            stmt = stmt.where(PhotoRow.user_id == user_id)
+        if not with_errors:
+            stmt = stmt.where(PhotoRow.error.is_(None))
+        return list(await self.session.scalars(stmt.order_by(PhotoRow.created_at)))
+
+    async def save_score(self, photo_id: uuid.UUID, outcome: ScoreOutcome, now: dt.datetime) -> None:
+        # Only the first result is kept: a task that runs twice cannot overwrite a score with another one.
+        await self.session.execute(
+            update(PhotoRow)
+            .where(PhotoRow.id == photo_id, PhotoRow.blur_score.is_(None))
+            .values(
+                blur_score=outcome.blur_score,
+                blur_kind=outcome.blur_kind,
+                blur_details=outcome.details,
+                processing_ms=outcome.processing_ms,
+                scored_at=now,
+                error=None,
+            )
+        )
+
+    async def save_error(self, photo_id: uuid.UUID, error: str) -> None:
+        await self.session.execute(
+            update(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.blur_score.is_(None)).values(error=error)
+        )
+
+    async def stats(self, user_id: uuid.UUID, since: dt.datetime) -> dict[str, float | int | None]:
+        scored_since = func.coalesce(func.sum(case((PhotoRow.scored_at >= since, 1), else_=0)), 0)
+        failed = func.coalesce(func.sum(case((PhotoRow.error.is_not(None), 1), else_=0)), 0)
+        row = (
+            await self.session.execute(
+                select(
+                    scored_since, func.avg(PhotoRow.processing_ms), failed, func.sum(PhotoRow.file_size)
+                ).where(PhotoRow.user_id == user_id)
+            )
+        ).one()
+        return {
+            "scored_today": int(row[0]),
+            "average_processing_ms": float(row[1]) if row[1] is not None else None,
+            "errors": int(row[2]),
+            "total_bytes": int(row[3] or 0),
+        }
+
+
+def _text_type() -> Any:
+    from sqlalchemy import Text
+
+    return Text()
+
+
+class SqlJobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, user_id: uuid.UUID, kind: str, total: int, payload: dict[str, Any], item_keys: Sequence[str]
+    ) -> Job:
+        row = JobRow(user_id=user_id, kind=kind, total=total, payload=payload, result={})
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add_all(JobItemRow(job_id=row.id, item_key=key) for key in item_keys)
+        await self.session.flush()
+        return to_job(row)
+
+    async def get(self, user_id: uuid.UUID, job_id: uuid.UUID) -> Job | None:
+        row = await self.session.scalar(select(JobRow).where(JobRow.id == job_id, JobRow.user_id == user_id))
+        return to_job(row) if row else None
+
+    async def get_any(self, job_id: uuid.UUID) -> Job | None:
+        row = await self.session.get(JobRow, job_id, populate_existing=True)
+        return to_job(row) if row else None
+
+    async def recent(self, user_id: uuid.UUID, limit: int) -> list[Job]:
+        rows = await self.session.scalars(
+            select(JobRow).where(JobRow.user_id == user_id).order_by(JobRow.created_at.desc()).limit(limit)
+        )
+        return [to_job(r) for r in rows]
+
+    async def pending_items(self, job_id: uuid.UUID) -> list[str]:
+        rows = await self.session.scalars(
+            select(JobItemRow.item_key).where(JobItemRow.job_id == job_id, JobItemRow.status == "queued")
+        )
+        return list(rows)
+
+    async def failed_items(self, job_id: uuid.UUID) -> list[tuple[str, str | None]]:
+        rows = await self.session.execute(
+            select(JobItemRow.item_key, JobItemRow.error).where(
+                JobItemRow.job_id == job_id, JobItemRow.status.in_(("failed", "skipped"))
+            )
+        )
+        return [(key, error) for key, error in rows]
+
+    async def mark_item(
+        self, job_id: uuid.UUID, item_key: str, status: str, error: str | None, now: dt.datetime
+    ) -> Job:
+        """Record one item's outcome once; the job's counters follow from the items, so a repeat changes nothing."""
+        changed = await self.session.execute(
+            update(JobItemRow)
+            .where(
+                JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued"
+            )
+            .values(status=status, error=error)
+        )
+        if changed.rowcount:
+            column = JobRow.failed if status == "failed" else JobRow.done  # "skipped" counts as handled
+            await self.session.execute(update(JobRow).where(JobRow.id == job_id).values({column: column + 1}))
+        return await self._finish_if_complete(job_id, now)
+
+    async def _finish_if_complete(self, job_id: uuid.UUID, now: dt.datetime) -> Job:
+        row = await self.session.get(JobRow, job_id, populate_existing=True)
+        assert row is not None
+        if row.status in ("queued", "running") and row.done + row.failed >= row.total:
+            row.status = "done"
+            row.finished_at = now
+            await self.session.flush()
+        return to_job(row)
+
+    async def set_status(
+        self, job_id: uuid.UUID, status: str, now: dt.datetime, error: str | None = None
+    ) -> Job:
+        row = await self.session.get(JobRow, job_id, populate_existing=True)
+        assert row is not None
+        row.status = status
+        if status == "running" and row.started_at is None:
+            row.started_at = now
+        if status in ("done", "failed", "cancelled"):
+            row.finished_at = now
+        if error is not None:
+            row.error = error
+        await self.session.flush()
+        return to_job(row)
+
+    async def requeue_failed(self, job_id: uuid.UUID) -> int:
+        changed = await self.session.execute(
+            update(JobItemRow)
+            .where(JobItemRow.job_id == job_id, JobItemRow.status == "failed")
+            .values(status="queued", error=None)
+        )
+        count = changed.rowcount or 0
+        if count:
+            await self.session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(failed=JobRow.failed - count, status="queued", finished_at=None, error=None)
+            )
+        return count
+
+    async def unfinished(self) -> list[Job]:
+        rows = await self.session.scalars(select(JobRow).where(JobRow.status.in_(("queued", "running"))))
+        return [to_job(r) for r in rows]

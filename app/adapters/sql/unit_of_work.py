@@ -1,0 +1,34 @@
+"""One transaction over every repository; routes and jobs share this code path."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.adapters.sql.repositories import (
+    SqlApiSessionRepository,
+    SqlJobRepository,
+    SqlPhotoRepository,
+    SqlUserRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self.users = SqlUserRepository(self.session)
+        self.api_sessions = SqlApiSessionRepository(self.session)
+        self.photos = SqlPhotoRepository(self.session)
+        self.jobs = SqlJobRepository(self.session)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.rollback()  # a no-op after commit; undoes whatever a failure left behind
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

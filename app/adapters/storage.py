@@ -1,0 +1,51 @@
+"""Originals and renditions as files under the data dir, written atomically under server-made names."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import anyio.to_thread
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class LocalPhotoStorage:
+    def __init__(self, data_dir: Path) -> None:
+        self.originals = data_dir / "originals"
+        self.renditions = data_dir / "renditions"
+
+    def new_key(self) -> str:
+        return secrets.token_hex(16)
+
+    def original_path(self, key: str) -> Path:
+        return self.originals / key[:2] / key
+
+    def rendition_path(self, key: str, size: str) -> Path:
+        return self.renditions / key[:2] / f"{key}.{size}.webp"
+
+    async def put_original(self, key: str, data: bytes) -> None:
+        await anyio.to_thread.run_sync(_write_atomically, self.original_path(key), data)
+
+    async def put_rendition(self, key: str, size: str, data: bytes) -> None:
+        await anyio.to_thread.run_sync(_write_atomically, self.rendition_path(key, size), data)
+
+    async def delete(self, key: str) -> None:
+        def unlink_all() -> None:
+            self.original_path(key).unlink(missing_ok=True)
+            for size in ("thumb", "medium"):
+                self.rendition_path(key, size).unlink(missing_ok=True)
+
+        await anyio.to_thread.run_sync(unlink_all)

@@ -1,0 +1,96 @@
+"""The one place that picks adapters: settings in, a Container of wired ports out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.adapters.folders import LocalFolders
+from app.adapters.imaging import ImageLimits
+from app.adapters.offload import ProcessOffload
+from app.adapters.passwords import Argon2Passwords
+from app.adapters.photo_processing import PillowImageInspector, ProcessBlurScorer
+from app.adapters.queue import InProcessQueue
+from app.adapters.sql.unit_of_work import SqlUnitOfWork
+from app.adapters.storage import LocalPhotoStorage
+from app.adapters.tokens import JwtAccessTokens
+from app.domain.ports import (
+    AccessTokens,
+    BlurScorer,
+    ImageInspector,
+    PasswordHasher,
+    PhotoStorage,
+    TaskQueue,
+    UowFactory,
+)
+from app.domain.services.imports import FolderReader
+from app.jobs.tasks import FUNCTIONS
+from app.settings import Settings
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    uow: UowFactory
+    passwords: PasswordHasher
+    tokens: AccessTokens
+    storage: PhotoStorage
+    images: ImageInspector
+    scorer: BlurScorer
+    queue: TaskQueue
+    folders: FolderReader
+    offload: Any
+    clock: Callable[[], dt.datetime] = utc_now
+
+    async def close(self) -> None:
+        if hasattr(self.offload, "close"):
+            self.offload.close()
+        await self.engine.dispose()
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    if not settings.is_sqlite:
+        return create_async_engine(settings.database_url, pool_pre_ping=True, pool_size=10)
+    engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def bootstrap(settings: Settings, **overrides: Any) -> Container:
+    engine = overrides.pop("engine", None) or make_engine(settings)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    offload = overrides.pop("offload", None) or ProcessOffload(settings.score_workers)
+    limits = ImageLimits(
+        max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, max_side=settings.max_side
+    )
+    parts: dict[str, Any] = {
+        "uow": lambda: SqlUnitOfWork(sessions),
+        "passwords": Argon2Passwords(),
+        "tokens": JwtAccessTokens(settings.secret_key),
+        "storage": LocalPhotoStorage(settings.data_dir),
+        "images": PillowImageInspector(limits, offload),
+        "scorer": ProcessBlurScorer(offload),
+        "folders": LocalFolders(settings.import_root),
+        "queue": InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2)),
+    }
+    parts.update(overrides)
+    return Container(settings=settings, engine=engine, offload=offload, **parts)

@@ -1,0 +1,35 @@
+"""Domain failures, each mapped once to an HTTP answer in app/routes/errors.py."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the failures a person can be told about."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """Unknown, or not the caller's: the two are indistinguishable on purpose."""
+
+
+class Conflict(DomainError):
+    pass
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class NotAuthenticated(DomainError):
+    pass
+
+
+class PayloadRejected(DomainError):
+    """An incoming file we do not keep, with the status that says why (413, 415 or 422)."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code

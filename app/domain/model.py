@@ -1,0 +1,111 @@
+"""The things Classify is about: accounts, photos, jobs. Plain dataclasses, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PhotoSource(StrEnum):
+    UPLOAD = "upload"
+    FOLDER = "folder"
+    GOOGLE_PHOTOS = "google_photos"
+    GOOGLE_DRIVE = "google_drive"
+    DROPBOX = "dropbox"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class User:
+    id: uuid.UUID
+    email: str
+    name: str | None
+    blur_threshold: float
+    created_at: dt.datetime
+    password_hash: str | None = None
+    picture_url: str | None = None
+    google_sub: str | None = None
+    last_login_at: dt.datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    source: str
+    filename: str
+    mime_type: str
+    width: int
+    height: int
+    file_size: int
+    sha256: str
+    storage_key: str
+    created_at: dt.datetime
+    source_id: str | None = None
+    taken_at: dt.datetime | None = None
+    flags: tuple[str, ...] = ()
+    blur_score: float | None = None
+    blur_kind: str | None = None
+    blur_details: dict | None = None
+    processing_ms: float | None = None
+    scored_at: dt.datetime | None = None
+    error: str | None = None
+    tags: tuple[str, ...] = ()
+    caption: str | None = None
+    proposed_name: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """What an import knows about a photo before it has an id."""
+
+    user_id: uuid.UUID
+    source: str
+    filename: str
+    mime_type: str
+    width: int
+    height: int
+    file_size: int
+    sha256: str
+    storage_key: str
+    source_id: str | None = None
+    taken_at: dt.datetime | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str
+    status: JobStatus
+    total: int
+    done: int
+    failed: int
+    created_at: dt.datetime
+    error: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    payload: dict = field(default_factory=dict)
+    result: dict = field(default_factory=dict)
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.failed

@@ -1,0 +1,42 @@
+"""File names for exports: safe, readable and unique within one archive."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+MAX_STEM = 80
+
+
+def safe_stem(name: str) -> str:
+    """ASCII, no path parts, no leading dots, at most MAX_STEM characters; never empty."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    stem = _UNSAFE.sub("-", ascii_name).strip(" .-_")
+    stem = re.sub(r"-{2,}", "-", stem)
+    return stem[:MAX_STEM].rstrip(" .-_") or "photo"
+
+
+def split_name(filename: str) -> tuple[str, str]:
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        return base, ""
+    return stem, "." + ext.lower()
+
+
+def unique_names(wanted: Iterable[tuple[str, str]]) -> list[str]:
+    """(stem, extension) pairs to names that never collide, case-insensitively: a, a-2, a-3..."""
+    taken: set[str] = set()
+    names = []
+    for stem, ext in wanted:
+        stem = safe_stem(stem)
+        candidate, n = f"{stem}{ext}", 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{stem}-{n}{ext}"
+        taken.add(candidate.lower())
+        names.append(candidate)
+    return names

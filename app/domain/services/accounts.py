@@ -1,0 +1,118 @@
+"""Local accounts and API sign-in: passwords, access tokens, rotating refresh tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from app.domain.errors import Conflict, InvalidInput, NotAuthenticated
+from app.domain.model import User
+from app.domain.ports import AccessTokens, PasswordHasher, UowFactory
+
+REFRESH_LIFETIME = dt.timedelta(days=30)
+MIN_PASSWORD_LENGTH = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+def _hash_refresh(token: str) -> str:
+    # Refresh tokens are random 256-bit strings, so a plain SHA-256 is enough to keep them useless at rest.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_new_credentials(email: str, password: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise InvalidInput("Enter a valid email address, like name@example.com.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    if len(password) > 1024:
+        raise InvalidInput("The password must be at most 1024 characters long.")
+    return email
+
+
+async def create_user(
+    email: str, password: str, *, uow: UowFactory, passwords: PasswordHasher, name: str | None = None
+) -> User:
+    email = check_new_credentials(email, password)
+    async with uow() as tx:
+        if await tx.users.by_email(email):
+            raise Conflict(f"An account for {email} already exists.")
+        user = await tx.users.add(email, passwords.hash(password), name)
+        await tx.commit()
+    return user
+
+
+async def create_owner(
+    email: str, password: str, *, uow: UowFactory, passwords: PasswordHasher, name: str | None = None
+) -> User:
+    """The first-run account; refused once any account exists."""
+    async with uow() as tx:
+        if await tx.users.count():
+            raise Conflict("Classify already has an owner account; sign in instead.")
+    return await create_user(email, password, uow=uow, passwords=passwords, name=name)
+
+
+async def authenticate(
+    email: str, password: str, *, uow: UowFactory, passwords: PasswordHasher, now: dt.datetime
+) -> User:
+    async with uow() as tx:
+        user = await tx.users.by_email(email)
+        if user is None or not user.password_hash or not passwords.verify(user.password_hash, password):
+            raise NotAuthenticated("The email or password is not right.")
+        await tx.users.touch_login(user.id, now)
+        await tx.commit()
+    return user
+
+
+async def start_api_session(user: User, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime) -> TokenPair:
+    refresh = secrets.token_urlsafe(32)
+    async with uow() as tx:
+        session_id = await tx.api_sessions.add(user.id, _hash_refresh(refresh), now + REFRESH_LIFETIME)
+        await tx.commit()
+    return TokenPair(tokens.issue(user.id, session_id, now), refresh, tokens.lifetime_seconds)
+
+
+async def refresh_api_session(
+    refresh_token: str, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime
+) -> TokenPair:
+    """Swap a refresh token for a new pair; the old refresh token stops working at once."""
+    new_refresh = secrets.token_urlsafe(32)
+    async with uow() as tx:
+        found = await tx.api_sessions.by_refresh_hash(_hash_refresh(refresh_token))
+        if found is None or found[2] <= now:
+            raise NotAuthenticated("The refresh token is invalid, used already, or expired; sign in again.")
+        session_id, user_id, _ = found
+        await tx.api_sessions.rotate(session_id, _hash_refresh(new_refresh), now + REFRESH_LIFETIME)
+        await tx.commit()
+    return TokenPair(tokens.issue(user_id, session_id, now), new_refresh, tokens.lifetime_seconds)
+
+
+async def user_for_access_token(
+    token: str, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime
+) -> tuple[User, uuid.UUID]:
+    user_id, session_id = tokens.read(token)
+    async with uow() as tx:
+        if not await tx.api_sessions.is_live(session_id, now):
+            raise NotAuthenticated("This sign-in has ended; sign in again.")
+        user = await tx.users.get(user_id)
+    if user is None:
+        raise NotAuthenticated("The account no longer exists.")
+    return user, session_id
+
+
+async def end_api_session(session_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> None:
+    async with uow() as tx:
+        await tx.api_sessions.revoke(session_id, now)
+        await tx.commit()

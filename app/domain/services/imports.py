@@ -1,0 +1,38 @@
+"""Imports as jobs: each file is one item, so progress, retries and resumption come from the jobs table."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+from app.domain.model import Job, JobStatus
+from app.domain.ports import TaskQueue, UowFactory
+
+FOLDER_IMPORT = "import_folder"
+IMPORT_FILE_TASK = "import_file"
+
+
+class FolderReader(Protocol):
+    def resolve(self, path: str) -> Path: ...
+    def list_files(self, folder: Path) -> list[str]: ...
+    def read(self, relative: str, max_bytes: int) -> bytes: ...
+
+
+async def start_folder_import(
+    owner: uuid.UUID, path: str, *, folders: FolderReader, uow: UowFactory, queue: TaskQueue
+) -> Job:
+    folder = folders.resolve(path)
+    files = folders.list_files(folder)
+    async with uow() as tx:
+        job = await tx.jobs.add(owner, FOLDER_IMPORT, len(files), {"path": path}, files)
+        if not files:
+            job = await tx.jobs.set_status(job.id, JobStatus.DONE, job.created_at)
+        await tx.commit()
+    await enqueue_import_items(job.id, files, queue=queue)
+    return job
+
+
+async def enqueue_import_items(job_id: uuid.UUID, keys: list[str], *, queue: TaskQueue) -> None:
+    for key in keys:
+        await queue.enqueue(IMPORT_FILE_TASK, str(job_id), key, job_id=f"job:{job_id}:{key}")

@@ -1,0 +1,109 @@
+"""Jobs as people see them: a batch of work with counts, started, finished, cancelled or retried."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.model import Job, JobStatus
+from app.domain.ports import TaskQueue, UowFactory
+from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
+from app.domain.services.photos import SCORE_TASK
+
+SCORE_BATCH = "score_batch"
+MAX_BATCH = 100_000
+
+
+def item_task_id(job_id: uuid.UUID, item_key: str) -> str:
+    return f"job:{job_id}:{item_key}"
+
+
+async def start_score_batch(
+    owner: uuid.UUID, photo_ids: list[uuid.UUID] | None, *, uow: UowFactory, queue: TaskQueue
+) -> Job:
+    """Score the chosen photos, or every unprocessed one (including those that failed before)."""
+    async with uow() as tx:
+        if photo_ids is None:
+            keys = [str(p) for p in await tx.photos.unprocessed_ids(owner, with_errors=True)]
+        else:
+            if len(photo_ids) > MAX_BATCH:
+                raise InvalidInput(f"A batch can hold at most {MAX_BATCH} photos.")
+            for photo_id in photo_ids:
+                if await tx.photos.get(owner, photo_id) is None:
+                    raise NotFound(f"No such photo: {photo_id}.")
+            keys = list(dict.fromkeys(str(p) for p in photo_ids))
+        job = await tx.jobs.add(owner, SCORE_BATCH, len(keys), {}, keys)
+        if not keys:
+            job = await tx.jobs.set_status(job.id, JobStatus.DONE, job.created_at)
+        await tx.commit()
+    await enqueue_items(job.id, keys, queue=queue)
+    return job
+
+
+async def enqueue_items(job_id: uuid.UUID, keys: list[str], *, queue: TaskQueue, kind: str = SCORE_BATCH) -> None:
+    if kind == FOLDER_IMPORT:
+        await enqueue_import_items(job_id, keys, queue=queue)
+        return
+    for key in keys:
+        await queue.enqueue(SCORE_TASK, key, str(job_id), job_id=item_task_id(job_id, key))
+
+
+async def get_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> Job:
+    async with uow() as tx:
+        job = await tx.jobs.get(owner, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    return job
+
+
+async def recent_jobs(owner: uuid.UUID, *, uow: UowFactory, limit: int = 50) -> list[Job]:
+    async with uow() as tx:
+        return await tx.jobs.recent(owner, limit)
+
+
+async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> list[tuple[str, str | None]]:
+    await get_job(owner, job_id, uow=uow)
+    async with uow() as tx:
+        return await tx.jobs.failed_items(job_id)
+
+
+async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> Job:
+    async with uow() as tx:
+        job = await tx.jobs.get(owner, job_id)
+        if job is None:
+            raise NotFound("No such job.")
+        if job.status.finished:
+            raise Conflict(f"This job has already ended ({job.status.value}).")
+        job = await tx.jobs.set_status(job_id, JobStatus.CANCELLED, now)
+        await tx.commit()
+    return job
+
+
+async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, queue: TaskQueue) -> Job:
+    async with uow() as tx:
+        job = await tx.jobs.get(owner, job_id)
+        if job is None:
+            raise NotFound("No such job.")
+        failed = [key for key, _ in await tx.jobs.failed_items(job_id)]
+        if not failed:
+            raise Conflict("This job has no failed items to retry.")
+        await tx.jobs.requeue_failed(job_id)
+        await tx.commit()
+        job = await tx.jobs.get(owner, job_id)
+    assert job is not None
+    await enqueue_items(job_id, failed, queue=queue, kind=job.kind)
+    return job
+
+
+async def resume_unfinished(*, uow: UowFactory, queue: TaskQueue) -> int:
+    """Queue again whatever the database says is not done: after a crash, a restart, or a lost task."""
+    async with uow() as tx:
+        loose = await tx.photos.unprocessed_ids()
+        jobs = await tx.jobs.unfinished()
+        pending = {job: await tx.jobs.pending_items(job.id) for job in jobs}
+    for photo_id in loose:
+        await queue.enqueue(SCORE_TASK, str(photo_id), job_id=f"score:{photo_id}")
+    for job, keys in pending.items():
+        await enqueue_items(job.id, keys, queue=queue, kind=job.kind)
+    return len(loose) + sum(len(k) for k in pending.values())

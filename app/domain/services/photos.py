@@ -1,0 +1,186 @@
+"""Bringing photos in, browsing them by category, and taking them out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
+from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
+from app.domain.model import NewPhoto, Photo, User
+from app.domain.ports import ImageInspector, PhotoPage, PhotoStorage, TaskQueue, UowFactory
+
+SCORE_TASK = "score_photo"
+
+
+@dataclass(frozen=True)
+class Imported:
+    photo: Photo
+    created: bool
+
+
+def score_task_id(photo_id: uuid.UUID) -> str:
+    return f"score:{photo_id}"
+
+
+async def import_photo(
+    data: bytes,
+    filename: str,
+    *,
+    owner: uuid.UUID,
+    source: str,
+    uow: UowFactory,
+    storage: PhotoStorage,
+    images: ImageInspector,
+    queue: TaskQueue,
+    max_bytes: int,
+    source_id: str | None = None,
+) -> Imported:
+    """Validate, store and queue one photo. A rejected file leaves no row, no file and no job."""
+    if len(data) > max_bytes:
+        raise PayloadRejected(
+            413, f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB a file."
+        )
+    probed = images.probe(data, filename)
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = await _existing(owner, sha256, source, source_id, uow)
+    if existing:
+        return Imported(existing, created=False)
+    renditions = await images.renditions(data)  # decodes fully: a damaged file fails here, before anything is kept
+    key = storage.new_key()
+    try:
+        await storage.put_original(key, data)
+        await storage.put_rendition(key, "thumb", renditions.thumb)
+        await storage.put_rendition(key, "medium", renditions.medium)
+        photo = await _add_row(owner, source, source_id, filename, probed, len(data), sha256, key, uow)
+    except BaseException:
+        await storage.delete(key)
+        raise
+    if photo is None:  # the same bytes arrived concurrently and won the race
+        await storage.delete(key)
+        existing = await _existing(owner, sha256, source, source_id, uow)
+        if existing is None:
+            raise PayloadRejected(409, f"{filename} could not be stored; try again.")
+        return Imported(existing, created=False)
+    await queue.enqueue(SCORE_TASK, str(photo.id), job_id=score_task_id(photo.id))
+    return Imported(photo, created=True)
+
+
+async def _existing(owner: uuid.UUID, sha256: str, source: str, source_id: str | None, uow: UowFactory) -> Photo | None:
+    async with uow() as tx:
+        if source_id and (same := await tx.photos.by_source_id(owner, source, source_id)):
+            return same
+        return await tx.photos.by_sha256(owner, sha256)
+
+
+async def _add_row(
+    owner: uuid.UUID,
+    source: str,
+    source_id: str | None,
+    filename: str,
+    probed: object,
+    size: int,
+    sha256: str,
+    key: str,
+    uow: UowFactory,
+) -> Photo | None:
+    new = NewPhoto(
+        user_id=owner,
+        source=source,
+        source_id=source_id,
+        filename=filename[:512] or "photo",
+        mime_type=probed.mime_type,  # type: ignore[attr-defined]
+        width=probed.width,  # type: ignore[attr-defined]
+        height=probed.height,  # type: ignore[attr-defined]
+        file_size=size,
+        sha256=sha256,
+        storage_key=key,
+        taken_at=probed.taken_at,  # type: ignore[attr-defined]
+        flags=tuple(probed.flags),  # type: ignore[attr-defined]
+    )
+    try:
+        async with uow() as tx:
+            photo = await tx.photos.add(new)
+            await tx.commit()
+        return photo
+    except Conflict:  # the same photo was stored concurrently: the caller returns the one that won
+        return None
+
+
+async def get_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -> Photo:
+    async with uow() as tx:
+        photo = await tx.photos.get(owner, photo_id)
+    if photo is None:
+        raise NotFound("No such photo.")
+    return photo
+
+
+async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage) -> None:
+    """Remove the photo from Classify only; nothing is deleted at its source."""
+    async with uow() as tx:
+        photo = await tx.photos.get(owner, photo_id)
+        if photo is None:
+            raise NotFound("No such photo.")
+        await tx.photos.delete(owner, photo_id)
+        await tx.commit()
+    await storage.delete(photo.storage_key)
+
+
+async def list_photos(
+    user: User,
+    category: Category,
+    *,
+    uow: UowFactory,
+    limit: int = 48,
+    cursor: str | None = None,
+    source: str | None = None,
+    tag: str | None = None,
+    query: str | None = None,
+) -> tuple[PhotoPage, CategoryCounts]:
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200.")
+    async with uow() as tx:
+        page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, source, tag, query)
+        counts = await tx.photos.counts(user.id, user.blur_threshold)
+    return page, counts
+
+
+async def preview_counts(user: User, threshold: float, *, uow: UowFactory) -> CategoryCounts:
+    """What each category would hold at a threshold not saved yet (from the stored scores, no re-scoring)."""
+    threshold = validate_threshold(threshold)
+    async with uow() as tx:
+        counts = await tx.photos.counts(user.id, threshold)
+    return counts
+
+
+async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> float:
+    try:
+        threshold = validate_threshold(threshold)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    async with uow() as tx:
+        await tx.users.set_threshold(user.id, threshold)
+        await tx.commit()
+    return threshold
+
+
+async def statistics(user: User, *, uow: UowFactory, now: dt.datetime) -> dict:
+    start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    async with uow() as tx:
+        counts = await tx.photos.counts(user.id, user.blur_threshold)
+        scores = await tx.photos.scores(user.id)
+        figures = await tx.photos.stats(user.id, start_of_day)
+    return {
+        "counts": counts.as_dict(),
+        "threshold": user.blur_threshold,
+        "histogram": {"bins": 20, "counts": histogram(scores, 20)},
+        **figures,
+    }
+
+
+async def photos_in(user: User, category: Category, *, uow: UowFactory) -> list[Photo]:
+    async with uow() as tx:
+        return await tx.photos.in_category(user.id, category, user.blur_threshold)
+

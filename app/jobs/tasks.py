@@ -1,0 +1,88 @@
+"""Task functions, `async def f(ctx, *args)`: run by the in-process queue or by arq workers alike."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from app.domain.errors import PayloadRejected
+from app.domain.model import JobStatus, PhotoSource
+from app.domain.services import jobs, photos, scoring
+
+
+async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
+    container = ctx["container"]
+    if job_id is not None:
+        async with container.uow() as tx:
+            job = await tx.jobs.get_any(uuid.UUID(job_id))
+            if job is None or job.status is JobStatus.CANCELLED:
+                return False
+            if job.status is JobStatus.QUEUED:
+                await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
+                await tx.commit()
+    scored = await scoring.score_photo(
+        uuid.UUID(photo_id),
+        uow=container.uow,
+        storage=container.storage,
+        scorer=container.scorer,
+        now=container.clock(),
+    )
+    if job_id is not None:
+        await _record_item(container, uuid.UUID(job_id), photo_id, scored)
+    return scored
+
+
+async def _record_item(container: Any, job_id: uuid.UUID, photo_id: str, scored: bool) -> None:
+    async with container.uow() as tx:
+        error = None
+        if not scored:
+            photo = await tx.photos.get_any(uuid.UUID(photo_id))
+            error = photo.error if photo else "The photo was deleted."
+        await tx.jobs.mark_item(job_id, photo_id, "done" if scored else "failed", error, container.clock())
+        await tx.commit()
+
+
+async def sweep(ctx: dict[str, Any]) -> int:
+    container = ctx["container"]
+    return await jobs.resume_unfinished(uow=container.uow, queue=container.queue)
+
+
+
+
+async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> str:
+    """Import one file of a folder job; a non-image is skipped with its reason, never retried forever."""
+    container = ctx["container"]
+    job_uuid = uuid.UUID(job_id)
+    async with container.uow() as tx:
+        job = await tx.jobs.get_any(job_uuid)
+        if job is None or job.status is JobStatus.CANCELLED:
+            return "cancelled"
+        if job.status is JobStatus.QUEUED:
+            await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
+            await tx.commit()
+    status, error = "done", None
+    try:
+        data = container.folders.read(relative_path, container.settings.max_upload_bytes)
+        await photos.import_photo(
+            data,
+            relative_path.rsplit("/", 1)[-1],
+            owner=job.user_id,
+            source=PhotoSource.FOLDER,
+            source_id=relative_path,
+            uow=container.uow,
+            storage=container.storage,
+            images=container.images,
+            queue=container.queue,
+            max_bytes=container.settings.max_upload_bytes,
+        )
+    except PayloadRejected as exc:
+        status, error = ("skipped" if exc.status_code == 415 else "failed"), exc.detail
+    except OSError as exc:
+        status, error = "failed", f"{relative_path} could not be read: {exc.strerror or exc}"
+    async with container.uow() as tx:
+        await tx.jobs.mark_item(job_uuid, relative_path, status, error, container.clock())
+        await tx.commit()
+    return status
+
+
+FUNCTIONS = {"score_photo": score_photo, "import_file": import_file, "sweep": sweep}

@@ -1,0 +1,120 @@
+"""The Litestar app factory: one process serving the htmx UI and the JSON API, with in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.template.config import TemplateConfig
+
+from app.bootstrap import Container, bootstrap
+from app.jobs.tasks import sweep
+from app.logs import RequestIdMiddleware, configure_logging, log
+from app.routes import api_auth, api_photos, health, pages, pages_auth
+from app.routes.deps import provide_container
+from app.routes.errors import EXCEPTION_HANDLERS
+from app.routes.security import CallerMiddleware
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SWEEP_EVERY_SECONDS = 180
+UNGUARDED = ["^/static/", "^/health", "^/metrics", "^/schema"]
+
+
+async def _sweep_forever(container: Container) -> None:
+    while True:
+        try:
+            queued = await sweep({"container": container})
+            if queued:
+                log.info("queued unfinished work again", items=queued)
+        except Exception:
+            log.exception("sweep failed")
+        await asyncio.sleep(SWEEP_EVERY_SECONDS)
+
+
+def _lifespan(container: Container):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.container = container
+        sweeper = None
+        if container.settings.run_worker and hasattr(container.queue, "start"):
+            container.queue.start({"container": container})
+            sweeper = asyncio.create_task(_sweep_forever(container))
+        try:
+            yield
+        finally:
+            if sweeper:
+                sweeper.cancel()
+            if hasattr(container.queue, "stop"):
+                await container.queue.stop()
+            await container.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+    settings = settings or (container.settings if container else Settings.from_env())
+    configure_logging(settings.log_level)
+    container = container or bootstrap(settings)
+    sessions = ServerSideSessionConfig(
+        key="classify_session",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        max_age=14 * 24 * 3600,
+        exclude=["^/api/", "^/static/", "^/health", "^/metrics"],
+    )
+    prometheus = PrometheusConfig(app_name="classify", group_path=True, exclude=["^/metrics", "^/static/"])
+    return Litestar(
+        route_handlers=[
+            *pages_auth.HANDLERS,
+            *pages.HANDLERS,
+            *api_auth.HANDLERS,
+            *api_photos.HANDLERS,
+            *health.HANDLERS,
+            PrometheusController,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
+        ],
+        lifespan=[_lifespan(container)],
+        dependencies={"container": Provide(provide_container, sync_to_thread=False)},
+        middleware=[
+            RequestIdMiddleware,
+            prometheus.middleware,
+            sessions.middleware,
+            DefineMiddleware(CallerMiddleware, exclude=UNGUARDED),
+        ],
+        stores={"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            exclude=["^/api/", "^/health", "^/metrics"],
+        ),
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine),
+        plugins=[HTMXPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="Classify API",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_upload_bytes * 4,  # a request may carry several photos
+        logging_config=None,  # app.logs configures JSON logging for the whole process
+        debug=False,
+    )

@@ -1,0 +1,62 @@
+"""POST /api/v1/auth/login, /refresh, /logout and GET /me: bearer tokens for API clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+
+from app.domain.model import User
+from app.domain.services import accounts
+from app.routes.deps import ContainerDep, caller
+from app.routes.schemas import LoginBody, Me, RefreshBody, Tokens
+from app.routes.security import requires_api_user
+
+
+def _tokens(pair: accounts.TokenPair) -> Tokens:
+    return Tokens(pair.access_token, pair.refresh_token, pair.token_type, pair.expires_in)
+
+
+def me_of(user: User) -> Me:
+    return Me(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        picture_url=user.picture_url,
+        blur_threshold=user.blur_threshold,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+        google_connected=user.google_sub is not None,
+    )
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", status_code=200, summary="Sign in with email and password")
+    async def login(self, data: LoginBody, container: ContainerDep) -> Tokens:
+        now = container.clock()
+        user = await accounts.authenticate(
+            data.email, data.password, uow=container.uow, passwords=container.passwords, now=now
+        )
+        return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
+
+    @post("/refresh", status_code=200, summary="Swap a refresh token for a new token pair")
+    async def refresh(self, data: RefreshBody, container: ContainerDep) -> Tokens:
+        pair = await accounts.refresh_api_session(
+            data.refresh_token, uow=container.uow, tokens=container.tokens, now=container.clock()
+        )
+        return _tokens(pair)
+
+    @get("/me", guards=[requires_api_user], summary="The signed-in account")
+    async def me(self, request: Request[Any, Any, Any]) -> Me:
+        return me_of(caller(request))
+
+    @post("/logout", guards=[requires_api_user], status_code=200, summary="End this sign-in")
+    async def logout(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, str]:
+        await accounts.end_api_session(request.auth["session_id"], uow=container.uow, now=container.clock())
+        return {"status": "signed_out"}
+
+
+HANDLERS = [AuthController]

@@ -1,0 +1,285 @@
+"""The photos JSON API: upload, list by category, detail, images, scoring, jobs, settings, stats, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import UploadFile
+from litestar.exceptions import ValidationException
+from litestar.response import File, Response, Stream
+
+from app.adapters.zip_export import zip_stream
+from app.domain.categories import Category
+from app.domain.errors import InvalidInput, PayloadRejected
+from app.domain.model import PhotoSource, User
+from app.domain.services import export, imports, jobs, photos
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.schemas import (
+    AnalyzeResult,
+    BatchBody,
+    ImportBody,
+    JobAccepted,
+    JobOut,
+    PhotoList,
+    PhotoOut,
+    SettingsOut,
+    SettingsPatch,
+    UploadRejection,
+    UploadResult,
+)
+from app.routes.security import requires_api_user
+from app.routes.views import job_out, photo_out
+
+SIZES = {"thumb", "medium", "original"}
+
+
+def parse_category(value: str) -> Category:
+    try:
+        return Category(value)
+    except ValueError:
+        raise InvalidInput("filter must be one of all, blurred, not_blurred, unprocessed.") from None
+
+
+async def store_uploads(
+    files: list[UploadFile], user: User, container: ContainerDep, source: str = PhotoSource.UPLOAD
+) -> UploadResult:
+    """Import every file on its own: good ones are kept, each bad one is reported with its reason."""
+    stored: list[PhotoOut] = []
+    rejected: list[UploadRejection] = []
+    created = 0
+    max_bytes = container.settings.max_upload_bytes
+    for upload in files:
+        name = upload.filename or "upload"
+        try:
+            data = await upload.read(max_bytes + 1)
+            outcome = await photos.import_photo(
+                data,
+                name,
+                owner=user.id,
+                source=source,
+                uow=container.uow,
+                storage=container.storage,
+                images=container.images,
+                queue=container.queue,
+                max_bytes=max_bytes,
+            )
+        except PayloadRejected as exc:
+            rejected.append(UploadRejection(name, exc.status_code, exc.detail))
+            continue
+        finally:
+            await upload.close()
+        created += outcome.created
+        stored.append(photo_out(outcome.photo, user.blur_threshold))
+    return UploadResult(stored, created, len(stored) - created, rejected)
+
+
+def upload_status(result: UploadResult) -> int:
+    if result.created:
+        return 201
+    if result.photos:
+        return 200
+    codes = {r.status_code for r in result.rejected}
+    return codes.pop() if len(codes) == 1 else 422
+
+
+async def uploaded_files(request: Request[Any, Any, Any], limit: int) -> list[UploadFile]:
+    form = await request.form()
+    files = [f for f in form.getall("files") if isinstance(f, UploadFile)] if "files" in form else []
+    if not files:
+        raise ValidationException("Send one or more images in the multipart form field 'files'.")
+    if len(files) > limit:
+        raise PayloadRejected(413, f"{len(files)} files in one request; the limit is {limit}.")
+    return files
+
+
+class PhotosController(Controller):
+    path = "/api/v1"
+    tags = ["photos"]
+    guards = [requires_api_user]
+
+    @post("/photos", summary="Upload photos (multipart field 'files')")
+    async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
+        files = await uploaded_files(request, container.settings.max_files_per_request)
+        result = await store_uploads(files, caller(request), container)
+        status = upload_status(result)
+        if status >= 400:
+            first = result.rejected[0]
+            detail = first.detail if len(result.rejected) == 1 else f"None of the {len(files)} files was kept."
+            rejected = [
+                {"filename": r.filename, "status_code": r.status_code, "detail": r.detail} for r in result.rejected
+            ]
+            body = {"status_code": status, "detail": detail, "rejected": rejected}
+            return Response(body, status_code=status)
+        return Response(result, status_code=status)
+
+    @get("/photos", summary="List photos by category")
+    async def list_photos(
+        self,
+        request: Request[Any, Any, Any],
+        container: ContainerDep,
+        filter: str = "all",
+        limit: int = 50,
+        cursor: str | None = None,
+        source: str | None = None,
+        tag: str | None = None,
+        q: str | None = None,
+    ) -> PhotoList:
+        user = caller(request)
+        page, counts = await photos.list_photos(
+            user,
+            parse_category(filter),
+            uow=container.uow,
+            limit=limit,
+            cursor=cursor,
+            source=source,
+            tag=tag,
+            query=q,
+        )
+        items = [photo_out(p, user.blur_threshold) for p in page.items]
+        return PhotoList(items, page.next_cursor, counts.as_dict(), user.blur_threshold)
+
+    @get("/photos/{photo_id:str}", summary="One photo, with its blur details")
+    async def get_photo(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> PhotoOut:
+        user = caller(request)
+        photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+        return photo_out(photo, user.blur_threshold, details=True)
+
+    @get("/photos/{photo_id:str}/image", summary="The photo's image: thumb, medium or original")
+    async def image(
+        self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: str = "medium"
+    ) -> File:
+        return await image_response(caller(request), container, photo_id, size)
+
+    @delete("/photos/{photo_id:str}", status_code=204, summary="Remove a photo from Classify (not from its source)")
+    async def delete_photo(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> None:
+        await photos.delete_photo(
+            caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage
+        )
+
+    @post("/photos/{photo_id:str}/analyze", status_code=202, summary="Score one photo (a job)")
+    async def analyze(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> JobAccepted:
+        job = await jobs.start_score_batch(
+            caller(request).id, [parse_uuid(photo_id)], uow=container.uow, queue=container.queue
+        )
+        return JobAccepted(job.id, job.total)
+
+    @get("/photos/{photo_id:str}/result", summary="The blur verdict of one photo")
+    async def result(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> AnalyzeResult:
+        user = caller(request)
+        photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+        out = photo_out(photo, user.blur_threshold)
+        return AnalyzeResult(
+            photo.id,
+            photo.blur_score,
+            out.is_blurred,
+            photo.blur_kind,
+            user.blur_threshold,
+            photo.processing_ms,
+            photo.scored_at,
+            photo.error,
+            photo.blur_details,
+        )
+
+    @post("/blur/analyze-batch", status_code=202, summary="Score chosen photos, or every unprocessed one")
+    async def analyze_batch(
+        self, request: Request[Any, Any, Any], container: ContainerDep, data: BatchBody | None = None
+    ) -> JobAccepted:
+        ids = data.photo_ids if data else None
+        job = await jobs.start_score_batch(caller(request).id, ids, uow=container.uow, queue=container.queue)
+        return JobAccepted(job.id, job.total)
+
+    @get("/blur/jobs", summary="Recent jobs")
+    async def list_jobs(self, request: Request[Any, Any, Any], container: ContainerDep) -> list[JobOut]:
+        return [job_out(j) for j in await jobs.recent_jobs(caller(request).id, uow=container.uow)]
+
+    @get("/blur/jobs/{job_id:str}", summary="A job's progress")
+    async def get_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
+        return job_out(await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow))
+
+    @post("/blur/jobs/{job_id:str}/cancel", status_code=200, summary="Cancel a job")
+    async def cancel_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
+        job = await jobs.cancel_job(
+            caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock()
+        )
+        return job_out(job)
+
+    @post("/blur/jobs/{job_id:str}/retry", status_code=202, summary="Retry a job's failed items")
+    async def retry_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
+        job = await jobs.retry_failed(
+            caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, queue=container.queue
+        )
+        return job_out(job)
+
+    @post("/imports", status_code=202, summary="Import a server folder (under CLASSIFY_IMPORT_ROOT)")
+    async def start_import(
+        self, request: Request[Any, Any, Any], container: ContainerDep, data: ImportBody
+    ) -> JobAccepted:
+        if data.source != "folder":
+            raise InvalidInput(f"Importing from {data.source!r} is not available on this server; use 'folder'.")
+        if not data.path:
+            raise InvalidInput("Give the folder to import as 'path'.")
+        job = await imports.start_folder_import(
+            caller(request).id, data.path, folders=container.folders, uow=container.uow, queue=container.queue
+        )
+        return JobAccepted(job.id, job.total)
+
+    @get("/settings", summary="Your settings")
+    async def get_settings(self, request: Request[Any, Any, Any]) -> SettingsOut:
+        return SettingsOut(caller(request).blur_threshold)
+
+    @patch("/settings", summary="Change your blur threshold (re-sorts at once, nothing is re-scored)")
+    async def patch_settings(
+        self, request: Request[Any, Any, Any], container: ContainerDep, data: SettingsPatch
+    ) -> SettingsOut:
+        return SettingsOut(await photos.set_threshold(caller(request), data.blur_threshold, uow=container.uow))
+
+    @get("/stats", summary="Counts, a histogram of scores, scoring speed")
+    async def stats(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, Any]:
+        return await photos.statistics(caller(request), uow=container.uow, now=container.clock())
+
+    @get("/export", summary="A ZIP of the originals in a category")
+    async def export_zip(
+        self,
+        request: Request[Any, Any, Any],
+        container: ContainerDep,
+        filter: str = "not_blurred",
+        names: str = "original",
+    ) -> Stream:
+        return await export_response(caller(request), container, filter, names)
+
+
+async def image_response(user: User, container: ContainerDep, photo_id: str, size: str) -> File:
+    if size not in SIZES:
+        raise InvalidInput("size must be thumb, medium or original.")
+    photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
+    if size == "original":
+        path, media_type = container.storage.original_path(photo.storage_key), photo.mime_type
+    else:
+        path, media_type = container.storage.rendition_path(photo.storage_key, size), "image/webp"
+    return File(
+        path=path,
+        media_type=media_type,
+        content_disposition_type="inline",
+        headers=headers,
+        filename=photo.filename if size == "original" else f"{photo.id}.{size}.webp",
+    )
+
+
+async def export_response(user: User, container: ContainerDep, filter: str, names: str) -> Stream:
+    category = parse_category(filter)
+    entries = await export.export_entries(user, category, names, uow=container.uow, storage=container.storage)
+    stamp = dt.date.today().isoformat()
+    return Stream(
+        zip_stream(entries),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.zip"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+HANDLERS = [PhotosController]

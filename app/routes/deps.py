@@ -1,0 +1,31 @@
+"""Shared bits of the controllers: the container, the caller, and small parsers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.params import Dependency
+
+from app.bootstrap import Container
+from app.domain.errors import NotFound
+from app.domain.model import User
+
+ContainerDep = Annotated[Container, Dependency(skip_validation=True)]
+
+
+def provide_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def caller(request: Request[Any, Any, Any]) -> User:
+    return request.scope["user"]  # guards have checked it is a User
+
+
+def parse_uuid(value: str, what: str = "photo") -> uuid.UUID:
+    """A malformed id is answered like an unknown one: 404, never a 500 or a validation essay."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None

@@ -1,0 +1,84 @@
+"""Domain failures to HTTP answers, once: JSON `{status_code, detail}` on the API, a page for people."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.domain.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PayloadRejected
+from app.logs import log
+from app.routes.security import API_PREFIX, LoginRequired
+
+
+def status_of(exc: DomainError) -> int:
+    if isinstance(exc, PayloadRejected):
+        return exc.status_code
+    return {NotFound: 404, Conflict: 409, InvalidInput: 422, NotAuthenticated: 401}.get(type(exc), 400)
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith(API_PREFIX)
+        or request.url.path.startswith("/health")
+        or ("application/json" in request.headers.get("accept", "") and not request.headers.get("hx-request"))
+    )
+
+
+def _answer(request: Request, status: int, detail: str) -> Response:
+    if _wants_json(request):
+        return Response({"status_code": status, "detail": detail}, status_code=status, media_type=MediaType.JSON)
+    if request.headers.get("hx-request"):
+        return Response(
+            f'<p class="error" role="alert">{html.escape(detail)}</p>', status_code=status, media_type=MediaType.HTML
+        )
+    return Template("error.html", context={"status_code": status, "detail": detail}, status_code=status)
+
+
+def domain_error(request: Request, exc: DomainError) -> Response:
+    return _answer(request, status_of(exc), exc.detail)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 400 and getattr(exc, "extra", None):
+        detail = f"{detail}: {_describe(exc.extra)}"
+    response = _answer(request, exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _describe(extra: object) -> str:
+    if isinstance(extra, list):
+        parts = []
+        for item in extra:
+            if isinstance(item, dict):
+                key = item.get("key")
+                parts.append(f"{key}: {item.get('message')}" if key else str(item.get("message")))
+        return "; ".join(parts) or str(extra)
+    return str(extra)
+
+
+def login_required(request: Request, _: LoginRequired) -> Response:
+    if request.headers.get("hx-request"):
+        return Response("", status_code=401, headers={"HX-Redirect": "/login"})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target)}")
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", path=request.url.path)
+    return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    LoginRequired: login_required,
+    HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
+}

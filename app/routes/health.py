@@ -1,0 +1,94 @@
+"""Liveness, readiness and the state of every dependency, as JSON and as the System page."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Response, Template
+from sqlalchemy import text
+
+from app.bootstrap import Container
+from app.routes.security import requires_page_user
+
+
+async def _timed(check: Any) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        detail = await check()
+        status = "ok"
+    except Exception as exc:
+        detail, status = f"{type(exc).__name__}: {exc}"[:300], "error"
+    return {"status": status, "latency_ms": round((time.perf_counter() - start) * 1000, 2), "detail": detail}
+
+
+async def _database(container: Container) -> str:
+    async with container.engine.connect() as conn:
+        await conn.execute(text("select 1"))
+    return "sqlite" if container.settings.is_sqlite else "postgresql"
+
+
+async def _queue(container: Container) -> str:
+    backlog = getattr(container.queue, "backlog", None)
+    return f"in-process, {backlog} waiting" if backlog is not None else "redis"
+
+
+async def _storage(container: Container) -> str:
+    usage = shutil.disk_usage(container.settings.data_dir)
+    if usage.free < 200 * 1024 * 1024:
+        raise RuntimeError(f"only {usage.free // 2**20} MB free in the data dir")
+    return f"{usage.free / 2**30:.1f} GB free"
+
+
+def _configured(name: str, present: bool) -> dict[str, Any]:
+    return {
+        "status": "ok" if present else "not_configured",
+        "latency_ms": 0.0,
+        "detail": "configured" if present else f"{name} is not set up; the features that need it are off",
+    }
+
+
+async def service_report(container: Container) -> dict[str, dict[str, Any]]:
+    s = container.settings
+    return {
+        "database": await _timed(lambda: _database(container)),
+        "queue": await _timed(lambda: _queue(container)),
+        "storage": await _timed(lambda: _storage(container)),
+        "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", bool(s.google_client_id and s.google_client_secret)),
+        "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", bool(s.dropbox_app_key and s.dropbox_app_secret)),
+        "vision": _configured(
+            "AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)", bool(s.openai_api_key or s.openai_base_url)
+        ),
+    }
+
+
+@get("/health", include_in_schema=True, tags=["health"])
+async def liveness() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/health/ready", tags=["health"])
+async def readiness(request: Request) -> Response[dict[str, Any]]:
+    container: Container = request.app.state.container
+    checks = {"database": await _timed(lambda: _database(container)), "queue": await _timed(lambda: _queue(container))}
+    ready = all(c["status"] == "ok" for c in checks.values())
+    return Response({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+
+
+@get("/health/services", tags=["health"])
+async def services(request: Request) -> dict[str, Any]:
+    report = await service_report(request.app.state.container)
+    overall = "ok" if all(v["status"] in ("ok", "not_configured") for v in report.values()) else "degraded"
+    return {"status": overall, "services": report}
+
+
+@get("/system", guards=[requires_page_user], include_in_schema=False)
+async def system_page(request: Request) -> Template:
+    report = await service_report(request.app.state.container)
+    name = "_services.html" if request.headers.get("hx-request") else "system.html"
+    return Template(name, context={"services": report, "user": request.user, "active": "system"})
+
+
+HANDLERS = [liveness, readiness, services, system_page]

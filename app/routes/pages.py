@@ -1,0 +1,223 @@
+"""The htmx UI: gallery by category, threshold slider, photo page, upload, statistics, jobs, export."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import File, Redirect, Response, Stream, Template
+
+from app.domain.categories import Category
+from app.domain.errors import DomainError
+from app.domain.model import User
+from app.domain.services import imports, jobs, photos
+from app.routes.api_photos import (
+    export_response,
+    image_response,
+    parse_category,
+    store_uploads,
+    upload_status,
+    uploaded_files,
+)
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.errors import status_of
+from app.routes.security import LoginRequired, requires_page_user
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+PAGE_SIZE = 48
+GUARD = [requires_page_user]
+
+
+def _is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return bool(request.headers.get("hx-request"))
+
+
+async def _gallery_context(user: User, container: ContainerDep, category: Category, cursor: str | None) -> dict:
+    page, counts = await photos.list_photos(user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor)
+    return {
+        "user": user,
+        "photos": page.items,
+        "next_cursor": page.next_cursor,
+        "counts": counts,
+        "category": category,
+        "categories": list(Category),
+        "threshold": user.blur_threshold,
+        "active": category.value,
+    }
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any], container: ContainerDep) -> Template | Redirect:
+    async with container.uow() as tx:
+        if not await tx.users.count():
+            return Redirect("/setup")
+    if not isinstance(request.scope.get("user"), User):
+        raise LoginRequired()
+    return Template("gallery.html", context=await _gallery_context(caller(request), container, Category.ALL, None))
+
+
+@get("/photos", guards=GUARD, include_in_schema=False)
+async def gallery(
+    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all", cursor: str | None = None
+) -> Template:
+    context = await _gallery_context(caller(request), container, parse_category(filter), cursor)
+    if _is_htmx(request) and cursor:
+        return Template("_grid_items.html", context=context)
+    if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
+        return Template("_gallery_body.html", context=context)
+    return Template("gallery.html", context=context)
+
+
+@get("/photos/counts", guards=GUARD, include_in_schema=False)
+async def counts(request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all") -> Template:
+    user = caller(request)
+    async with container.uow() as tx:
+        totals = await tx.photos.counts(user.id, user.blur_threshold)
+    context = {"counts": totals, "categories": list(Category), "category": parse_category(filter)}
+    return Template("_tabs.html", context=context)
+
+
+@get("/threshold/preview", guards=GUARD, include_in_schema=False)
+async def threshold_preview(request: Request[Any, Any, Any], container: ContainerDep, threshold: float) -> Template:
+    would_be = await photos.preview_counts(caller(request), threshold, uow=container.uow)
+    return Template("_threshold_preview.html", context={"preview": would_be, "threshold": threshold})
+
+
+@post("/threshold", guards=GUARD, include_in_schema=False, status_code=200)
+async def save_threshold(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Response[str]:
+    try:
+        value = float(data.get("threshold", ""))
+    except ValueError:
+        return Response('<p class="error" role="alert">The threshold must be a number.</p>', status_code=422)
+    saved = await photos.set_threshold(caller(request), value, uow=container.uow)
+    # The gallery listens for this event and re-sorts itself; nothing is re-scored.
+    return Response(f"Saved: {saved:.2f}", headers={"HX-Trigger": "threshold-changed"}, media_type="text/html")
+
+
+@get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False)
+async def photo_page(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
+    user = caller(request)
+    photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    return Template("photo.html", context={"user": user, "photo": photo, "threshold": user.blur_threshold})
+
+
+@get("/photos/{photo_id:str}/image", guards=GUARD, include_in_schema=False)
+async def photo_image(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: str = "medium"
+) -> File:
+    return await image_response(caller(request), container, photo_id, size)
+
+
+@post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303)
+async def delete_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Redirect:
+    await photos.delete_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage)
+    return Redirect("/")
+
+
+@post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)
+async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
+    user = caller(request)
+    job = await jobs.start_score_batch(user.id, [parse_uuid(photo_id)], uow=container.uow, queue=container.queue)
+    return Template("_job.html", context={"job": job})
+
+
+@post("/upload", guards=GUARD, include_in_schema=False)
+async def upload(request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
+    """One request a file from the uploader script, so each file gets its own progress and answer."""
+    files = await uploaded_files(request, container.settings.max_files_per_request)
+    result = await store_uploads(files, caller(request), container)
+    return Response(result, status_code=upload_status(result))
+
+
+@post("/jobs/score", guards=GUARD, include_in_schema=False, status_code=200)
+async def start_scoring(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    job = await jobs.start_score_batch(caller(request).id, None, uow=container.uow, queue=container.queue)
+    return Template("_job.html", context={"job": job})
+
+
+@post("/jobs/import-folder", guards=GUARD, include_in_schema=False, status_code=200)
+async def import_folder(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Response[Any]:
+    try:
+        job = await imports.start_folder_import(
+            caller(request).id,
+            data.get("path", "").strip() or ".",
+            folders=container.folders,
+            uow=container.uow,
+            queue=container.queue,
+        )
+    except DomainError as exc:
+        return Response(
+            f'<p class="error" role="alert">{html.escape(exc.detail)}</p>', status_code=status_of(exc), media_type="text/html"
+        )
+    return Template("_job.html", context={"job": job})
+
+
+@get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)
+async def job_progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
+    job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
+    return Template("_job.html", context={"job": job})
+
+
+@post("/jobs/{job_id:str}/cancel", guards=GUARD, include_in_schema=False, status_code=200)
+async def cancel_job(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
+    job = await jobs.cancel_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock())
+    return Template("_job.html", context={"job": job})
+
+
+@post("/jobs/{job_id:str}/retry", guards=GUARD, include_in_schema=False, status_code=200)
+async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
+    job = await jobs.retry_failed(
+        caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, queue=container.queue
+    )
+    return Template("_job.html", context={"job": job})
+
+
+@get("/jobs", guards=GUARD, include_in_schema=False)
+async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    user = caller(request)
+    recent = await jobs.recent_jobs(user.id, uow=container.uow)
+    errors = {job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in recent if job.failed}
+    folder_import = container.settings.import_root is not None
+    return Template(
+        "jobs.html",
+        context={"user": user, "jobs": recent, "errors": errors, "active": "jobs", "folder_import": folder_import},
+    )
+
+
+@get("/stats", guards=GUARD, include_in_schema=False)
+async def stats_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    user = caller(request)
+    figures = await photos.statistics(user, uow=container.uow, now=container.clock())
+    return Template("stats.html", context={"user": user, "stats": figures, "active": "stats"})
+
+
+@get("/export", guards=GUARD, include_in_schema=False)
+async def export(
+    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "not_blurred", names: str = "original"
+) -> Stream:
+    return await export_response(caller(request), container, filter, names)
+
+
+HANDLERS = [
+    home,
+    gallery,
+    counts,
+    threshold_preview,
+    save_threshold,
+    photo_page,
+    photo_image,
+    delete_photo,
+    analyze_photo,
+    upload,
+    start_scoring,
+    import_folder,
+    job_progress,
+    cancel_job,
+    retry_job,
+    jobs_page,
+    stats_page,
+    export,
+]

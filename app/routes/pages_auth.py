@@ -1,0 +1,88 @@
+"""First run, sign in and sign out for people in a browser (a server-side session cookie)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from app.domain.errors import Conflict, InvalidInput, NotAuthenticated
+from app.domain.model import User
+from app.domain.services import accounts
+from app.routes.deps import ContainerDep
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def _has_owner(container: ContainerDep) -> bool:
+    async with container.uow() as tx:
+        return await tx.users.count() > 0
+
+
+def _sign_in(request: Request[Any, Any, Any], user: User) -> None:
+    request.clear_session()
+    request.set_session({"user_id": str(user.id)})
+
+
+@get("/setup", include_in_schema=False)
+async def setup_page(container: ContainerDep) -> Template | Redirect:
+    if await _has_owner(container):
+        return Redirect("/login")
+    return Template("setup.html", context={"error": None, "email": ""})
+
+
+@post("/setup", include_in_schema=False, status_code=303)
+async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    email, password = data.get("email", ""), data.get("password", "")
+    try:
+        if password != data.get("password_again", ""):
+            raise InvalidInput("The two passwords are not the same.")
+        user = await accounts.create_owner(
+            email, password, uow=container.uow, passwords=container.passwords, name=data.get("name") or None
+        )
+    except (InvalidInput, Conflict) as exc:
+        return Template("setup.html", context={"error": exc.detail, "email": email}, status_code=422)
+    _sign_in(request, user)
+    return Redirect("/")
+
+
+@get("/login", include_in_schema=False)
+async def login_page(request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None) -> Any:
+    if not await _has_owner(container):
+        return Redirect("/setup")
+    if isinstance(request.scope.get("user"), User):
+        return Redirect(_safe_next(next))
+    return Template("login.html", context={"error": None, "email": "", "next": _safe_next(next)})
+
+
+@post("/login", include_in_schema=False, status_code=303)
+async def login(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    email, target = data.get("email", ""), _safe_next(data.get("next"))
+    try:
+        user = await accounts.authenticate(
+            email, data.get("password", ""), uow=container.uow, passwords=container.passwords, now=container.clock()
+        )
+    except NotAuthenticated as exc:
+        context = {"error": exc.detail, "email": email, "next": target}
+        return Template("login.html", context=context, status_code=401)
+    _sign_in(request, user)
+    return Redirect(target)
+
+
+@post("/logout", include_in_schema=False, status_code=303)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return Redirect("/login")
+
+
+HANDLERS = [setup_page, setup, login_page, login, logout]

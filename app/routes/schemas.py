@@ -1,0 +1,133 @@
+"""Request and response shapes of the JSON API (msgspec structs, which also drive the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+
+class LoginBody(msgspec.Struct):
+    email: str
+    password: str
+
+
+class RefreshBody(msgspec.Struct):
+    refresh_token: str
+
+
+class Tokens(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+
+class Me(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    name: str | None
+    picture_url: str | None
+    blur_threshold: float
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+    google_connected: bool
+
+
+class PhotoOut(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    source: str
+    source_id: str | None
+    mime_type: str
+    width: int
+    height: int
+    file_size: int
+    sha256: str
+    taken_at: dt.datetime | None
+    created_at: dt.datetime
+    flags: list[str]
+    blur_score: float | None
+    is_blurred: bool | None
+    category: str
+    blur_kind: str | None
+    scored_at: dt.datetime | None
+    processing_time_ms: float | None
+    error: str | None
+    tags: list[str]
+    caption: str | None
+    proposed_name: str | None
+    image_url: str
+    thumbnail_url: str
+    details: dict[str, Any] | None = None
+
+
+class PhotoList(msgspec.Struct):
+    items: list[PhotoOut]
+    next_cursor: str | None
+    counts: dict[str, int]
+    threshold: float
+
+
+class UploadRejection(msgspec.Struct):
+    filename: str
+    status_code: int
+    detail: str
+
+
+class UploadResult(msgspec.Struct):
+    photos: list[PhotoOut]
+    created: int
+    existing: int
+    rejected: list[UploadRejection]
+
+
+class AnalyzeResult(msgspec.Struct):
+    photo_id: uuid.UUID
+    blur_score: float | None
+    is_blurred: bool | None
+    blur_kind: str | None
+    threshold: float
+    processing_time_ms: float | None
+    scored_at: dt.datetime | None
+    error: str | None
+    details: dict[str, Any] | None
+
+
+class JobAccepted(msgspec.Struct):
+    job_id: uuid.UUID
+    total: int
+
+
+class JobOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    status: str
+    total: int
+    done: int
+    failed: int
+    error: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    result: dict[str, Any]
+
+
+class BatchBody(msgspec.Struct):
+    photo_ids: list[uuid.UUID] | None = None
+
+
+class SettingsOut(msgspec.Struct):
+    blur_threshold: float
+
+
+class SettingsPatch(msgspec.Struct):
+    blur_threshold: float
+
+
+class ImportBody(msgspec.Struct):
+    source: str
+    path: str | None = None
+    url: str | None = None

@@ -1,0 +1,71 @@
+"""Who is calling: a bearer token on /api, the session cookie on pages. Guards decide what is allowed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from app.domain.errors import NotAuthenticated
+from app.domain.model import User
+from app.domain.services import accounts
+
+API_PREFIX = "/api/"
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in person; answered with a redirect to the sign-in page."""
+
+
+class CallerMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        container = connection.app.state.container
+        if connection.scope["path"].startswith(API_PREFIX):
+            return await _bearer_caller(connection, container)
+        return await _session_caller(connection, container)
+
+
+async def _bearer_caller(connection: ASGIConnection, container: Any) -> AuthenticationResult:
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return AuthenticationResult(user=None, auth=None)
+    try:
+        user, session_id = await accounts.user_for_access_token(
+            token.strip(), uow=container.uow, tokens=container.tokens, now=container.clock()
+        )
+    except NotAuthenticated as exc:
+        return AuthenticationResult(user=None, auth={"error": exc.detail})
+    return AuthenticationResult(user=user, auth={"session_id": session_id})
+
+
+async def _session_caller(connection: ASGIConnection, container: Any) -> AuthenticationResult:
+    try:
+        raw = connection.session.get("user_id") if connection.scope.get("session") else None
+    except Exception:  # no session middleware on this path
+        raw = None
+    if not raw:
+        return AuthenticationResult(user=None, auth=None)
+    try:
+        user_id = uuid.UUID(str(raw))
+    except ValueError:
+        return AuthenticationResult(user=None, auth=None)
+    async with container.uow() as tx:
+        user = await tx.users.get(user_id)
+    return AuthenticationResult(user=user, auth={"session": True} if user else None)
+
+
+def requires_api_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not isinstance(connection.scope.get("user"), User):
+        auth = connection.scope.get("auth") or {}
+        detail = auth.get("error") if isinstance(auth, dict) else None
+        raise NotAuthorizedException(detail or "Sign in first: send 'Authorization: Bearer <access token>'.")
+
+
+def requires_page_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not isinstance(connection.scope.get("user"), User):
+        raise LoginRequired()

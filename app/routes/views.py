@@ -1,0 +1,54 @@
+"""Domain objects to API shapes."""
+
+from __future__ import annotations
+
+from app.domain.categories import category_of, is_blurred
+from app.domain.model import Job, Photo
+from app.routes.schemas import JobOut, PhotoOut
+
+
+def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: str = "/api/v1") -> PhotoOut:
+    image = f"{prefix}/photos/{photo.id}/image"
+    return PhotoOut(
+        id=photo.id,
+        filename=photo.filename,
+        source=photo.source,
+        source_id=photo.source_id,
+        mime_type=photo.mime_type,
+        width=photo.width,
+        height=photo.height,
+        file_size=photo.file_size,
+        sha256=photo.sha256,
+        taken_at=photo.taken_at,
+        created_at=photo.created_at,
+        flags=list(photo.flags),
+        blur_score=photo.blur_score,
+        is_blurred=is_blurred(photo.blur_score, threshold),
+        category=category_of(photo.blur_score, threshold).value,
+        blur_kind=photo.blur_kind,
+        scored_at=photo.scored_at,
+        processing_time_ms=photo.processing_ms,
+        error=photo.error,
+        tags=list(photo.tags),
+        caption=photo.caption,
+        proposed_name=photo.proposed_name,
+        image_url=f"{image}?size=original",
+        thumbnail_url=f"{image}?size=thumb",
+        details=photo.blur_details if details else None,
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=job.status.value,
+        total=job.total,
+        done=job.done,
+        failed=job.failed,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        result=job.result,
+    )

@@ -1,0 +1,78 @@
+// The uploader: one request per file so each file shows its own progress and its own answer.
+(function () {
+  "use strict";
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"]; } catch (e) { return ""; }
+  }
+  function row(list, file) {
+    var li = document.createElement("li");
+    var name = document.createElement("span");
+    name.textContent = file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0; bar.setAttribute("aria-label", "Uploading " + file.name);
+    var result = document.createElement("p");
+    result.className = "result";
+    li.append(name, bar, result);
+    list.prepend(li);
+    return { bar: bar, result: result };
+  }
+  function describe(status, body, file) {
+    if (status === 201) return [true, file.name + ": added, scoring…"];
+    if (status === 200) return [true, file.name + ": already in Classify"];
+    var detail = (body && (body.detail || (body.rejected && body.rejected[0] && body.rejected[0].detail))) || ("failed (" + status + ")");
+    return [false, detail];
+  }
+  function send(file, list) {
+    return new Promise(function (resolve) {
+      var ui = row(list, file);
+      var form = new FormData();
+      form.append("files", file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", "/upload");
+      xhr.setRequestHeader("x-csrftoken", csrfToken());
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) ui.bar.value = Math.round(100 * e.loaded / e.total); };
+      xhr.onload = function () {
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        var outcome = describe(xhr.status, body, file);
+        ui.bar.value = 100;
+        ui.result.textContent = outcome[1];
+        ui.result.classList.add(outcome[0] ? "ok" : "bad");
+        resolve(outcome[0]);
+      };
+      xhr.onerror = function () { ui.result.textContent = file.name + ": the upload failed (network)"; ui.result.classList.add("bad"); resolve(false); };
+      xhr.send(form);
+    });
+  }
+  async function uploadAll(files) {
+    var list = document.getElementById("upload-list");
+    var queue = Array.from(files);
+    var workers = [];
+    for (var i = 0; i < 3; i++) {
+      workers.push((async function () { while (queue.length) { await send(queue.shift(), list); } })());
+    }
+    await Promise.all(workers);
+    document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));
+  }
+  function setup() {
+    var zone = document.getElementById("dropzone");
+    var input = document.getElementById("file-input");
+    if (!zone || !input) return;
+    input.addEventListener("change", function () { if (input.files.length) uploadAll(input.files); input.value = ""; });
+    zone.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+    ["dragenter", "dragover"].forEach(function (t) { zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("dragging"); }); });
+    ["dragleave", "drop"].forEach(function (t) { zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.remove("dragging"); }); });
+    zone.addEventListener("drop", function (e) { if (e.dataTransfer && e.dataTransfer.files.length) uploadAll(e.dataTransfer.files); });
+  }
+  function slider() {
+    var range = document.getElementById("threshold");
+    var out = document.getElementById("threshold-value");
+    if (range && out) range.addEventListener("input", function () { out.textContent = Number(range.value).toFixed(2); });
+  }
+  function mapToggle() {
+    var toggle = document.getElementById("map-toggle");
+    var map = document.getElementById("sharpness-map");
+    if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); });
+})();
