@@ -40,6 +40,8 @@ def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
     name = "image data" if isinstance(source, bytes | bytearray) else os.fspath(source)
     head = _head(source, name)
     if head[:3] == b"\xff\xd8\xff":
+        if not _jpeg_complete(source, head):
+            raise UndecodableImage(f"{name}: truncated JPEG (no end-of-image marker after the scan data)")
         gray = _decode_cv(source, _jpeg_flag(source, head))
     elif head[:8] == b"\x89PNG\r\n\x1a\n" or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         _check_pixels(_png_size(head) if head[:4] == b"\x89PNG" else None, name)
@@ -82,6 +84,43 @@ def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
         if -(-long_side // factor) >= ANALYSIS_SIZE:
             return flag
     return cv2.IMREAD_GRAYSCALE
+
+
+def _jpeg_complete(source: bytes | str | os.PathLike, head: bytes) -> bool:
+    """Whether an end-of-image marker follows the first scan (libjpeg pads truncated data with grey)."""
+    scan = _scan_offset(head)
+    if isinstance(source, bytes | bytearray):
+        return bytes(source).rfind(b"\xff\xd9") > scan
+    with open(source, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(scan, size - 65536))
+        if b"\xff\xd9" in f.read():
+            return True
+        f.seek(max(scan, 0))  # trailing data after the image: look through the rest
+        previous = b""
+        while chunk := f.read(1 << 20):
+            if b"\xff\xd9" in previous[-1:] + chunk:
+                return True
+            previous = chunk
+    return False
+
+
+def _scan_offset(data: bytes) -> int:
+    """Offset of the main image's start-of-scan marker, skipping APP segments (EXIF thumbnails)."""
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker == 0xDA:
+            return pos
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    return min(pos, len(data))
 
 
 def jpeg_size(data: bytes) -> tuple[int, int] | None:

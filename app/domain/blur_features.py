@@ -63,7 +63,7 @@ def to_analysis_size(gray: np.ndarray) -> np.ndarray:
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY if gray.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
     h, w = gray.shape[:2]
-    scale = ANALYSIS_SIZE / max(h, w)
+    scale = ANALYSIS_SIZE / max(h, w, 1)
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)

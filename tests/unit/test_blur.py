@@ -1,0 +1,153 @@
+"""The pure blur core on synthetic scenes: monotone, resolution-stable, subject-aware, shake direction."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred
+
+
+def scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
+    """A textured, photo-like scene drawn with anti-aliased shapes and lines at any resolution."""
+    height = height or width * 3 // 4
+    rng = np.random.default_rng(seed)
+    img = np.full((height, width), 128, np.uint8)
+    s = width / 1000.0
+    for _ in range(160):
+        x, y = int(rng.uniform(0, width)), int(rng.uniform(0, height))
+        tone = int(rng.integers(0, 256))
+        kind = rng.integers(0, 3)
+        if kind == 0:
+            cv2.circle(img, (x, y), int(rng.uniform(5, 60) * s) + 1, tone, -1, cv2.LINE_AA)
+        elif kind == 1:
+            w, h = int(rng.uniform(10, 120) * s) + 1, int(rng.uniform(10, 120) * s) + 1
+            cv2.rectangle(img, (x, y), (x + w, y + h), tone, -1, cv2.LINE_AA)
+        else:
+            x2, y2 = x + int(rng.normal(0, 150) * s), y + int(rng.normal(0, 150) * s)
+            cv2.line(img, (x, y), (x2, y2), tone, max(1, int(3 * s)), cv2.LINE_AA)
+    return img
+
+
+def motion_kernel(length: float, angle_deg: float) -> np.ndarray:
+    """A straight streak; angle counter-clockwise as seen on screen, 0 = horizontal."""
+    size = int(math.ceil(length)) | 1
+    k = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = math.cos(math.radians(angle_deg)), -math.sin(math.radians(angle_deg))
+    cv2.line(k, (round(c - dx * length / 2), round(c - dy * length / 2)),
+             (round(c + dx * length / 2), round(c + dy * length / 2)), 1.0, 1, cv2.LINE_AA)  # fmt: skip
+    return k / k.sum()
+
+
+@pytest.fixture(scope="module")
+def base() -> np.ndarray:
+    return scene(ANALYSIS_SIZE)
+
+
+def test_result_shape_and_json(base):
+    a = analyse(base)
+    assert isinstance(a, BlurAnalysis)
+    assert 0.0 <= a.blur_score <= 1.0
+    assert a.blur_kind in ("sharp", "defocus", "motion")
+    assert a.sharpness_map and all(0.0 <= v <= 1.0 for row in a.sharpness_map for v in row)
+    assert len({len(row) for row in a.sharpness_map}) == 1
+    assert a.reasons
+    import json
+
+    json.dumps(a.to_dict())
+
+
+def test_sharp_scene_is_sharp(base):
+    a = analyse(base)
+    assert a.blur_score < DEFAULT_THRESHOLD and a.blur_kind == "sharp"
+    assert not is_blurred(a.blur_score, DEFAULT_THRESHOLD)
+
+
+def test_score_rises_with_gaussian_blur(base):
+    scores = [analyse(cv2.GaussianBlur(base, (0, 0), s) if s else base).blur_score for s in (0, 0.8, 1.5, 3, 6)]
+    assert all(b >= a - 0.01 for a, b in zip(scores, scores[1:], strict=False)), scores
+    assert scores[0] < 0.5 < scores[-1]
+    assert analyse(cv2.GaussianBlur(base, (0, 0), 3)).blur_kind == "defocus"
+
+
+def test_score_rises_with_motion_blur(base):
+    scores = [
+        analyse(cv2.filter2D(base, -1, motion_kernel(n, 30)) if n else base).blur_score for n in (0, 3, 7, 15, 25)
+    ]
+    assert all(b >= a - 0.01 for a, b in zip(scores, scores[1:], strict=False)), scores
+    assert scores[-1] > 0.5
+
+
+@pytest.mark.parametrize("angle", [0, 45, 90, 135])
+def test_shake_direction_recovered(base, angle):
+    a = analyse(cv2.filter2D(base, -1, motion_kernel(15, angle)))
+    assert a.blur_kind == "motion"
+    diff = abs((a.motion_angle - angle + 90) % 180 - 90)
+    assert diff <= 20, (angle, a.motion_angle)
+
+
+def test_stable_across_resolutions():
+    big, small = scene(4000), scene(2000)
+    a, b = analyse(big), analyse(small)
+    assert abs(a.blur_score - b.blur_score) < 0.1
+    blurred_big = cv2.GaussianBlur(big, (0, 0), 8)
+    blurred_small = cv2.GaussianBlur(small, (0, 0), 4)
+    assert abs(analyse(blurred_big).blur_score - analyse(blurred_small).blur_score) < 0.1
+
+
+def test_sharp_subject_on_soft_background_is_sharp(base):
+    h, w = base.shape
+    mask = np.zeros_like(base, np.float32)
+    cv2.ellipse(mask, (w // 2, h // 2), (w // 5, h // 4), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 4)
+    soft = cv2.GaussianBlur(base, (0, 0), 6).astype(np.float32)
+    bokeh = (mask * base + (1 - mask) * soft).astype(np.uint8)
+    a = analyse(bokeh)
+    assert a.blur_score < DEFAULT_THRESHOLD and a.blur_kind == "sharp"
+
+
+def test_noise_does_not_pass_for_detail(base):
+    blurred = cv2.GaussianBlur(base, (0, 0), 4)
+    noisy = np.clip(blurred + np.random.default_rng(1).normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+    a = analyse(noisy)
+    assert a.blur_score >= DEFAULT_THRESHOLD
+    assert a.noise > analyse(blurred).noise
+
+
+def test_faces_weigh_most(base):
+    h, w = base.shape
+    half = base.copy()
+    half[:, : w // 2] = cv2.GaussianBlur(base, (0, 0), 5)[:, : w // 2]  # left soft, right sharp
+    face_in_soft_half = [(w // 8, h // 3, w // 4, h // 3)]
+    face_in_sharp_half = [(w // 2 + w // 8, h // 3, w // 4, h // 3)]
+    assert analyse(half, face_in_soft_half).blur_score > analyse(half, face_in_sharp_half).blur_score
+    assert analyse(half, face_in_sharp_half).blur_kind == "sharp"
+
+
+def test_exposure_outputs():
+    img = np.zeros((200, 300), np.uint8)
+    img[:, 200:] = 255
+    a = analyse(img)
+    assert a.clipped_shadows == pytest.approx(2 / 3, abs=0.02)
+    assert a.clipped_highlights == pytest.approx(1 / 3, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    "img",
+    [
+        np.zeros((1, 1), np.uint8),
+        np.full((3, 3), 7, np.uint8),
+        np.zeros((480, 640), np.uint8),
+        np.full((480, 640), 255, np.uint8),
+        np.zeros((0, 0), np.uint8),
+    ],  # fmt: skip
+    ids=["1x1", "3x3", "black", "white", "empty"],
+)
+def test_flat_or_tiny_images_give_a_defined_result(img):
+    a = analyse(img)
+    assert 0.0 <= a.blur_score <= 1.0
+    assert a.blur_kind in ("sharp", "defocus", "motion")
+    assert a.reasons
+    a.to_dict()

@@ -1,0 +1,86 @@
+"""Decoding: upright, reduced, HEIC through pillow-heif, clear errors for bad data."""
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.adapters.decode import UndecodableImage, load_gray
+from app.domain.blur import ANALYSIS_SIZE
+
+
+def wide_marked(width=400, height=200) -> np.ndarray:
+    """A wide image whose left quarter is white, so orientation is visible."""
+    img = np.zeros((height, width), np.uint8)
+    img[:, : width // 4] = 255
+    return img
+
+
+def jpeg_bytes(img: np.ndarray, orientation: int | None = None) -> bytes:
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    Image.fromarray(img).save(buf, "JPEG", quality=92, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_exif_rotated_jpeg_comes_out_upright(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    path.write_bytes(jpeg_bytes(wide_marked(), orientation=6))  # stored wide, displayed rotated 90° clockwise
+    for source in (path, str(path), path.read_bytes()):
+        gray = load_gray(source)
+        assert gray.shape == (400, 200)
+        assert gray[:50].mean() > 200 and gray[-50:].mean() < 50  # the white band is now on top
+
+
+def test_large_jpeg_is_reduced_at_decode(tmp_path):
+    img = cv2.resize(wide_marked(), (4000, 3000), interpolation=cv2.INTER_NEAREST)
+    path = tmp_path / "big.jpg"
+    cv2.imwrite(str(path), img)
+    gray = load_gray(path)
+    assert gray.dtype == np.uint8 and gray.ndim == 2
+    assert ANALYSIS_SIZE <= max(gray.shape) < 2 * ANALYSIS_SIZE
+
+
+def test_png_and_webp_decode_to_gray(tmp_path):
+    img = cv2.cvtColor(wide_marked(), cv2.COLOR_GRAY2BGR)
+    for ext in (".png", ".webp"):
+        path = tmp_path / f"x{ext}"
+        cv2.imwrite(str(path), img)
+        gray = load_gray(path)
+        assert gray.shape == (200, 400) and gray[:, :50].mean() > 200
+
+
+def test_heic_decodes_via_pillow_heif(tmp_path):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    rgb = np.dstack([wide_marked()] * 3)
+    heif = pillow_heif.from_bytes(mode="RGB", size=(400, 200), data=rgb.tobytes())
+    path = tmp_path / "photo.heic"
+    heif.save(str(path), quality=90)
+    gray = load_gray(path)
+    assert gray.shape == (200, 400)
+    assert gray[:, :80].mean() > 200 and gray[:, -80:].mean() < 50
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all" * 20, b"\xff\xd8\xff\xe0" + b"\x00" * 100])
+def test_garbage_raises_undecodable(data):
+    with pytest.raises(UndecodableImage) as err:
+        load_gray(data)
+    assert str(err.value)
+
+
+def test_truncated_jpeg_raises_undecodable(tmp_path):
+    rng = np.random.default_rng(0)
+    data = jpeg_bytes(rng.integers(0, 255, (600, 800), dtype=np.uint8))
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UndecodableImage, match="cut.jpg"):
+        load_gray(path)
+
+
+def test_missing_file_raises_undecodable(tmp_path):
+    with pytest.raises(UndecodableImage):
+        load_gray(tmp_path / "nope.jpg")
