@@ -1,5 +1,6 @@
 """The pure blur core on synthetic scenes: monotone, resolution-stable, subject-aware, shake direction."""
 
+import itertools
 import math
 
 import cv2
@@ -32,7 +33,7 @@ def scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
 
 def motion_kernel(length: float, angle_deg: float) -> np.ndarray:
     """A straight streak; angle counter-clockwise as seen on screen, 0 = horizontal."""
-    size = int(math.ceil(length)) | 1
+    size = math.ceil(length) | 1
     k = np.zeros((size, size), np.float32)
     c = size // 2
     dx, dy = math.cos(math.radians(angle_deg)), -math.sin(math.radians(angle_deg))
@@ -67,7 +68,7 @@ def test_sharp_scene_is_sharp(base):
 
 def test_score_rises_with_gaussian_blur(base):
     scores = [analyse(cv2.GaussianBlur(base, (0, 0), s) if s else base).blur_score for s in (0, 0.8, 1.5, 3, 6)]
-    assert all(b >= a - 0.01 for a, b in zip(scores, scores[1:], strict=False)), scores
+    assert all(b >= a - 0.01 for a, b in itertools.pairwise(scores)), scores
     assert scores[0] < 0.5 < scores[-1]
     assert analyse(cv2.GaussianBlur(base, (0, 0), 3)).blur_kind == "defocus"
 
@@ -76,7 +77,7 @@ def test_score_rises_with_motion_blur(base):
     scores = [
         analyse(cv2.filter2D(base, -1, motion_kernel(n, 30)) if n else base).blur_score for n in (0, 3, 7, 15, 25)
     ]
-    assert all(b >= a - 0.01 for a, b in zip(scores, scores[1:], strict=False)), scores
+    assert all(b >= a - 0.01 for a, b in itertools.pairwise(scores)), scores
     assert scores[-1] > 0.5
 
 
@@ -142,7 +143,7 @@ def test_exposure_outputs():
         np.zeros((480, 640), np.uint8),
         np.full((480, 640), 255, np.uint8),
         np.zeros((0, 0), np.uint8),
-    ],  # fmt: skip
+    ],
     ids=["1x1", "3x3", "black", "white", "empty"],
 )
 def test_flat_or_tiny_images_give_a_defined_result(img):
