@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
 # tests/browser has no __init__.py, so pytest puts tests/browser (not the repo root) on sys.path and
 # `tests.support` would not import. Harmless once pyproject sets `pythonpath = ["."]`.
@@ -85,3 +88,80 @@ def make_live_server() -> Iterator[Callable[..., LiveServer]]:
             return stack.enter_context(live_server(env, **kwargs))
 
         yield make
+
+
+# --------------------------------------------------------------------------------------- the app
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    email: str
+    password: str
+
+
+OWNER = Owner(name="Ada Lovelace", email="ada@example.com", password="correct horse battery staple")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def _start_app(data_dir: Path) -> contextlib.AbstractContextManager[LiveServer]:
+    # `classify serve` with its own data folder: SQLite in it, migrations applied at start.
+    return live_server({"CLASSIFY_DATA_DIR": str(data_dir)}, timeout=60)
+
+
+@pytest.fixture
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A fresh `classify serve` (empty data folder, no account yet) for one test."""
+    with _start_app(tmp_path_factory.mktemp("classify-data")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A fresh `classify serve` shared by the tests of one module (no account yet)."""
+    with _start_app(tmp_path_factory.mktemp("classify-data")) as server:
+        yield server
+
+
+def create_owner(page: Page, server: LiveServer, owner: Owner = OWNER) -> None:
+    """First run through the setup form; ends signed in on the gallery."""
+    page.goto(server.url + "/setup")
+    page.get_by_label("Name").fill(owner.name)
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password", exact=True).fill(owner.password)
+    page.get_by_label("Password again").fill(owner.password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(server.url + "/")
+    expect(page.locator("details.dropdown summary")).to_contain_text(owner.name)
+
+
+def sign_in(page: Page, server: LiveServer, owner: Owner = OWNER, *, path: str = "/login") -> None:
+    """Sign in through the login form (``path`` may be a protected page that redirects there)."""
+    page.goto(server.url + path)
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/login"))
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(owner.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("details.dropdown summary")).to_contain_text(owner.name)
+
+
+def sign_out(page: Page) -> None:
+    page.locator("details.dropdown summary").click()
+    page.get_by_role("button", name="Sign out").click()
+
+
+def screenshot_both(page: Page, screenshot_dir: Path, name: str) -> list[Path]:
+    """Full-page screenshots at desktop (1280×800) and phone (390×844) widths; the viewport is restored."""
+    before = page.viewport_size
+    shots = []
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(100)  # let the layout settle after the resize
+        path = screenshot_dir / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 0
+        shots.append(path)
+    if before:
+        page.set_viewport_size(before)
+    return shots

@@ -1,0 +1,83 @@
+"""Accounts in a real browser: first run, sign out, sign in (wrong and right password), protected pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import OWNER, create_owner, screenshot_both, sign_in, sign_out
+from playwright.sync_api import Page, expect
+
+from tests.support.live_server import LiveServer
+
+
+def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
+    page: Page, app_server: LiveServer, screenshot_dir: Path
+) -> None:
+    url = app_server.url
+    # No account yet: the app sends a visitor to the first-run form.
+    page.goto(url + "/")
+    expect(page).to_have_url(url + "/setup")
+    expect(page.get_by_role("heading", name="Welcome to Classify")).to_be_visible()
+    screenshot_both(page, screenshot_dir, "setup")
+
+    # Two different passwords: a clear error, nothing created, the email kept.
+    page.get_by_label("Name").fill(OWNER.name)
+    page.get_by_label("Email").fill(OWNER.email)
+    page.get_by_label("Password", exact=True).fill(OWNER.password)
+    page.get_by_label("Password again").fill(OWNER.password + "!")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("not the same")
+    expect(page.get_by_label("Email")).to_have_value(OWNER.email)
+
+    # The real thing: signed in on the (empty) gallery, the name in the account menu.
+    create_owner(page, app_server)
+    expect(page.get_by_role("heading", name="No photos yet")).to_be_visible()
+    screenshot_both(page, screenshot_dir, "gallery-empty")
+
+    # The first-run form is gone for good.
+    page.goto(url + "/setup")
+    expect(page).not_to_have_url(re.compile(r"/setup$"))
+
+    # Sign out from the account menu.
+    page.goto(url + "/")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/login"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("details.dropdown")).to_have_count(0)
+    screenshot_both(page, screenshot_dir, "login")
+
+    # A wrong password: a clear error, still signed out, the email kept.
+    page.get_by_label("Email").fill(OWNER.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value(OWNER.email)
+    screenshot_both(page, screenshot_dir, "login-error")
+    page.goto(url + "/stats")
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/login"))
+
+    # The right password works.
+    page.get_by_label("Email").fill(OWNER.email)
+    page.get_by_label("Password").fill(OWNER.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("details.dropdown summary")).to_contain_text(OWNER.name)
+
+
+def test_protected_pages_send_a_signed_out_visitor_to_sign_in_and_back(page: Page, app_server: LiveServer) -> None:
+    url = app_server.url
+    create_owner(page, app_server)
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/login"))
+
+    for path in ("/", "/photos?filter=blurred", "/jobs", "/system"):
+        page.goto(url + path)
+        expect(page).to_have_url(re.compile(re.escape(url) + r"/login"))
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    # Signing in from a protected page brings the visitor back to it.
+    sign_in(page, app_server, path="/stats")
+    expect(page).to_have_url(url + "/stats")
+    expect(page.get_by_role("heading", name="Statistics", exact=True)).to_be_visible()

@@ -1,0 +1,210 @@
+"""Photos in a real browser: upload several at once, watch them get sorted, move the threshold, open a
+photo, export a ZIP, and reach the main controls by keyboard. Screenshots of every page at desktop
+and phone widths go to tests/browser/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from conftest import create_owner, screenshot_both
+from playwright.sync_api import Locator, Page, expect
+
+from tests import images
+from tests.support.live_server import LiveServer
+
+SCORING_TIMEOUT = 30_000  # ms: six small photos, scored in the server's own worker
+SHARP = [f"sharp-{i}.jpg" for i in range(1, 5)]
+BLURRED = [f"blurred-{i}.jpg" for i in range(1, 3)]
+NOT_A_PHOTO = "not-a-photo.jpg"
+
+
+def make_files(folder: Path) -> list[Path]:
+    """Four detailed sharp JPEGs, two strongly blurred ones and an HTML page named .jpg."""
+    files = [images.write(folder / name, images.jpeg(800, 600, seed=10 + i)) for i, name in enumerate(SHARP)]
+    files += [
+        images.write(folder / name, images.blurred_jpeg(800, 600, sigma=8, seed=20 + i))
+        for i, name in enumerate(BLURRED)
+    ]
+    files.append(images.write(folder / NOT_A_PHOTO, images.html_as_bytes()))
+    return files
+
+
+def count(page: Page, category: str) -> Locator:
+    return page.locator(f"#tabs-wrap span.count[data-count={category}]")
+
+
+def count_value(page: Page, category: str) -> int:
+    return int(count(page, category).inner_text().strip())
+
+
+def preview(page: Page, category: str) -> Locator:
+    return page.locator(f"#threshold-preview [data-preview={category}]")
+
+
+def card(page: Page, name: str) -> Locator:
+    return page.locator("li.photo-card").filter(has=page.locator(".photo-name", has_text=re.compile(f"^{name}$")))
+
+
+def set_threshold(page: Page, value: float) -> None:
+    """Move the slider as a pointer would: `input` events while dragging, one `change` on release."""
+    page.locator("#threshold").evaluate(
+        """(el, value) => {
+            el.value = String(value);
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+        }""",
+        value,
+    )
+
+
+def release_threshold(page: Page) -> None:
+    page.locator("#threshold").dispatch_event("change")
+
+
+def test_upload_sort_threshold_photo_page_and_export(
+    page: Page, app_server: LiveServer, screenshot_dir: Path, tmp_path: Path
+) -> None:
+    url = app_server.url
+    create_owner(page, app_server)
+    expect(count(page, "all")).to_have_text("0")
+
+    # --- upload several files at once through the file input ----------------------------------
+    page.locator("#file-input").set_input_files(make_files(tmp_path / "upload"))
+    rows = page.locator("#upload-list li")
+    expect(rows).to_have_count(7)
+    for name in SHARP + BLURRED:
+        expect(rows.filter(has_text=name).locator(".result.ok")).to_contain_text(f"{name}: added", timeout=15_000)
+    bad = rows.filter(has_text=NOT_A_PHOTO).locator(".result")
+    expect(bad).to_have_class(re.compile(r"\bbad\b"), timeout=15_000)
+    expect(bad).not_to_be_empty()
+    bad_message = bad.inner_text()
+    assert "failed (" not in bad_message, f"the per-file error should say what is wrong, got {bad_message!r}"
+
+    # --- they get sorted: nothing unprocessed, both kinds present, adding up to All ------------
+    expect(count(page, "all")).to_have_text("6", timeout=SCORING_TIMEOUT)
+    expect(count(page, "unprocessed")).to_have_text("0", timeout=SCORING_TIMEOUT)
+    blurred, not_blurred = count_value(page, "blurred"), count_value(page, "not_blurred")
+    assert blurred > 0 and not_blurred > 0, (blurred, not_blurred)
+    assert blurred + not_blurred == 6
+    # What the user sees on the grid follows the tabs: every card shows its score, none "scoring…".
+    page.reload()
+    expect(page.locator("li.photo-card")).to_have_count(6)
+    for name in SHARP:
+        expect(card(page, name).locator(".badge")).to_have_text(re.compile(r"^\s*0\.\d\d\s*·\s*sharp"))
+    for name in BLURRED:
+        expect(card(page, name).locator(".badge")).to_have_text(re.compile(r"^\s*[01]\.\d\d\s*·\s*blurred"))
+    expect(count(page, "blurred")).to_have_text(str(len(BLURRED)))
+    expect(count(page, "not_blurred")).to_have_text(str(len(SHARP)))
+    screenshot_both(page, screenshot_dir, "gallery-photos")
+
+    # --- the threshold slider: preview while moving, re-sorted once released -------------------
+    original = float(page.locator("#threshold").input_value())
+    set_threshold(page, 0)
+    expect(page.locator("#threshold-value")).to_have_text("0.00")
+    expect(preview(page, "blurred")).to_have_text("6")
+    expect(preview(page, "not_blurred")).to_have_text("0")
+    expect(count(page, "blurred")).to_have_text(str(len(BLURRED)))  # nothing saved yet
+    release_threshold(page)
+    expect(page.locator("#threshold-saved")).to_contain_text("0.00")
+    expect(count(page, "blurred")).to_have_text("6")
+    expect(count(page, "not_blurred")).to_have_text("0")
+    for name in SHARP:
+        expect(card(page, name).locator(".badge")).to_contain_text("blurred")
+    page.reload()  # saved on the server, not just on the page
+    expect(page.locator("#threshold")).to_have_value(re.compile(r"^0(\.0+)?$"))
+    expect(count(page, "blurred")).to_have_text("6")
+
+    set_threshold(page, original)
+    expect(preview(page, "blurred")).to_have_text(str(len(BLURRED)))
+    expect(preview(page, "not_blurred")).to_have_text(str(len(SHARP)))
+    release_threshold(page)
+    expect(count(page, "blurred")).to_have_text(str(len(BLURRED)))
+    expect(count(page, "not_blurred")).to_have_text(str(len(SHARP)))
+
+    # --- open a photo, see its verdict and score, toggle the sharpness map, go back ------------
+    card(page, BLURRED[0]).locator("a.photo-link").click()
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", name=BLURRED[0])).to_be_visible()
+    verdict = page.locator(".verdict")
+    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    expect(verdict).to_contain_text(re.compile(r"Blurred — score [01]\.\d{3}"))
+    expect(page.locator("#photo-img")).to_have_attribute("alt", BLURRED[0])
+    expect(page.locator("#photo-img")).to_have_js_property("complete", True)
+    assert page.locator("#photo-img").evaluate("img => img.naturalWidth") > 0
+    toggle = page.locator("#map-toggle")
+    if toggle.count():
+        expect(page.locator("#sharpness-map")).to_be_hidden()
+        toggle.check()
+        expect(page.locator("#sharpness-map")).to_be_visible()
+    screenshot_both(page, screenshot_dir, "photo-blurred")
+
+    page.go_back()
+    expect(page).to_have_url(url + "/")
+    card(page, SHARP[0]).locator("a.photo-link").click()
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "sharp")
+    expect(page.locator(".verdict")).to_contain_text(re.compile(r"Not blurred — score 0\.\d{3}"))
+    screenshot_both(page, screenshot_dir, "photo-sharp")
+    page.go_back()
+    expect(page).to_have_url(url + "/")
+
+    # --- export the Not blurred tab as a ZIP ---------------------------------------------------
+    page.locator("nav.tabs a[data-category=not_blurred]").click()
+    expect(page).to_have_url(url + "/photos?filter=not_blurred")
+    expect(page.locator("li.photo-card")).to_have_count(len(SHARP))
+    export = page.get_by_role("button", name=re.compile("Export .* as ZIP"))
+    with page.expect_download() as info:
+        export.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".zip"), download.suggested_filename
+    zip_path = tmp_path / download.suggested_filename
+    download.save_as(zip_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        names = sorted(Path(n).name for n in archive.namelist() if not n.endswith("/"))
+        assert archive.testzip() is None
+    assert names == sorted(SHARP), names
+
+    # --- the other pages, now that there is something to show ----------------------------------
+    for path, heading, shot in (
+        ("/stats", "Statistics", "stats"),
+        ("/jobs", "Jobs", "jobs"),
+        ("/system", "System", "system"),
+    ):
+        page.goto(url + path)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        screenshot_both(page, screenshot_dir, shot)
+    page.goto(url + "/stats")
+    expect(page.locator(".stat-cards")).to_contain_text("6")
+
+
+def test_main_controls_are_reachable_by_keyboard(page: Page, app_server: LiveServer) -> None:
+    create_owner(page, app_server)
+    page.locator("body").focus()
+    seen: list[str] = []
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        seen.append(
+            page.evaluate(
+                "() => document.activeElement && (document.activeElement.id || document.activeElement.tagName)"
+            )
+        )
+        if seen[-1] == "threshold":
+            break
+    assert "dropzone" in seen or "file-input" in seen, seen
+    assert "threshold" in seen, seen
+    assert seen.index("threshold") > max(seen.index(i) for i in ("dropzone", "file-input") if i in seen)
+
+    # The drop zone opens the file chooser from the keyboard.
+    page.locator("#dropzone").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.is_multiple()
+
+    # The slider moves with the keyboard, and the preview follows.
+    page.locator("#threshold").focus()
+    page.keyboard.press("Home")
+    expect(page.locator("#threshold-value")).to_have_text("0.00")
+    expect(page.locator("#threshold-preview [data-preview=blurred]")).to_have_text("0")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#threshold-value")).to_have_text("0.01")
+    expect(page.locator("#threshold-saved")).to_contain_text("0.01")
