@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-ANALYSIS_SIZE = 480  # long side, px; 4000-px photos decode straight to 500 px with 1/8 DCT scaling
+ANALYSIS_SIZE = 500  # long side, px: 4000-px photos decode straight to it with 1/8 DCT scaling
 TILE_PX = 60  # target tile size at analysis resolution for the sharpness map
 SUBJECT_QUANTILE = 0.9  # the subject is the sharpest tenth of the textured tiles
 MIN_SIDE = 16  # below this there is nothing to measure

@@ -4,10 +4,10 @@ Fitted on 1104 images of 104 scenes of blur-dev (tools/blur_split.csv, split 'fi
 """
 
 FEATURES = ("subject_min_sharpness", "global_min_sharpness", "subject_edge_sharpness")
-MEAN = (-0.384616, -0.503612, -1.00011)
-SCALE = (0.416136, 0.392301, 0.251399)
-COEF = (-1.58669, -1.44912, -2.4346)
-INTERCEPT = 0.831408
-MOTION_ANISOTROPY = 0.243916
-MAP_CENTER = -0.154087
-MAP_SCALE = 0.158878
+MEAN = (-0.41454, -0.530105, -1.01611)
+SCALE = (0.412715, 0.387114, 0.25795)
+COEF = (-1.84946, -1.32377, -2.31308)
+INTERCEPT = 0.768802
+MOTION_ANISOTROPY = 0.189345
+MAP_CENTER = -0.190404
+MAP_SCALE = 0.156256
