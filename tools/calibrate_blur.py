@@ -31,7 +31,7 @@ from app.domain.blur_features import FEATURE_NAMES, measure  # noqa: E402
 
 SPLIT_FILE = ROOT / "tools" / "blur_split.csv"
 MODEL_FILE = ROOT / "app" / "domain" / "blur_model.py"
-FIT_SHARE, SEED, L2, BOKEH_WEIGHT = 0.6, 20260, 2.0, 8.0
+FIT_SHARE, SEED, L2, BOKEH_WEIGHT = 0.6, 20260, 2.0, 3.0
 
 
 def load_rows(data: Path) -> list[dict]:
