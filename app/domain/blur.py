@@ -24,7 +24,7 @@ __all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_
 DEFAULT_THRESHOLD = 0.5
 NOISY_SIGMA = 6.0  # grey levels at analysis resolution; above this the photo is "very noisy"
 CLIPPED_SHARE = 0.05
-MIXED_SHARE = 0.3  # share of soft textured tiles that makes a sharp photo "subject sharp, background soft"
+MIXED_SHARE = 0.5  # share of soft textured tiles that makes a sharp photo "subject sharp, background soft"
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,20 @@ def _reasons(m: Measurements, kind: str, tiles, has_faces: bool) -> tuple[str, .
     return tuple(reasons)
 
 
+FACE_CHECK_SCORES = (0.1, 0.9)  # outside this band the verdict is left to the tiles alone
+
+
 def needs_faces(analysis: BlurAnalysis) -> bool:
-    """Whether finding faces could change the verdict: only when part of the frame is sharp and part soft.
+    """Whether finding faces could change the verdict: part of the frame sharp and part soft, and the
+    verdict not already clear.
 
     In a photo that is sharp (or soft) all over, a face is sharp (or soft) too and cannot change the
     answer; face detection costs ten times the rest of the analysis, so it is kept for these cases.
+    The price: a confidently sharp photo whose sharp part is not the face (missed focus) stays sharp.
     """
+    low, high = FACE_CHECK_SCORES
+    if not low <= analysis.blur_score <= high:
+        return False
     values = [v for row in analysis.sharpness_map for v in row if v != 0.5]
     if len(values) < 4:
         return False
