@@ -145,7 +145,6 @@ class Settings:
             score_workers=int(_env_number("CLASSIFY_SCORE_WORKERS", 0)),
             log_level=(_env("CLASSIFY_LOG_LEVEL", "INFO") or "INFO").upper(),
             service_roots={
-                key: (_env(var, default) or default).rstrip("/")
-                for key, (var, default) in GOOGLE_DEFAULT_ROOTS.items()
+                key: (_env(var, default) or default).rstrip("/") for key, (var, default) in GOOGLE_DEFAULT_ROOTS.items()
             },
         )

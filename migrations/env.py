@@ -20,7 +20,8 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         url=url,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
-        compare_type=True,
+        # advanced-alchemy's GUID and JSON types reflect as their storage types, so type diffs are noise.
+        compare_type=False,
         literal_binds=connection is None,
     )
 

@@ -47,8 +47,6 @@ async def sweep(ctx: dict[str, Any]) -> int:
     return await jobs.resume_unfinished(uow=container.uow, queue=container.queue)
 
 
-
-
 async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> str:
     """Import one file of a folder job; a non-image is skipped with its reason, never retried forever."""
     container = ctx["container"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -11,7 +10,6 @@ from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
-from app.domain.errors import DomainError
 from app.domain.model import User
 from app.domain.services import imports, jobs, photos
 from app.routes.api_photos import (
@@ -23,7 +21,6 @@ from app.routes.api_photos import (
     uploaded_files,
 )
 from app.routes.deps import ContainerDep, caller, parse_uuid
-from app.routes.errors import status_of
 from app.routes.security import LoginRequired, requires_page_user
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -114,7 +111,7 @@ async def photo_image(
 @post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303)
 async def delete_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Redirect:
     await photos.delete_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage)
-    return Redirect("/")
+    return Redirect("/", status_code=303)
 
 
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)
@@ -139,19 +136,14 @@ async def start_scoring(request: Request[Any, Any, Any], container: ContainerDep
 
 
 @post("/jobs/import-folder", guards=GUARD, include_in_schema=False, status_code=200)
-async def import_folder(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Response[Any]:
-    try:
-        job = await imports.start_folder_import(
-            caller(request).id,
-            data.get("path", "").strip() or ".",
-            folders=container.folders,
-            uow=container.uow,
-            queue=container.queue,
-        )
-    except DomainError as exc:
-        return Response(
-            f'<p class="error" role="alert">{html.escape(exc.detail)}</p>', status_code=status_of(exc), media_type="text/html"
-        )
+async def import_folder(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template:
+    job = await imports.start_folder_import(
+        caller(request).id,
+        data.get("path", "").strip() or ".",
+        folders=container.folders,
+        uow=container.uow,
+        queue=container.queue,
+    )
     return Template("_job.html", context={"job": job})
 
 

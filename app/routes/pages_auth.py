@@ -53,7 +53,7 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
     except (InvalidInput, Conflict) as exc:
         return Template("setup.html", context={"error": exc.detail, "email": email}, status_code=422)
     _sign_in(request, user)
-    return Redirect("/")
+    return Redirect("/", status_code=303)
 
 
 @get("/login", include_in_schema=False)
@@ -76,13 +76,13 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
         context = {"error": exc.detail, "email": email, "next": target}
         return Template("login.html", context=context, status_code=401)
     _sign_in(request, user)
-    return Redirect(target)
+    return Redirect(target, status_code=303)
 
 
 @post("/logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
-    return Redirect("/login")
+    return Redirect("/login", status_code=303)
 
 
 HANDLERS = [setup_page, setup, login_page, login, logout]

@@ -132,8 +132,8 @@ def upgrade() -> None:
     sa.Column('updated_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_photos_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photos')),
-    sa.UniqueConstraint('user_id', 'sha256', name=op.f('uq_photos_user_id')),
-    sa.UniqueConstraint('user_id', 'source', 'source_id', name=op.f('uq_photos_user_id'))
+    sa.UniqueConstraint('user_id', 'sha256', name='uq_photos_user_sha256'),
+    sa.UniqueConstraint('user_id', 'source', 'source_id', name='uq_photos_user_source_item')
     )
     with op.batch_alter_table('photos', schema=None) as batch_op:
         batch_op.create_index('ix_photos_user_created', ['user_id', 'created_at', 'id'], unique=False)

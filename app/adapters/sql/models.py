@@ -53,8 +53,8 @@ class OAuthTokenRow(UUIDv7AuditBase):
 class PhotoRow(UUIDv7AuditBase):
     __tablename__ = "photos"
     __table_args__ = (
-        UniqueConstraint("user_id", "source", "source_id"),
-        UniqueConstraint("user_id", "sha256"),
+        UniqueConstraint("user_id", "source", "source_id", name="uq_photos_user_source_item"),
+        UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
         Index("ix_photos_user_score", "user_id", "blur_score"),
         Index("ix_photos_user_scored_at", "user_id", "scored_at"),
         Index("ix_photos_user_created", "user_id", "created_at", "id"),

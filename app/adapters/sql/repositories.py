@@ -42,14 +42,10 @@ class SqlUserRepository:
         return int(await self.session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
     async def set_threshold(self, user_id: uuid.UUID, threshold: float) -> None:
-        await self.session.execute(
-            update(UserRow).where(UserRow.id == user_id).values(blur_threshold=threshold)
-        )
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(blur_threshold=threshold))
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
-        await self.session.execute(
-            update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
-        )
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
 
     async def touch_login(self, user_id: uuid.UUID, now: dt.datetime) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(last_login_at=now))
@@ -65,9 +61,7 @@ class SqlApiSessionRepository:
         await self.session.flush()
         return row.id
 
-    async def by_refresh_hash(
-        self, refresh_token_hash: str
-    ) -> tuple[uuid.UUID, uuid.UUID, dt.datetime] | None:
+    async def by_refresh_hash(self, refresh_token_hash: str) -> tuple[uuid.UUID, uuid.UUID, dt.datetime] | None:
         row = await self.session.scalar(
             select(ApiSessionRow).where(
                 ApiSessionRow.refresh_token_hash == refresh_token_hash, ApiSessionRow.revoked_at.is_(None)
@@ -93,9 +87,7 @@ class SqlApiSessionRepository:
         return found is not None
 
     async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
-        await self.session.execute(
-            update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now)
-        )
+        await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
 
 
 def _category_clause(category: Category, threshold: float) -> Any:
@@ -112,9 +104,7 @@ class SqlPhotoRepository:
         self.session = session
 
     async def get(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> Photo | None:
-        row = await self.session.scalar(
-            select(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
-        )
+        row = await self.session.scalar(select(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
         return to_photo(row) if row else None
 
     async def get_any(self, photo_id: uuid.UUID) -> Photo | None:
@@ -122,9 +112,7 @@ class SqlPhotoRepository:
         return to_photo(row) if row else None
 
     async def by_sha256(self, user_id: uuid.UUID, sha256: str) -> Photo | None:
-        row = await self.session.scalar(
-            select(PhotoRow).where(PhotoRow.user_id == user_id, PhotoRow.sha256 == sha256)
-        )
+        row = await self.session.scalar(select(PhotoRow).where(PhotoRow.user_id == user_id, PhotoRow.sha256 == sha256))
         return to_photo(row) if row else None
 
     async def by_source_id(self, user_id: uuid.UUID, source: str, source_id: str) -> Photo | None:
@@ -159,9 +147,7 @@ class SqlPhotoRepository:
         return to_photo(row)
 
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
-        await self.session.execute(
-            delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
-        )
+        await self.session.execute(delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
 
     async def page(
         self,
@@ -188,24 +174,18 @@ class SqlPhotoRepository:
         if cursor:
             created, last_id = decode_cursor(cursor)
             stmt = stmt.where(
-                or_(
-                    PhotoRow.created_at < created, and_(PhotoRow.created_at == created, PhotoRow.id < last_id)
-                )
+                or_(PhotoRow.created_at < created, and_(PhotoRow.created_at == created, PhotoRow.id < last_id))
             )
         stmt = stmt.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(limit + 1)
         rows = list(await self.session.scalars(stmt))
-        next_cursor = (
-            encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-        )
+        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
         return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
 
     async def counts(self, user_id: uuid.UUID, threshold: float) -> CategoryCounts:
         blurred = func.coalesce(func.sum(case((PhotoRow.blur_score >= threshold, 1), else_=0)), 0)
         unprocessed = func.coalesce(func.sum(case((PhotoRow.blur_score.is_(None), 1), else_=0)), 0)
         total, n_blurred, n_unprocessed = (
-            await self.session.execute(
-                select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id)
-            )
+            await self.session.execute(select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id))
         ).one()
         total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
         return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)
@@ -224,9 +204,7 @@ class SqlPhotoRepository:
         )
         return [to_photo(r) for r in rows]
 
-    async def unprocessed_ids(
-        self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
-    ) -> list[uuid.UUID]:
+    async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:
         stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))
         if user_id is not None:
             stmt = stmt.where(PhotoRow.user_id == user_id)
@@ -259,9 +237,9 @@ class SqlPhotoRepository:
         failed = func.coalesce(func.sum(case((PhotoRow.error.is_not(None), 1), else_=0)), 0)
         row = (
             await self.session.execute(
-                select(
-                    scored_since, func.avg(PhotoRow.processing_ms), failed, func.sum(PhotoRow.file_size)
-                ).where(PhotoRow.user_id == user_id)
+                select(scored_since, func.avg(PhotoRow.processing_ms), failed, func.sum(PhotoRow.file_size)).where(
+                    PhotoRow.user_id == user_id
+                )
             )
         ).one()
         return {
@@ -326,9 +304,7 @@ class SqlJobRepository:
         """Record one item's outcome once; the job's counters follow from the items, so a repeat changes nothing."""
         changed = await self.session.execute(
             update(JobItemRow)
-            .where(
-                JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued"
-            )
+            .where(JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued")
             .values(status=status, error=error)
         )
         if changed.rowcount:
@@ -345,9 +321,7 @@ class SqlJobRepository:
             await self.session.flush()
         return to_job(row)
 
-    async def set_status(
-        self, job_id: uuid.UUID, status: str, now: dt.datetime, error: str | None = None
-    ) -> Job:
+    async def set_status(self, job_id: uuid.UUID, status: str, now: dt.datetime, error: str | None = None) -> Job:
         row = await self.session.get(JobRow, job_id, populate_existing=True)
         assert row is not None
         row.status = status

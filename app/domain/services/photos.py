@@ -183,4 +183,3 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime) -> dict:
 async def photos_in(user: User, category: Category, *, uow: UowFactory) -> list[Photo]:
     async with uow() as tx:
         return await tx.photos.in_category(user.id, category, user.blur_threshold)
-

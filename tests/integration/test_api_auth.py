@@ -1,0 +1,88 @@
+"""The API's sign-in contract: tokens, rotation, logout, and every bad token answered with 401."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+
+from tests.conftest import PASSWORD, create_account, login
+
+
+def test_login_me_refresh_logout(client, settings):
+    create_account(settings, "a@example.com")
+    response = client.post("/api/v1/auth/login", json={"email": "A@Example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    tokens = response.json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] > 0
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+    me = client.get("/api/v1/auth/me", headers=bearer)
+    assert me.status_code == 200 and me.json()["email"] == "a@example.com"
+
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
+    assert refreshed["refresh_token"] != tokens["refresh_token"]
+    # The old refresh token was rotated away and no longer works.
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 401 and again.json()["status_code"] == 401
+
+    new_bearer = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=new_bearer).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=new_bearer).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401  # same sign-in, also ended
+    gone = client.post("/api/v1/auth/refresh", json={"refresh_token": refreshed["refresh_token"]})
+    assert gone.status_code == 401
+
+
+def test_wrong_password_and_unknown_user_are_401_with_the_same_message(client, settings):
+    create_account(settings, "a@example.com")
+    wrong = client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "nope-nope"})
+    unknown = client.post("/api/v1/auth/login", json={"email": "b@example.com", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+def _forge(payload: dict, key: str, alg: str = "HS256") -> str:
+    return jwt.encode(payload, key, algorithm=alg)
+
+
+def test_forged_expired_and_alg_none_tokens_get_401(client, settings):
+    create_account(settings, "a@example.com")
+    api = login(client, "a@example.com")
+    token = api.headers["Authorization"].split()[1]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    now = dt.datetime.now(dt.UTC)
+
+    forged = _forge(claims, "not-the-server-key-but-long-enough-for-hs256")
+    expired = _forge(
+        {
+            **claims,
+            "iat": int((now - dt.timedelta(hours=2)).timestamp()),
+            "exp": int((now - dt.timedelta(hours=1)).timestamp()),
+        },
+        settings.secret_key,
+    )
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    alg_none = f"{header}.{body}."
+
+    for bad in (forged, expired, alg_none, "garbage", token + "x"):
+        response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {bad}"})
+        assert response.status_code == 401, bad
+        assert set(response.json()) == {"status_code", "detail"}
+    assert client.get("/api/v1/auth/me").status_code == 401
+    assert client.get("/api/v1/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_bad_bodies_are_clear_4xx(client):
+    assert (
+        client.post(
+            "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
+    missing = client.post("/api/v1/auth/login", json={"email": "a@example.com"})
+    assert missing.status_code == 400 and "password" in missing.json()["detail"]
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": 5}).status_code == 400

@@ -1,0 +1,217 @@
+"""Photos in, scored, sorted by the owner's threshold, and taken out, through the JSON API."""
+
+from __future__ import annotations
+
+import io
+import resource
+import zipfile
+
+from PIL import Image
+
+from tests import images
+
+
+def test_upload_then_duplicate_returns_the_same_photo(api):
+    data = images.jpeg(900, 600)
+    first = api.upload(("beach.jpg", data))
+    assert first.status_code == 201
+    photo = first.json()["photos"][0]
+    assert photo["filename"] == "beach.jpg" and photo["mime_type"] == "image/jpeg"
+    assert photo["width"] == 900 and photo["height"] == 600
+    again = api.upload(("copy-of-beach.jpg", data))
+    assert again.status_code == 200
+    assert again.json()["photos"][0]["id"] == photo["id"]
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
+
+
+def test_rejected_files_get_their_status_and_leave_nothing_behind(api, settings):
+    cases = {
+        "truncated.jpg": (images.truncated_jpeg(), 422),
+        "page.jpg": (images.html_as_bytes(), 415),
+        "bomb.png": (images.png_bomb(50000, 50000), 413),
+    }
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for name, (data, status) in cases.items():
+        response = api.upload((name, data))
+        assert response.status_code == status, (name, response.text)
+        body = response.json()
+        assert body["status_code"] == status and name in body["rejected"][0]["filename"]
+        assert len(body["detail"]) > 10
+    # The 2,500-megapixel PNG was refused from its header: nothing close to its size was ever allocated.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+    stored = [p for p in (settings.data_dir / "originals").rglob("*") if p.is_file()]
+    assert stored == []
+    jobs = api.get("/api/v1/blur/jobs").json()
+    assert jobs == []
+
+
+def test_a_mixed_batch_keeps_the_good_files_and_reports_each_bad_one(api):
+    response = api.upload(("good.jpg", images.jpeg()), ("bad.jpg", images.html_as_bytes()), ("good.png", images.png()))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["created"] == 2 and len(body["photos"]) == 2
+    assert [(r["filename"], r["status_code"]) for r in body["rejected"]] == [("bad.jpg", 415)]
+
+
+def test_no_files_is_a_clear_400(api):
+    response = api.post("/api/v1/photos", files=[("other", ("a.jpg", b"x"))])
+    assert response.status_code == 400 and "files" in response.json()["detail"]
+
+
+def test_exif_rotated_jpeg_gets_an_upright_thumbnail(api):
+    photo = api.upload(("turned.jpg", images.two_tone_oriented_jpeg(6))).json()["photos"][0]
+    thumb = api.get(photo["thumbnail_url"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert thumb.headers["x-content-type-options"] == "nosniff"
+    image = Image.open(io.BytesIO(thumb.content)).convert("RGB")
+    assert image.height > image.width
+    top, bottom = image.getpixel((image.width // 2, 5)), image.getpixel((image.width // 2, image.height - 5))
+    assert top[0] > 200 and top[2] < 60  # red on top
+    assert bottom[2] > 200 and bottom[0] < 60  # blue at the bottom
+
+
+def test_heic_is_accepted_scored_and_served_with_its_type(api):
+    response = api.upload(("phone.heic", images.heic()))
+    assert response.status_code == 201
+    photo = response.json()["photos"][0]
+    assert photo["mime_type"] in ("image/heic", "image/heif")
+    api.wait_scored()
+    result = api.get(f"/api/v1/photos/{photo['id']}/result").json()
+    assert 0 <= result["blur_score"] <= 1 and result["blur_kind"] in ("sharp", "defocus", "motion")
+    original = api.get(photo["image_url"])
+    assert original.headers["content-type"] == photo["mime_type"] and original.content[4:8] == b"ftyp"
+
+
+def _mixed_set(api):
+    files = [(f"sharp{i}.jpg", images.jpeg(1000, 750, seed=i)) for i in range(4)]
+    files += [(f"blurry{i}.jpg", images.blurred_jpeg(1000, 750, sigma=8, seed=10 + i)) for i in range(3)]
+    assert api.upload(*files).status_code == 201
+    return api.wait_scored()
+
+
+def test_every_photo_leaves_unprocessed_and_the_threshold_re_sorts_without_re_scoring(api):
+    _mixed_set(api)
+    items = api.get("/api/v1/photos?limit=50").json()["items"]
+    scored_at = {p["id"]: p["scored_at"] for p in items}
+    assert all(p["blur_score"] is not None and p["scored_at"] for p in items)
+    scores = sorted(p["blur_score"] for p in items)
+
+    low = api.patch("/api/v1/settings", json={"blur_threshold": 0.0})
+    assert low.status_code == 200 and low.json() == {"blur_threshold": 0.0}
+    counts = api.get("/api/v1/photos").json()["counts"]
+    assert counts == {"all": 7, "blurred": 7, "not_blurred": 0, "unprocessed": 0}
+
+    middle = (scores[2] + scores[3]) / 2
+    api.patch("/api/v1/settings", json={"blur_threshold": middle})
+    body = api.get("/api/v1/photos").json()
+    assert body["threshold"] == round(middle, 4)
+    assert body["counts"]["blurred"] + body["counts"]["not_blurred"] == body["counts"]["all"] == 7
+    assert body["counts"]["blurred"] == sum(s >= round(middle, 4) for s in scores)
+
+    blurred = api.get("/api/v1/photos?filter=blurred").json()["items"]
+    assert all(p["is_blurred"] and p["blur_score"] >= body["threshold"] for p in blurred)
+    assert {p["id"]: p["scored_at"] for p in api.get("/api/v1/photos?limit=50").json()["items"]} == scored_at
+
+
+def test_blurred_photos_score_higher_than_sharp_ones(api):
+    _mixed_set(api)
+    items = api.get("/api/v1/photos?limit=50").json()["items"]
+    sharp = [p["blur_score"] for p in items if p["filename"].startswith("sharp")]
+    blurry = [p["blur_score"] for p in items if p["filename"].startswith("blurry")]
+    assert max(sharp) < min(blurry)
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.5})
+    assert {p["filename"] for p in api.get("/api/v1/photos?filter=blurred").json()["items"]} == {
+        f"blurry{i}.jpg" for i in range(3)
+    }
+
+
+def test_bad_threshold_and_filter_are_422(api):
+    assert api.patch("/api/v1/settings", json={"blur_threshold": 1.5}).status_code == 422
+    assert api.patch("/api/v1/settings", json={"blur_threshold": "high"}).status_code == 400
+    assert api.get("/api/v1/photos?filter=fuzzy").status_code == 422
+    assert api.get("/api/v1/photos?limit=0").status_code == 422
+    assert api.get("/api/v1/photos?cursor=@@@").status_code == 422
+    assert api.get("/api/v1/settings").json() == {"blur_threshold": 0.5}
+
+
+def test_cursor_pagination_walks_every_photo_once(api):
+    api.upload(*[(f"p{i}.jpg", images.jpeg(160, 120, seed=i)) for i in range(7)])
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/photos?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = api.get(url).json()
+        seen += [p["id"] for p in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_detail_result_analyze_and_delete(api, settings):
+    photo = api.upload(("one.jpg", images.jpeg())).json()["photos"][0]
+    api.wait_scored()
+    detail = api.get(f"/api/v1/photos/{photo['id']}").json()
+    assert detail["details"]["blur_score"] == detail["blur_score"]
+    result = api.get(f"/api/v1/photos/{photo['id']}/result").json()
+    assert set(result) >= {"photo_id", "blur_score", "is_blurred", "blur_kind", "threshold", "processing_time_ms"}
+    assert result["processing_time_ms"] > 0
+
+    accepted = api.post(f"/api/v1/photos/{photo['id']}/analyze")
+    assert accepted.status_code == 202
+    job_id = accepted.json()["job_id"]
+    for _ in range(100):
+        job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+        if job["status"] == "done":
+            break
+    assert job["status"] == "done" and job["done"] == 1 and job["total"] == 1
+    assert api.get(f"/api/v1/photos/{photo['id']}/result").json()["blur_score"] == result["blur_score"]
+
+    assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
+    assert api.get(f"/api/v1/photos/{photo['id']}").status_code == 404
+    assert [p for p in (settings.data_dir / "originals").rglob("*") if p.is_file()] == []
+    assert api.get("/api/v1/photos/not-a-uuid").status_code == 404
+
+
+def test_image_sizes_and_types(api):
+    photo = api.upload(("pic.png", images.png(2000, 1000))).json()["photos"][0]
+    base = f"/api/v1/photos/{photo['id']}/image"
+    thumb = Image.open(io.BytesIO(api.get(f"{base}?size=thumb").content))
+    medium = Image.open(io.BytesIO(api.get(f"{base}?size=medium").content))
+    assert max(thumb.size) == 320 and max(medium.size) == 1600
+    original = api.get(f"{base}?size=original")
+    assert original.headers["content-type"] == "image/png" and original.headers["x-content-type-options"] == "nosniff"
+    assert api.get(f"{base}?size=huge").status_code == 422
+
+
+def test_export_streams_a_zip_of_the_category(api):
+    _mixed_set(api)
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.5})
+    api.upload(("sharp0.jpg", images.jpeg(300, 200, seed=99)))  # same name as another photo, other bytes
+    api.wait_scored()
+    expected = api.get("/api/v1/photos?filter=not_blurred&limit=50").json()["items"]
+    response = api.get("/api/v1/export?filter=not_blurred")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len(names) == len(expected) and len(set(n.lower() for n in names)) == len(names)
+    assert all(n.endswith(".jpg") for n in names) and "sharp0.jpg" in names and "sharp0-2.jpg" in names
+    assert archive.testzip() is None
+    assert api.get("/api/v1/export?filter=not_blurred&names=weird").status_code == 422
+
+
+def test_stats(api):
+    _mixed_set(api)
+    stats = api.get("/api/v1/stats").json()
+    assert stats["counts"]["all"] == 7 and stats["scored_today"] == 7
+    assert sum(stats["histogram"]["counts"]) == 7 and stats["average_processing_ms"] > 0
+
+
+def test_batch_scoring_of_chosen_and_unknown_photos(api):
+    photo = api.upload(("x.jpg", images.jpeg())).json()["photos"][0]
+    accepted = api.post("/api/v1/blur/analyze-batch", json={"photo_ids": [photo["id"]]})
+    assert accepted.status_code == 202 and accepted.json()["total"] == 1
+    missing = api.post("/api/v1/blur/analyze-batch", json={"photo_ids": ["00000000-0000-0000-0000-000000000000"]})
+    assert missing.status_code == 404
+    everything = api.post("/api/v1/blur/analyze-batch")
+    assert everything.status_code == 202

@@ -1,0 +1,64 @@
+"""Importing a server folder: only under the import root, recursive, non-images skipped with a reason."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from litestar.testing import TestClient
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.main import create_app
+from tests import images
+from tests.conftest import create_account, login, make_settings
+
+
+@pytest.fixture
+def folder_api(tmp_path, database_url):
+    root = tmp_path / "imports"
+    (root / "trip" / "day2").mkdir(parents=True)
+    images.write(root / "trip" / "a.jpg", images.jpeg(seed=1))
+    images.write(root / "trip" / "day2" / "b.png", images.png())
+    images.write(root / "trip" / "notes.txt", b"not a photo")
+    images.write(root / "outside.jpg", images.jpeg(seed=2))
+    settings = make_settings(tmp_path / "data", database_url, import_root=root)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        yield login(client, "owner@example.com")
+
+
+def _finished(api, job_id):
+    for _ in range(300):
+        job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(job)
+
+
+def test_folder_import_is_recursive_and_skips_non_images(folder_api):
+    accepted = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"})
+    assert accepted.status_code == 202 and accepted.json()["total"] == 3
+    job = _finished(folder_api, accepted.json()["job_id"])
+    assert job["status"] == "done" and job["done"] == 3 and job["failed"] == 0
+    photos = folder_api.get("/api/v1/photos?source=folder").json()["items"]
+    assert sorted(p["filename"] for p in photos) == ["a.jpg", "b.png"]
+    assert {p["source_id"] for p in photos} == {"trip/a.jpg", "trip/day2/b.png"}
+    again = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
+    _finished(folder_api, again["job_id"])
+    assert folder_api.get("/api/v1/photos").json()["counts"]["all"] == 2
+
+
+def test_folder_import_refuses_paths_outside_the_root(folder_api):
+    for path in ("../", "/etc", "trip/../../"):
+        response = folder_api.post("/api/v1/imports", json={"source": "folder", "path": path})
+        assert response.status_code == 422, path
+    missing = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "nope"})
+    assert missing.status_code == 404
+    assert folder_api.post("/api/v1/imports", json={"source": "ftp", "path": "trip"}).status_code == 422
+
+
+def test_folder_import_is_off_without_an_import_root(api):
+    response = api.post("/api/v1/imports", json={"source": "folder", "path": "x"})
+    assert response.status_code == 422 and "CLASSIFY_IMPORT_ROOT" in response.json()["detail"]

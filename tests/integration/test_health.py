@@ -1,0 +1,33 @@
+"""Health, metrics and the OpenAPI document answer without signing in."""
+
+
+def test_liveness_readiness_services(client):
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["checks"]["database"]["status"] == "ok"
+    services = client.get("/health/services").json()["services"]
+    assert services["database"]["status"] == "ok" and services["database"]["latency_ms"] >= 0
+    assert services["google"]["status"] == "not_configured"
+
+
+def test_metrics_and_openapi(client):
+    client.get("/health")
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "requests_total" in metrics.text and 'app_name="classify"' in metrics.text
+    schema = client.get("/schema/openapi.json").json()
+    for path in ("/api/v1/auth/login", "/api/v1/photos", "/api/v1/blur/analyze-batch", "/api/v1/export"):
+        assert path in schema["paths"]
+    assert client.get("/schema").status_code == 200
+
+
+def test_responses_carry_a_request_id(client):
+    first, second = client.get("/health"), client.get("/health")
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    kept = client.get("/health", headers={"x-request-id": "abcdef123456"})
+    assert kept.headers["x-request-id"] == "abcdef123456"
+
+
+def test_unknown_paths_and_methods_are_json_4xx(client):
+    assert client.get("/api/v1/nothing-here").json()["status_code"] == 404
+    assert client.delete("/health").status_code == 405

@@ -1,0 +1,108 @@
+"""The browser side without a browser: first run, sign in, CSRF on forms, and pages behind sign-in."""
+
+from __future__ import annotations
+
+import re
+
+from tests import images
+
+
+def _csrf(client) -> str:
+    client.get("/login")
+    return client.cookies.get("csrftoken")
+
+
+def test_first_run_creates_the_owner_then_setup_closes(client):
+    assert client.get("/", follow_redirects=False).headers["location"] == "/setup"
+    token = _csrf(client)
+    form = {"email": "me@example.com", "password": "long enough", "password_again": "long enough", "_csrf_token": token}
+    created = client.post("/setup", data=form, follow_redirects=False)
+    assert created.status_code == 303 and created.headers["location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "me@example.com" in home.text and "No photos yet" in home.text
+    client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
+    assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
+    again = client.post("/setup", data={**form, "_csrf_token": _csrf(client)})
+    assert again.status_code == 422 and "already has an owner" in again.text
+
+
+def test_setup_explains_bad_input(client):
+    form = {
+        "email": "not-an-email",
+        "password": "long enough",
+        "password_again": "long enough",
+        "_csrf_token": _csrf(client),
+    }
+    response = client.post("/setup", data=form)
+    assert response.status_code == 422 and "valid email" in response.text
+    form.update(email="me@example.com", password_again="different!")
+    assert "not the same" in client.post("/setup", data=form).text
+
+
+def test_forms_without_the_csrf_token_are_refused(client, api):
+    response = client.post("/login", data={"email": "owner@example.com", "password": "x"})
+    assert response.status_code == 403
+
+
+def test_sign_in_sign_out_and_redirect_back(client, api):
+    assert client.get("/stats", follow_redirects=False).headers["location"] == "/login?next=/stats"
+    token = _csrf(client)
+    wrong = client.post("/login", data={"email": "owner@example.com", "password": "wrong", "_csrf_token": token})
+    assert wrong.status_code == 401 and "not right" in wrong.text
+    ok = client.post(
+        "/login",
+        data={
+            "email": "owner@example.com",
+            "password": "correct horse battery",
+            "next": "/stats",
+            "_csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert ok.headers["location"] == "/stats"
+    assert "Statistics" in client.get("/stats").text
+    evil = client.post(
+        "/login",
+        data={
+            "email": "owner@example.com",
+            "password": "correct horse battery",
+            "next": "//evil.example/x",
+            "_csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert evil.headers["location"] == "/"
+    client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
+    assert client.get("/stats", follow_redirects=False).status_code == 302
+
+
+def _signed_in(client) -> str:
+    token = _csrf(client)
+    client.post(
+        "/login", data={"email": "owner@example.com", "password": "correct horse battery", "_csrf_token": token}
+    )
+    return client.cookies.get("csrftoken")
+
+
+def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
+    token = _signed_in(client)
+    headers = {"x-csrftoken": token}
+    upload = client.post("/upload", files=[("files", ("sharp.jpg", images.jpeg()))], headers=headers)
+    assert upload.status_code == 201
+    bad = client.post("/upload", files=[("files", ("x.jpg", images.html_as_bytes()))], headers=headers)
+    assert bad.status_code == 415 and "HTML" in bad.json()["rejected"][0]["detail"]
+    api.wait_scored()
+    photo_id = upload.json()["photos"][0]["id"]
+    gallery = client.get("/photos?filter=not_blurred")
+    assert f"/photos/{photo_id}" in gallery.text
+    page = client.get(f"/photos/{photo_id}")
+    assert page.status_code == 200 and 'data-verdict="sharp"' in page.text
+    preview = client.get("/threshold/preview?threshold=0.0", headers={"hx-request": "true"})
+    assert re.search(r'data-preview="blurred">1<', preview.text)
+    saved = client.post("/threshold", data={"threshold": "0.0"}, headers=headers)
+    assert saved.status_code == 200 and saved.headers["hx-trigger"] == "threshold-changed"
+    assert api.get("/api/v1/settings").json()["blur_threshold"] == 0.0
+    assert client.post("/threshold", data={"threshold": "x"}, headers=headers).status_code == 422
+    assert client.get("/photos/00000000-0000-0000-0000-000000000000").status_code == 404
+    for path in ("/stats", "/jobs", "/system"):
+        assert client.get(path).status_code == 200, path
