@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.adapters.arq_queue import ArqQueue
 from app.adapters.folders import LocalFolders
 from app.adapters.imaging import ImageLimits
 from app.adapters.offload import ProcessOffload
@@ -53,6 +54,10 @@ class Container:
     clock: Callable[[], dt.datetime] = utc_now
 
     async def close(self) -> None:
+        if isinstance(self.queue, InProcessQueue):
+            await self.queue.stop()
+        elif hasattr(self.queue, "close"):
+            await self.queue.close()
         if hasattr(self.offload, "close"):
             self.offload.close()
         await self.engine.dispose()
@@ -90,7 +95,10 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         "images": PillowImageInspector(limits, offload),
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),
-        "queue": InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2)),
     }
+    if settings.redis_url:
+        parts["queue"] = ArqQueue(settings.redis_url)
+    else:
+        parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts.update(overrides)
     return Container(settings=settings, engine=engine, offload=offload, **parts)

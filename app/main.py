@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 
+from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
@@ -46,21 +47,31 @@ async def _sweep_forever(container: Container) -> None:
         await asyncio.sleep(SWEEP_EVERY_SECONDS)
 
 
+def _start_workers(container: Container) -> list[asyncio.Task[None]]:
+    """In-process queue: its workers and the sweeper. With Redis, an arq worker, only when told to."""
+    if not container.settings.run_worker:
+        return []
+    if isinstance(container.queue, InProcessQueue):
+        container.queue.start({"container": container})
+        return [asyncio.create_task(_sweep_forever(container))]
+    from arq.worker import Worker
+
+    from app.jobs.worker import worker_settings
+
+    worker = Worker(**worker_settings(container.settings), handle_signals=False)
+    return [asyncio.create_task(worker.async_run())]
+
+
 def _lifespan(container: Container):
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.container = container
-        sweeper = None
-        if container.settings.run_worker and hasattr(container.queue, "start"):
-            container.queue.start({"container": container})
-            sweeper = asyncio.create_task(_sweep_forever(container))
+        background = _start_workers(container)
         try:
             yield
         finally:
-            if sweeper:
-                sweeper.cancel()
-            if hasattr(container.queue, "stop"):
-                await container.queue.stop()
+            for task in background:
+                task.cancel()
             await container.close()
 
     return lifespan

@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "worker": ("app.cli.worker", "run an arq worker for batch jobs (needs REDIS_URL)"),
     "score": ("app.cli.score", "score image files or folders for blur"),
     "users": ("app.cli.users", "manage local accounts"),
+    "migrate": ("app.cli.migrate", "bring the database to the newest schema"),
 }
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.params import Dependency
+from litestar.params import SkipValidation
 
 from app.bootstrap import Container
 from app.domain.errors import NotFound
 from app.domain.model import User
 
-ContainerDep = Annotated[Container, Dependency(skip_validation=True)]
+# The container holds engines and pools: injected as is, never validated or modelled by Litestar.
+ContainerDep = SkipValidation[Container]
 
 
 def provide_container(request: Request) -> Container:

@@ -31,8 +31,9 @@ async def _database(container: Container) -> str:
 
 
 async def _queue(container: Container) -> str:
-    backlog = getattr(container.queue, "backlog", None)
-    return f"in-process, {backlog} waiting" if backlog is not None else "redis"
+    if hasattr(container.queue, "backlog_size"):
+        return f"redis, {await container.queue.backlog_size()} waiting"
+    return f"in-process, {container.queue.backlog} waiting"
 
 
 async def _storage(container: Container) -> str:

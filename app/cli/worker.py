@@ -1,0 +1,22 @@
+"""`classify worker`: an arq worker for queued tasks (needs REDIS_URL)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+
+
+def run(args: argparse.Namespace) -> int:
+    from arq.worker import Worker
+
+    from app.jobs.worker import worker_settings
+    from app.logs import configure_logging
+    from app.settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    Worker(**worker_settings(settings), burst=args.burst).run()
+    return 0

@@ -1,0 +1,49 @@
+"""arq worker settings: `classify worker` runs the task functions of app/jobs/tasks.py on Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron, func
+from arq.connections import RedisSettings
+
+from app.bootstrap import bootstrap
+from app.jobs.tasks import import_file, score_photo, sweep
+from app.settings import Settings
+
+# Why these numbers:
+# - JOB_TIMEOUT: one photo's decode and score takes well under a second, one file's import a few; a task
+#   still running after a minute is stuck. arq lets another worker take a job over once its in-progress
+#   key expires (timeout + 10 s), so a short timeout is also how fast a killed worker's task is resumed.
+# - MAX_TRIES: a task that keeps failing (not a photo that cannot be decoded: that is recorded, not raised)
+#   is given up after 5 runs; the periodic sweep queues what the database still says is undone.
+# - keep_result=0: results live in the database, and a kept result would block re-queueing the same id.
+JOB_TIMEOUT = 60
+MAX_TRIES = 5
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    ctx["container"] = bootstrap(Settings.from_env())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    container = ctx.get("container")
+    if container is not None:
+        await container.close()
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    if not settings.redis_url:
+        raise SystemExit("classify worker needs REDIS_URL (without it, `classify serve` runs the tasks itself)")
+    return {
+        "functions": [func(f, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES) for f in (score_photo, import_file)],
+        "cron_jobs": [cron(sweep, minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "keep_result": 0,
+        "job_timeout": JOB_TIMEOUT,
+        "max_tries": MAX_TRIES,
+        "max_jobs": max(2, (settings.score_workers or 2) * 2),
+        "health_check_interval": 30,
+    }
