@@ -140,10 +140,17 @@ def sign_in(page: Page, server: LiveServer, owner: Owner = OWNER, *, path: str =
     """Sign in through the login form (``path`` may be a protected page that redirects there)."""
     page.goto(server.url + path)
     expect(page).to_have_url(re.compile(re.escape(server.url) + r"/login"))
+    assert_served_as_html(page)
     page.get_by_label("Email").fill(owner.email)
     page.get_by_label("Password").fill(owner.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("details.dropdown summary")).to_contain_text(owner.name)
+
+
+def assert_served_as_html(page: Page) -> None:
+    """The page now shown came with Content-Type text/html (else Chromium shows its markup as text)."""
+    content_type = page.evaluate("() => document.contentType")
+    assert content_type == "text/html", f"{page.url} is served as {content_type!r}, so the browser shows raw markup"
 
 
 def sign_out(page: Page) -> None:
