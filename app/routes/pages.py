@@ -69,12 +69,16 @@ async def gallery(
 
 
 @get("/photos/counts", guards=GUARD, include_in_schema=False)
-async def counts(request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all") -> Template:
+async def counts(
+    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all", was: int | None = None
+) -> Template:
     user = caller(request)
     async with container.uow() as tx:
         totals = await tx.photos.counts(user.id, user.blur_threshold)
     context = {"counts": totals, "categories": list(Category), "category": parse_category(filter)}
-    return Template("_tabs.html", context=context)
+    # Photos were scored since the last poll: the gallery listens for this and re-sorts its grid.
+    headers = {"HX-Trigger": "photos-scored"} if was is not None and was != totals.unprocessed else {}
+    return Template("_tabs.html", context=context, headers=headers)
 
 
 @get("/threshold/preview", guards=GUARD, include_in_schema=False)

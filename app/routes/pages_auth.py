@@ -57,7 +57,9 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None) -> Any:
+async def login_page(
+    request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None
+) -> Template | Redirect:
     if not await _has_owner(container):
         return Redirect("/setup")
     if isinstance(request.scope.get("user"), User):

@@ -101,9 +101,9 @@ async def resume_unfinished(*, uow: UowFactory, queue: TaskQueue) -> int:
     async with uow() as tx:
         loose = await tx.photos.unprocessed_ids()
         jobs = await tx.jobs.unfinished()
-        pending = {job: await tx.jobs.pending_items(job.id) for job in jobs}
+        pending = [(job, await tx.jobs.pending_items(job.id)) for job in jobs]
     for photo_id in loose:
         await queue.enqueue(SCORE_TASK, str(photo_id), job_id=f"score:{photo_id}")
-    for job, keys in pending.items():
+    for job, keys in pending:
         await enqueue_items(job.id, keys, queue=queue, kind=job.kind)
-    return len(loose) + sum(len(k) for k in pending.values())
+    return len(loose) + sum(len(keys) for _, keys in pending)

@@ -1,0 +1,59 @@
+"""The `classify` command and what the logs show (and never show)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+
+from tests.support.live_server import live_server
+
+PASSWORD = "a very secret password"
+
+
+def classify(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, database_url):
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+    created = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    again = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    short = classify("users", "create", "b@example.com", "--password-stdin", env=env, stdin="short\n")
+    assert short.returncode == 1 and "at least 8" in short.stderr
+
+    with live_server(env) as server:
+        tokens = httpx.post(
+            f"{server.url}/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD}
+        ).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        assert httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer).json()["email"] == "a@example.com"
+        httpx.post(f"{server.url}/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        httpx.get(f"{server.url}/api/v1/auth/me?token={tokens['access_token']}", headers=bearer)
+        log = server.read_log()
+
+    for secret in (PASSWORD, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in log
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert requests and all(len(line["request_id"]) >= 8 for line in requests)
+
+
+def test_score_and_usage_errors(tmp_path):
+    usage = classify("score", env={})
+    assert usage.returncode != 0
+    assert classify("nonsense", env={}).returncode == 2
+    assert classify("--help", env={}).returncode == 0

@@ -1,0 +1,50 @@
+"""kill -9 of `classify serve` in the middle of a batch: after a restart, the batch finishes by itself."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests import images
+from tests.integration.test_cli_and_logs import PASSWORD, classify
+from tests.support.live_server import live_server
+
+PHOTOS = 40
+
+
+def _login(url: str) -> dict[str, str]:
+    token = httpx.post(f"{url}/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_killed_server_finishes_the_batch_after_restart(tmp_path, database_url):
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "CLASSIFY_SCORE_WORKERS": "1"}
+    assert classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+
+    # 1. Photos and a batch job are queued, but this server runs no workers: nothing gets scored yet.
+    with live_server({**env, "CLASSIFY_RUN_WORKER": "0"}) as server:
+        headers = _login(server.url)
+        files = [("files", (f"p{i}.jpg", images.jpeg(640, 480, seed=i))) for i in range(PHOTOS)]
+        assert httpx.post(f"{server.url}/api/v1/photos", files=files, headers=headers, timeout=120).status_code == 201
+        job_id = httpx.post(f"{server.url}/api/v1/blur/analyze-batch", headers=headers).json()["job_id"]
+
+    # 2. A working server starts on the batch and is killed with SIGKILL part-way through.
+    with live_server(env) as server:
+        headers = _login(server.url)
+        deadline = time.monotonic() + 60
+        while (job := httpx.get(f"{server.url}/api/v1/blur/jobs/{job_id}", headers=headers).json())["done"] == 0:
+            assert time.monotonic() < deadline, job
+            time.sleep(0.02)
+        server.kill()
+        assert job["done"] < PHOTOS, "the batch finished before the kill; the test proves nothing"
+
+        # 3. Started again, it finds the unfinished work in the database and completes it.
+        server.restart()
+        deadline = time.monotonic() + 120
+        while (job := httpx.get(f"{server.url}/api/v1/blur/jobs/{job_id}", headers=headers).json())["status"] != "done":
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["done"] == job["total"] == PHOTOS and job["failed"] == 0
+        counts = httpx.get(f"{server.url}/api/v1/photos", headers=headers).json()["counts"]
+        assert counts["unprocessed"] == 0 and counts["all"] == PHOTOS

@@ -1,0 +1,45 @@
+"""The sorting rules: derived from the stored score and the person's threshold, nothing else."""
+
+import pytest
+
+from app.domain.categories import Category, category_of, counts_from_scores, histogram, is_blurred, validate_threshold
+
+
+def test_a_photo_without_a_score_is_unprocessed_whatever_the_threshold():
+    assert category_of(None, 0.0) is category_of(None, 1.0) is Category.UNPROCESSED
+    assert is_blurred(None, 0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("score", "threshold", "expected"),
+    [
+        (0.5, 0.5, Category.BLURRED),  # the threshold itself counts as blurred
+        (0.4999, 0.5, Category.NOT_BLURRED),
+        (0.0, 0.0, Category.BLURRED),
+        (1.0, 1.0, Category.BLURRED),
+        (0.99, 1.0, Category.NOT_BLURRED),
+    ],
+)
+def test_the_threshold_splits_blurred_from_not_blurred(score, threshold, expected):
+    assert category_of(score, threshold) is expected
+
+
+def test_moving_the_threshold_moves_photos_and_the_counts_add_up():
+    scores = [None, 0.1, 0.3, 0.5, 0.7, 0.9]
+    strict, lenient = counts_from_scores(scores, 0.2), counts_from_scores(scores, 0.8)
+    assert strict.blurred == 4 and lenient.blurred == 1
+    for counts in (strict, lenient):
+        assert counts.blurred + counts.not_blurred + counts.unprocessed == counts.all == 6
+        assert counts.unprocessed == 1
+
+
+def test_threshold_outside_zero_to_one_is_refused():
+    assert validate_threshold(0.42424242) == 0.4242
+    for bad in (-0.01, 1.01):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            validate_threshold(bad)
+
+
+def test_histogram_puts_every_score_in_a_bin():
+    counts = histogram([0.0, 0.049, 0.05, 0.5, 0.999, 1.0], bins=20)
+    assert sum(counts) == 6 and counts[0] == 2 and counts[1] == 1 and counts[10] == 1 and counts[19] == 2

@@ -1,0 +1,24 @@
+"""Export names: safe on every file system, readable, and never colliding inside one archive."""
+
+from app.domain.naming import safe_stem, split_name, unique_names
+
+
+def test_safe_stem_strips_paths_and_unsafe_characters():
+    assert safe_stem("../../etc/passwd") == "passwd"
+    assert safe_stem("C:\\Users\\me\\Pic 1.jpg") == "Pic 1.jpg"
+    assert safe_stem("Été à Noël") == "Ete a Noel"
+    assert safe_stem("...") == "photo"
+    assert safe_stem("a" * 300) == "a" * 80
+    assert safe_stem("x<>:|?*y") == "x-y"
+
+
+def test_split_name():
+    assert split_name("IMG_1.JPG") == ("IMG_1", ".jpg")
+    assert split_name("noext") == ("noext", "")
+    assert split_name(".hidden") == (".hidden", "")
+
+
+def test_unique_names_never_collide_case_insensitively():
+    names = unique_names([("beach", ".jpg"), ("Beach", ".jpg"), ("beach", ".jpg"), ("beach", ".png")])
+    assert names == ["beach.jpg", "Beach-2.jpg", "beach-3.jpg", "beach.png"]
+    assert len({n.lower() for n in names}) == len(names)
