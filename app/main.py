@@ -25,7 +25,7 @@ from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
-from app.routes import api_auth, api_photos, health, pages, pages_auth
+from app.routes import api_auth, api_photos, events, health, pages, pages_auth
 from app.routes.deps import provide_container
 from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.security import CallerMiddleware
@@ -33,10 +33,12 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
+FIRST_SWEEP_AFTER_SECONDS = 5  # let start-up finish and the first requests through before a backlog is queued
 UNGUARDED = ["^/static/", "^/health", "^/metrics", "^/schema"]
 
 
 async def _sweep_forever(container: Container) -> None:
+    await asyncio.sleep(FIRST_SWEEP_AFTER_SECONDS)
     while True:
         try:
             queued = await sweep({"container": container})
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         route_handlers=[
             *pages_auth.HANDLERS,
             *pages.HANDLERS,
+            *events.HANDLERS,
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,
             *health.HANDLERS,

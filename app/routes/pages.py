@@ -21,6 +21,7 @@ from app.routes.api_photos import (
     uploaded_files,
 )
 from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.events import job_context
 from app.routes.security import LoginRequired, requires_page_user
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -122,7 +123,7 @@ async def delete_photo(request: Request[Any, Any, Any], container: ContainerDep,
 async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
     user = caller(request)
     job = await jobs.start_score_batch(user.id, [parse_uuid(photo_id)], uow=container.uow, queue=container.queue)
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @post("/upload", guards=GUARD, include_in_schema=False)
@@ -136,7 +137,7 @@ async def upload(request: Request[Any, Any, Any], container: ContainerDep) -> Re
 @post("/jobs/score", guards=GUARD, include_in_schema=False, status_code=200)
 async def start_scoring(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     job = await jobs.start_score_batch(caller(request).id, None, uow=container.uow, queue=container.queue)
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @post("/jobs/import-folder", guards=GUARD, include_in_schema=False, status_code=200)
@@ -148,19 +149,19 @@ async def import_folder(request: Request[Any, Any, Any], container: ContainerDep
         uow=container.uow,
         queue=container.queue,
     )
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)
 async def job_progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
     job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @post("/jobs/{job_id:str}/cancel", guards=GUARD, include_in_schema=False, status_code=200)
 async def cancel_job(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
     job = await jobs.cancel_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock())
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @post("/jobs/{job_id:str}/retry", guards=GUARD, include_in_schema=False, status_code=200)
@@ -168,7 +169,7 @@ async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, jo
     job = await jobs.retry_failed(
         caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, queue=container.queue
     )
-    return Template("_job.html", context={"job": job})
+    return Template("_job.html", context=job_context(job, container.clock()))
 
 
 @get("/jobs", guards=GUARD, include_in_schema=False)

@@ -106,3 +106,16 @@ def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
     assert client.get("/photos/00000000-0000-0000-0000-000000000000").status_code == 404
     for path in ("/stats", "/jobs", "/system"):
         assert client.get(path).status_code == 200, path
+
+
+def test_job_progress_streams_as_server_sent_events_until_done(client, api):
+    token = _signed_in(client)
+    api.upload(("a.jpg", images.jpeg()))
+    api.wait_scored()
+    job_id = api.post("/api/v1/blur/analyze-batch").json()["job_id"]  # nothing unprocessed: done at once
+    started = client.post("/jobs/score", headers={"x-csrftoken": token})
+    assert started.status_code == 200 and "sse-connect" not in started.text  # a finished job needs no stream
+    stream = client.get(f"/jobs/{job_id}/events")
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert "event: progress" in stream.text and "event: done" in stream.text
+    assert client.get("/jobs/00000000-0000-0000-0000-000000000000/events").status_code == 404

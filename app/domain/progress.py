@@ -1,0 +1,28 @@
+"""How far a job has got and when it should end: pure arithmetic on the job's counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.domain.model import Job
+
+
+def eta_seconds(job: Job, now: dt.datetime) -> float | None:
+    """Seconds left at the rate so far; None until there is a rate to go by."""
+    processed = job.done + job.failed
+    if job.status.finished or not job.started_at or processed == 0 or processed >= job.total:
+        return None
+    elapsed = (now - job.started_at).total_seconds()
+    if elapsed <= 0:
+        return None
+    return (job.total - processed) * elapsed / processed
+
+
+def describe_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s left"
+    if seconds < 3600:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"

@@ -1,0 +1,54 @@
+"""Live job progress for the browser, as Server-Sent Events (the htmx SSE extension swaps them in).
+
+The stream reads the job row, which is the source of truth in both the in-process and the arq mode, so
+progress made by any worker process shows up without a pub/sub channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import ServerSentEvent
+from litestar.response.sse import ServerSentEventMessage
+
+from app.domain.progress import describe_eta, eta_seconds
+from app.domain.services import jobs
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.security import requires_page_user
+
+POLL_SECONDS = 0.4
+MAX_STREAM_SECONDS = 3600  # the browser reconnects by itself if a stream is cut
+
+
+def job_context(job: Any, now: Any) -> dict[str, Any]:
+    return {"job": job, "eta": describe_eta(eta_seconds(job, now))}
+
+
+async def _progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: uuid.UUID) -> AsyncIterator:
+    template = request.app.template_engine.get_template("_job_progress.html")
+    owner = caller(request).id
+    last: tuple | None = None
+    for _ in range(int(MAX_STREAM_SECONDS / POLL_SECONDS)):
+        job = await jobs.get_job(owner, job_id, uow=container.uow)
+        state = (job.status, job.done, job.failed, job.total)
+        if state != last:
+            last = state
+            html = template.render(**job_context(job, container.clock()))
+            yield ServerSentEventMessage(data=html.replace("\n", " "), event="progress")
+        if job.status.finished:
+            yield ServerSentEventMessage(data=job.status.value, event="done")
+            return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@get("/jobs/{job_id:str}/events", guards=[requires_page_user], include_in_schema=False)
+async def job_events(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> ServerSentEvent:
+    job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)  # 404 before streaming
+    return ServerSentEvent(_progress(request, container, job.id), headers={"Cache-Control": "no-store"})
+
+
+HANDLERS = [job_events]
