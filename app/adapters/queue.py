@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from app.domain.retry import RetryLater
+
 log = structlog.get_logger("classify.queue")
 
 TaskFunction = Callable[..., Awaitable[Any]]
@@ -56,14 +58,20 @@ class InProcessQueue:
     async def _work(self) -> None:
         while True:
             name, args, job_id = await self._queue.get()
+            deferred = False
             try:
                 await self.functions[name](self.ctx, *args)
             except asyncio.CancelledError:
                 raise
+            except RetryLater as later:
+                # Deferred, not slept on: the worker is free for other tasks meanwhile; the id stays pending.
+                log.info("task deferred", task=name, task_id=job_id, seconds=later.seconds, reason=later.reason)
+                asyncio.get_running_loop().call_later(later.seconds, self._queue.put_nowait, (name, args, job_id))
+                deferred = True
             except Exception:
                 # The database still says the work is not done, so the periodic sweep will queue it again.
                 log.exception("task failed", task=name, task_id=job_id)
             finally:
-                if job_id is not None:
+                if job_id is not None and not deferred:
                     self._pending.discard(job_id)
                 self._queue.task_done()

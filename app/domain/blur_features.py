@@ -11,6 +11,21 @@ only, so its expected share (from a robust noise estimate) is subtracted first: 
 for detail. Ratios are pooled over a coarse grid of tiles, so a sharp subject anywhere in the frame
 (the usual portrait with a soft background) is seen as sharp, and face boxes, when given, are
 weighed on their own.
+
+Two further measurements look at the steepest edges and at how far gradients stay correlated:
+- edge width: at local maxima of the gradient (edge centres) with clear contrast, the intensity range
+  over 3x3 against the range over 7x7 (Marziliano-style, without tracing the edge): close to 1 for a
+  step that is one pixel wide, lower as the edge widens. The top percentile is the subject's sharpest
+  edges; the median says how much of the frame is that sharp, so a soft background beside a sharp
+  subject (shallow depth of field) reads as a subject, not as blur. Edges touching clipped highlights
+  are left out: clipping makes a soft edge look steep (lamps and light streaks at night).
+- shake correlation: the correlation of each gradient component with itself two pixels away, in the
+  most correlated of four directions, over the in-focus tiles. Blur of any kind spreads a gradient
+  over neighbouring pixels; camera shake (straight or curved) does so along its path, which the
+  fine/coarse ratios of a whole tile can miss when thin bright streaks keep the tile busy.
+
+Work arrays for the 500-px level are kept per thread and reused: fresh arrays of this size cost more in
+page faults than the arithmetic on them.
 """
 
 from __future__ import annotations
@@ -36,11 +51,16 @@ FEATURE_NAMES = (
     "global_min_sharpness",  # whole-frame ratio in the worst direction
     "global_max_sharpness",  # whole-frame ratio in the best direction
     "median_sharpness",  # median over textured tiles
-    "coarse_sharpness",  # next octave (level 1 over level 2), for strong blur
-    "two_octave_sharpness",  # level 0 over level 2, whole frame
     "subject_edge_sharpness",  # high percentile over tiles of steepest gradient / intensity range
     "median_edge_sharpness",  # median of the same
+    "edge_width_top",  # 99th percentile of the 3x3 / 7x7 range at edge centres (1 = a one-pixel step)
+    "edge_width_median",  # median of the same
+    "shake_correlation",  # gradient correlation two pixels away, most correlated direction, in focus
 )
+EDGE_CONTRAST = 12.0  # an edge centre needs a 7x7 range of this many noise sigmas (and 8 grey levels)
+CLIPPED = 250  # grey level from which highlights count as clipped
+LAGS = ((0, 2), (2, 0), (1, 1), (1, -1))  # (dy, dx) of the correlation, at analysis resolution
+_K3, _K5, _K7 = (np.ones((k, k), np.uint8) for k in (3, 5, 7))
 
 
 @dataclass(frozen=True)
@@ -77,7 +97,7 @@ def noise_sigma(g: np.ndarray) -> float:
     """Immerkær's noise estimate made robust with a median, so edges do not count as noise."""
     if min(g.shape) < 3:
         return 0.0
-    lap = cv2.filter2D(g, cv2.CV_32F, _IMMERKAER)
+    lap = cv2.filter2D(g, cv2.CV_32F, _IMMERKAER, dst=_work("lap", g.shape, np.float32))
     step = 2 if min(g.shape) > 64 else 1  # a quarter of the pixels is plenty for a median
     sample = np.abs(lap[1:-1:step, 1:-1:step])
     # the median from a fine histogram (a full sort costs more than the rest of the analysis)
@@ -89,20 +109,47 @@ def noise_sigma(g: np.ndarray) -> float:
     return (k + 0.5) * (_HIST_TOP / _BINS) / (0.6745 * 6.0)
 
 
+class _Workspace(threading.local):
+    def __init__(self) -> None:
+        self.shape: tuple[int, int] | None = None
+        self.arrays: dict[tuple[str, str], np.ndarray] = {}
+
+
+_WS = _Workspace()
+
+
+def _work(name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+    """A scratch array of this thread, reused from call to call while the image size stays the same."""
+    if _WS.shape != shape:
+        _WS.shape, _WS.arrays = shape, {}
+    key = (name, np.dtype(dtype).str)
+    arr = _WS.arrays.get(key)
+    if arr is None:
+        arr = _WS.arrays[key] = np.empty(shape, dtype)
+    return arr
+
+
 _BINS, _HIST_TOP = 1024, 256.0
 
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
-def _gradients(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+def _gradients(g: np.ndarray, work: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    dx = dy = None
+    if work:
+        dx, dy = _work(work + "x", g.shape), _work(work + "y", g.shape)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, dst=dx, ksize=3, scale=0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, dst=dy, ksize=3, scale=0.125)
     return gx, gy
 
 
-def _tensor(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return cv2.multiply(gx, gx), cv2.multiply(gx, gy), cv2.multiply(gy, gy)
+def _tensor(gx: np.ndarray, gy: np.ndarray, work: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not work:
+        return cv2.multiply(gx, gx), cv2.multiply(gx, gy), cv2.multiply(gy, gy)
+    shape = gx.shape
+    return (cv2.multiply(gx, gx, dst=_work(work + "xx", shape)), cv2.multiply(gx, gy, dst=_work(work + "xy", shape)),
+            cv2.multiply(gy, gy, dst=_work(work + "yy", shape)))  # fmt: skip
 
 
 def _pool(maps: tuple[np.ndarray, ...], rows: int, cols: int) -> np.ndarray:
@@ -155,19 +202,19 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
     src_h, src_w = gray.shape[:2]
     g = to_analysis_size(np.asarray(gray))
     h, w = g.shape
-    highlights = float(np.count_nonzero(g >= 250)) / g.size if g.size else 0.0
-    shadows = float(np.count_nonzero(g <= 5)) / g.size if g.size else 0.0
+    levels = cv2.calcHist([g], [0], None, [256], [0, 256]).ravel() if g.size else np.zeros(256)
+    highlights = float(levels[CLIPPED:].sum()) / g.size if g.size else 0.0
+    shadows = float(levels[:6].sum()) / g.size if g.size else 0.0
     rows, cols = grid_shape(h, w)
     if min(h, w) < MIN_SIDE:
         return _flat(rows, cols, highlights, shadows)
 
     sigma = noise_sigma(g)
     g1 = cv2.pyrDown(g).astype(np.float32)  # uint8 first: level 0 is the costly one
-    g2 = cv2.pyrDown(g1)
-    maps0 = _tensor(*_gradients(g))
+    gx0, gy0 = _gradients(g, "g0")
+    maps0 = _tensor(gx0, gy0, "t0")
     t0 = _pool(maps0, rows, cols)
     t1 = _pool(_tensor(*_gradients(g1)), rows, cols)
-    t2 = _pool(_tensor(*_gradients(g2)), rows, cols)
     # expected noise energy on each octave's diagonal; subtract so noise does not pass for detail
     n0 = SOBEL_NOISE_GAIN * sigma * sigma
     n1 = n0 * PYR_NOISE_GAIN
@@ -193,23 +240,25 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
     in_focus = textured & (tile_log >= _weighted_quantile(tile_log[textured], weights, 0.5))
     if face_tiles.any():
         in_focus = face_tiles
-    glob0, glob1, glob2 = (t.reshape(-1, 3)[in_focus.ravel()].sum(0) for t in (t0, t1, t2))
+    glob0, glob1 = (t.reshape(-1, 3)[in_focus.ravel()].sum(0) for t in (t0, t1))
     g_lo, g_hi = generalised_eig(glob0, glob1)
-    c_lo, c_hi = generalised_eig(glob1, glob2)
-    edge = _edge_sharpness(g, maps0[0] + maps0[2], rows, cols, sigma)
+    energy = cv2.add(maps0[0], maps0[2], dst=_work("energy", g.shape))
+    edge = _edge_sharpness(g, energy, rows, cols, sigma)
     # faces, when found, are the subject: their tiles alone decide the subject figures
     subject_tiles = face_tiles if face_tiles.any() else textured
     sub_w = np.sqrt(contrast[subject_tiles])
+    width_top, width_median = _edge_width(g, energy, sigma, highlights > 0.0)
     features = {
         "subject_sharpness": _weighted_quantile(tile_log[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "subject_min_sharpness": _weighted_quantile(tile_min[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "global_min_sharpness": float(np.log(g_lo)),
         "global_max_sharpness": float(np.log(g_hi)),
         "median_sharpness": _weighted_quantile(tile_log[textured], weights, 0.5),
-        "coarse_sharpness": float(0.5 * np.log(c_lo * c_hi)),
-        "two_octave_sharpness": float(np.log((glob0[0] + glob0[2]) / (glob2[0] + glob2[2] + EPS))),
         "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
+        "edge_width_top": width_top,
+        "edge_width_median": width_median,
+        "shake_correlation": _shake_correlation(gx0, gy0, in_focus, t0, rows, cols),
     }
     return Measurements(
         features=features,
@@ -222,6 +271,53 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         clipped_shadows=shadows,
         flat=False,
     )
+
+
+def _edge_width(g: np.ndarray, energy: np.ndarray, sigma: float, clipped: bool) -> tuple[float, float]:
+    """Top and median of range(3x3) / range(7x7) at edge centres: about 1 / edge width in pixels."""
+    shape = g.shape
+    hi7 = cv2.dilate(g, _K7, dst=_work("hi7", shape, np.uint8))
+    r7 = cv2.subtract(hi7, cv2.erode(g, _K7, dst=_work("lo7", shape, np.uint8)), dst=_work("r7", shape, np.uint8))
+    peak = cv2.compare(energy, cv2.dilate(energy, _K3, dst=_work("peak", shape)), cv2.CMP_GE,
+                       dst=_work("centre", shape, np.uint8))  # fmt: skip
+    strong = cv2.compare(r7, max(8.0, EDGE_CONTRAST * sigma), cv2.CMP_GT, dst=_work("strong", shape, np.uint8))
+    cv2.bitwise_and(peak, strong, dst=peak)
+    if clipped:  # edges next to clipped highlights look steeper than they are
+        cv2.bitwise_and(peak, cv2.compare(hi7, CLIPPED, cv2.CMP_LT, dst=strong), dst=peak)
+    idx = np.flatnonzero(peak)
+    if idx.size < 20:
+        return float("nan"), float("nan")
+    r3 = cv2.subtract(cv2.dilate(g, _K3, dst=_work("hi3", shape, np.uint8)),
+                      cv2.erode(g, _K3, dst=_work("lo3", shape, np.uint8)), dst=_work("r3", shape, np.uint8))  # fmt: skip
+    ratio = (r3.ravel()[idx].astype(np.float32) - 2.0 * sigma) / (r7.ravel()[idx] + 1.0)
+    top, median = np.percentile(ratio, (99, 50))
+    return float(top), float(median)
+
+
+def _shake_correlation(gx, gy, in_focus, t0, rows: int, cols: int) -> float:
+    """Correlation of gx (and of gy) with itself two pixels away, averaged, in the most correlated of
+    four directions, over the in-focus tiles (the tensors' noise-corrected energy as the variance)."""
+    h, w = gx.shape
+    th, tw = max(h // rows, 1), max(w // cols, 1)
+    mask = _work("focus", gx.shape)
+    mask[:] = 0.0
+    mask[: th * rows, : tw * cols] = np.repeat(np.repeat(in_focus.astype(np.float32), th, 0), tw, 1)
+    vx = max(float(t0[..., 0][in_focus].sum()) * th * tw, EPS)
+    vy = max(float(t0[..., 2][in_focus].sum()) * th * tw, EPS)
+    best = -1.0
+    for comp, var, name in ((gx, vx, "mx"), (gy, vy, "my")):
+        masked = cv2.multiply(comp, mask, dst=_work(name, gx.shape)).ravel()
+        flat = comp.ravel()
+        comp_best = []
+        for dy, dx in LAGS:
+            k = dy * w + dx  # the row wrap-around of a flat shift touches two columns: negligible
+            comp_best.append(float(np.dot(masked[: flat.size - k], flat[k:])) / var)
+        if name == "mx":
+            corr = comp_best
+        else:
+            corr = [0.5 * (a + b) for a, b in zip(corr, comp_best, strict=True)]
+    best = max(corr)
+    return best
 
 
 def _face_tiles(faces, src_h, src_w, rows, cols) -> np.ndarray:

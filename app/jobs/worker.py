@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.worker import Retry
 
 from app.bootstrap import bootstrap
+from app.domain.retry import RetryLater
 from app.jobs.tasks import import_file, score_photo, sweep
 from app.settings import Settings
 
@@ -20,6 +24,19 @@ from app.settings import Settings
 # - keep_result=0: results live in the database, and a kept result would block re-queueing the same id.
 JOB_TIMEOUT = 60
 MAX_TRIES = 5
+
+
+def deferring(task: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The same task for arq: our RetryLater becomes arq's Retry, which re-queues with a delay."""
+
+    @functools.wraps(task)
+    async def run(ctx: dict[str, Any], *args: Any) -> Any:
+        try:
+            return await task(ctx, *args)
+        except RetryLater as later:
+            raise Retry(defer=later.seconds) from later
+
+    return run
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -36,7 +53,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     if not settings.redis_url:
         raise SystemExit("classify worker needs REDIS_URL (without it, `classify serve` runs the tasks itself)")
     return {
-        "functions": [func(f, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES) for f in (score_photo, import_file)],
+        "functions": [
+            func(deferring(f), name=f.__name__, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES)
+            for f in (score_photo, import_file)
+        ],
         "cron_jobs": [cron(sweep, minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,
