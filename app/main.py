@@ -34,6 +34,7 @@ from app.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
 FIRST_SWEEP_AFTER_SECONDS = 5  # let start-up finish and the first requests through before a backlog is queued
+SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 UNGUARDED = ["^/static/", "^/health", "^/metrics", "^/schema"]
 
 
@@ -125,7 +126,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             title="Classify API",
             version="1",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[  # vendored, so the docs page works without reaching a CDN
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                )
+            ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_upload_bytes * 4,  # a request may carry several photos

@@ -31,6 +31,7 @@ page faults than the arithmetic on them.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -287,8 +288,8 @@ def _edge_width(g: np.ndarray, energy: np.ndarray, sigma: float, clipped: bool) 
     idx = np.flatnonzero(peak)
     if idx.size < 20:
         return float("nan"), float("nan")
-    r3 = cv2.subtract(cv2.dilate(g, _K3, dst=_work("hi3", shape, np.uint8)),
-                      cv2.erode(g, _K3, dst=_work("lo3", shape, np.uint8)), dst=_work("r3", shape, np.uint8))  # fmt: skip
+    hi3 = cv2.dilate(g, _K3, dst=_work("hi3", shape, np.uint8))
+    r3 = cv2.subtract(hi3, cv2.erode(g, _K3, dst=_work("lo3", shape, np.uint8)), dst=_work("r3", shape, np.uint8))
     ratio = (r3.ravel()[idx].astype(np.float32) - 2.0 * sigma) / (r7.ravel()[idx] + 1.0)
     top, median = np.percentile(ratio, (99, 50))
     return float(top), float(median)
@@ -304,20 +305,14 @@ def _shake_correlation(gx, gy, in_focus, t0, rows: int, cols: int) -> float:
     mask[: th * rows, : tw * cols] = np.repeat(np.repeat(in_focus.astype(np.float32), th, 0), tw, 1)
     vx = max(float(t0[..., 0][in_focus].sum()) * th * tw, EPS)
     vy = max(float(t0[..., 2][in_focus].sum()) * th * tw, EPS)
-    best = -1.0
+    corr = np.zeros(len(LAGS))
     for comp, var, name in ((gx, vx, "mx"), (gy, vy, "my")):
         masked = cv2.multiply(comp, mask, dst=_work(name, gx.shape)).ravel()
         flat = comp.ravel()
-        comp_best = []
-        for dy, dx in LAGS:
-            k = dy * w + dx  # the row wrap-around of a flat shift touches two columns: negligible
-            comp_best.append(float(np.dot(masked[: flat.size - k], flat[k:])) / var)
-        if name == "mx":
-            corr = comp_best
-        else:
-            corr = [0.5 * (a + b) for a, b in zip(corr, comp_best, strict=True)]
-    best = max(corr)
-    return best
+        for i, (dy, dx) in enumerate(LAGS):
+            k = dy * w + dx  # a flat shift: its wrap-around at the row ends touches two columns, negligible
+            corr[i] += 0.5 * float(np.dot(masked[: flat.size - k], flat[k:])) / var
+    return float(corr.max())
 
 
 def _face_tiles(faces, src_h, src_w, rows, cols) -> np.ndarray:
@@ -336,10 +331,16 @@ def _tile_max(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return a[: th * rows, : tw * cols].reshape(rows, th, cols * tw).max(axis=1).reshape(rows, cols, tw).max(axis=2)
 
 
+def _tile_min(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    h, w = a.shape
+    th, tw = max(h // rows, 1), max(w // cols, 1)
+    return a[: th * rows, : tw * cols].reshape(rows, th, cols * tw).min(axis=1).reshape(rows, cols, tw).min(axis=2)
+
+
 def _edge_sharpness(g, energy, rows: int, cols: int, sigma: float) -> np.ndarray:
     """Per tile, log of the steepest gradient over the intensity range: about 1/edge width."""
     steepest = np.sqrt(_tile_max(energy, rows, cols))
-    span = _tile_max(g, rows, cols).astype(np.float32) + _tile_max(255 - g, rows, cols) - 255.0
+    span = _tile_max(g, rows, cols).astype(np.float32) - _tile_min(g, rows, cols)
     return np.log((steepest + 1e-3) / (span + 2.0 * sigma + 1.0))
 
 

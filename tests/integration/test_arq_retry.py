@@ -25,8 +25,14 @@ async def test_retry_later_becomes_a_deferred_arq_retry(redis_url):
     try:
         await pool.flushdb()
         await pool.enqueue_job("flaky", _job_id="retry-test")
-        worker = Worker(functions=[func(deferring(flaky), name="flaky", max_tries=3)], redis_pool=pool,
-                        burst=True, poll_delay=0.05, keep_result=0, handle_signals=False)
+        worker = Worker(
+            functions=[func(deferring(flaky), name="flaky", max_tries=3)],
+            redis_pool=pool,
+            burst=True,
+            poll_delay=0.05,
+            keep_result=0,
+            handle_signals=False,
+        )
         await worker.main()
         await worker.close()
     finally:

@@ -31,3 +31,9 @@ def test_responses_carry_a_request_id(client):
 def test_unknown_paths_and_methods_are_json_4xx(client):
     assert client.get("/api/v1/nothing-here").json()["status_code"] == 404
     assert client.delete("/health").status_code == 405
+
+
+def test_the_api_docs_page_loads_its_assets_from_this_server(client):
+    page = client.get("/schema").text
+    assert "/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js" in page and "unpkg" not in page
+    assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200

@@ -119,3 +119,19 @@ def test_job_progress_streams_as_server_sent_events_until_done(client, api):
     assert stream.headers["content-type"].startswith("text/event-stream")
     assert "event: progress" in stream.text and "event: done" in stream.text
     assert client.get("/jobs/00000000-0000-0000-0000-000000000000/events").status_code == 404
+
+
+def test_page_endpoints_answer_bad_input_with_4xx(client, api):
+    _signed_in(client)
+    for url in (
+        "/threshold/preview?threshold=nan",
+        "/threshold/preview?threshold=2",
+        "/threshold/preview",
+        "/photos?filter=nope",
+        "/photos?cursor=%%%",
+        "/photos/x/image?size=../../etc",
+        "/jobs/x",
+        "/export?filter=all&names=../x",
+    ):
+        response = client.get(url, headers={"hx-request": "true"})
+        assert 400 <= response.status_code < 500, (url, response.status_code, response.text)

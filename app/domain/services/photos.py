@@ -149,17 +149,21 @@ async def list_photos(
 
 async def preview_counts(user: User, threshold: float, *, uow: UowFactory) -> CategoryCounts:
     """What each category would hold at a threshold not saved yet (from the stored scores, no re-scoring)."""
-    threshold = validate_threshold(threshold)
+    threshold = _checked_threshold(threshold)
     async with uow() as tx:
         counts = await tx.photos.counts(user.id, threshold)
     return counts
 
 
-async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> float:
+def _checked_threshold(value: float) -> float:
     try:
-        threshold = validate_threshold(threshold)
+        return validate_threshold(value)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+
+
+async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> float:
+    threshold = _checked_threshold(threshold)
     async with uow() as tx:
         await tx.users.set_threshold(user.id, threshold)
         await tx.commit()
