@@ -11,7 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.adapters.arq_queue import ArqQueue
+from app.adapters.crypto import TokenCipher
 from app.adapters.folders import LocalFolders
+from app.adapters.google import GoogleApi
 from app.adapters.imaging import ImageLimits
 from app.adapters.offload import ProcessOffload
 from app.adapters.passwords import Argon2Passwords
@@ -50,6 +52,7 @@ class Container:
     scorer: BlurScorer
     queue: TaskQueue
     folders: FolderReader
+    google: GoogleApi
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
 
@@ -58,6 +61,7 @@ class Container:
             await self.queue.stop()
         elif hasattr(self.queue, "close"):
             await self.queue.close()
+        await self.google.aclose()
         if hasattr(self.offload, "close"):
             self.offload.close()
         await self.engine.dispose()
@@ -83,18 +87,20 @@ def make_engine(settings: Settings) -> AsyncEngine:
 def bootstrap(settings: Settings, **overrides: Any) -> Container:
     engine = overrides.pop("engine", None) or make_engine(settings)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    cipher = TokenCipher(settings.secret_key)
     offload = overrides.pop("offload", None) or ProcessOffload(settings.score_workers)
     limits = ImageLimits(
         max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, max_side=settings.max_side
     )
     parts: dict[str, Any] = {
-        "uow": lambda: SqlUnitOfWork(sessions),
+        "uow": lambda: SqlUnitOfWork(sessions, cipher),
         "passwords": Argon2Passwords(),
         "tokens": JwtAccessTokens(settings.secret_key),
         "storage": LocalPhotoStorage(settings.data_dir),
         "images": PillowImageInspector(limits, offload),
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),
+        "google": GoogleApi(settings),
     }
     if settings.redis_url:
         parts["queue"] = ArqQueue(settings.redis_url)

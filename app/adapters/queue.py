@@ -25,6 +25,7 @@ class InProcessQueue:
         self.ctx: dict[str, Any] = {}
         self._queue: asyncio.Queue[tuple[str, tuple[Any, ...], str | None]] = asyncio.Queue()
         self._pending: set[str] = set()
+        self._tries: dict[str, int] = {}
         self._workers: list[asyncio.Task[None]] = []
 
     @property
@@ -59,8 +60,9 @@ class InProcessQueue:
         while True:
             name, args, job_id = await self._queue.get()
             deferred = False
+            tries = self._tries.get(job_id, 1) if job_id else 1
             try:
-                await self.functions[name](self.ctx, *args)
+                await self.functions[name]({**self.ctx, "job_try": tries}, *args)
             except asyncio.CancelledError:
                 raise
             except RetryLater as later:
@@ -68,10 +70,13 @@ class InProcessQueue:
                 log.info("task deferred", task=name, task_id=job_id, seconds=later.seconds, reason=later.reason)
                 asyncio.get_running_loop().call_later(later.seconds, self._queue.put_nowait, (name, args, job_id))
                 deferred = True
+                if job_id:
+                    self._tries[job_id] = tries + 1
             except Exception:
                 # The database still says the work is not done, so the periodic sweep will queue it again.
                 log.exception("task failed", task=name, task_id=job_id)
             finally:
                 if job_id is not None and not deferred:
                     self._pending.discard(job_id)
+                    self._tries.pop(job_id, None)
                 self._queue.task_done()

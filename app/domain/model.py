@@ -22,6 +22,7 @@ class JobStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PAUSED = "paused"  # waiting for the person, e.g. to reconnect Google; resumes where it stopped
 
     @property
     def finished(self) -> bool:

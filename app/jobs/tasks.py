@@ -8,6 +8,7 @@ from typing import Any
 from app.domain.errors import PayloadRejected
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.services import jobs, photos, scoring
+from app.jobs.google_tasks import import_google_session, publish_google_album
 
 
 async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
@@ -83,4 +84,10 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
     return status
 
 
-FUNCTIONS = {"score_photo": score_photo, "import_file": import_file, "sweep": sweep}
+FUNCTIONS = {
+    "score_photo": score_photo,
+    "import_file": import_file,
+    "import_google_session": import_google_session,
+    "publish_google_album": publish_google_album,
+    "sweep": sweep,
+}

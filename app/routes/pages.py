@@ -44,6 +44,7 @@ async def _gallery_context(user: User, container: ContainerDep, category: Catego
         "categories": list(Category),
         "threshold": user.blur_threshold,
         "active": category.value,
+        "google_configured": container.google.configured,
     }
 
 

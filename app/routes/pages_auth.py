@@ -17,7 +17,7 @@ from app.routes.deps import ContainerDep
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: never an open redirect to another host."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -29,7 +29,7 @@ async def _has_owner(container: ContainerDep) -> bool:
         return await tx.users.count() > 0
 
 
-def _sign_in(request: Request[Any, Any, Any], user: User) -> None:
+def sign_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     request.set_session({"user_id": str(user.id)})
 
@@ -52,7 +52,7 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
         )
     except (InvalidInput, Conflict) as exc:
         return Template("setup.html", context={"error": exc.detail, "email": email}, status_code=422)
-    _sign_in(request, user)
+    sign_in(request, user)
     return Redirect("/", status_code=303)
 
 
@@ -63,21 +63,22 @@ async def login_page(
     if not await _has_owner(container):
         return Redirect("/setup")
     if isinstance(request.scope.get("user"), User):
-        return Redirect(_safe_next(next))
-    return Template("login.html", context={"error": None, "email": "", "next": _safe_next(next)})
+        return Redirect(safe_next(next))
+    context = {"error": None, "email": "", "next": safe_next(next), "google": container.google.configured}
+    return Template("login.html", context=context)
 
 
 @post("/login", include_in_schema=False, status_code=303)
 async def login(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
-    email, target = data.get("email", ""), _safe_next(data.get("next"))
+    email, target = data.get("email", ""), safe_next(data.get("next"))
     try:
         user = await accounts.authenticate(
             email, data.get("password", ""), uow=container.uow, passwords=container.passwords, now=container.clock()
         )
     except NotAuthenticated as exc:
-        context = {"error": exc.detail, "email": email, "next": target}
+        context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}
         return Template("login.html", context=context, status_code=401)
-    _sign_in(request, user)
+    sign_in(request, user)
     return Redirect(target, status_code=303)
 
 

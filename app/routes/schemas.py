@@ -18,6 +18,12 @@ class RefreshBody(msgspec.Struct):
     refresh_token: str
 
 
+class CodeExchange(msgspec.Struct):
+    code: str
+    redirect_uri: str
+    code_verifier: str | None = None
+
+
 class Tokens(msgspec.Struct):
     access_token: str
     refresh_token: str

@@ -123,3 +123,15 @@ class AlbumRow(UUIDv7AuditBase):
     title: Mapped[str] = mapped_column(String(500))
     product_url: Mapped[str | None] = mapped_column(String(2000), default=None)
     photo_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PickerSessionRow(UUIDv7AuditBase):
+    """A Google Photos Picker session a person started, and the import job it turned into."""
+
+    __tablename__ = "picker_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    google_session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    picker_uri: Mapped[str] = mapped_column(String(2000))
+    poll_interval: Mapped[float] = mapped_column(Float, default=5.0)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)

@@ -11,13 +11,15 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.adapters.crypto import TokenCipher
 from app.adapters.sql.cursor import decode_cursor, encode_cursor
 from app.adapters.sql.mapping import to_job, to_photo, to_user
-from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, PhotoRow, UserRow
+from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, OAuthTokenRow, PhotoRow, UserRow
 from app.domain.categories import Category, CategoryCounts
 from app.domain.errors import Conflict
+from app.domain.google import TokenSet
 from app.domain.model import Job, NewPhoto, Photo, User
-from app.domain.ports import PhotoPage, ScoreOutcome
+from app.domain.ports import PhotoPage, ScoreOutcome, StoredTokens
 
 
 class SqlUserRepository:
@@ -46,6 +48,17 @@ class SqlUserRepository:
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
+
+    async def by_google_sub(self, sub: str) -> User | None:
+        row = await self.session.scalar(select(UserRow).where(UserRow.google_sub == sub))
+        return to_user(row) if row else None
+
+    async def link_google(self, user_id: uuid.UUID, sub: str, name: str | None, picture: str | None) -> None:
+        row = await self.session.get(UserRow, user_id)
+        assert row is not None
+        row.google_sub, row.picture_url = sub, picture
+        row.name = row.name or name
+        await self.session.flush()
 
     async def touch_login(self, user_id: uuid.UUID, now: dt.datetime) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(last_login_at=now))
@@ -349,6 +362,71 @@ class SqlJobRepository:
             )
         return count
 
+    async def set_items(self, job_id: uuid.UUID, item_keys: Sequence[str]) -> None:
+        """Add the items not there yet (a re-run lists them again) and make the total match."""
+        known = set(await self.session.scalars(select(JobItemRow.item_key).where(JobItemRow.job_id == job_id)))
+        self.session.add_all(JobItemRow(job_id=job_id, item_key=k) for k in dict.fromkeys(item_keys) if k not in known)
+        await self.session.flush()
+        total = await self.session.scalar(select(func.count()).where(JobItemRow.job_id == job_id))
+        await self.session.execute(update(JobRow).where(JobRow.id == job_id).values(total=total))
+
+    async def set_result(self, job_id: uuid.UUID, result: dict[str, Any]) -> None:
+        await self.session.execute(update(JobRow).where(JobRow.id == job_id).values(result=result))
+
+    async def paused_for(self, user_id: uuid.UUID) -> list[Job]:
+        rows = await self.session.scalars(select(JobRow).where(JobRow.user_id == user_id, JobRow.status == "paused"))
+        return [to_job(r) for r in rows]
+
     async def unfinished(self) -> list[Job]:
         rows = await self.session.scalars(select(JobRow).where(JobRow.status.in_(("queued", "running"))))
         return [to_job(r) for r in rows]
+
+
+class SqlOAuthTokenRepository:
+    """Provider tokens, sealed with the cipher before they reach a row and opened only when read."""
+
+    def __init__(self, session: AsyncSession, cipher: TokenCipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    async def get(self, user_id: uuid.UUID, provider: str) -> StoredTokens | None:
+        row = await self._row(user_id, provider)
+        if row is None:
+            return None
+        return StoredTokens(
+            access_token=self.cipher.decrypt(row.access_token) if row.access_token else None,
+            refresh_token=self.cipher.decrypt(row.refresh_token) if row.refresh_token else None,
+            expires_at=row.expires_at,
+            scope=row.scope or "",
+            status=row.status,
+        )
+
+    async def save(self, user_id: uuid.UUID, provider: str, tokens: TokenSet) -> None:
+        row = await self._row(user_id, provider)
+        if row is None:
+            row = OAuthTokenRow(user_id=user_id, provider=provider)
+            self.session.add(row)
+        row.access_token = self.cipher.encrypt(tokens.access_token)
+        if tokens.refresh_token:  # Google sends a refresh token only on the first consent: keep the old one
+            row.refresh_token = self.cipher.encrypt(tokens.refresh_token)
+        row.expires_at = tokens.expires_at
+        row.scope = " ".join(sorted(set((row.scope or "").split()) | set(tokens.scope.split())))
+        row.status = "connected"
+        await self.session.flush()
+
+    async def set_status(self, user_id: uuid.UUID, provider: str, status: str) -> None:
+        await self.session.execute(
+            update(OAuthTokenRow)
+            .where(OAuthTokenRow.user_id == user_id, OAuthTokenRow.provider == provider)
+            .values(status=status)
+        )
+
+    async def delete(self, user_id: uuid.UUID, provider: str) -> None:
+        await self.session.execute(
+            delete(OAuthTokenRow).where(OAuthTokenRow.user_id == user_id, OAuthTokenRow.provider == provider)
+        )
+
+    async def _row(self, user_id: uuid.UUID, provider: str) -> OAuthTokenRow | None:
+        return await self.session.scalar(
+            select(OAuthTokenRow).where(OAuthTokenRow.user_id == user_id, OAuthTokenRow.provider == provider)
+        )

@@ -6,17 +6,21 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.adapters.crypto import TokenCipher
+from app.adapters.sql.google_repositories import SqlAlbumRepository, SqlPickerSessionRepository
 from app.adapters.sql.repositories import (
     SqlApiSessionRepository,
     SqlJobRepository,
+    SqlOAuthTokenRepository,
     SqlPhotoRepository,
     SqlUserRepository,
 )
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], cipher: TokenCipher) -> None:
         self._session_factory = session_factory
+        self._cipher = cipher
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
@@ -24,6 +28,9 @@ class SqlUnitOfWork:
         self.api_sessions = SqlApiSessionRepository(self.session)
         self.photos = SqlPhotoRepository(self.session)
         self.jobs = SqlJobRepository(self.session)
+        self.oauth = SqlOAuthTokenRepository(self.session, self._cipher)
+        self.pickers = SqlPickerSessionRepository(self.session)
+        self.albums = SqlAlbumRepository(self.session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -8,11 +8,13 @@ import uuid
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import Job, JobStatus
 from app.domain.ports import TaskQueue, UowFactory
+from app.domain.services.google_photos import ALBUM_TASK, GOOGLE_ALBUM, GOOGLE_IMPORT, IMPORT_TASK
 from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
 from app.domain.services.photos import SCORE_TASK
 
 SCORE_BATCH = "score_batch"
 MAX_BATCH = 100_000
+WHOLE_JOB_TASKS = {GOOGLE_IMPORT: IMPORT_TASK, GOOGLE_ALBUM: ALBUM_TASK}
 
 
 def item_task_id(job_id: uuid.UUID, item_key: str) -> str:
@@ -44,6 +46,9 @@ async def start_score_batch(
 async def enqueue_items(job_id: uuid.UUID, keys: list[str], *, queue: TaskQueue, kind: str = SCORE_BATCH) -> None:
     if kind == FOLDER_IMPORT:
         await enqueue_import_items(job_id, keys, queue=queue)
+        return
+    if kind in WHOLE_JOB_TASKS:  # one task walks the whole job, skipping what is done already
+        await queue.enqueue(WHOLE_JOB_TASKS[kind], str(job_id), job_id=f"job:{job_id}")
         return
     for key in keys:
         await queue.enqueue(SCORE_TASK, key, str(job_id), job_id=item_task_id(job_id, key))

@@ -1,0 +1,119 @@
+"""Photos in from the Google Photos Picker, and keepers out to a new Google Photos album."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Protocol
+
+from app.domain.categories import Category
+from app.domain.errors import Conflict, NotFound
+from app.domain.google import (
+    APPEND_SCOPE,
+    AlbumCreated,
+    ItemAdded,
+    PickedItem,
+    PickerSession,
+)
+from app.domain.model import Job, JobStatus, User
+from app.domain.ports import PickerRecord, TaskQueue, UowFactory
+from app.domain.services import google_account
+
+GOOGLE_IMPORT = "google_photos_import"
+GOOGLE_ALBUM = "google_album"
+IMPORT_TASK = "import_google_session"
+ALBUM_TASK = "publish_google_album"
+
+
+class GooglePhotos(google_account.GoogleAuth, Protocol):
+    async def create_session(self, access_token: str) -> PickerSession: ...
+    async def get_session(self, access_token: str, session_id: str) -> PickerSession: ...
+    async def delete_session(self, access_token: str, session_id: str) -> None: ...
+    async def list_picked(
+        self, access_token: str, session_id: str, page_token: str | None
+    ) -> tuple[list[PickedItem], str | None]: ...
+    async def download_original(self, access_token: str, base_url: str) -> bytes: ...
+    async def upload(self, access_token: str, data: bytes, mime_type: str) -> str: ...
+    async def create_album(self, access_token: str, title: str) -> AlbumCreated: ...
+    async def add_to_album(self, access_token: str, album_id: str, items: list[tuple[str, str]]) -> list[ItemAdded]: ...
+
+
+def task_id(job_id: uuid.UUID) -> str:
+    return f"job:{job_id}"
+
+
+async def start_picking(user: User, *, google: GooglePhotos, uow: UowFactory, now: dt.datetime) -> PickerRecord:
+    session = await google_account.with_token(user.id, google.create_session, google=google, uow=uow, now=now)
+    async with uow() as tx:
+        record = await tx.pickers.add(user.id, session.id, session.picker_uri, session.poll_interval_seconds)
+        await tx.commit()
+    return record
+
+
+async def check_picking(
+    user: User, session_id: str, *, google: GooglePhotos, uow: UowFactory, queue: TaskQueue, now: dt.datetime
+) -> tuple[PickerRecord, bool]:
+    """(the session, whether the person is done picking); once done, the import job exists and is queued."""
+    async with uow() as tx:
+        record = await tx.pickers.get(user.id, session_id)
+    if record is None:
+        raise NotFound("No such picking session.")
+    if record.job_id:
+        return record, True
+
+    async def get(token: str) -> PickerSession:
+        return await google.get_session(token, session_id)
+
+    session = await google_account.with_token(user.id, get, google=google, uow=uow, now=now)
+    if not session.media_items_set:
+        return record, False
+    async with uow() as tx:
+        job = await tx.jobs.add(user.id, GOOGLE_IMPORT, 0, {"session_id": session_id}, [])
+        await tx.pickers.set_job(session_id, job.id)
+        await tx.commit()
+        record = await tx.pickers.get(user.id, session_id)
+    assert record is not None
+    await queue.enqueue(IMPORT_TASK, str(job.id), job_id=task_id(job.id))
+    return record, True
+
+
+async def keepers(user: User, *, uow: UowFactory) -> list[uuid.UUID]:
+    """Only photos that are scored and not blurred at the person's threshold go into an album."""
+    async with uow() as tx:
+        photos = await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)
+    return [p.id for p in photos]
+
+
+async def start_album(user: User, title: str | None, *, uow: UowFactory, queue: TaskQueue, now: dt.datetime) -> Job:
+    state = await google_account.connection_state(user.id, uow=uow)
+    if not state["connected"]:
+        raise Conflict("Connect Google first (Settings → Connect Google).")
+    if APPEND_SCOPE not in state["scope"].split():
+        raise Conflict("Classify may not create albums yet: allow it in Google first (Save keepers → Allow).")
+    photo_ids = await keepers(user, uow=uow)
+    if not photo_ids:
+        raise Conflict("There are no keepers to save: no photo is scored and not blurred at your threshold.")
+    title = (title or "").strip()[:500] or f"Keepers {now.date().isoformat()}"
+    async with uow() as tx:
+        job = await tx.jobs.add(user.id, GOOGLE_ALBUM, len(photo_ids), {"title": title}, [str(p) for p in photo_ids])
+        await tx.commit()
+    await queue.enqueue(ALBUM_TASK, str(job.id), job_id=task_id(job.id))
+    return job
+
+
+async def resume_paused(user_id: uuid.UUID, *, uow: UowFactory, queue: TaskQueue, now: dt.datetime) -> int:
+    """After a reconnect, the Google jobs that waited for it carry on where they stopped."""
+    async with uow() as tx:
+        paused = await tx.jobs.paused_for(user_id)
+        for job in paused:
+            await tx.jobs.set_status(job.id, JobStatus.QUEUED, now)
+        await tx.commit()
+    for job in paused:
+        await queue.enqueue(
+            IMPORT_TASK if job.kind == GOOGLE_IMPORT else ALBUM_TASK, str(job.id), job_id=task_id(job.id)
+        )
+    return len(paused)
+
+
+def album_result(album: AlbumCreated, title: str) -> dict[str, Any]:
+    return {"album_id": album.id, "product_url": album.product_url, "title": title}

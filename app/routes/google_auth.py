@@ -1,0 +1,129 @@
+"""Sign in with Google (authorization code + PKCE, state bound to the browser session) and connect it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from litestar import Request, get, post
+from litestar.params import QueryParameter
+from litestar.response import Redirect, Template
+
+from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES, GoogleFailure, InvalidGrant
+from app.domain.model import User
+from app.domain.services import accounts, google_account, google_photos
+from app.routes.deps import ContainerDep, caller
+from app.routes.pages_auth import safe_next, sign_in
+from app.routes.schemas import CodeExchange, Tokens
+from app.routes.security import requires_page_user
+
+CALLBACK = "/auth/google/callback"
+SESSION_KEY = "google_oauth"
+
+
+def redirect_uri(request: Request[Any, Any, Any], container: ContainerDep) -> str:
+    base = container.settings.public_url or str(request.base_url)
+    return base.rstrip("/") + CALLBACK
+
+
+def _require_configured(container: ContainerDep) -> None:
+    if not container.google.configured:
+        raise NotFound("Sign-in with Google is not set up on this server (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET).")
+
+
+def _start(request: Request[Any, Any, Any], container: ContainerDep, scopes: tuple[str, ...], target: str) -> Redirect:
+    _require_configured(container)
+    state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    request.session[SESSION_KEY] = {"state": state, "verifier": verifier, "next": safe_next(target)}
+    url = container.google.authorization_url(
+        redirect_uri=redirect_uri(request, container),
+        state=state,
+        code_challenge=create_s256_code_challenge(verifier),
+        scopes=scopes,
+        prompt="consent",  # a refresh token every time, also for an account that consented before
+    )
+    return Redirect(url)
+
+
+@get("/auth/google/login", include_in_schema=False)
+async def google_login(request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None) -> Redirect:
+    return _start(request, container, SIGN_IN_SCOPES, next or "/")
+
+
+@get("/auth/google/connect", guards=[requires_page_user], include_in_schema=False)
+async def google_connect(
+    request: Request[Any, Any, Any], container: ContainerDep, albums: bool = False, next: str | None = None
+) -> Redirect:
+    """Connect (or reconnect) Google; `albums` asks for album creation too, only when it is first needed."""
+    scopes = (*SIGN_IN_SCOPES, APPEND_SCOPE) if albums else SIGN_IN_SCOPES
+    return _start(request, container, scopes, next or "/settings")
+
+
+@get(CALLBACK, include_in_schema=False)
+async def google_callback(
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    code: str | None = None,
+    oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,  # "state" is a reserved name here
+    error: str | None = None,
+) -> Redirect | Template:
+    pending = request.session.pop(SESSION_KEY, None) if request.session else None
+    if not pending or not oauth_state or not secrets.compare_digest(str(pending.get("state")), oauth_state):
+        return _failed("This sign-in link is stale or was not started here. Try again.", 400)
+    if error or not code:
+        return _failed("Google sign-in was cancelled." if error == "access_denied" else f"Google said: {error}.", 400)
+    signed_in = request.scope.get("user") if isinstance(request.scope.get("user"), User) else None
+    try:
+        user = await google_account.complete_sign_in(
+            code,
+            redirect_uri(request, container),
+            pending["verifier"],
+            signed_in=signed_in,
+            google=container.google,
+            uow=container.uow,
+            now=container.clock(),
+        )
+    except (Conflict, InvalidInput) as exc:
+        return _failed(exc.detail, 409)
+    except InvalidGrant:
+        return _failed("Google did not accept this sign-in (the code expired or was used). Try again.", 400)
+    except GoogleFailure as exc:
+        return _failed(exc.detail, 502)
+    if signed_in is None or signed_in.id != user.id:
+        sign_in(request, user)
+    await google_photos.resume_paused(user.id, uow=container.uow, queue=container.queue, now=container.clock())
+    return Redirect(pending.get("next") or "/")
+
+
+def _failed(detail: str, status: int) -> Template:
+    return Template("error.html", context={"status_code": status, "detail": detail}, status_code=status)
+
+
+@post("/auth/google/disconnect", guards=[requires_page_user], include_in_schema=False, status_code=303)
+async def google_disconnect(request: Request[Any, Any, Any], container: ContainerDep) -> Redirect:
+    await google_account.disconnect(caller(request).id, google=container.google, uow=container.uow)
+    return Redirect("/settings", status_code=303)
+
+
+@post("/api/v1/auth/token", tags=["auth"], status_code=200, summary="Exchange a Google authorization code")
+async def exchange_google_code(data: CodeExchange, container: ContainerDep) -> Tokens:
+    _require_configured(container)
+    try:
+        user = await google_account.complete_sign_in(
+            data.code,
+            data.redirect_uri,
+            data.code_verifier or "",
+            signed_in=None,
+            google=container.google,
+            uow=container.uow,
+            now=container.clock(),
+        )
+    except InvalidGrant:
+        raise InvalidInput("Google did not accept this code: it is malformed, expired or was used already.") from None
+    pair = await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=container.clock())
+    return Tokens(pair.access_token, pair.refresh_token, pair.token_type, pair.expires_in)
+
+
+HANDLERS = [google_login, google_connect, google_callback, google_disconnect, exchange_google_code]

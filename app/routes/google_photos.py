@@ -1,0 +1,168 @@
+"""Pick from Google Photos and save keepers as an album: the JSON API and the htmx pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from app.domain.errors import Conflict, NotFound
+from app.domain.google import APPEND_SCOPE, SessionGone
+from app.domain.services import google_account, google_photos, jobs
+from app.routes.deps import ContainerDep, caller
+from app.routes.events import job_context
+from app.routes.schemas import JobAccepted
+from app.routes.security import requires_api_user, requires_page_user
+
+EXPIRED = "The selection expired; pick your photos again."
+
+
+class PickerSessionOut(msgspec.Struct):
+    session_id: str
+    picker_uri: str
+    poll_interval_seconds: float
+
+
+class PickerStateOut(msgspec.Struct):
+    media_items_set: bool
+    job_id: str | None = None
+
+
+class AlbumBody(msgspec.Struct):
+    title: str | None = None
+
+
+def _google_ready(container: ContainerDep) -> None:
+    if not container.google.configured:
+        raise NotFound("Google is not set up on this server (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET).")
+
+
+async def _reconnect_guard(call: Any) -> Any:
+    try:
+        return await call
+    except google_account.NeedsReconnect:
+        raise Conflict("Google needs you to reconnect the account (Settings → Reconnect Google).") from None
+    except SessionGone:
+        raise Conflict(EXPIRED) from None
+
+
+# JSON API ----------------------------------------------------------------------------------------
+
+
+@post("/api/v1/google/picker/sessions", guards=[requires_api_user], tags=["google"], status_code=201)
+async def api_start_picking(request: Request[Any, Any, Any], container: ContainerDep) -> PickerSessionOut:
+    _google_ready(container)
+    record = await _reconnect_guard(
+        google_photos.start_picking(caller(request), google=container.google, uow=container.uow, now=container.clock())
+    )
+    return PickerSessionOut(record.session_id, record.picker_uri, record.poll_interval)
+
+
+@get("/api/v1/google/picker/sessions/{session_id:str}", guards=[requires_api_user], tags=["google"])
+async def api_check_picking(
+    request: Request[Any, Any, Any], container: ContainerDep, session_id: str
+) -> PickerStateOut:
+    record, done = await _reconnect_guard(
+        google_photos.check_picking(
+            caller(request),
+            session_id,
+            google=container.google,
+            uow=container.uow,
+            queue=container.queue,
+            now=container.clock(),
+        )
+    )
+    return PickerStateOut(done, str(record.job_id) if record.job_id else None)
+
+
+@post("/api/v1/albums/google", guards=[requires_api_user], tags=["google"], status_code=202)
+async def api_start_album(request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody) -> JobAccepted:
+    _google_ready(container)
+    job = await google_photos.start_album(
+        caller(request), data.title, uow=container.uow, queue=container.queue, now=container.clock()
+    )
+    return JobAccepted(job.id, job.total)
+
+
+# Pages -------------------------------------------------------------------------------------------
+
+
+@get("/settings", guards=[requires_page_user], include_in_schema=False)
+async def settings_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    user = caller(request)
+    google = await google_account.connection_state(user.id, uow=container.uow)
+    async with container.uow() as tx:
+        albums = await tx.albums.recent(user.id)
+    return Template(
+        "settings.html",
+        context={
+            "user": user,
+            "google": google,
+            "albums": albums,
+            "active": "settings",
+            "google_configured": container.google.configured,
+        },
+    )
+
+
+@post("/google/pick", guards=[requires_page_user], include_in_schema=False, status_code=200)
+async def pick(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    _google_ready(container)
+    record = await _reconnect_guard(
+        google_photos.start_picking(caller(request), google=container.google, uow=container.uow, now=container.clock())
+    )
+    return Template("_picking.html", context={"picking": record})
+
+
+@get("/google/pick/{session_id:str}", guards=[requires_page_user], include_in_schema=False)
+async def picking_state(request: Request[Any, Any, Any], container: ContainerDep, session_id: str) -> Template:
+    record, done = await _reconnect_guard(
+        google_photos.check_picking(
+            caller(request),
+            session_id,
+            google=container.google,
+            uow=container.uow,
+            queue=container.queue,
+            now=container.clock(),
+        )
+    )
+    if not done:
+        return Template("_picking.html", context={"picking": record})
+    assert record.job_id is not None
+    job = await jobs.get_job(caller(request).id, record.job_id, uow=container.uow)
+    return Template("_job.html", context=job_context(job, container.clock()))
+
+
+@get("/google/album", guards=[requires_page_user], include_in_schema=False)
+async def album_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template | Redirect:
+    user = caller(request)
+    _google_ready(container)
+    state = await google_account.connection_state(user.id, uow=container.uow)
+    if APPEND_SCOPE not in state["scope"].split() or not state["connected"]:
+        return Template("album.html", context={"user": user, "needs_consent": True, "count": 0, "title": ""})
+    count = len(await google_photos.keepers(user, uow=container.uow))
+    title = f"Keepers {container.clock().date().isoformat()}"
+    return Template("album.html", context={"user": user, "needs_consent": False, "count": count, "title": title})
+
+
+@post("/google/album", guards=[requires_page_user], include_in_schema=False, status_code=200)
+async def create_album(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    form = await request.form()
+    job = await google_photos.start_album(
+        caller(request), str(form.get("title") or ""), uow=container.uow, queue=container.queue, now=container.clock()
+    )
+    return Template("_job.html", context=job_context(job, container.clock()))
+
+
+HANDLERS = [
+    api_start_picking,
+    api_check_picking,
+    api_start_album,
+    settings_page,
+    pick,
+    picking_state,
+    album_page,
+    create_album,
+]
