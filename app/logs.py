@@ -62,8 +62,9 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # Our own access line (with the request id) replaces uvicorn's.
+    # Our own access line (with the request id) replaces uvicorn's; httpx would log every outgoing URL.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RequestIdMiddleware:
