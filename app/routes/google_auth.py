@@ -122,6 +122,7 @@ async def exchange_google_code(data: CodeExchange, container: ContainerDep) -> T
         )
     except InvalidGrant:
         raise InvalidInput("Google did not accept this code: it is malformed, expired or was used already.") from None
+    await google_photos.resume_paused(user.id, uow=container.uow, queue=container.queue, now=container.clock())
     pair = await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=container.clock())
     return Tokens(pair.access_token, pair.refresh_token, pair.token_type, pair.expires_in)
 

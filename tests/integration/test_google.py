@@ -1,0 +1,206 @@
+"""Google end to end through the JSON API against the local fake: sign-in, pick, import, album, faults."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import sqlite3
+import time
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import httpx
+import pytest
+from litestar.testing import TestClient
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
+from app.main import create_app
+from tests.conftest import TEST_DB, Api, make_settings
+
+REDIRECT = "http://testserver.local/auth/google/callback"
+
+
+@pytest.fixture
+def google_client(tmp_path, database_url, fake_google):
+    fake_google.auto_consent = True
+    fake_google.redirect_uris = [REDIRECT]
+    fake_google.fill_library(130)
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id=fake_google.client_id,
+        google_client_secret=fake_google.client_secret,
+        service_roots=fake_google.service_roots(),
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        yield client, fake_google, settings
+
+
+def google_code(fake, scopes, redirect_uri=REDIRECT) -> tuple[str, str]:
+    """What an API client does itself: PKCE, the consent redirect, and the code it brings back."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urlencode(
+        {
+            "client_id": fake.client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": " ".join(scopes),
+            "state": "s",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "access_type": "offline",
+            "prompt": "consent",
+            "include_granted_scopes": "true",
+        }
+    )
+    answer = httpx.get(f"{fake.service_roots()['google_auth_url']}?{query}", follow_redirects=False)
+    return parse_qs(urlparse(answer.headers["location"]).query)["code"][0], verifier
+
+
+def api_sign_in(client, fake, scopes=SIGN_IN_SCOPES) -> Api:
+    code, verifier = google_code(fake, scopes)
+    response = client.post(
+        "/api/v1/auth/token", json={"code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    )
+    assert response.status_code == 200, response.text
+    return Api(client, response.json()["access_token"])
+
+
+def wait_job(api: Api, job_id: str, statuses=("done", "failed", "cancelled", "paused"), timeout=90) -> dict:
+    deadline = time.monotonic() + timeout
+    while (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["status"] not in statuses:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    return job
+
+
+def pick(api: Api, fake, items) -> str:
+    session = api.post("/api/v1/google/picker/sessions")
+    assert session.status_code == 201, session.text
+    session_id = session.json()["session_id"]
+    assert api.get(f"/api/v1/google/picker/sessions/{session_id}").json() == {"media_items_set": False, "job_id": None}
+    fake.pick(session_id, items)
+    state = api.get(f"/api/v1/google/picker/sessions/{session_id}").json()
+    assert state["media_items_set"] is True and state["job_id"]
+    return state["job_id"]
+
+
+def test_sign_in_pick_import_and_album_end_to_end(google_client):
+    client, fake, settings = google_client
+    api = api_sign_in(client, fake)
+    me = api.get("/api/v1/auth/me").json()
+    assert me["email"] == fake.next_user.email and me["google_connected"] is True
+    assert fake.last_authorization.code_challenge_method == "S256"
+
+    job = wait_job(api, pick(api, fake, 120))
+    assert job["status"] == "done" and job["done"] == 120 and job["total"] == 120, job
+    listing = [c for c in fake.calls("/picker/v1/mediaItems")]
+    assert {c.query.get("pageSize") for c in listing} == {"100"} and len(listing) == 2
+    downloads = fake.calls("/media")
+    assert len(downloads) == 120 and all(c.path.endswith("=d") and c.bearer for c in downloads)
+    for _ in range(50):  # the session is deleted right after the last item is recorded
+        if any(c.method == "DELETE" for c in fake.calls("/picker/v1/sessions/")):
+            break
+        time.sleep(0.1)
+    assert any(c.method == "DELETE" for c in fake.calls("/picker/v1/sessions/"))
+    photos = api.get("/api/v1/photos?source=google_photos&limit=200").json()
+    assert photos["counts"]["all"] == 120
+    assert any(p["mime_type"] in ("image/heic", "image/heif") for p in photos["items"])
+
+    again = wait_job(api, pick(api, fake, 120))  # the same items picked again: nothing new
+    assert again["status"] == "done" and api.get("/api/v1/photos").json()["counts"]["all"] == 120
+
+    assert api.post("/api/v1/albums/google", json={}).status_code == 409  # no album permission yet
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))  # incremental consent
+    api.wait_scored()
+    keepers = api.get("/api/v1/photos?filter=not_blurred&limit=200").json()["items"]
+    accepted = api.post("/api/v1/albums/google", json={"title": "Best of the fake"})
+    assert accepted.status_code == 202 and accepted.json()["total"] == len(keepers)
+    album_job = wait_job(api, accepted.json()["job_id"])
+    assert album_job["status"] == "done" and album_job["done"] == len(keepers), album_job
+    assert album_job["result"]["product_url"].startswith(fake.base_url)
+    album = fake.albums[album_job["result"]["album_id"]]
+    assert album.title == "Best of the fake" and len(album.items) == len(keepers)
+    batches = fake.calls("/library/v1/mediaItems:batchCreate")
+    assert batches and all(len(c.json["newMediaItems"]) <= 50 for c in batches)
+    uploads = fake.calls("/library/v1/uploads")
+    assert all(
+        c.headers["x-goog-upload-protocol"] == "raw"
+        and c.headers["content-type"] == "application/octet-stream"
+        and c.headers["x-goog-upload-content-type"].startswith("image/")
+        for c in uploads
+    )
+    assert all(c.bearer for c in fake.requests if c.path.startswith(("/picker", "/library", "/media")))
+
+    if TEST_DB == "sqlite":  # the database holds no token Google issued, in any form we could read
+        dump = "\n".join(sqlite3.connect(settings.database_url.split("///", 1)[1]).iterdump())
+        for token in fake.tokens:
+            assert token not in dump
+
+
+def test_a_401_refreshes_once_and_retries(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    refreshes = len(fake.calls("/token"))
+    fake.fail_next("/picker/v1/sessions", 401)
+    assert api.post("/api/v1/google/picker/sessions").status_code == 201
+    assert len(fake.calls("/token")) == refreshes + 1
+
+
+def test_server_errors_back_off_and_the_import_finishes(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    fake.fail_next("/picker/v1/mediaItems", 503, times=2)
+    job = wait_job(api, pick(api, fake, 5))
+    assert job["status"] == "done" and job["done"] == 5
+
+
+def test_rate_limit_defers_the_import_instead_of_failing_it(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    fake.fail_next("/picker/v1/mediaItems", 429, retry_after=1)
+    job_id = pick(api, fake, 5)
+    time.sleep(1.5)
+    job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+    assert job["status"] in ("queued", "running") and job["failed"] == 0  # waiting ≥ 30 s, as Google asks
+    assert len(fake.calls("/picker/v1/mediaItems")) == 1
+
+
+def test_an_expired_download_address_is_listed_again(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    fake.fail_next("/media", 403)
+    job = wait_job(api, pick(api, fake, 3))
+    assert job["status"] == "done" and job["done"] == 3
+    assert len(fake.calls("/picker/v1/mediaItems")) >= 2  # the second listing brought fresh addresses
+
+
+def test_an_expired_selection_asks_to_pick_again(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    session_id = api.post("/api/v1/google/picker/sessions").json()["session_id"]
+    fake.expire_session(session_id)
+    response = api.get(f"/api/v1/google/picker/sessions/{session_id}")
+    assert response.status_code == 409 and "pick" in response.json()["detail"]
+
+
+def test_invalid_grant_pauses_then_reconnecting_resumes_without_duplicates(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    session_id = api.post("/api/v1/google/picker/sessions").json()["session_id"]
+    fake.pick(session_id, 8)
+    fake.revoke_all()
+    fake.expire_access_tokens()
+    fake.fail_next("/picker/v1/mediaItems", 401)  # Google refuses the old access token...
+    state = api.get(f"/api/v1/google/picker/sessions/{session_id}")
+    assert state.status_code == 409 and "reconnect" in state.json()["detail"].lower()  # ...and the refresh
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+
+    api = api_sign_in(client, fake)  # reconnect
+    job_id = api.get(f"/api/v1/google/picker/sessions/{session_id}").json()["job_id"]
+    job = wait_job(api, job_id)
+    assert job["status"] == "done" and job["done"] == 8
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 8
