@@ -12,17 +12,6 @@ for detail. Ratios are pooled over a coarse grid of tiles, so a sharp subject an
 (the usual portrait with a soft background) is seen as sharp, and face boxes, when given, are
 weighed on their own.
 
-Two further measurements look at the steepest edges and at how far gradients stay correlated:
-- edge width: at local maxima of the gradient (edge centres) with clear contrast, the intensity range
-  over 3x3 against the range over 7x7 (Marziliano-style, without tracing the edge): close to 1 for a
-  step that is one pixel wide, lower as the edge widens. The top percentile is the subject's sharpest
-  edges; the median says how much of the frame is that sharp, so a soft background beside a sharp
-  subject (shallow depth of field) reads as a subject, not as blur. Edges touching clipped highlights
-  are left out: clipping makes a soft edge look steep (lamps and light streaks at night).
-- shake correlation: the correlation of each gradient component with itself two pixels away, in the
-  most correlated of four directions, over the in-focus tiles. Blur of any kind spreads a gradient
-  over neighbouring pixels; camera shake (straight or curved) does so along its path, which the
-  fine/coarse ratios of a whole tile can miss when thin bright streaks keep the tile busy.
 
 Work arrays for the 500-px level are kept per thread and reused: fresh arrays of this size cost more in
 page faults than the arithmetic on them.
@@ -54,14 +43,8 @@ FEATURE_NAMES = (
     "median_sharpness",  # median over textured tiles
     "subject_edge_sharpness",  # high percentile over tiles of steepest gradient / intensity range
     "median_edge_sharpness",  # median of the same
-    "edge_width_top",  # 99th percentile of the 3x3 / 7x7 range at edge centres (1 = a one-pixel step)
-    "edge_width_median",  # median of the same
-    "shake_correlation",  # gradient correlation two pixels away, most correlated direction, in focus
 )
-EDGE_CONTRAST = 12.0  # an edge centre needs a 7x7 range of this many noise sigmas (and 8 grey levels)
 CLIPPED = 250  # grey level from which highlights count as clipped
-LAGS = ((0, 2), (2, 0), (1, 1), (1, -1))  # (dy, dx) of the correlation, at analysis resolution
-_K3, _K5, _K7 = (np.ones((k, k), np.uint8) for k in (3, 5, 7))
 
 
 @dataclass(frozen=True)
@@ -96,13 +79,21 @@ def to_analysis_size(gray: np.ndarray) -> np.ndarray:
 
 def noise_sigma(g: np.ndarray) -> float:
     """Immerkær's noise estimate made robust with a median, so edges do not count as noise."""
-    if min(g.shape) < 3:
+    h, w = g.shape
+    if min(h, w) < 3:
         return 0.0
-    lap = cv2.filter2D(g, cv2.CV_32F, _IMMERKAER, dst=_work("lap", g.shape, np.float32))
-    step = 2 if min(g.shape) > 64 else 1  # a quarter of the pixels is plenty for a median
-    sample = np.abs(lap[1:-1:step, 1:-1:step])
+    step = 2 if min(h, w) > 64 else 1  # a quarter of the pixels is plenty for a median
+    # the separable kernel [1 -2 1] x [1 -2 1], evaluated only at the sampled pixels, in integers
+    rows = g[0 : h - 2 : step].astype(np.int16)
+    rows += g[2:h:step]
+    rows -= g[1 : h - 1 : step]
+    rows -= g[1 : h - 1 : step]
+    lap = rows[:, 0 : w - 2 : step] + rows[:, 2:w:step]
+    lap -= rows[:, 1 : w - 1 : step]
+    lap -= rows[:, 1 : w - 1 : step]
+    sample = np.abs(lap).view(np.uint16)
     # the median from a fine histogram (a full sort costs more than the rest of the analysis)
-    hist = cv2.calcHist([np.ascontiguousarray(sample)], [0], None, [_BINS], [0.0, _HIST_TOP]).ravel()
+    hist = cv2.calcHist([sample], [0], None, [_BINS], [0.0, _HIST_TOP]).ravel()
     cum = np.cumsum(hist)
     if cum[-1] < 0.5 * sample.size:  # mostly beyond the histogram: extremely noisy or synthetic
         return float(np.median(sample)) / (0.6745 * 6.0)
@@ -112,28 +103,24 @@ def noise_sigma(g: np.ndarray) -> float:
 
 class _Workspace(threading.local):
     def __init__(self) -> None:
-        self.shape: tuple[int, int] | None = None
-        self.arrays: dict[tuple[str, str], np.ndarray] = {}
+        self.arrays: dict[tuple[str, str, tuple[int, ...]], np.ndarray] = {}
 
 
 _WS = _Workspace()
 
 
 def _work(name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
-    """A scratch array of this thread, reused from call to call while the image size stays the same."""
-    if _WS.shape != shape:
-        _WS.shape, _WS.arrays = shape, {}
-    key = (name, np.dtype(dtype).str)
+    """A scratch array of this thread, reused from call to call for images of the same size."""
+    key = (name, np.dtype(dtype).str, tuple(shape))
     arr = _WS.arrays.get(key)
     if arr is None:
+        if len(_WS.arrays) > 64:  # another image size: drop the old arrays rather than collect them
+            _WS.arrays.clear()
         arr = _WS.arrays[key] = np.empty(shape, dtype)
     return arr
 
 
 _BINS, _HIST_TOP = 1024, 256.0
-
-
-_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 def _gradients(g: np.ndarray, work: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +235,6 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
     # faces, when found, are the subject: their tiles alone decide the subject figures
     subject_tiles = face_tiles if face_tiles.any() else textured
     sub_w = np.sqrt(contrast[subject_tiles])
-    width_top, width_median = _edge_width(g, energy, sigma, highlights > 0.0)
     features = {
         "subject_sharpness": _weighted_quantile(tile_log[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "subject_min_sharpness": _weighted_quantile(tile_min[subject_tiles], sub_w, SUBJECT_QUANTILE),
@@ -257,9 +243,6 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         "median_sharpness": _weighted_quantile(tile_log[textured], weights, 0.5),
         "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
-        "edge_width_top": width_top,
-        "edge_width_median": width_median,
-        "shake_correlation": _shake_correlation(gx0, gy0, in_focus, t0, rows, cols),
     }
     return Measurements(
         features=features,
@@ -272,47 +255,6 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         clipped_shadows=shadows,
         flat=False,
     )
-
-
-def _edge_width(g: np.ndarray, energy: np.ndarray, sigma: float, clipped: bool) -> tuple[float, float]:
-    """Top and median of range(3x3) / range(7x7) at edge centres: about 1 / edge width in pixels."""
-    shape = g.shape
-    hi7 = cv2.dilate(g, _K7, dst=_work("hi7", shape, np.uint8))
-    r7 = cv2.subtract(hi7, cv2.erode(g, _K7, dst=_work("lo7", shape, np.uint8)), dst=_work("r7", shape, np.uint8))
-    peak = cv2.compare(energy, cv2.dilate(energy, _K3, dst=_work("peak", shape)), cv2.CMP_GE,
-                       dst=_work("centre", shape, np.uint8))  # fmt: skip
-    strong = cv2.compare(r7, max(8.0, EDGE_CONTRAST * sigma), cv2.CMP_GT, dst=_work("strong", shape, np.uint8))
-    cv2.bitwise_and(peak, strong, dst=peak)
-    if clipped:  # edges next to clipped highlights look steeper than they are
-        cv2.bitwise_and(peak, cv2.compare(hi7, CLIPPED, cv2.CMP_LT, dst=strong), dst=peak)
-    idx = np.flatnonzero(peak)
-    if idx.size < 20:
-        return float("nan"), float("nan")
-    hi3 = cv2.dilate(g, _K3, dst=_work("hi3", shape, np.uint8))
-    r3 = cv2.subtract(hi3, cv2.erode(g, _K3, dst=_work("lo3", shape, np.uint8)), dst=_work("r3", shape, np.uint8))
-    ratio = (r3.ravel()[idx].astype(np.float32) - 2.0 * sigma) / (r7.ravel()[idx] + 1.0)
-    top, median = np.percentile(ratio, (99, 50))
-    return float(top), float(median)
-
-
-def _shake_correlation(gx, gy, in_focus, t0, rows: int, cols: int) -> float:
-    """Correlation of gx (and of gy) with itself two pixels away, averaged, in the most correlated of
-    four directions, over the in-focus tiles (the tensors' noise-corrected energy as the variance)."""
-    h, w = gx.shape
-    th, tw = max(h // rows, 1), max(w // cols, 1)
-    mask = _work("focus", gx.shape)
-    mask[:] = 0.0
-    mask[: th * rows, : tw * cols] = np.repeat(np.repeat(in_focus.astype(np.float32), th, 0), tw, 1)
-    vx = max(float(t0[..., 0][in_focus].sum()) * th * tw, EPS)
-    vy = max(float(t0[..., 2][in_focus].sum()) * th * tw, EPS)
-    corr = np.zeros(len(LAGS))
-    for comp, var, name in ((gx, vx, "mx"), (gy, vy, "my")):
-        masked = cv2.multiply(comp, mask, dst=_work(name, gx.shape)).ravel()
-        flat = comp.ravel()
-        for i, (dy, dx) in enumerate(LAGS):
-            k = dy * w + dx  # a flat shift: its wrap-around at the row ends touches two columns, negligible
-            corr[i] += 0.5 * float(np.dot(masked[: flat.size - k], flat[k:])) / var
-    return float(corr.max())
 
 
 def _face_tiles(faces, src_h, src_w, rows, cols) -> np.ndarray:
