@@ -204,3 +204,65 @@ def test_invalid_grant_pauses_then_reconnecting_resumes_without_duplicates(googl
     job = wait_job(api, job_id)
     assert job["status"] == "done" and job["done"] == 8
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 8
+
+
+def _follow_google(client, start: str, fake) -> httpx.Response:
+    """Browser-like hops: our redirect to Google, the fake's consent redirect, our callback."""
+    to_google = client.get(start, follow_redirects=False)
+    assert to_google.status_code in (302, 303, 307), to_google.text
+    back = httpx.get(to_google.headers["location"], follow_redirects=False)
+    callback = urlparse(back.headers["location"])
+    return client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+
+
+def test_a_signed_in_local_account_links_google_then_disconnects(google_client):
+    client, fake, settings = google_client
+    from tests.conftest import create_account
+    from tests.integration.test_pages import _signed_in
+
+    create_account(settings, "owner@example.com")
+    token = _signed_in(client)
+    done = _follow_google(client, "/auth/google/connect?next=/settings", fake)
+    assert done.headers["location"] == "/settings"
+    page = client.get("/settings").text
+    assert 'data-google="connected"' in page
+    assert fake.last_authorization.pkce_verified
+    me = client.get("/api/v1/auth/me")  # pages and API are separate: the API needs its own token
+    assert me.status_code == 401
+
+    fake.revoke_all()
+    fake.expire_access_tokens()
+    fake.fail_next("/picker/v1/sessions", 401)
+    refused = client.post("/google/pick", headers={"x-csrftoken": token, "hx-request": "true"})
+    assert refused.status_code == 409 and "reconnect" in refused.text.lower()
+    assert (
+        'data-google="reconnect"' in client.get("/settings").text and "Reconnect Google" in client.get("/settings").text
+    )
+
+    gone = client.post("/auth/google/disconnect", data={"_csrf_token": token}, follow_redirects=False)
+    assert gone.status_code == 303
+    assert fake.calls("/revoke") and 'data-google="not_connected"' in client.get("/settings").text
+
+
+def test_stale_or_foreign_callbacks_are_refused(google_client):
+    client, _, _ = google_client
+    assert client.get("/auth/google/callback?code=x&state=forged").status_code == 400
+    to_google = client.get("/auth/google/login", follow_redirects=False)
+    state = parse_qs(urlparse(to_google.headers["location"]).query)["state"][0]
+    denied = client.get(f"/auth/google/callback?error=access_denied&state={state}")
+    assert denied.status_code == 400 and "cancelled" in denied.text
+
+
+def test_reconnect_state_is_shown_and_nothing_is_lost(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    job = wait_job(api, pick(api, fake, 4))
+    assert job["done"] == 4
+    fake.revoke_all()
+    fake.expire_access_tokens()
+    fake.fail_next("/picker/v1/sessions", 401)
+    assert api.post("/api/v1/google/picker/sessions").status_code == 409
+    page = _follow_google(client, "/auth/google/login", fake)  # the browser signs in as the same Google user
+    assert page.status_code in (302, 303)
+    assert 'data-google="connected"' in client.get("/settings").text  # signing in again reconnected it
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 4
