@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fit the blur model on part of blur-dev (split by scene), report on the rest, write app/domain/blur_model.py.
 
-    .venv/bin/python tools/calibrate_blur.py [--data ../shared/data/blur-dev] [--test-labels /tmp/test.csv]
+    .venv/bin/python tools/calibrate_blur.py [--data ../shared/data/blur-dev] [--test-labels /tmp/test.csv] [--cv]
 
 The split lives in tools/blur_split.csv (scene,split); it is made once (60 % of the scenes to fit,
 seeded) and reused, so the figures on the "test" scenes stay honest across re-runs. What is fitted:
@@ -28,6 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from app.adapters.decode import load_gray  # noqa: E402
 from app.domain.blur_features import FEATURE_NAMES, measure  # noqa: E402
+
+# The sign each feature's coefficient must have: -1 where a higher value means a sharper photo (all of
+# the sharpness ratios), +1 where it means a blurrier one. Features not listed count as -1.
+SIGNS: dict[str, int] = {}
 
 SPLIT_FILE = ROOT / "tools" / "blur_split.csv"
 MODEL_FILE = ROOT / "app" / "domain" / "blur_model.py"
@@ -86,15 +90,35 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, weight: np.ndarra
 
 
 def fit_monotone(x: np.ndarray, y: np.ndarray, names: list[str], weight: np.ndarray):
-    """Drop features whose coefficient comes out positive (sharper -> more blurred) until none do."""
+    """Drop features whose coefficient has the wrong sign (sharper -> more blurred) until none do."""
+    signs = np.array([SIGNS.get(n, -1) for n in names], float)
     keep = list(range(len(names)))
     while True:
         mean, scale = x[:, keep].mean(0), x[:, keep].std(0) + 1e-9
         w = fit_logistic((x[:, keep] - mean) / scale, y, weight=weight)
-        bad = [k for k, c in zip(keep, w[1:], strict=True) if c > 0]
+        wrong = -w[1:] * signs[keep]  # > 0 where the sign is wrong
+        bad = [k for k, c in zip(keep, wrong, strict=True) if c > 0]
         if not bad:
             return keep, mean, scale, w
-        keep.remove(max(bad, key=lambda k: w[1:][keep.index(k)]))
+        keep.remove(max(bad, key=lambda k: wrong[keep.index(k)]))
+
+
+def scene_cv(x: np.ndarray, rows: list[dict], mask: np.ndarray, folds: int = 10, seeds=(0, 1, 2)) -> np.ndarray:
+    """Out-of-fold scores on the masked rows (the fit split): folds of whole scenes, the whole fit
+    (feature selection included) redone per fold, averaged over a few fold assignments."""
+    scenes = np.array([r["scene"] for r in rows])
+    y = np.array([r["y"] for r in rows], float)
+    out = np.zeros(len(rows))
+    for seed in seeds:
+        names = sorted(set(scenes[mask]))
+        random.Random(seed).shuffle(names)  # noqa: S311 (reproducible folds, not a secret)
+        fold = {s: i % folds for i, s in enumerate(names)}
+        assigned = np.array([fold.get(s, -1) for s in scenes])
+        for k in range(folds):
+            train, test = mask & (assigned != k), mask & (assigned == k)
+            keep, mean, scale, w = fit_monotone(x[train], y[train], list(FEATURE_NAMES), sample_weights(rows, train))
+            out[test] += 1.0 / (1.0 + np.exp(-(w[0] + ((x[test][:, keep] - mean) / scale) @ w[1:])))
+    return out / len(seeds)
 
 
 def sample_weights(rows: list[dict], mask: np.ndarray) -> np.ndarray:
@@ -151,6 +175,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "blur-dev")
     ap.add_argument("--test-labels", type=Path, help="also write the test split as a labels CSV for blur_eval")
     ap.add_argument("--dry-run", action="store_true", help="report without writing blur_model.py")
+    ap.add_argument("--cv", action="store_true", help="also report cross-validation by scene within the fit split")
     a = ap.parse_args()
 
     rows = load_rows(a.data)
@@ -188,6 +213,12 @@ def main() -> int:
     for name, mask in (("fit", fit), ("test", ~fit), ("all", np.ones(len(rows), bool))):
         idx = np.flatnonzero(mask)
         report(name, [rows[i] for i in idx], score[idx], [kinds[i] for i in idx])
+    if a.cv:  # the figure to compare feature or model changes by; the test split is for the final check
+        cv_score = scene_cv(x, rows, fit)
+        idx = np.flatnonzero(fit)
+        cv_kinds = ["motion" if (s >= 0.5 and a_ >= motion) else "defocus" if s >= 0.5 else "sharp"
+                    for s, a_ in zip(cv_score[idx], aniso[idx], strict=True)]  # fmt: skip
+        report("cv", [rows[i] for i in idx], cv_score[idx], cv_kinds)
 
     if a.test_labels:
         with open(a.test_labels, "w", newline="") as f:
