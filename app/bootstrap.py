@@ -17,11 +17,12 @@ from app.adapters.google import GoogleApi
 from app.adapters.imaging import ImageLimits
 from app.adapters.offload import ProcessOffload
 from app.adapters.passwords import Argon2Passwords
-from app.adapters.photo_processing import PillowImageInspector, ProcessBlurScorer
+from app.adapters.photo_processing import PillowImageInspector, ProcessBlurScorer, VisionPreviews
 from app.adapters.queue import InProcessQueue
 from app.adapters.sql.unit_of_work import SqlUnitOfWork
 from app.adapters.storage import LocalPhotoStorage
 from app.adapters.tokens import JwtAccessTokens
+from app.adapters.vision import OpenAIVision
 from app.domain.ports import (
     AccessTokens,
     BlurScorer,
@@ -53,6 +54,8 @@ class Container:
     queue: TaskQueue
     folders: FolderReader
     google: GoogleApi
+    vision: OpenAIVision
+    previews: Any
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
 
@@ -62,6 +65,7 @@ class Container:
         elif hasattr(self.queue, "close"):
             await self.queue.close()
         await self.google.aclose()
+        await self.vision.aclose()
         if hasattr(self.offload, "close"):
             self.offload.close()
         await self.engine.dispose()
@@ -101,10 +105,14 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),
         "google": GoogleApi(settings),
+        "vision": OpenAIVision(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.vision_model
+        ),
     }
     if settings.redis_url:
         parts["queue"] = ArqQueue(settings.redis_url)
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts.update(overrides)
+    parts.setdefault("previews", VisionPreviews(parts["storage"], offload))
     return Container(settings=settings, engine=engine, offload=offload, **parts)

@@ -25,7 +25,17 @@ from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
-from app.routes import api_auth, api_photos, events, google_auth, google_photos, health, pages, pages_auth
+from app.routes import (
+    api_auth,
+    api_photos,
+    events,
+    google_auth,
+    google_photos,
+    health,
+    pages,
+    pages_auth,
+    tagging,
+)
 from app.routes.deps import provide_container
 from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.security import CallerMiddleware
@@ -100,6 +110,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *events.HANDLERS,
             *google_auth.HANDLERS,
             *google_photos.HANDLERS,
+            *tagging.HANDLERS,
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,
             *health.HANDLERS,

@@ -86,6 +86,7 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     vision_model: str = "gpt-4o-mini"
+    vision_monthly_limit: int = 500
     run_worker: bool = True
     score_workers: int = 0
     log_level: str = "INFO"
@@ -140,6 +141,7 @@ class Settings:
             openai_api_key=_env("OPENAI_API_KEY"),
             openai_base_url=_env("OPENAI_BASE_URL"),
             vision_model=_env("CLASSIFY_VISION_MODEL", "gpt-4o-mini") or "gpt-4o-mini",
+            vision_monthly_limit=int(_env_number("CLASSIFY_VISION_MONTHLY_LIMIT", 500)),
             # With Redis the web process only enqueues, unless told to work as well.
             run_worker=_env("CLASSIFY_RUN_WORKER", "0" if redis_url else "1") not in ("0", "false", "no"),
             score_workers=int(_env_number("CLASSIFY_SCORE_WORKERS", 0)),

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+
 from app.adapters import imaging
 from app.adapters.offload import WorkerCrashed
+from app.adapters.vision import preview_jpeg
 from app.domain.errors import PayloadRejected
-from app.domain.ports import Offload, ScoreOutcome
+from app.domain.model import Photo
+from app.domain.ports import Offload, PhotoStorage, ScoreOutcome
 from app.domain.services.scoring import Undecodable
 
 
@@ -62,3 +66,15 @@ class ProcessBlurScorer:
             details=details,
             processing_ms=round(elapsed_ms, 2),
         )
+
+
+class VisionPreviews:
+    """The small JPEG a vision model is shown, made from the stored medium rendition in a worker."""
+
+    def __init__(self, storage: PhotoStorage, offload: Offload) -> None:
+        self.storage = storage
+        self.offload = offload
+
+    async def __call__(self, photo: Photo) -> bytes:
+        rendition = await anyio.to_thread.run_sync(self.storage.rendition_path(photo.storage_key, "medium").read_bytes)
+        return await self.offload(preview_jpeg, rendition)

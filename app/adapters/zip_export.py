@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -29,8 +29,17 @@ class _Sink:
         return data
 
 
-async def zip_stream(entries: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
-    """(name in the archive, file on disk) pairs to ZIP bytes. Files gone meanwhile are left out."""
+async def zip_stream(
+    entries: list[tuple[str, Path]], transform: Callable[[Path], bytes] | None = None
+) -> AsyncIterator[bytes]:
+    """(name in the archive, file on disk) pairs to ZIP bytes. Files gone meanwhile are left out.
+
+    `transform` (run in a thread) replaces each file's bytes, e.g. with a copy that has no metadata.
+    """
+    if transform is not None:
+        async for data in _zip_transformed(entries, transform):
+            yield data
+        return
     sink = _Sink()
     # Photos are compressed already; storing them keeps the CPU free and the archive as fast as the disk.
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
@@ -51,3 +60,19 @@ async def zip_stream(entries: list[tuple[str, Path]]) -> AsyncIterator[bytes]:
                 yield data
     if data := sink.drain():
         yield data
+
+
+async def _zip_transformed(entries: list[tuple[str, Path]], transform: Callable[[Path], bytes]) -> AsyncIterator[bytes]:
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+        for name, path in entries:
+            try:
+                data = await anyio.to_thread.run_sync(transform, path)
+            except FileNotFoundError:
+                continue
+            with archive.open(name, "w", force_zip64=True) as member:
+                member.write(data)
+            if chunk := sink.drain():
+                yield chunk
+    if chunk := sink.drain():
+        yield chunk

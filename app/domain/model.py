@@ -40,6 +40,7 @@ class User:
     picture_url: str | None = None
     google_sub: str | None = None
     last_login_at: dt.datetime | None = None
+    vision_monthly_limit: int | None = None  # None: the server's default
 
     @property
     def display_name(self) -> str:

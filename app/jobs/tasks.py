@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.domain.errors import PayloadRejected
+from app.domain.errors import DomainError, PayloadRejected
 from app.domain.model import JobStatus, PhotoSource
-from app.domain.services import jobs, photos, scoring
+from app.domain.retry import RetryLater
+from app.domain.services import jobs, photos, scoring, tagging
+from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
 
 
@@ -84,10 +86,44 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
     return status
 
 
+async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
+    """Describe one photo of a "Tag keepers" job; a busy AI server defers it, other failures are recorded."""
+    container = ctx["container"]
+    job_uuid = uuid.UUID(job_id)
+    async with container.uow() as tx:
+        job = await tx.jobs.get_any(job_uuid)
+        if job is None or job.status is JobStatus.CANCELLED:
+            return "cancelled"
+        if job.status is JobStatus.QUEUED:
+            await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
+        user = await tx.users.get(job.user_id)
+        await tx.commit()
+    status, error = "done", None
+    try:
+        await tagging.tag_photo(
+            user,
+            uuid.UUID(photo_id),
+            uow=container.uow,
+            describer=container.vision,
+            preview=container.previews,
+            server_default=container.settings.vision_monthly_limit,
+            now=container.clock(),
+        )
+    except VisionBusy as exc:
+        raise RetryLater(max(exc.retry_after or 0, 10.0), exc.detail) from exc
+    except (DomainError, VisionUnavailable) as exc:
+        status, error = "failed", exc.detail
+    async with container.uow() as tx:
+        await tx.jobs.mark_item(job_uuid, photo_id, status, error, container.clock())
+        await tx.commit()
+    return status
+
+
 FUNCTIONS = {
     "score_photo": score_photo,
     "import_file": import_file,
     "import_google_session": import_google_session,
     "publish_google_album": publish_google_album,
+    "tag_photo": tag_photo,
     "sweep": sweep,
 }

@@ -10,11 +10,12 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 from litestar.response import File, Response, Stream
 
+from app.adapters.export_copies import without_metadata
 from app.adapters.zip_export import zip_stream
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput, PayloadRejected
 from app.domain.model import PhotoSource, User
-from app.domain.services import export, imports, jobs, photos
+from app.domain.services import export, imports, jobs, photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.schemas import (
     AnalyzeResult,
@@ -226,14 +227,24 @@ class PhotosController(Controller):
         return JobAccepted(job.id, job.total)
 
     @get("/settings", summary="Your settings")
-    async def get_settings(self, request: Request[Any, Any, Any]) -> SettingsOut:
-        return SettingsOut(caller(request).blur_threshold)
+    async def get_settings(self, request: Request[Any, Any, Any], container: ContainerDep) -> SettingsOut:
+        return await settings_out(caller(request), container)
 
-    @patch("/settings", summary="Change your blur threshold (re-sorts at once, nothing is re-scored)")
+    @patch("/settings", summary="Change your blur threshold (re-sorts at once, nothing is re-scored) or AI budget")
     async def patch_settings(
         self, request: Request[Any, Any, Any], container: ContainerDep, data: SettingsPatch
     ) -> SettingsOut:
-        return SettingsOut(await photos.set_threshold(caller(request), data.blur_threshold, uow=container.uow))
+        user = caller(request)
+        if data.blur_threshold is None and data.vision_monthly_limit is None:
+            raise InvalidInput("Send blur_threshold and/or vision_monthly_limit.")
+        if data.blur_threshold is not None:
+            await photos.set_threshold(user, data.blur_threshold, uow=container.uow)
+        if data.vision_monthly_limit is not None:
+            await tagging.set_monthly_limit(user, data.vision_monthly_limit, uow=container.uow)
+        async with container.uow() as tx:
+            fresh = await tx.users.get(user.id)
+        assert fresh is not None
+        return await settings_out(fresh, container)
 
     @get("/stats", summary="Counts, a histogram of scores, scoring speed")
     async def stats(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, Any]:
@@ -248,6 +259,13 @@ class PhotosController(Controller):
         names: str = "original",
     ) -> Stream:
         return await export_response(caller(request), container, filter, names)
+
+
+async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
+    allowance = await tagging.budget(
+        user, uow=container.uow, server_default=container.settings.vision_monthly_limit, now=container.clock()
+    )
+    return SettingsOut(user.blur_threshold, allowance.limit, allowance.used, container.vision.configured)
 
 
 async def image_response(user: User, container: ContainerDep, photo_id: str, size: str) -> File:
@@ -268,12 +286,12 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
     )
 
 
-async def export_response(user: User, container: ContainerDep, filter: str, names: str) -> Stream:
+async def export_response(user: User, container: ContainerDep, filter: str, names: str, strip: bool = False) -> Stream:
     category = parse_category(filter)
     entries = await export.export_entries(user, category, names, uow=container.uow, storage=container.storage)
     stamp = dt.date.today().isoformat()
     return Stream(
-        zip_stream(entries),
+        zip_stream(entries, without_metadata if strip else None),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.zip"',

@@ -11,6 +11,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PayloadRejected
+from app.domain.services.tagging import AiOff
+from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
 
@@ -18,7 +20,12 @@ from app.routes.security import API_PREFIX, LoginRequired
 def status_of(exc: DomainError) -> int:
     if isinstance(exc, PayloadRejected):
         return exc.status_code
-    return {NotFound: 404, Conflict: 409, InvalidInput: 422, NotAuthenticated: 401}.get(type(exc), 400)
+    if isinstance(exc, AiOff):
+        return 503
+    for kind, status in ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (NotAuthenticated, 401)):
+        if isinstance(exc, kind):
+            return status
+    return 400
 
 
 def _wants_json(request: Request) -> bool:
@@ -41,6 +48,15 @@ def _answer(request: Request, status: int, detail: str) -> Response:
 
 def domain_error(request: Request, exc: DomainError) -> Response:
     return _answer(request, status_of(exc), exc.detail)
+
+
+def vision_error(request: Request, exc: VisionUnavailable) -> Response:
+    if isinstance(exc, VisionBusy):
+        response = _answer(request, 429, exc.detail)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(int(exc.retry_after))
+        return response
+    return _answer(request, 502 if isinstance(exc, VisionAnswerInvalid) else 503, exc.detail)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
@@ -78,6 +94,7 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     DomainError: domain_error,
+    VisionUnavailable: vision_error,
     HTTPException: http_error,
     LoginRequired: login_required,
     HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,

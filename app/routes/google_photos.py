@@ -89,24 +89,6 @@ async def api_start_album(request: Request[Any, Any, Any], container: ContainerD
 # Pages -------------------------------------------------------------------------------------------
 
 
-@get("/settings", guards=[requires_page_user], include_in_schema=False)
-async def settings_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
-    user = caller(request)
-    google = await google_account.connection_state(user.id, uow=container.uow)
-    async with container.uow() as tx:
-        albums = await tx.albums.recent(user.id)
-    return Template(
-        "settings.html",
-        context={
-            "user": user,
-            "google": google,
-            "albums": albums,
-            "active": "settings",
-            "google_configured": container.google.configured,
-        },
-    )
-
-
 @post("/google/pick", guards=[requires_page_user], include_in_schema=False, status_code=200)
 async def pick(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     _google_ready(container)
@@ -160,7 +142,6 @@ HANDLERS = [
     api_start_picking,
     api_check_picking,
     api_start_album,
-    settings_page,
     pick,
     picking_state,
     album_page,

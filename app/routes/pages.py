@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
@@ -10,8 +11,9 @@ from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
+from app.domain.errors import InvalidInput
 from app.domain.model import User
-from app.domain.services import imports, jobs, photos
+from app.domain.services import google_account, imports, jobs, photos, tagging
 from app.routes.api_photos import (
     export_response,
     image_response,
@@ -33,9 +35,23 @@ def _is_htmx(request: Request[Any, Any, Any]) -> bool:
     return bool(request.headers.get("hx-request"))
 
 
-async def _gallery_context(user: User, container: ContainerDep, category: Category, cursor: str | None) -> dict:
-    page, counts = await photos.list_photos(user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor)
+async def _gallery_context(
+    user: User,
+    container: ContainerDep,
+    category: Category,
+    cursor: str | None,
+    tag: str | None = None,
+    q: str | None = None,
+) -> dict:
+    tag, q = (tag or "").strip().lower() or None, (q or "").strip() or None
+    page, counts = await photos.list_photos(
+        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, tag=tag, query=q
+    )
     return {
+        "tag": tag,
+        "q": q,
+        "filters": urlencode({k: v for k, v in (("tag", tag), ("q", q)) if v}),
+        "ai_ready": container.vision.configured,
         "user": user,
         "photos": page.items,
         "next_cursor": page.next_cursor,
@@ -60,9 +76,14 @@ async def home(request: Request[Any, Any, Any], container: ContainerDep) -> Temp
 
 @get("/photos", guards=GUARD, include_in_schema=False)
 async def gallery(
-    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all", cursor: str | None = None
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    filter: str = "all",
+    cursor: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
 ) -> Template:
-    context = await _gallery_context(caller(request), container, parse_category(filter), cursor)
+    context = await _gallery_context(caller(request), container, parse_category(filter), cursor, tag, q)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -104,7 +125,8 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
 async def photo_page(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
     user = caller(request)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    return Template("photo.html", context={"user": user, "photo": photo, "threshold": user.blur_threshold})
+    context = {"user": user, "photo": photo, "threshold": user.blur_threshold, "ai_ready": container.vision.configured}
+    return Template("photo.html", context=context)
 
 
 @get("/photos/{photo_id:str}/image", guards=GUARD, include_in_schema=False)
@@ -185,6 +207,37 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) ->
     )
 
 
+@get("/settings", guards=GUARD, include_in_schema=False)
+async def settings_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    user = caller(request)
+    google = await google_account.connection_state(user.id, uow=container.uow)
+    allowance = await tagging.budget(
+        user, uow=container.uow, server_default=container.settings.vision_monthly_limit, now=container.clock()
+    )
+    async with container.uow() as tx:
+        albums = await tx.albums.recent(user.id)
+    context = {
+        "user": user,
+        "google": google,
+        "albums": albums,
+        "active": "settings",
+        "ai": allowance,
+        "ai_ready": container.vision.configured,
+        "google_configured": container.google.configured,
+    }
+    return Template("settings.html", context=context)
+
+
+@post("/settings/ai", guards=GUARD, include_in_schema=False, status_code=303)
+async def save_ai_limit(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Redirect:
+    try:
+        limit = int(data.get("vision_monthly_limit", ""))
+    except ValueError:
+        raise InvalidInput("The monthly AI limit must be a whole number.") from None
+    await tagging.set_monthly_limit(caller(request), limit, uow=container.uow)
+    return Redirect("/settings", status_code=303)
+
+
 @get("/stats", guards=GUARD, include_in_schema=False)
 async def stats_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     user = caller(request)
@@ -194,13 +247,19 @@ async def stats_page(request: Request[Any, Any, Any], container: ContainerDep) -
 
 @get("/export", guards=GUARD, include_in_schema=False)
 async def export(
-    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "not_blurred", names: str = "original"
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    filter: str = "not_blurred",
+    names: str = "original",
+    strip: bool = False,
 ) -> Stream:
-    return await export_response(caller(request), container, filter, names)
+    return await export_response(caller(request), container, filter, names, strip)
 
 
 HANDLERS = [
     home,
+    settings_page,
+    save_ai_limit,
     gallery,
     counts,
     threshold_preview,

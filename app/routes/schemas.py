@@ -127,10 +127,14 @@ class BatchBody(msgspec.Struct):
 
 class SettingsOut(msgspec.Struct):
     blur_threshold: float
+    vision_monthly_limit: int
+    vision_used_this_month: int
+    ai_available: bool
 
 
 class SettingsPatch(msgspec.Struct):
-    blur_threshold: float
+    blur_threshold: float | None = None
+    vision_monthly_limit: int | None = None
 
 
 class ImportBody(msgspec.Struct):

@@ -17,6 +17,7 @@ def to_user(row: UserRow) -> User:
         picture_url=row.picture_url,
         google_sub=row.google_sub,
         last_login_at=row.last_login_at,
+        vision_monthly_limit=row.vision_monthly_limit,
     )
 
 

@@ -21,6 +21,7 @@ class UserRow(UUIDv7AuditBase):
     google_sub: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     blur_threshold: Mapped[float] = mapped_column(Float, default=0.5)
+    vision_monthly_limit: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the server's default
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
@@ -135,3 +136,27 @@ class PickerSessionRow(UUIDv7AuditBase):
     picker_uri: Mapped[str] = mapped_column(String(2000))
     poll_interval: Mapped[float] = mapped_column(Float, default=5.0)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), default=None)
+
+
+class VisionResultRow(UUIDv7AuditBase):
+    """What the vision model said about one image (by its SHA-256) with one model: never paid for twice."""
+
+    __tablename__ = "vision_results"
+    __table_args__ = (UniqueConstraint("sha256", "model", name="uq_vision_results_image_model"),)
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(100))
+    tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    caption: Mapped[str] = mapped_column(Text)
+    proposed_name: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class VisionCallRow(UUIDv7AuditBase):
+    """One paid call to the vision model, counted against its person's monthly budget."""
+
+    __tablename__ = "vision_calls"
+    __table_args__ = (Index("ix_vision_calls_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    photo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"), default=None)

@@ -15,6 +15,7 @@ from app.adapters.sql.repositories import (
     SqlPhotoRepository,
     SqlUserRepository,
 )
+from app.adapters.sql.vision_repositories import SqlVisionRepository
 
 
 class SqlUnitOfWork:
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.oauth = SqlOAuthTokenRepository(self.session, self._cipher)
         self.pickers = SqlPickerSessionRepository(self.session)
         self.albums = SqlAlbumRepository(self.session)
+        self.vision = SqlVisionRepository(self.session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

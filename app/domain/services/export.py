@@ -10,6 +10,7 @@ from app.domain.model import Photo, User
 from app.domain.naming import split_name, unique_names
 from app.domain.ports import PhotoStorage, UowFactory
 from app.domain.services.photos import photos_in
+from app.domain.vision import ai_file_stem
 
 EXTENSIONS = {
     "image/jpeg": ".jpg",
@@ -31,8 +32,11 @@ def _extension(photo: Photo) -> str:
 
 
 def archive_names(photos: list[Photo], names: str) -> list[str]:
-    if names == "ai":
-        wanted = [(p.proposed_name or split_name(p.filename)[0], _extension(p)) for p in photos]
+    if names == "ai":  # the AI's name with the capture date first; the original name where there is none yet
+        wanted = [
+            (ai_file_stem(p.proposed_name, p.taken_at) if p.proposed_name else split_name(p.filename)[0], _extension(p))
+            for p in photos
+        ]
     elif names == "original":
         wanted = [(split_name(p.filename)[0], _extension(p)) for p in photos]
     else:

@@ -11,6 +11,7 @@ from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.google_photos import ALBUM_TASK, GOOGLE_ALBUM, GOOGLE_IMPORT, IMPORT_TASK
 from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
 from app.domain.services.photos import SCORE_TASK
+from app.domain.services.tagging import TAG_BATCH, TAG_TASK
 
 SCORE_BATCH = "score_batch"
 MAX_BATCH = 100_000
@@ -46,6 +47,10 @@ async def start_score_batch(
 async def enqueue_items(job_id: uuid.UUID, keys: list[str], *, queue: TaskQueue, kind: str = SCORE_BATCH) -> None:
     if kind == FOLDER_IMPORT:
         await enqueue_import_items(job_id, keys, queue=queue)
+        return
+    if kind == TAG_BATCH:
+        for key in keys:
+            await queue.enqueue(TAG_TASK, str(job_id), key, job_id=item_task_id(job_id, key))
         return
     if kind in WHOLE_JOB_TASKS:  # one task walks the whole job, skipping what is done already
         await queue.enqueue(WHOLE_JOB_TASKS[kind], str(job_id), job_id=f"job:{job_id}")

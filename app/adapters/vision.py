@@ -1,0 +1,118 @@
+"""Tags, a caption and a file name from any OpenAI-compatible vision model, through the official SDK."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+import openai
+from PIL import Image
+
+from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
+
+TIMEOUT_SECONDS = 30.0  # not the SDK's 600 s: a person is waiting on the Tag button
+MAX_RETRIES = 2  # the SDK's own retries (429 with Retry-After, 5xx, timeouts); we add none around them
+PREVIEW_SIDE = 512
+
+PROMPT = (
+    "Describe this photo for a personal photo library. Answer with JSON only: 3 to 8 lowercase single-word "
+    "tags, a one-sentence caption, a short descriptive file name in kebab-case without an extension, and the "
+    "main subject in a few words."
+)
+SCHEMA = {
+    "name": "photo_description",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["tags", "caption", "proposed_name", "subject"],
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 8},
+            "caption": {"type": "string"},
+            "proposed_name": {"type": "string"},
+            "subject": {"type": "string"},
+        },
+    },
+}
+
+
+def preview_jpeg(rendition: bytes) -> bytes:
+    """A small JPEG of the photo (from its WebP rendition): cheap to send, and a type every server takes."""
+    with Image.open(io.BytesIO(rendition)) as image:
+        image = image.convert("RGB")
+        image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+class OpenAIVision:
+    def __init__(self, *, api_key: str | None, base_url: str | None, model: str) -> None:
+        self.model = model
+        self.configured = bool(api_key or base_url)
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key or "unused",  # local OpenAI-compatible servers often need no key
+            base_url=base_url,
+            timeout=TIMEOUT_SECONDS,
+            max_retries=MAX_RETRIES,
+        )
+
+    async def describe(self, jpeg: bytes) -> VisionResult:
+        if not self.configured:
+            raise VisionUnavailable("AI tagging is not set up on this server (OPENAI_API_KEY / OPENAI_BASE_URL).")
+        data_url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+        try:
+            completion = await self._client.chat.completions.create(
+                model=self.model,
+                messages=[
+                    {"role": "system", "content": PROMPT},
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "Describe this photo."},
+                            {"type": "image_url", "image_url": {"url": data_url, "detail": "low"}},
+                        ],
+                    },
+                ],
+                response_format={"type": "json_schema", "json_schema": SCHEMA},
+                max_tokens=300,
+            )
+        except openai.RateLimitError as exc:
+            raise VisionBusy("The AI server is busy (too many requests); try again later.", _retry_after(exc)) from None
+        except openai.APITimeoutError:
+            raise VisionUnavailable(
+                f"The AI server did not answer within {TIMEOUT_SECONDS:.0f} s; try again later."
+            ) from None
+        except openai.APIConnectionError:
+            raise VisionUnavailable("The AI server cannot be reached; try again later.") from None
+        except openai.APIStatusError as exc:
+            raise VisionUnavailable(f"The AI server refused the request ({exc.status_code}): {_message(exc)}") from None
+        return parse_answer(_content(completion))
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _content(completion: Any) -> Any:
+    message = completion.choices[0].message if completion.choices else None
+    if message is None or getattr(message, "refusal", None):
+        raise VisionAnswerInvalid("The model declined to describe this photo.")
+    try:
+        return json.loads(message.content or "")
+    except ValueError:
+        raise VisionAnswerInvalid("The model's answer was not valid JSON.") from None
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    try:
+        return float(exc.response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    return str(error.get("message") if isinstance(error, dict) else exc.message)[:200]

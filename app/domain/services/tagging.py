@@ -1,0 +1,132 @@
+"""Describing photos with a vision model: once per image, within each person's monthly budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.domain.categories import Category
+from app.domain.errors import DomainError, InvalidInput, NotFound, PayloadRejected
+from app.domain.model import Job, JobStatus, Photo, User
+from app.domain.ports import TaskQueue, UowFactory
+from app.domain.vision import VisionResult, month_start, next_month
+
+__all__ = ["VisionResult"]
+
+TAG_BATCH = "tag_photos"
+TAG_TASK = "tag_photo"
+
+
+class Describer(Protocol):
+    model: str
+    configured: bool
+
+    async def describe(self, jpeg: bytes) -> VisionResult: ...
+
+
+class BudgetExhausted(PayloadRejected):
+    def __init__(self, detail: str) -> None:
+        super().__init__(429, detail)
+
+
+class AiOff(DomainError):
+    """AI tagging is not set up on this server, or turned off for this person (a limit of 0)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    used: int
+    resets_on: dt.date
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+def limit_for(user: User, server_default: int) -> int:
+    return server_default if user.vision_monthly_limit is None else user.vision_monthly_limit
+
+
+async def budget(user: User, *, uow: UowFactory, server_default: int, now: dt.datetime) -> Budget:
+    async with uow() as tx:
+        used = await tx.vision.calls_since(user.id, month_start(now))
+    return Budget(limit_for(user, server_default), used, next_month(now))
+
+
+MAX_MONTHLY_LIMIT = 100_000
+
+
+async def set_monthly_limit(user: User, limit: int, *, uow: UowFactory) -> int:
+    if not 0 <= limit <= MAX_MONTHLY_LIMIT:
+        raise InvalidInput(f"The monthly AI limit must be between 0 (AI off) and {MAX_MONTHLY_LIMIT}.")
+    async with uow() as tx:
+        await tx.vision.set_monthly_limit(user.id, limit)
+        await tx.commit()
+    return limit
+
+
+async def tag_photo(
+    user: User,
+    photo_id: uuid.UUID,
+    *,
+    uow: UowFactory,
+    describer: Describer,
+    preview: Callable[[Photo], Awaitable[bytes]],
+    server_default: int,
+    now: dt.datetime,
+) -> VisionResult:
+    """Tags, caption and name for one photo. A cached answer for the same image costs nothing."""
+    if not describer.configured:
+        raise AiOff("AI tagging is not set up on this server.")
+    async with uow() as tx:
+        photo = await tx.photos.get(user.id, photo_id)
+        if photo is None:
+            raise NotFound("No such photo.")
+        cached = await tx.vision.cached(photo.sha256, describer.model)
+        if cached is not None:
+            await tx.vision.describe_photo(photo.id, cached)
+            await tx.commit()
+            return cached
+    allowance = await budget(user, uow=uow, server_default=server_default, now=now)
+    if allowance.limit == 0:
+        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
+    if allowance.left == 0:
+        raise BudgetExhausted(
+            f"You have used all {allowance.limit} AI descriptions for this month; "
+            f"more from {allowance.resets_on.isoformat()}, or raise your limit in Settings."
+        )
+    result = await describer.describe(await preview(photo))
+    async with uow() as tx:
+        await tx.vision.remember(photo.sha256, describer.model, result)
+        await tx.vision.describe_photo(photo.id, result)
+        await tx.vision.record_call(user.id, photo.id)
+        await tx.commit()
+    return result
+
+
+async def start_tag_batch(
+    user: User, photo_ids: list[uuid.UUID] | None, *, uow: UowFactory, queue: TaskQueue, describer: Describer
+) -> Job:
+    """Tag the chosen photos, or by default the keepers (scored and not blurred at the person's threshold)."""
+    if not describer.configured:
+        raise AiOff("AI tagging is not set up on this server.")
+    async with uow() as tx:
+        if photo_ids is None:
+            chosen = [p.id for p in await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)]
+        else:
+            for photo_id in photo_ids:
+                if await tx.photos.get(user.id, photo_id) is None:
+                    raise NotFound(f"No such photo: {photo_id}.")
+            chosen = list(dict.fromkeys(photo_ids))
+        keys = [str(p) for p in chosen]
+        job = await tx.jobs.add(user.id, TAG_BATCH, len(keys), {}, keys)
+        if not keys:
+            job = await tx.jobs.set_status(job.id, JobStatus.DONE, job.created_at)
+        await tx.commit()
+    for key in keys:
+        await queue.enqueue(TAG_TASK, str(job.id), key, job_id=f"job:{job.id}:{key}")
+    return job

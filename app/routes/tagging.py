@@ -1,0 +1,89 @@
+"""AI tags, captions and file names: the JSON API and the htmx bits of the photo page and the gallery."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request, post
+from litestar.response import Template
+
+from app.domain.services import photos, tagging
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.events import job_context
+from app.routes.schemas import JobAccepted
+from app.routes.security import requires_api_user, requires_page_user
+
+
+class TagOut(msgspec.Struct):
+    tags: list[str]
+    caption: str
+    proposed_name: str
+    subject: str | None
+
+
+class TagBatchBody(msgspec.Struct):
+    photo_ids: list[uuid.UUID] | None = None
+
+
+async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> tagging.VisionResult:
+    return await tagging.tag_photo(
+        caller(request),
+        parse_uuid(photo_id),
+        uow=container.uow,
+        describer=container.vision,
+        preview=container.previews,
+        server_default=container.settings.vision_monthly_limit,
+        now=container.clock(),
+    )
+
+
+@post(
+    "/api/v1/photos/{photo_id:str}/tag",
+    guards=[requires_api_user],
+    tags=["ai"],
+    status_code=200,
+    summary="Describe a photo with the vision model (tags, caption, file name)",
+)
+async def api_tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> TagOut:
+    result = await _tag(request, container, photo_id)
+    return TagOut(list(result.tags), result.caption, result.proposed_name, result.subject)
+
+
+@post(
+    "/api/v1/photos/tag-batch",
+    guards=[requires_api_user],
+    tags=["ai"],
+    status_code=202,
+    summary="Tag the keepers (or chosen photos) as a job",
+)
+async def api_tag_batch(
+    request: Request[Any, Any, Any], container: ContainerDep, data: TagBatchBody | None = None
+) -> JobAccepted:
+    job = await tagging.start_tag_batch(
+        caller(request),
+        data.photo_ids if data else None,
+        uow=container.uow,
+        queue=container.queue,
+        describer=container.vision,
+    )
+    return JobAccepted(job.id, job.total)
+
+
+@post("/photos/{photo_id:str}/tag", guards=[requires_page_user], include_in_schema=False, status_code=200)
+async def page_tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
+    await _tag(request, container, photo_id)
+    photo = await photos.get_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow)
+    return Template("_photo_tags.html", context={"photo": photo, "ai_ready": True})
+
+
+@post("/jobs/tag-keepers", guards=[requires_page_user], include_in_schema=False, status_code=200)
+async def page_tag_keepers(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+    job = await tagging.start_tag_batch(
+        caller(request), None, uow=container.uow, queue=container.queue, describer=container.vision
+    )
+    return Template("_job.html", context=job_context(job, container.clock()))
+
+
+HANDLERS = [api_tag, api_tag_batch, page_tag, page_tag_keepers]
