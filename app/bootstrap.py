@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.adapters.arq_queue import ArqQueue
 from app.adapters.crypto import TokenCipher
+from app.adapters.drive import GoogleDrive
+from app.adapters.dropbox import DropboxSharedLinks
 from app.adapters.folders import LocalFolders
 from app.adapters.google import GoogleApi
 from app.adapters.imaging import ImageLimits
@@ -55,6 +57,8 @@ class Container:
     folders: FolderReader
     google: GoogleApi
     vision: OpenAIVision
+    drive: GoogleDrive
+    dropbox: DropboxSharedLinks
     previews: Any
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
@@ -66,6 +70,8 @@ class Container:
             await self.queue.close()
         await self.google.aclose()
         await self.vision.aclose()
+        await self.drive.aclose()
+        await self.dropbox.aclose()
         if hasattr(self.offload, "close"):
             self.offload.close()
         await self.engine.dispose()
@@ -105,8 +111,18 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),
         "google": GoogleApi(settings),
+        "drive": GoogleDrive(settings.root("google_drive_api"), settings.google_api_key),
+        "dropbox": DropboxSharedLinks(
+            settings.root("dropbox_api"),
+            settings.root("dropbox_content_api"),
+            settings.dropbox_app_key,
+            settings.dropbox_app_secret,
+        ),
         "vision": OpenAIVision(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.vision_model
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            model=settings.vision_model,
+            timeout=settings.vision_timeout,
         ),
     }
     if settings.redis_url:

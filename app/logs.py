@@ -65,6 +65,7 @@ def configure_logging(level: str = "INFO") -> None:
     # Our own access line (with the request id) replaces uvicorn's; httpx would log every outgoing URL.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # the openai SDK's copy of httpx
 
 
 class RequestIdMiddleware:

@@ -87,6 +87,7 @@ class Settings:
     openai_base_url: str | None = None
     vision_model: str = "gpt-4o-mini"
     vision_monthly_limit: int = 500
+    vision_timeout: float = 30.0
     run_worker: bool = True
     score_workers: int = 0
     log_level: str = "INFO"
@@ -113,7 +114,8 @@ class Settings:
         return self.data_dir / "renditions"
 
     def root(self, name: str) -> str:
-        return self.service_roots[name]
+        """A service's base URL: the configured one, else the real service's."""
+        return self.service_roots.get(name) or GOOGLE_DEFAULT_ROOTS[name][1]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -142,6 +144,7 @@ class Settings:
             openai_base_url=_env("OPENAI_BASE_URL"),
             vision_model=_env("CLASSIFY_VISION_MODEL", "gpt-4o-mini") or "gpt-4o-mini",
             vision_monthly_limit=int(_env_number("CLASSIFY_VISION_MONTHLY_LIMIT", 500)),
+            vision_timeout=_env_number("CLASSIFY_VISION_TIMEOUT", 30.0, minimum=0.1),
             # With Redis the web process only enqueues, unless told to work as well.
             run_worker=_env("CLASSIFY_RUN_WORKER", "0" if redis_url else "1") not in ("0", "false", "no"),
             score_workers=int(_env_number("CLASSIFY_SCORE_WORKERS", 0)),

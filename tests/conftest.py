@@ -22,7 +22,7 @@ from app.bootstrap import bootstrap
 from app.domain.services.accounts import create_user
 from app.main import create_app
 from app.settings import GOOGLE_DEFAULT_ROOTS, Settings
-from tests.fakes.fixtures import fake_google  # noqa: F401
+from tests.fakes.fixtures import fake_drive, fake_dropbox, fake_google, fake_openai  # noqa: F401
 from tests.support.fixtures import postgres_url, redis_url  # noqa: F401
 from tests.support.servers import create_database, drop_database
 

@@ -12,7 +12,6 @@ from PIL import Image
 
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
 
-TIMEOUT_SECONDS = 30.0  # not the SDK's 600 s: a person is waiting on the Tag button
 MAX_RETRIES = 2  # the SDK's own retries (429 with Retry-After, 5xx, timeouts); we add none around them
 PREVIEW_SIDE = 512
 
@@ -49,13 +48,15 @@ def preview_jpeg(rendition: bytes) -> bytes:
 
 
 class OpenAIVision:
-    def __init__(self, *, api_key: str | None, base_url: str | None, model: str) -> None:
+    def __init__(self, *, api_key: str | None, base_url: str | None, model: str, timeout: float = 30.0) -> None:
+        # 30 s, not the SDK's 600 s: a person is waiting on the Tag button.
         self.model = model
+        self.timeout = timeout
         self.configured = bool(api_key or base_url)
         self._client = openai.AsyncOpenAI(
             api_key=api_key or "unused",  # local OpenAI-compatible servers often need no key
             base_url=base_url,
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
             max_retries=MAX_RETRIES,
         )
 
@@ -83,7 +84,7 @@ class OpenAIVision:
             raise VisionBusy("The AI server is busy (too many requests); try again later.", _retry_after(exc)) from None
         except openai.APITimeoutError:
             raise VisionUnavailable(
-                f"The AI server did not answer within {TIMEOUT_SECONDS:.0f} s; try again later."
+                f"The AI server did not answer within {self.timeout:.0f} s; try again later."
             ) from None
         except openai.APIConnectionError:
             raise VisionUnavailable("The AI server cannot be reached; try again later.") from None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 SIGN_IN_SCOPES = ("openid", "email", "profile", "https://www.googleapis.com/auth/photospicker.mediaitems.readonly")
 PICKER_SCOPE = "https://www.googleapis.com/auth/photospicker.mediaitems.readonly"
 APPEND_SCOPE = "https://www.googleapis.com/auth/photoslibrary.appendonly"
+DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 MAX_BATCH_CREATE = 50  # Google's limit for mediaItems:batchCreate
 PICKER_PAGE_SIZE = 100  # the Picker's largest page
 

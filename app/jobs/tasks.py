@@ -11,6 +11,7 @@ from app.domain.retry import RetryLater
 from app.domain.services import jobs, photos, scoring, tagging
 from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
+from app.jobs.link_tasks import import_link
 
 
 async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
@@ -125,5 +126,6 @@ FUNCTIONS = {
     "import_google_session": import_google_session,
     "publish_google_album": publish_google_album,
     "tag_photo": tag_photo,
+    "import_link": import_link,
     "sweep": sweep,
 }

@@ -12,7 +12,15 @@ from arq.worker import Retry
 
 from app.bootstrap import bootstrap
 from app.domain.retry import RetryLater
-from app.jobs.tasks import import_file, import_google_session, publish_google_album, score_photo, sweep, tag_photo
+from app.jobs.tasks import (
+    import_file,
+    import_google_session,
+    import_link,
+    publish_google_album,
+    score_photo,
+    sweep,
+    tag_photo,
+)
 from app.settings import Settings
 
 # Why these numbers:
@@ -55,7 +63,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [
             func(deferring(f), name=f.__name__, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES)
-            for f in (score_photo, import_file, import_google_session, publish_google_album, tag_photo)
+            for f in (score_photo, import_file, import_google_session, publish_google_album, tag_photo, import_link)
         ],
         "cron_jobs": [cron(sweep, minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
         "on_startup": startup,

@@ -15,7 +15,8 @@ from app.adapters.zip_export import zip_stream
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput, PayloadRejected
 from app.domain.model import PhotoSource, User
-from app.domain.services import export, imports, jobs, photos, tagging
+from app.domain.services import export, imports, jobs, link_imports, photos, tagging
+from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.schemas import (
     AnalyzeResult,
@@ -213,12 +214,19 @@ class PhotosController(Controller):
         )
         return job_out(job)
 
-    @post("/imports", status_code=202, summary="Import a server folder (under CLASSIFY_IMPORT_ROOT)")
+    @post("/imports", status_code=202, summary="Import a shared Drive or Dropbox folder by link, or a server folder")
     async def start_import(
         self, request: Request[Any, Any, Any], container: ContainerDep, data: ImportBody
     ) -> JobAccepted:
+        if data.source in ("google_drive", "dropbox"):
+            if not data.url:
+                raise InvalidInput("Give the shared folder's link as 'url'.")
+            job = await link_imports.start_link_import(
+                caller(request), data.source, data.url, link_context(container), recursive=data.recursive
+            )
+            return JobAccepted(job.id, job.total)
         if data.source != "folder":
-            raise InvalidInput(f"Importing from {data.source!r} is not available on this server; use 'folder'.")
+            raise InvalidInput("source must be 'google_drive', 'dropbox' or 'folder'.")
         if not data.path:
             raise InvalidInput("Give the folder to import as 'path'.")
         job = await imports.start_folder_import(
@@ -257,8 +265,10 @@ class PhotosController(Controller):
         container: ContainerDep,
         filter: str = "not_blurred",
         names: str = "original",
+        strip: bool = False,
     ) -> Stream:
-        return await export_response(caller(request), container, filter, names)
+        """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata."""
+        return await export_response(caller(request), container, filter, names, strip)
 
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:

@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PayloadRejected
-from app.domain.services.tagging import AiOff
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
@@ -20,8 +19,6 @@ from app.routes.security import API_PREFIX, LoginRequired
 def status_of(exc: DomainError) -> int:
     if isinstance(exc, PayloadRejected):
         return exc.status_code
-    if isinstance(exc, AiOff):
-        return 503
     for kind, status in ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (NotAuthenticated, 401)):
         if isinstance(exc, kind):
             return status

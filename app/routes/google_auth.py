@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES, GoogleFailure, InvalidGrant
+from app.domain.google import APPEND_SCOPE, DRIVE_SCOPE, SIGN_IN_SCOPES, GoogleFailure, InvalidGrant
 from app.domain.model import User
 from app.domain.services import accounts, google_account, google_photos
 from app.routes.deps import ContainerDep, caller
@@ -54,10 +54,14 @@ async def google_login(request: Request[Any, Any, Any], container: ContainerDep,
 
 @get("/auth/google/connect", guards=[requires_page_user], include_in_schema=False)
 async def google_connect(
-    request: Request[Any, Any, Any], container: ContainerDep, albums: bool = False, next: str | None = None
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    albums: bool = False,
+    drive: bool = False,
+    next: str | None = None,
 ) -> Redirect:
-    """Connect (or reconnect) Google; `albums` asks for album creation too, only when it is first needed."""
-    scopes = (*SIGN_IN_SCOPES, APPEND_SCOPE) if albums else SIGN_IN_SCOPES
+    """Connect (or reconnect) Google; albums and Drive are asked for only when first needed (incremental)."""
+    scopes = (*SIGN_IN_SCOPES, *((APPEND_SCOPE,) if albums else ()), *((DRIVE_SCOPE,) if drive else ()))
     return _start(request, container, scopes, next or "/settings")
 
 

@@ -13,7 +13,8 @@ from litestar.response import File, Redirect, Response, Stream, Template
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
 from app.domain.model import User
-from app.domain.services import google_account, imports, jobs, photos, tagging
+from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
+from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
     export_response,
     image_response,
@@ -175,6 +176,17 @@ async def import_folder(request: Request[Any, Any, Any], container: ContainerDep
     return Template("_job.html", context=job_context(job, container.clock()))
 
 
+@post("/jobs/import-link", guards=GUARD, include_in_schema=False, status_code=200)
+async def import_link(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template:
+    """Whatever link was pasted: the host says whether it is Google Drive or Dropbox."""
+    url = data.get("url", "").strip()
+    source = "dropbox" if "dropbox.com" in url.lower() else "google_drive"
+    job = await link_imports.start_link_import(
+        caller(request), source, url, link_context(container), recursive=data.get("recursive") == "on"
+    )
+    return Template("_job.html", context=job_context(job, container.clock()))
+
+
 @get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)
 async def job_progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
     job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
@@ -258,6 +270,7 @@ async def export(
 
 HANDLERS = [
     home,
+    import_link,
     settings_page,
     save_ai_limit,
     gallery,

@@ -141,3 +141,4 @@ class ImportBody(msgspec.Struct):
     source: str
     path: str | None = None
     url: str | None = None
+    recursive: bool = False

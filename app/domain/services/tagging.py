@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.domain.categories import Category
-from app.domain.errors import DomainError, InvalidInput, NotFound, PayloadRejected
+from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import Job, JobStatus, Photo, User
 from app.domain.ports import TaskQueue, UowFactory
 from app.domain.vision import VisionResult, month_start, next_month
@@ -32,8 +32,11 @@ class BudgetExhausted(PayloadRejected):
         super().__init__(429, detail)
 
 
-class AiOff(DomainError):
-    """AI tagging is not set up on this server, or turned off for this person (a limit of 0)."""
+class AiOff(Conflict):
+    """AI tagging is not set up on this server, or turned off for this person (a limit of 0).
+
+    A 409, not a 503: nothing is down, the request conflicts with how this server or account is set up.
+    """
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,12 @@ async def tag_photo(
     now: dt.datetime,
 ) -> VisionResult:
     """Tags, caption and name for one photo. A cached answer for the same image costs nothing."""
-    if not describer.configured:
-        raise AiOff("AI tagging is not set up on this server.")
     async with uow() as tx:
         photo = await tx.photos.get(user.id, photo_id)
         if photo is None:
             raise NotFound("No such photo.")
+        if not describer.configured:
+            raise AiOff("AI tagging is not set up on this server.")
         cached = await tx.vision.cached(photo.sha256, describer.model)
         if cached is not None:
             await tx.vision.describe_photo(photo.id, cached)

@@ -1,0 +1,129 @@
+"""Google Drive v3: list a shared folder's files and download them (API key for public folders, or a token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
+from app.domain.links import DriveFolder
+
+FOLDER_MIME = "application/vnd.google-apps.folder"
+RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded"}
+
+
+class GoogleDrive:
+    def __init__(self, api_root: str, api_key: str | None, http: httpx.AsyncClient | None = None) -> None:
+        self.api_root = api_root.rstrip("/")
+        self.api_key = api_key
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
+
+    def _auth(self, token: str | None, resource_keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if resource_keys:
+            headers["X-Goog-Drive-Resource-Keys"] = ",".join(f"{i}/{k}" for i, k in resource_keys.items())
+        params = {} if token or not self.api_key else {"key": self.api_key}
+        return headers, params
+
+    async def check_folder(self, folder: DriveFolder, token: str | None) -> str:
+        """The folder's name; FolderUnavailable when it cannot be seen with these credentials."""
+        keys = {folder.folder_id: folder.resource_key} if folder.resource_key else {}
+        headers, params = self._auth(token, keys)
+        response = await self.http.get(
+            f"{self.api_root}/files/{folder.folder_id}",
+            params={**params, "fields": "id,name,mimeType", "supportsAllDrives": "true"},
+            headers=headers,
+        )
+        _raise_for(response)
+        body = response.json()
+        if body.get("mimeType") != FOLDER_MIME:
+            raise FolderUnavailable(422, "That Drive link is to a file, not a folder.")
+        return str(body.get("name", ""))
+
+    async def list_files(self, folder: DriveFolder, token: str | None, recursive: bool = False) -> list[RemoteFile]:
+        files: list[RemoteFile] = []
+        pending = [(folder.folder_id, folder.resource_key)]
+        while pending:
+            folder_id, resource_key = pending.pop(0)
+            for item in await self._list_children(folder_id, resource_key, token):
+                if item.get("mimeType") == FOLDER_MIME:
+                    if recursive:
+                        pending.append((item["id"], item.get("resourceKey")))
+                    continue
+                size = item.get("size")
+                files.append(
+                    RemoteFile(
+                        item["id"],
+                        item.get("name", item["id"]),
+                        item.get("mimeType"),
+                        int(size) if size else None,
+                        item.get("resourceKey"),
+                    )
+                )
+        return files
+
+    async def _list_children(self, folder_id: str, resource_key: str | None, token: str | None) -> list[dict[str, Any]]:
+        headers, params = self._auth(token, {folder_id: resource_key} if resource_key else {})
+        query = {
+            **params,
+            "q": f"'{folder_id}' in parents and trashed = false",
+            "fields": "nextPageToken,files(id,name,mimeType,size,resourceKey)",
+            "pageSize": "1000",
+            "supportsAllDrives": "true",
+            "includeItemsFromAllDrives": "true",
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = await self.http.get(f"{self.api_root}/files", params=query, headers=headers)
+            _raise_for(response)
+            body = response.json()
+            items.extend(body.get("files", []))
+            if not body.get("nextPageToken"):
+                return items
+            query["pageToken"] = body["nextPageToken"]
+
+    async def download(self, file: RemoteFile, token: str | None, max_bytes: int) -> bytes:
+        headers, params = self._auth(token, {file.key: file.resource_key} if file.resource_key else {})
+        async with self.http.stream(
+            "GET",
+            f"{self.api_root}/files/{file.key}",
+            params={**params, "alt": "media", "supportsAllDrives": "true"},
+            headers=headers,
+        ) as response:
+            if not response.is_success:
+                await response.aread()
+                _raise_for(response)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > max_bytes:  # the import refuses it with a 413; no need to fetch the rest
+                    break
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    message = error.get("message") if isinstance(error, dict) else None
+    reasons = {e.get("reason") for e in error.get("errors", [])} if isinstance(error, dict) else set()
+    status = response.status_code
+    if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
+        raise SourceBusy(
+            status, f"Google Drive is busy ({status}); trying again later.", response.headers.get("retry-after")
+        )
+    if status in (401, 403, 404):
+        raise FolderUnavailable(
+            404,
+            'Google Drive does not show this folder: check the link, share the folder with "Anyone with the '
+            'link", or connect Google with Drive access in Settings if the folder is private to you.',
+        )
+    raise SourceFailure(status, f"Google Drive answered {status}: {message or response.reason_phrase}")

@@ -1,0 +1,105 @@
+"""Dropbox shared folder links: list and download with the app's own key and secret."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
+from app.domain.links import DropboxFolder
+
+PAGE_LIMIT = 2000
+
+
+class DropboxSharedLinks:
+    def __init__(
+        self,
+        api_root: str,
+        content_root: str,
+        app_key: str | None,
+        app_secret: str | None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.api_root, self.content_root = api_root.rstrip("/"), content_root.rstrip("/")
+        self.auth = httpx.BasicAuth(app_key or "", app_secret or "")
+        self.configured = bool(app_key and app_secret)
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+
+    async def _rpc(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(f"{self.api_root}/{route}", json=body, auth=self.auth)
+        _raise_for(response)
+        return response.json()
+
+    async def check_folder(self, folder: DropboxFolder) -> str:
+        meta = await self._rpc("sharing/get_shared_link_metadata", {"url": folder.url})
+        if meta.get(".tag") != "folder":
+            raise FolderUnavailable(422, "That Dropbox link is to a file, not a folder.")
+        return str(meta.get("name", ""))
+
+    async def list_files(self, folder: DropboxFolder, recursive: bool = False) -> list[RemoteFile]:
+        files: list[RemoteFile] = []
+        pending = [""]
+        while pending:  # shared links list one level at a time (recursive listing is not allowed there)
+            path = pending.pop(0)
+            page = await self._rpc(
+                "files/list_folder", {"path": path, "shared_link": {"url": folder.url}, "limit": PAGE_LIMIT}
+            )
+            while True:
+                for entry in page.get("entries", []):
+                    entry_path = f"{path}/{entry['name']}"
+                    if entry.get(".tag") == "folder":
+                        if recursive:
+                            pending.append(entry_path)
+                    elif entry.get(".tag") == "file":
+                        files.append(RemoteFile(entry_path, entry["name"], None, entry.get("size")))
+                if not page.get("has_more"):
+                    break
+                page = await self._rpc("files/list_folder/continue", {"cursor": page["cursor"]})
+        return files
+
+    async def download(self, folder: DropboxFolder, file: RemoteFile, max_bytes: int) -> bytes:
+        arg = json.dumps({"url": folder.url, "path": file.key}, ensure_ascii=True)  # header must stay ASCII
+        async with self.http.stream(
+            "POST",
+            f"{self.content_root}/sharing/get_shared_link_file",
+            headers={"Dropbox-API-Arg": arg},
+            auth=self.auth,
+        ) as response:
+            if not response.is_success:
+                await response.aread()
+                _raise_for(response)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                chunks.append(chunk)
+                if size > max_bytes:
+                    break
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    status = response.status_code
+    try:
+        summary = str(response.json().get("error_summary", ""))
+    except ValueError:
+        summary = response.text[:200]
+    if status == 429 or status >= 500:
+        raise SourceBusy(
+            status, f"Dropbox is busy ({status}); trying again later.", response.headers.get("retry-after")
+        )
+    if status == 409 or status == 403:
+        raise FolderUnavailable(
+            404,
+            "Dropbox does not share this folder: check the link, or ask its owner to share it "
+            f"again ({summary.split('/')[0] or 'not found'}).",
+        )
+    if status == 401:
+        raise SourceFailure(503, "The server's Dropbox app key or secret is not accepted (DROPBOX_APP_KEY/SECRET).")
+    raise SourceFailure(status, f"Dropbox answered {status}: {summary}")

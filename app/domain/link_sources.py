@@ -1,0 +1,30 @@
+"""Shared folders as photo sources: what a listing holds, and the failures that mean something."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    key: str  # stable per source: the Drive file id, or the Dropbox path inside the shared folder
+    name: str
+    mime_type: str | None  # Drive says; Dropbox does not (the name's extension decides there)
+    size: int | None = None
+    resource_key: str | None = None
+
+
+class SourceFailure(Exception):
+    def __init__(self, status_code: int, detail: str, retry_after: str | None = None) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+class FolderUnavailable(SourceFailure):
+    """Not found, not shared, not a folder, or private: the person can fix it; retrying won't."""
+
+
+class SourceBusy(SourceFailure):
+    """429 or 5xx (or Drive's 403 rate limits): try again later."""

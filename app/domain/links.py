@@ -1,0 +1,66 @@
+"""Reading the folder links people paste: Google Drive and Dropbox, in every form they come in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlparse
+
+from app.domain.errors import InvalidInput
+
+_DRIVE_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".heic", ".heif", ".hif")
+
+
+@dataclass(frozen=True)
+class DriveFolder:
+    folder_id: str
+    resource_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DropboxFolder:
+    url: str  # the whole link, rlkey included: the key is what grants access
+
+
+def _parsed(url: str) -> tuple[str, str, dict[str, list[str]]]:
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInput("Paste the whole link, starting with https://.")
+    return parsed.netloc.lower(), parsed.path, parse_qs(parsed.query)
+
+
+def drive_folder(url: str) -> DriveFolder:
+    host, path, query = _parsed(url)
+    if host not in ("drive.google.com", "docs.google.com"):
+        raise InvalidInput("That is not a Google Drive link (drive.google.com/drive/folders/...).")
+    resource_key = (query.get("resourcekey") or [None])[0]
+    if match := re.search(r"/folders/([^/?#]+)", path):
+        folder_id = match.group(1)
+    elif path.rstrip("/") in ("/open", "/folderview") and query.get("id"):
+        folder_id = query["id"][0]
+    elif "/file/d/" in path or path.startswith(("/document/", "/spreadsheets/", "/presentation/")):
+        raise InvalidInput("That link is to a single file; share the folder and paste the folder's link.")
+    else:
+        raise InvalidInput("That Google Drive link does not point to a folder.")
+    if not _DRIVE_ID.match(folder_id):
+        raise InvalidInput("That Google Drive link has no valid folder id.")
+    return DriveFolder(folder_id, resource_key)
+
+
+def dropbox_folder(url: str) -> DropboxFolder:
+    host, path, query = _parsed(url)
+    if host not in ("www.dropbox.com", "dropbox.com"):
+        raise InvalidInput("That is not a Dropbox link (www.dropbox.com/scl/fo/...).")
+    if path.startswith(("/scl/fi/", "/s/")):
+        raise InvalidInput("That Dropbox link is to a single file; share the folder and paste the folder's link.")
+    if path.startswith("/scl/fo/"):
+        if not query.get("rlkey"):
+            raise InvalidInput("That Dropbox folder link lacks its rlkey=...; copy the whole link from Dropbox.")
+    elif not path.startswith("/sh/"):
+        raise InvalidInput("That Dropbox link does not point to a shared folder.")
+    return DropboxFolder(url.strip())
+
+
+def is_image_name(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)

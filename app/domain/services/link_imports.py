@@ -1,0 +1,185 @@
+"""Importing a shared Google Drive or Dropbox folder by its link, as a job that resumes where it stopped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.domain.errors import InvalidInput, PayloadRejected
+from app.domain.google import DRIVE_SCOPE
+from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
+from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_folder, is_image_name
+from app.domain.model import Job, JobStatus, PhotoSource, User
+from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
+from app.domain.retry import Answer, GiveUp, retry_later
+from app.domain.services import google_account, photos
+
+LINK_IMPORT = "link_import"
+LINK_TASK = "import_link"
+
+
+class DriveSource(Protocol):
+    api_key: str | None
+
+    async def check_folder(self, folder: DriveFolder, token: str | None) -> str: ...
+    async def list_files(self, folder: DriveFolder, token: str | None, recursive: bool = False) -> list[RemoteFile]: ...
+    async def download(self, file: RemoteFile, token: str | None, max_bytes: int) -> bytes: ...
+
+
+class DropboxSource(Protocol):
+    configured: bool
+
+    async def check_folder(self, folder: DropboxFolder) -> str: ...
+    async def list_files(self, folder: DropboxFolder, recursive: bool = False) -> list[RemoteFile]: ...
+    async def download(self, folder: DropboxFolder, file: RemoteFile, max_bytes: int) -> bytes: ...
+
+
+@dataclass
+class LinkContext:
+    drive: DriveSource
+    dropbox: DropboxSource
+    google: google_account.GoogleAuth
+    uow: UowFactory
+    storage: PhotoStorage
+    images: ImageInspector
+    queue: TaskQueue
+    clock: Callable[[], dt.datetime]
+    max_bytes: int
+    jitter: Callable[[], float]
+    attempt: int = 1
+
+
+async def _drive_token(ctx: LinkContext, user_id: uuid.UUID) -> str | None:
+    """The person's own Google token when it may read Drive; None otherwise."""
+    state = await google_account.connection_state(user_id, uow=ctx.uow)
+    if not state["connected"] or DRIVE_SCOPE not in state["scope"].split():
+        return None
+    return await google_account.access_token(user_id, google=ctx.google, uow=ctx.uow, now=ctx.clock())
+
+
+async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> bool:
+    """Whether the folder needs the person's token (True) or the server's API key is enough (False)."""
+    token = await _drive_token(ctx, user_id)
+    if ctx.drive.api_key:
+        try:
+            await ctx.drive.check_folder(folder, None)
+            return False
+        except FolderUnavailable:
+            if token is None:
+                raise
+    if token is None:
+        raise InvalidInput(
+            "This server has no GOOGLE_API_KEY for public Drive folders: connect Google with Drive "
+            "access in Settings to import folders you can open."
+        )
+    await ctx.drive.check_folder(folder, token)
+    return True
+
+
+async def start_link_import(user: User, source: str, url: str, ctx: LinkContext, *, recursive: bool = False) -> Job:
+    """Check the link (a clear error now beats a failed job later), then queue the import."""
+    payload: dict[str, Any] = {"source": source, "url": url.strip(), "recursive": recursive}
+    try:
+        if source == PhotoSource.GOOGLE_DRIVE:
+            payload["use_token"] = await _drive_access(ctx, user.id, drive_folder(url))
+        elif source == PhotoSource.DROPBOX:
+            if not ctx.dropbox.configured:
+                raise InvalidInput("Dropbox is not set up on this server (DROPBOX_APP_KEY / DROPBOX_APP_SECRET).")
+            await ctx.dropbox.check_folder(dropbox_folder(url))
+        else:
+            raise InvalidInput("source must be 'google_drive', 'dropbox' or 'folder'.")
+    except FolderUnavailable as exc:
+        raise InvalidInput(exc.detail) from None
+    except SourceFailure as exc:
+        raise PayloadRejected(exc.status_code if exc.status_code >= 400 else 502, exc.detail) from None
+    async with ctx.uow() as tx:
+        job = await tx.jobs.add(user.id, LINK_IMPORT, 0, payload, [])
+        await tx.commit()
+    await ctx.queue.enqueue(LINK_TASK, str(job.id), job_id=f"job:{job.id}")
+    return job
+
+
+async def run_link_import(ctx: LinkContext, job_id: uuid.UUID) -> None:
+    async with ctx.uow() as tx:
+        job = await tx.jobs.get_any(job_id)
+        if job is None or job.status.finished or job.status is JobStatus.PAUSED:
+            return
+        if job.status is JobStatus.QUEUED:
+            job = await tx.jobs.set_status(job_id, JobStatus.RUNNING, ctx.clock())
+            await tx.commit()
+    try:
+        await _import(ctx, job)
+    except SourceBusy as exc:
+        raise retry_later(
+            Answer(exc.status_code, exc.retry_after),
+            ctx.attempt,
+            service=job.payload["source"],
+            now=ctx.clock(),
+            jitter=ctx.jitter(),
+        ) from exc
+    except (FolderUnavailable, GiveUp, SourceFailure, google_account.NeedsReconnect) as exc:
+        detail = getattr(exc, "detail", None) or str(exc) or "Google needs you to reconnect the account."
+        async with ctx.uow() as tx:
+            await tx.jobs.set_status(job_id, JobStatus.FAILED, ctx.clock(), error=detail)
+            await tx.commit()
+
+
+async def _import(ctx: LinkContext, job: Job) -> None:
+    source, url, recursive = job.payload["source"], job.payload["url"], bool(job.payload.get("recursive"))
+    token = await _drive_token(ctx, job.user_id) if job.payload.get("use_token") else None
+    if source == PhotoSource.GOOGLE_DRIVE:
+        folder = drive_folder(url)
+        files = await ctx.drive.list_files(folder, token, recursive)
+    else:
+        box = dropbox_folder(url)
+        files = await ctx.dropbox.list_files(box, recursive)
+    by_key = {f.key: f for f in files}
+    async with ctx.uow() as tx:
+        await tx.jobs.set_items(job.id, list(by_key))
+        pending = await tx.jobs.pending_items(job.id)
+        await tx.commit()
+    if not by_key:
+        async with ctx.uow() as tx:
+            await tx.jobs.set_status(job.id, JobStatus.DONE, ctx.clock())
+            await tx.commit()
+    for key in pending:
+        file = by_key[key]
+        status, error = await _import_file(ctx, job, source, url, file, token)
+        async with ctx.uow() as tx:
+            await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
+            await tx.commit()
+
+
+async def _import_file(
+    ctx: LinkContext, job: Job, source: str, url: str, file: RemoteFile, token: str | None
+) -> tuple[str, str | None]:
+    is_image = file.mime_type.startswith("image/") if file.mime_type else is_image_name(file.name)
+    if not is_image:
+        kind = file.mime_type or "no image extension"
+        return "skipped", f"{file.name} is not an image ({kind}); skipped."
+    async with ctx.uow() as tx:
+        if await tx.photos.by_source_id(job.user_id, source, file.key):
+            return "done", None  # imported before: a re-import adds nothing
+    if source == PhotoSource.GOOGLE_DRIVE:
+        data = await ctx.drive.download(file, token, ctx.max_bytes)
+    else:
+        data = await ctx.dropbox.download(dropbox_folder(url), file, ctx.max_bytes)
+    try:
+        await photos.import_photo(
+            data,
+            file.name,
+            owner=job.user_id,
+            source=source,
+            source_id=file.key,
+            uow=ctx.uow,
+            storage=ctx.storage,
+            images=ctx.images,
+            queue=ctx.queue,
+            max_bytes=ctx.max_bytes,
+        )
+    except PayloadRejected as exc:
+        return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
+    return "done", None

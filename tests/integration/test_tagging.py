@@ -1,0 +1,177 @@
+"""AI tags, captions and names against a local OpenAI-compatible fake: cache, budget, faults, export."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+from litestar.testing import TestClient
+from PIL import Image
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.main import create_app
+from tests import images
+from tests.conftest import create_account, login, make_settings
+
+
+@pytest.fixture
+def ai(tmp_path, database_url, fake_openai):
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        openai_base_url=fake_openai.base_url,
+        openai_api_key=fake_openai.api_key,
+        vision_monthly_limit=20,
+        vision_timeout=2.0,
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        yield login(client, "owner@example.com"), fake_openai, client, settings
+
+
+def upload(api, name="a.jpg", **kw):
+    response = api.upload((name, images.jpeg(**kw)))
+    assert response.status_code == 201, response.text
+    return response.json()["photos"][0]["id"]
+
+
+def test_tagging_one_photo_then_the_cache_makes_no_second_call(ai):
+    api, fake, client, settings = ai
+    photo_id = upload(api, seed=1)
+    response = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert 3 <= len(body["tags"]) <= 8 and all(t == t.lower() and " " not in t for t in body["tags"])
+    assert body["caption"] and body["proposed_name"]
+    assert len(fake.requests) == 1
+    sent = fake.requests[0].json
+    assert sent["model"] == "gpt-4o-mini" and sent["response_format"]["type"] == "json_schema"
+    part = next(p for p in sent["messages"][-1]["content"] if p["type"] == "image_url")
+    assert part["image_url"]["url"].startswith("data:image/jpeg;base64,") and part["image_url"]["detail"] == "low"
+
+    assert api.post(f"/api/v1/photos/{photo_id}/tag").json() == body
+    create_account(settings, "other@example.com")
+    other = login(client, "other@example.com")
+    same_bytes = other.upload(("copy.jpg", images.jpeg(seed=1))).json()["photos"][0]["id"]
+    assert other.post(f"/api/v1/photos/{same_bytes}/tag").json()["tags"] == body["tags"]
+    assert len(fake.requests) == 1  # the same image is never paid for twice
+    detail = api.get(f"/api/v1/photos/{photo_id}").json()
+    assert detail["tags"] == body["tags"] and detail["caption"] == body["caption"]
+    assert api.get("/api/v1/settings").json()["vision_used_this_month"] == 1
+
+
+def test_tag_keepers_batch_then_filter_by_tag_and_search_captions(ai):
+    api, fake, _, _ = ai
+    for i in range(3):
+        upload(api, f"sharp{i}.jpg", seed=10 + i)
+    api.upload(("blurry.jpg", images.blurred_jpeg(sigma=9, seed=20)))
+    api.wait_scored()
+    accepted = api.post("/api/v1/photos/tag-batch")
+    assert accepted.status_code == 202 and accepted.json()["total"] == 3  # keepers only
+    job_id = accepted.json()["job_id"]
+    for _ in range(200):
+        job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+        if job["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert job["done"] == 3 and len(fake.requests) == 3
+    tagged = [p for p in api.get("/api/v1/photos?limit=10").json()["items"] if p["tags"]]
+    assert len(tagged) == 3
+    some_tag = tagged[0]["tags"][0]
+    by_tag = api.get(f"/api/v1/photos?tag={some_tag}").json()["items"]
+    assert by_tag and all(some_tag in p["tags"] for p in by_tag)
+    word = tagged[0]["caption"].split()[1].strip(".,").lower()
+    assert any(p["id"] == tagged[0]["id"] for p in api.get(f"/api/v1/photos?q={word}").json()["items"])
+
+
+def test_budget_exhaustion_is_a_clear_429_and_loses_nothing(ai):
+    api, fake, _, _ = ai
+    assert api.patch("/api/v1/settings", json={"vision_monthly_limit": 2}).json()["vision_monthly_limit"] == 2
+    ids = [upload(api, f"p{i}.jpg", seed=30 + i) for i in range(3)]
+    for photo_id in ids[:2]:
+        assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200
+    over = api.post(f"/api/v1/photos/{ids[2]}/tag")
+    assert over.status_code == 429 and "all 2 AI descriptions" in over.json()["detail"]
+    assert len(fake.requests) == 2
+    assert api.get(f"/api/v1/photos/{ids[2]}").json()["tags"] == []
+    api.patch("/api/v1/settings", json={"vision_monthly_limit": 0})
+    off = api.post(f"/api/v1/photos/{ids[2]}/tag")
+    assert off.status_code == 409 and "turned off" in off.json()["detail"]
+    assert api.patch("/api/v1/settings", json={"vision_monthly_limit": -1}).status_code == 422
+
+
+def test_a_429_is_retried_by_the_sdk_then_a_persistent_one_fails_clearly(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=40)
+    fake.fail_next(429, times=1, retry_after=0)
+    assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200
+    assert len(fake.requests) == 2
+    other = upload(api, "b.jpg", seed=41)
+    fake.fail_next(429, times=10, retry_after=0)
+    busy = api.post(f"/api/v1/photos/{other}/tag")
+    assert busy.status_code == 429 and "busy" in busy.json()["detail"]
+    assert api.get(f"/api/v1/photos/{other}").status_code == 200
+
+
+def test_a_timeout_fails_clearly_without_losing_the_photo(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=50)
+    fake.delay_next(5, times=5)  # longer than the 2 s timeout, for the first try and each SDK retry
+    slow = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert slow.status_code == 503 and "did not answer" in slow.json()["detail"]
+    assert api.get(f"/api/v1/photos/{photo_id}").json()["tags"] == []
+    assert api.get("/api/v1/settings").json()["vision_used_this_month"] == 0
+
+
+def test_invalid_json_from_the_model_is_handled(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=60)
+    fake.responder = lambda request, image: "Sure! Here are some tags: beach, sun"
+    response = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert response.status_code == 502 and "not valid JSON" in response.json()["detail"]
+    assert api.get(f"/api/v1/photos/{photo_id}").json()["tags"] == []
+
+
+def test_export_with_ai_names_is_unique_safe_and_can_drop_metadata(ai):
+    api, fake, _, _ = ai
+    fake.responder = lambda request, image: {
+        "tags": ["harbour", "boats", "evening"],
+        "caption": "Boats in a harbour.",
+        "proposed_name": "Boats / in the Harbour!",
+        "subject": "boats",
+    }
+    ids = [
+        api.upload((f"IMG_{i}.jpg", images.jpeg(seed=70 + i, exif_datetime="2024:07:14 20:01:00"))).json()["photos"][0][
+            "id"
+        ]
+        for i in range(3)
+    ]
+    ids.append(api.upload(("pic.png", images.png())).json()["photos"][0]["id"])
+    for photo_id in ids:
+        assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200
+    response = api.get("/api/v1/export?filter=all&names=ai")
+    names = sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist())
+    assert names == [
+        "2024-07-14_boats-in-the-harbour-2.jpg",
+        "2024-07-14_boats-in-the-harbour-3.jpg",
+        "2024-07-14_boats-in-the-harbour.jpg",
+        "boats-in-the-harbour.png",
+    ]
+
+    private = api.upload(("gps.jpg", images.with_private_metadata("JPEG"))).json()["photos"][0]["id"]
+    assert private
+    stripped = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&strip=true").content))
+    for name in stripped.namelist():
+        exif = Image.open(io.BytesIO(stripped.read(name))).getexif()
+        assert 0x8825 not in exif and 0x8769 not in exif, name  # no GPS, no EXIF sub-directory
+
+
+def test_without_an_ai_server_the_rest_works_and_the_ui_says_so(api, client):
+    photo_id = api.upload(("a.jpg", images.jpeg())).json()["photos"][0]["id"]
+    off = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert off.status_code == 409 and "not set up" in off.json()["detail"]
+    assert api.get("/api/v1/settings").json()["ai_available"] is False
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 1

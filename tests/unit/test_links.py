@@ -1,0 +1,57 @@
+import pytest
+
+from app.domain.errors import InvalidInput
+from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name
+
+FOLDER = "0B7EVK8r0v71pTUZsaXdaSnZBZzg"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://drive.google.com/drive/folders/{FOLDER}",
+        f"https://drive.google.com/drive/folders/{FOLDER}?usp=sharing",
+        f"https://drive.google.com/drive/u/0/folders/{FOLDER}",
+        f"https://drive.google.com/open?id={FOLDER}",
+        f"https://drive.google.com/folderview?id={FOLDER}",
+        f"  https://drive.google.com/drive/u/2/folders/{FOLDER}/  ",
+    ],
+)
+def test_every_drive_folder_form(url):
+    assert drive_folder(url).folder_id == FOLDER
+
+
+def test_drive_resource_key_is_kept():
+    assert drive_folder(f"https://drive.google.com/drive/folders/{FOLDER}?resourcekey=0-rJlz") == DriveFolder(
+        FOLDER, "0-rJlz"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("drive.google.com/drive/folders/x", "whole link"),
+        ("https://example.com/drive/folders/abcdefghijk", "not a Google Drive link"),
+        ("https://drive.google.com/file/d/abcdefghijkl/view", "single file"),
+        ("https://drive.google.com/drive/my-drive", "does not point to a folder"),
+    ],
+)
+def test_bad_drive_links_say_why(url, message):
+    with pytest.raises(InvalidInput, match=message):
+        drive_folder(url)
+
+
+def test_dropbox_links():
+    new = "https://www.dropbox.com/scl/fo/abc123/def456?rlkey=xyz&dl=0"
+    assert dropbox_folder(new).url == new
+    assert dropbox_folder("https://www.dropbox.com/sh/abc/def?dl=0").url.endswith("dl=0")
+    with pytest.raises(InvalidInput, match="rlkey"):
+        dropbox_folder("https://www.dropbox.com/scl/fo/abc/def?dl=0")
+    with pytest.raises(InvalidInput, match="single file"):
+        dropbox_folder("https://www.dropbox.com/scl/fi/abc/a.jpg?rlkey=x")
+    with pytest.raises(InvalidInput, match="not a Dropbox link"):
+        dropbox_folder("https://drive.google.com/drive/folders/abc")
+
+
+def test_image_names():
+    assert is_image_name("IMG_1.HEIC") and is_image_name("a.jpeg") and not is_image_name("notes.txt")
