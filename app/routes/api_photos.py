@@ -23,6 +23,7 @@ from app.routes.schemas import (
     BatchBody,
     ImportBody,
     JobAccepted,
+    JobItemOut,
     JobOut,
     PhotoList,
     PhotoOut,
@@ -199,6 +200,13 @@ class PhotosController(Controller):
     @get("/blur/jobs/{job_id:str}", summary="A job's progress")
     async def get_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
         return job_out(await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow))
+
+    @get("/blur/jobs/{job_id:str}/items", summary="A job's failed and skipped items, each with its reason")
+    async def job_items(
+        self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str
+    ) -> list[JobItemOut]:
+        problems = await jobs.job_errors(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
+        return [JobItemOut(item, status, error) for item, status, error in problems]
 
     @post("/blur/jobs/{job_id:str}/cancel", status_code=200, summary="Cancel a job")
     async def cancel_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:

@@ -211,7 +211,9 @@ async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, jo
 async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     user = caller(request)
     recent = await jobs.recent_jobs(user.id, uow=container.uow)
-    errors = {job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in recent if job.failed}
+    errors = {
+        job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in recent if job.status.finished
+    }
     folder_import = container.settings.import_root is not None
     return Template(
         "jobs.html",

@@ -121,6 +121,12 @@ class JobOut(msgspec.Struct):
     result: dict[str, Any]
 
 
+class JobItemOut(msgspec.Struct):
+    item: str
+    status: str  # "failed" or "skipped"
+    error: str | None
+
+
 class BatchBody(msgspec.Struct):
     photo_ids: list[uuid.UUID] | None = None
 

@@ -303,13 +303,14 @@ class SqlJobRepository:
         )
         return list(rows)
 
-    async def failed_items(self, job_id: uuid.UUID) -> list[tuple[str, str | None]]:
+    async def failed_items(self, job_id: uuid.UUID) -> list[tuple[str, str, str | None]]:
+        """(item, "failed" or "skipped", why) for the items that did not go through."""
         rows = await self.session.execute(
-            select(JobItemRow.item_key, JobItemRow.error).where(
-                JobItemRow.job_id == job_id, JobItemRow.status.in_(("failed", "skipped"))
-            )
+            select(JobItemRow.item_key, JobItemRow.status, JobItemRow.error)
+            .where(JobItemRow.job_id == job_id, JobItemRow.status.in_(("failed", "skipped")))
+            .order_by(JobItemRow.item_key)
         )
-        return [(key, error) for key, error in rows]
+        return [(key, status, error) for key, status, error in rows]
 
     async def mark_item(
         self, job_id: uuid.UUID, item_key: str, status: str, error: str | None, now: dt.datetime

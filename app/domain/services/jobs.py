@@ -73,7 +73,8 @@ async def recent_jobs(owner: uuid.UUID, *, uow: UowFactory, limit: int = 50) -> 
         return await tx.jobs.recent(owner, limit)
 
 
-async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> list[tuple[str, str | None]]:
+async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> list[tuple[str, str, str | None]]:
+    """The items that failed or were skipped, with the reason."""
     await get_job(owner, job_id, uow=uow)
     async with uow() as tx:
         return await tx.jobs.failed_items(job_id)
@@ -96,7 +97,7 @@ async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, 
         job = await tx.jobs.get(owner, job_id)
         if job is None:
             raise NotFound("No such job.")
-        failed = [key for key, _ in await tx.jobs.failed_items(job_id)]
+        failed = [key for key, status, _ in await tx.jobs.failed_items(job_id) if status == "failed"]
         if not failed:
             raise Conflict("This job has no failed items to retry.")
         await tx.jobs.requeue_failed(job_id)

@@ -1,0 +1,208 @@
+"""Importing shared Google Drive and Dropbox folders by link, against local fakes of both services."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from litestar.testing import TestClient
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.main import create_app
+from app.settings import GOOGLE_DEFAULT_ROOTS
+from tests import images
+from tests.conftest import PASSWORD, create_account, login, make_settings
+
+
+@pytest.fixture
+def links(tmp_path, database_url, fake_drive, fake_dropbox):
+    roots = {key: default for key, (_, default) in GOOGLE_DEFAULT_ROOTS.items()}
+    roots.update(
+        google_drive_api=fake_drive.api_root,
+        dropbox_api=fake_dropbox.api_root,
+        dropbox_content_api=fake_dropbox.content_root,
+    )
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        service_roots=roots,
+        google_api_key=fake_drive.api_key,
+        dropbox_app_key=fake_dropbox.app_key,
+        dropbox_app_secret=fake_dropbox.app_secret,
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        yield login(client, "owner@example.com")
+
+
+def finished(api, job_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job still {job['status']} after {timeout}s: {job}")
+
+
+def all_photos(api, source):
+    """Every photo from one source, following the cursor as a client would."""
+    photos, cursor = [], ""
+    while True:
+        page = api.get(f"/api/v1/photos?source={source}&limit=200{cursor}").json()
+        photos += page["items"]
+        if not page.get("next_cursor"):
+            return photos
+        cursor = f"&cursor={page['next_cursor']}"
+
+
+def start(api, source, url, **extra):
+    response = api.post("/api/v1/imports", json={"source": source, "url": url, **extra})
+    assert response.status_code == 202, response.text
+    return response.json()["job_id"]
+
+
+def test_a_250_file_drive_folder_is_paged_imported_scored_and_non_images_skipped(links, fake_drive):
+    api = links
+    fake_drive.max_page_items = 100  # Drive pages at most this many, whatever pageSize asks
+    folder = fake_drive.add_folder("Holiday")
+    fake_drive.fill_folder(folder, 250, png_every=0)  # distinct JPEGs, plus notes.txt and a Google Doc
+    job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder, form="sharing")))
+    assert job["status"] == "done" and job["total"] == 252 and job["failed"] == 0
+    pages = [c for c in fake_drive.calls("/files", "GET") if c.path.endswith("/files")]
+    assert len(pages) == 3  # 252 entries at 100 a page
+    counts = api.wait_scored()["counts"]
+    assert counts["all"] == 250 and counts["unprocessed"] == 0
+    listed = all_photos(api, "google_drive")
+    assert len(listed) == 250 and all(p["source"] == "google_drive" for p in listed)
+    assert api.get("/api/v1/photos?source=upload").json()["items"] == []
+    skipped = {i["item"]: i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()}
+    reasons = sorted(i["error"] for i in skipped.values())
+    assert len(reasons) == 2 and all(i["status"] == "skipped" for i in skipped.values())
+    assert any("notes.txt is not an image" in r for r in reasons) and any("Plan is not an image" in r for r in reasons)
+
+
+def test_a_drive_reimport_adds_and_downloads_nothing(links, fake_drive):
+    api = links
+    folder = fake_drive.add_folder("Again")
+    fake_drive.fill_folder(folder, 6, png_every=0, extras=False)
+    url = fake_drive.folder_url(folder)
+    finished(api, start(api, "google_drive", url))
+    downloads = len(fake_drive.calls("/files/", "GET"))
+    again = finished(api, start(api, "google_drive", url))
+    assert again["status"] == "done" and again["done"] == 6
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 6
+    assert len(fake_drive.calls("/files/", "GET")) - downloads == 1  # only the folder check; no file fetched
+
+
+def test_a_drive_folder_with_subfolders_is_imported_only_when_asked(links, fake_drive):
+    api = links
+    top = fake_drive.add_folder("Top")
+    fake_drive.fill_folder(top, 2, png_every=0, extras=False)
+    inner = fake_drive.add_folder("Day 2", parent=top)
+    for i in range(3):
+        fake_drive.add_file(inner, f"day2_{i}.jpg", images.jpeg(seed=100 + i), "image/jpeg")
+    flat = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="open")))
+    assert flat["total"] == 2
+    deep = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="user"), recursive=True))
+    assert deep["total"] == 5 and api.get("/api/v1/photos").json()["counts"]["all"] == 5
+
+
+def test_a_private_drive_folder_without_access_is_a_clear_error_and_no_job(links, fake_drive):
+    api = links
+    private = fake_drive.add_folder("Mine", public=False, owner_token="someone-else")
+    fake_drive.fill_folder(private, 3)
+    response = api.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(private)})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "does not show this folder" in detail and "Anyone with the link" in detail
+    assert api.get("/api/v1/blur/jobs").json() == []
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "url", "words"),
+    [
+        ("google_drive", "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOp/view", "single file"),
+        ("google_drive", "https://example.com/drive/folders/1AbCdEfGhIjKlMnOp", "not a Google Drive link"),
+        ("dropbox", "https://www.dropbox.com/scl/fi/abc123/photo.jpg?rlkey=x", "single file"),
+        ("dropbox", "https://www.dropbox.com/scl/fo/abc123/def456", "rlkey"),
+        ("dropbox", "not a link", "https://"),
+    ],
+)
+def test_links_that_are_not_shared_folders_are_refused_clearly(links, source, url, words):
+    response = links.post("/api/v1/imports", json={"source": source, "url": url})
+    assert response.status_code == 422 and words in response.json()["detail"]
+
+
+def test_a_dropbox_folder_with_has_more_is_listed_to_the_end(links, fake_dropbox):
+    api = links
+    fake_dropbox.page_size = 10
+    url = fake_dropbox.fill_shared_folder("Trip", 25, png_every=0)  # plus notes.txt
+    job = finished(api, start(api, "dropbox", url))
+    assert job["status"] == "done" and job["total"] == 26
+    assert len(fake_dropbox.calls("/files/list_folder/continue")) == 2
+    assert api.wait_scored()["counts"]["all"] == 25
+    listed = api.get("/api/v1/photos?source=dropbox&limit=100").json()["items"]
+    assert {p["source_id"] for p in listed} == {f"/photo_{i:03d}.jpg" for i in range(1, 26)}
+    items = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()
+    assert [(i["item"], i["status"]) for i in items] == [("/notes.txt", "skipped")]
+    assert "not an image" in items[0]["error"]
+
+
+def test_dropbox_429_with_retry_after_waits_then_finishes(links, fake_dropbox):
+    api = links
+    url = fake_dropbox.fill_shared_folder("Busy", 4, extras=False)
+    legacy = fake_dropbox.fill_shared_folder("Old", 2, extras=False, legacy=True)
+    fake_dropbox.fail_next("/sharing/get_shared_link_file", 429, retry_after=1)
+    started = time.monotonic()
+    job = finished(api, start(api, "dropbox", url))
+    assert job["status"] == "done" and job["done"] == 4 and job["failed"] == 0
+    assert time.monotonic() - started >= 1.0  # Retry-After was honoured
+    downloads = fake_dropbox.calls("/sharing/get_shared_link_file")
+    assert len(downloads) == 5  # the refused one, then each file once
+    assert finished(api, start(api, "dropbox", legacy))["done"] == 2  # an older /sh/ link works too
+    assert len(api.get("/api/v1/photos?source=dropbox").json()["items"]) == 4  # its 2 pictures are already there
+
+
+def test_a_revoked_dropbox_link_is_a_clear_error(links, fake_dropbox):
+    url = fake_dropbox.fill_shared_folder("Gone", 1)
+    fake_dropbox.revoke(url)
+    response = links.post("/api/v1/imports", json={"source": "dropbox", "url": url})
+    assert response.status_code == 422 and "does not share this folder" in response.json()["detail"]
+
+
+def test_dropbox_without_app_credentials_says_so(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        response = api.post(
+            "/api/v1/imports", json={"source": "dropbox", "url": "https://www.dropbox.com/sh/abc/def?dl=0"}
+        )
+        assert response.status_code == 422 and "DROPBOX_APP_KEY" in response.json()["detail"]
+        drive = api.post(
+            "/api/v1/imports",
+            json={"source": "google_drive", "url": "https://drive.google.com/drive/folders/1AbCdEfGhIjKlMnOp"},
+        )
+        assert drive.status_code == 422 and "GOOGLE_API_KEY" in drive.json()["detail"]
+
+
+def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_drive, fake_dropbox):
+    client = links.client
+    client.get("/login")
+    token = client.cookies.get("csrftoken")
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": token})
+    headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
+    assert "Import from a link" in client.get("/jobs").text
+    folder = fake_drive.add_folder("From the page")
+    fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
+    dropbox = fake_dropbox.fill_shared_folder("Box", 1, extras=False)
+    for url in (fake_drive.folder_url(folder, form="user"), dropbox):
+        shown = client.post("/jobs/import-link", data={"url": url}, headers=headers)
+        assert shown.status_code == 200 and "progress" in shown.text
+    refused = client.post("/jobs/import-link", data={"url": "https://example.com/x"}, headers=headers)
+    assert refused.status_code == 422 and "not a Google Drive link" in refused.text
+    jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
+    assert sorted(j["total"] for j in jobs) == [1, 2] and all(j["status"] == "done" for j in jobs)
