@@ -9,10 +9,12 @@ from litestar.testing import TestClient
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from app.domain.google import DRIVE_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from app.settings import GOOGLE_DEFAULT_ROOTS
 from tests import images
 from tests.conftest import PASSWORD, create_account, login, make_settings
+from tests.integration.test_google import REDIRECT, api_sign_in
 
 
 @pytest.fixture
@@ -206,3 +208,28 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     assert refused.status_code == 422 and "not a Google Drive link" in refused.text
     jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
     assert sorted(j["total"] for j in jobs) == [1, 2] and all(j["status"] == "done" for j in jobs)
+
+
+def test_a_drive_folder_private_to_the_person_is_read_with_their_own_google_grant(
+    tmp_path, database_url, fake_google, fake_drive
+):
+    fake_google.auto_consent = True
+    fake_google.redirect_uris = [REDIRECT]
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id=fake_google.client_id,
+        google_client_secret=fake_google.client_secret,
+        google_api_key=fake_drive.api_key,
+        service_roots={**fake_google.service_roots(), "google_drive_api": fake_drive.api_root},
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        api = api_sign_in(client, fake_google, (*SIGN_IN_SCOPES, DRIVE_SCOPE))
+        grant = next(t.value for t in fake_google.tokens.values() if t.kind == "access" and DRIVE_SCOPE in t.scopes)
+        mine = fake_drive.add_folder("Mine", public=False, owner_token=grant)
+        fake_drive.fill_folder(mine, 3, png_every=0, extras=False)
+        job = finished(api, start(api, "google_drive", fake_drive.folder_url(mine)))
+        assert job["status"] == "done" and job["done"] == 3
+        media = [c for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"]
+        assert len(media) == 3 and all(c.bearer == grant and "key" not in c.query for c in media)
+        assert len(all_photos(api, "google_drive")) == 3
