@@ -30,7 +30,12 @@ from app.settings import Settings
 # - MAX_TRIES: a task that keeps failing (not a photo that cannot be decoded: that is recorded, not raised)
 #   is given up after 5 runs; the periodic sweep queues what the database still says is undone.
 # - keep_result=0: results live in the database, and a kept result would block re-queueing the same id.
+# - WHOLE_JOB_TIMEOUT: an import from Google Photos, Drive or Dropbox and an album upload are one task
+#   that walks the job's items, recording each one in the database as it goes (so a re-run resumes, never
+#   repeats). A big folder takes minutes; half an hour bounds a stuck one. The price: a worker killed
+#   mid-import leaves it to another worker only when that half hour (plus 10 s) is over.
 JOB_TIMEOUT = 60
+WHOLE_JOB_TIMEOUT = 30 * 60
 MAX_TRIES = 5
 
 
@@ -62,8 +67,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         raise SystemExit("classify worker needs REDIS_URL (without it, `classify serve` runs the tasks itself)")
     return {
         "functions": [
-            func(deferring(f), name=f.__name__, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES)
-            for f in (score_photo, import_file, import_google_session, publish_google_album, tag_photo, import_link)
+            *(
+                func(deferring(f), name=f.__name__, timeout=JOB_TIMEOUT, max_tries=MAX_TRIES)
+                for f in (score_photo, import_file, tag_photo)
+            ),
+            *(
+                func(deferring(f), name=f.__name__, timeout=WHOLE_JOB_TIMEOUT, max_tries=MAX_TRIES)
+                for f in (import_google_session, publish_google_album, import_link)
+            ),
         ],
         "cron_jobs": [cron(sweep, minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
         "on_startup": startup,

@@ -146,6 +146,10 @@ async def _import(ctx: LinkContext, job: Job) -> None:
             await tx.jobs.set_status(job.id, JobStatus.DONE, ctx.clock())
             await tx.commit()
     for key in pending:
+        async with ctx.uow() as tx:
+            current = await tx.jobs.get_any(job.id)
+        if current is None or current.status is JobStatus.CANCELLED:
+            return
         file = by_key[key]
         status, error = await _import_file(ctx, job, source, url, file, token)
         async with ctx.uow() as tx:
