@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from app.adapters.capped import read_capped
 from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
 from app.domain.links import DriveFolder
 
@@ -94,13 +95,7 @@ class GoogleDrive:
             if not response.is_success:
                 await response.aread()
                 _raise_for(response)
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size > max_bytes:  # the import refuses it with a 413; no need to fetch the rest
-                    break
-        return b"".join(chunks)
+            return await read_capped(response, max_bytes)
 
     async def aclose(self) -> None:
         await self.http.aclose()

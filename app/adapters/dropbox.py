@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from app.adapters.capped import read_capped
 from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
 from app.domain.links import DropboxFolder
 
@@ -70,13 +71,7 @@ class DropboxSharedLinks:
             if not response.is_success:
                 await response.aread()
                 _raise_for(response)
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size > max_bytes:
-                    break
-        return b"".join(chunks)
+            return await read_capped(response, max_bytes)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.domain.errors import DomainError, PayloadRejected
+from app.domain.errors import DomainError
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.retry import RetryLater
-from app.domain.services import jobs, photos, scoring, tagging
+from app.domain.services import imports, jobs, scoring, tagging
 from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
 from app.jobs.link_tasks import import_link
@@ -62,10 +62,12 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
         if job.status is JobStatus.QUEUED:
             await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
             await tx.commit()
-    status, error = "done", None
     try:
         data = container.folders.read(relative_path, container.settings.max_upload_bytes)
-        await photos.import_photo(
+    except OSError as exc:
+        status, error = "failed", f"{relative_path} could not be read: {exc.strerror or exc}"
+    else:
+        status, error = await imports.import_item(
             data,
             relative_path.rsplit("/", 1)[-1],
             owner=job.user_id,
@@ -77,10 +79,6 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
             queue=container.queue,
             max_bytes=container.settings.max_upload_bytes,
         )
-    except PayloadRejected as exc:
-        status, error = ("skipped" if exc.status_code == 415 else "failed"), exc.detail
-    except OSError as exc:
-        status, error = "failed", f"{relative_path} could not be read: {exc.strerror or exc}"
     async with container.uow() as tx:
         await tx.jobs.mark_item(job_uuid, relative_path, status, error, container.clock())
         await tx.commit()

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from app.domain.errors import PayloadRejected
 from app.domain.google import (
     MAX_BATCH_CREATE,
     BaseUrlExpired,
@@ -21,7 +20,7 @@ from app.domain.google import (
 from app.domain.model import Job, JobStatus, PhotoSource
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
-from app.domain.services import google_account, photos
+from app.domain.services import google_account, imports
 from app.domain.services.google_photos import GooglePhotos, album_result
 
 T = TypeVar("T")
@@ -140,23 +139,18 @@ async def _import_item(ctx: GoogleJobContext, job: Job, item: PickedItem) -> tup
     async def download(token: str) -> bytes:
         return await ctx.google.download_original(token, item.base_url)
 
-    data = await ctx.call(job.user_id, download)
-    try:
-        await photos.import_photo(
-            data,
-            item.filename,
-            owner=job.user_id,
-            source=PhotoSource.GOOGLE_PHOTOS,
-            source_id=item.id,
-            uow=ctx.uow,
-            storage=ctx.storage,
-            images=ctx.images,
-            queue=ctx.queue,
-            max_bytes=ctx.max_bytes,
-        )
-    except PayloadRejected as exc:
-        return "failed", exc.detail
-    return "done", None
+    return await imports.import_item(
+        await ctx.call(job.user_id, download),
+        item.filename,
+        owner=job.user_id,
+        source=PhotoSource.GOOGLE_PHOTOS,
+        source_id=item.id,
+        uow=ctx.uow,
+        storage=ctx.storage,
+        images=ctx.images,
+        queue=ctx.queue,
+        max_bytes=ctx.max_bytes,
+    )
 
 
 async def _cancelled(ctx: GoogleJobContext, job_id: uuid.UUID) -> bool:

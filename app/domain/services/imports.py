@@ -6,8 +6,10 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
+from app.domain.errors import PayloadRejected
 from app.domain.model import Job, JobStatus
-from app.domain.ports import TaskQueue, UowFactory
+from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
+from app.domain.services import photos
 
 FOLDER_IMPORT = "import_folder"
 IMPORT_FILE_TASK = "import_file"
@@ -36,3 +38,35 @@ async def start_folder_import(
 async def enqueue_import_items(job_id: uuid.UUID, keys: list[str], *, queue: TaskQueue) -> None:
     for key in keys:
         await queue.enqueue(IMPORT_FILE_TASK, str(job_id), key, job_id=f"job:{job_id}:{key}")
+
+
+async def import_item(
+    data: bytes,
+    filename: str,
+    *,
+    owner: uuid.UUID,
+    source: str,
+    source_id: str,
+    uow: UowFactory,
+    storage: PhotoStorage,
+    images: ImageInspector,
+    queue: TaskQueue,
+    max_bytes: int,
+) -> tuple[str, str | None]:
+    """One file of an import job, as the job records it: done, skipped (not an image we take) or failed, and why."""
+    try:
+        await photos.import_photo(
+            data,
+            filename,
+            owner=owner,
+            source=source,
+            source_id=source_id,
+            uow=uow,
+            storage=storage,
+            images=images,
+            queue=queue,
+            max_bytes=max_bytes,
+        )
+    except PayloadRejected as exc:
+        return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
+    return "done", None

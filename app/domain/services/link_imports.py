@@ -15,7 +15,7 @@ from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_f
 from app.domain.model import Job, JobStatus, PhotoSource, User
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
-from app.domain.services import google_account, photos
+from app.domain.services import google_account, imports
 
 LINK_IMPORT = "link_import"
 LINK_TASK = "import_link"
@@ -171,19 +171,15 @@ async def _import_file(
         data = await ctx.drive.download(file, token, ctx.max_bytes)
     else:
         data = await ctx.dropbox.download(dropbox_folder(url), file, ctx.max_bytes)
-    try:
-        await photos.import_photo(
-            data,
-            file.name,
-            owner=job.user_id,
-            source=source,
-            source_id=file.key,
-            uow=ctx.uow,
-            storage=ctx.storage,
-            images=ctx.images,
-            queue=ctx.queue,
-            max_bytes=ctx.max_bytes,
-        )
-    except PayloadRejected as exc:
-        return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
-    return "done", None
+    return await imports.import_item(
+        data,
+        file.name,
+        owner=job.user_id,
+        source=source,
+        source_id=file.key,
+        uow=ctx.uow,
+        storage=ctx.storage,
+        images=ctx.images,
+        queue=ctx.queue,
+        max_bytes=ctx.max_bytes,
+    )
