@@ -12,7 +12,7 @@ from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
-from app.domain.model import User
+from app.domain.model import PhotoSource, User
 from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
@@ -36,6 +36,20 @@ def _is_htmx(request: Request[Any, Any, Any]) -> bool:
     return bool(request.headers.get("hx-request"))
 
 
+SOURCES = {
+    PhotoSource.UPLOAD.value: "Uploads",
+    PhotoSource.FOLDER.value: "Server folder",
+    PhotoSource.GOOGLE_PHOTOS.value: "Google Photos",
+    PhotoSource.GOOGLE_DRIVE.value: "Google Drive",
+    PhotoSource.DROPBOX.value: "Dropbox",
+}
+
+
+def _filters(tag: str | None, q: str | None, source: str | None) -> str:
+    """The gallery's filters as a query string, so tabs, paging and refreshes keep them."""
+    return urlencode({k: v for k, v in (("tag", tag), ("q", q), ("source", source)) if v})
+
+
 async def _gallery_context(
     user: User,
     container: ContainerDep,
@@ -43,15 +57,19 @@ async def _gallery_context(
     cursor: str | None,
     tag: str | None = None,
     q: str | None = None,
+    source: str | None = None,
 ) -> dict:
     tag, q = (tag or "").strip().lower() or None, (q or "").strip() or None
+    source = source if source in SOURCES else None
     page, counts = await photos.list_photos(
-        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, tag=tag, query=q
+        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, source=source, tag=tag, query=q
     )
     return {
         "tag": tag,
         "q": q,
-        "filters": urlencode({k: v for k, v in (("tag", tag), ("q", q)) if v}),
+        "source": source,
+        "sources": SOURCES,
+        "filters": _filters(tag, q, source),
         "ai_ready": container.vision.configured,
         "user": user,
         "photos": page.items,
@@ -83,8 +101,9 @@ async def gallery(
     cursor: str | None = None,
     tag: str | None = None,
     q: str | None = None,
+    source: str | None = None,
 ) -> Template:
-    context = await _gallery_context(caller(request), container, parse_category(filter), cursor, tag, q)
+    context = await _gallery_context(caller(request), container, parse_category(filter), cursor, tag, q, source)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -94,12 +113,23 @@ async def gallery(
 
 @get("/photos/counts", guards=GUARD, include_in_schema=False)
 async def counts(
-    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all", was: int | None = None
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    filter: str = "all",
+    was: int | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    source: str | None = None,
 ) -> Template:
     user = caller(request)
     async with container.uow() as tx:
         totals = await tx.photos.counts(user.id, user.blur_threshold)
-    context = {"counts": totals, "categories": list(Category), "category": parse_category(filter)}
+    context = {
+        "counts": totals,
+        "categories": list(Category),
+        "category": parse_category(filter),
+        "filters": _filters(tag, q, source if source in SOURCES else None),
+    }
     # Photos were scored since the last poll: the gallery listens for this and re-sorts its grid.
     headers = {"HX-Trigger": "photos-scored"} if was is not None and was != totals.unprocessed else {}
     return Template("_tabs.html", context=context, headers=headers)

@@ -200,7 +200,7 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     assert "Import from a link" in client.get("/jobs").text
     folder = fake_drive.add_folder("From the page")
     fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
-    dropbox = fake_dropbox.fill_shared_folder("Box", 1, extras=False)
+    dropbox = fake_dropbox.add_shared_folder("Box", [("box.jpg", images.jpeg(seed=500))])
     for url in (fake_drive.folder_url(folder, form="user"), dropbox):
         shown = client.post("/jobs/import-link", data={"url": url}, headers=headers)
         assert shown.status_code == 200 and "progress" in shown.text
@@ -208,6 +208,11 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     assert refused.status_code == 422 and "not a Google Drive link" in refused.text
     jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
     assert sorted(j["total"] for j in jobs) == [1, 2] and all(j["status"] == "done" for j in jobs)
+    page = client.get("/photos?filter=all&source=dropbox").text
+    assert page.count('class="photo-card"') == 1 and "“Dropbox” only" in page
+    assert 'href="/photos?filter=blurred&amp;source=dropbox"' in page  # the tabs keep the filter
+    assert client.get("/photos?filter=all&source=google_drive").text.count('class="photo-card"') == 2
+    assert client.get("/photos?filter=all&source=nonsense").text.count('class="photo-card"') == 3
 
 
 def test_a_drive_folder_private_to_the_person_is_read_with_their_own_google_grant(
