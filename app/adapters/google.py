@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from app.adapters.capped import read_capped
 from app.domain.google import (
     AlbumCreated,
     BaseUrlExpired,
@@ -185,12 +186,15 @@ class GoogleApi:
         items = [_picked(item) for item in body.get("mediaItems", []) if item.get("type", "PHOTO") == "PHOTO"]
         return items, body.get("nextPageToken") or None
 
-    async def download_original(self, access_token: str, base_url: str) -> bytes:
-        response = await self.http.get(f"{base_url}=d", headers=_bearer(access_token), timeout=DOWNLOAD_TIMEOUT)
-        if response.status_code in (403, 404, 410):
-            raise BaseUrlExpired(response.status_code, "The download address has expired.")
-        _raise_for(response, "photo download")
-        return response.content
+    async def download_original(self, access_token: str, base_url: str, max_bytes: int) -> bytes:
+        url, headers = f"{base_url}=d", _bearer(access_token)
+        async with self.http.stream("GET", url, headers=headers, timeout=DOWNLOAD_TIMEOUT) as response:
+            if response.status_code in (403, 404, 410):
+                raise BaseUrlExpired(response.status_code, "The download address has expired.")
+            if not response.is_success:
+                await response.aread()
+                _raise_for(response, "photo download")
+            return await read_capped(response, max_bytes)
 
     # Library -------------------------------------------------------------------------------------
     async def upload(self, access_token: str, data: bytes, mime_type: str) -> str:

@@ -137,7 +137,7 @@ async def _import_item(ctx: GoogleJobContext, job: Job, item: PickedItem) -> tup
             return "done", None  # picked again: already here, nothing to add
 
     async def download(token: str) -> bytes:
-        return await ctx.google.download_original(token, item.base_url)
+        return await ctx.google.download_original(token, item.base_url, ctx.max_bytes)
 
     return await imports.import_item(
         await ctx.call(job.user_id, download),
