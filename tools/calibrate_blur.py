@@ -31,7 +31,7 @@ from app.domain.blur_features import FEATURE_NAMES, measure  # noqa: E402
 
 # The sign each feature's coefficient must have: -1 where a higher value means a sharper photo (all of
 # the sharpness ratios), +1 where it means a blurrier one. Features not listed count as -1.
-SIGNS: dict[str, int] = {}
+SIGNS: dict[str, int] = {"shake_coherence": 1}
 
 SPLIT_FILE = ROOT / "tools" / "blur_split.csv"
 MODEL_FILE = ROOT / "app" / "domain" / "blur_model.py"
@@ -155,6 +155,8 @@ def write_model(names, mean, scale, w, motion, map_center, map_scale, note) -> N
         return "(" + ", ".join(f"{float(v):.6g}" for v in xs) + ("," if len(xs) == 1 else "") + ")"
 
     quoted = "(" + ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "") + ")"
+    if len(quoted) > 100:  # one name a line, as ruff format would write it
+        quoted = "(\n" + "".join(f'    "{n}",\n' for n in names) + ")"
     MODEL_FILE.write_text(
         '"""Fitted constants of the blur model. Written by tools/calibrate_blur.py; do not edit by hand.\n\n'
         f"{note}\n"

@@ -34,6 +34,7 @@ MIN_SIDE = 16  # below this there is nothing to measure
 SOBEL_NOISE_GAIN = 12.0 / 64.0  # E[gx^2] / sigma^2 for a 3x3 Sobel scaled by 1/8 on white noise
 PYR_NOISE_GAIN = (70.0 / 256.0) ** 2  # variance kept by one pyrDown (5x5 binomial) on white noise
 EPS = 1e-7
+COHERENCE_SHRINK = 0.1  # share of the trace added to both tensors before the coherence's eigenproblem
 
 FEATURE_NAMES = (
     "subject_sharpness",  # high percentile over textured tiles of the geometric-mean fine/coarse ratio
@@ -43,6 +44,7 @@ FEATURE_NAMES = (
     "median_sharpness",  # median over textured tiles
     "subject_edge_sharpness",  # high percentile over tiles of steepest gradient / intensity range
     "median_edge_sharpness",  # median of the same
+    "shake_coherence",  # per-tile anisotropy vectors averaged over the frame: detail lost along one shared direction
 )
 CLIPPED = 250  # grey level from which highlights count as clipped
 
@@ -174,6 +176,35 @@ def _shake_angle(fine: np.ndarray, coarse: np.ndarray, lam: float) -> float:
     return math.degrees(math.atan2(-vy, vx)) % 180.0
 
 
+def _shake_coherence(fine: np.ndarray, coarse: np.ndarray, contrast: np.ndarray, textured: np.ndarray) -> float:
+    """How much of the tiles' directional loss of detail points one shared way, in log-ratio units.
+
+    Each textured tile gives a vector of length log(best/worst directional ratio) at twice the angle of
+    the direction it lost most detail in (as `_shake_angle`, per tile); the vectors are averaged with
+    the tiles' sqrt(contrast) weights. Camera shake blurs every tile with the same kernel, straight or
+    curved, so the tiles agree on the direction and the mean stays long; in a sharp photo the
+    anisotropy comes from each tile's own content or noise and points every which way, so the vectors
+    cancel. Defocus has little anisotropy to begin with. Both tensors are first shrunk towards
+    isotropic by COHERENCE_SHRINK of their trace, so a direction that holds no structure at the coarse
+    octave (a tile of parallel stripes, seen along the stripes) reports the tile's mean ratio, not a loss.
+    """
+    tr_f = COHERENCE_SHRINK * (fine[..., 0] + fine[..., 2])
+    tr_c = COHERENCE_SHRINK * (coarse[..., 0] + coarse[..., 2])
+    f = np.stack((fine[..., 0] + tr_f, fine[..., 1], fine[..., 2] + tr_f), axis=-1)
+    c = np.stack((coarse[..., 0] + tr_c, coarse[..., 1], coarse[..., 2] + tr_c), axis=-1)
+    lo, hi = generalised_eig(f, c)
+    a = f[..., 0] - lo * c[..., 0]
+    b = f[..., 1] - lo * c[..., 1]
+    d = f[..., 2] - lo * c[..., 2]
+    use_ab = np.abs(a) + np.abs(b) >= np.abs(b) + np.abs(d)
+    vx, vy = np.where(use_ab, -b, -d)[textured], np.where(use_ab, a, b)[textured]
+    norm = vx * vx + vy * vy + EPS
+    cos2, sin2 = (vx * vx - vy * vy) / norm, 2.0 * vx * vy / norm  # the doubled angle: v and -v agree
+    w = np.sqrt(contrast[textured])
+    length = w * np.log(hi[textured] / lo[textured])
+    return float(math.hypot(float((length * cos2).sum()), float((length * sin2).sum())) / (float(w.sum()) + EPS))
+
+
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     order = np.argsort(values)
     v, w = values[order], weights[order]
@@ -222,6 +253,7 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
     tile_log = 0.5 * (np.log(lo) + np.log(hi))
     tile_min = np.log(lo)
     weights = np.sqrt(contrast[textured])
+    coherence = _shake_coherence(t0, t1, contrast, textured)
 
     # "global" figures sum the tensors over the sharper half of the textured tiles (or the faces):
     # the part of the frame in focus, so a soft background does not drag a sharp subject down
@@ -243,6 +275,7 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         "median_sharpness": _weighted_quantile(tile_log[textured], weights, 0.5),
         "subject_edge_sharpness": _weighted_quantile(edge[subject_tiles], sub_w, SUBJECT_QUANTILE),
         "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
+        "shake_coherence": coherence,
     }
     return Measurements(
         features=features,

@@ -152,3 +152,44 @@ def test_flat_or_tiny_images_give_a_defined_result(img):
     assert a.blur_kind in ("sharp", "defocus", "motion")
     assert a.reasons
     a.to_dict()
+
+
+def arc_kernel(radius: float, sweep_deg: float) -> np.ndarray:
+    """Curved camera shake: a streak along an arc of a circle."""
+    size = math.ceil(2 * radius) + 3
+    k = np.zeros((size, size), np.float32)
+    c = size // 2
+    cv2.ellipse(k, (c, c), (round(radius), round(radius)), 0, -sweep_deg / 2, sweep_deg / 2, 1.0, 1, cv2.LINE_AA)
+    return k / k.sum()
+
+
+def test_shake_coherence_sees_shake_not_content(base):
+    from app.domain.blur_features import measure
+
+    coherence = {
+        name: measure(img).features["shake_coherence"]
+        for name, img in (
+            ("sharp", base),
+            ("defocus", cv2.GaussianBlur(base, (0, 0), 2)),
+            ("straight", cv2.filter2D(base, -1, motion_kernel(9, 30))),
+            ("curved", cv2.filter2D(base, -1, arc_kernel(6, 120))),
+        )
+    }
+    assert coherence["straight"] > 2 * max(coherence["sharp"], coherence["defocus"]), coherence
+    assert coherence["curved"] > max(coherence["sharp"], coherence["defocus"]), coherence
+
+
+def test_curved_shake_is_blurred(base):
+    for radius in (8, 14):
+        a = analyse(cv2.filter2D(base, -1, arc_kernel(radius, 120)))
+        assert a.blur_score >= DEFAULT_THRESHOLD, (radius, a.blur_score)
+
+
+def test_sharp_stripes_are_not_shake():
+    """Content with one orientation everywhere (railings, blinds) is anisotropic but sharp."""
+    rng = np.random.default_rng(5)
+    img = np.full((375, 500), 120, np.uint8)
+    for x in range(0, 500, 9):
+        cv2.line(img, (x, 0), (x + int(rng.integers(-20, 20)), 374), int(rng.integers(0, 256)), 2, cv2.LINE_AA)
+    img = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+    assert analyse(img).blur_score < DEFAULT_THRESHOLD
