@@ -2,6 +2,8 @@
 
 import functools
 import io
+import math
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
@@ -14,6 +16,12 @@ THUMB_SIDE = 320
 MEDIUM_SIDE = 1600
 THUMB_QUALITY = 80
 MEDIUM_QUALITY = 82
+# libwebp's fastest method. At the same quality setting its pictures measure as close to the resized photo as
+# method 4's (SSIM 0.972 for both on the 12 MP bench photos) in about a third of the time; files are ~15 % larger.
+WEBP_METHOD = 0
+# Above this reduction factor OpenCV's bicubic (a fixed 4-tap kernel) starts to alias; area averaging doesn't.
+CUBIC_MAX_FACTOR = 1.5
+OPENCV_MODES = frozenset({"L", "RGB", "CMYK"})  # 8 bits a channel, no alpha: interpolated channel by channel
 ORIENTATION = 0x0112
 SIDEWAYS_ORIENTATIONS = frozenset({5, 6, 7, 8})
 WHITE = (255, 255, 255)
@@ -29,10 +37,11 @@ def make_renditions(data: bytes, limits: ImageLimits, filename: str | None = Non
     probed = probe(data, filename, limits)
     image = decode_reduced(data, MEDIUM_SIDE, filename, limits)
     sideways = image.getexif().get(ORIENTATION) in SIDEWAYS_ORIENTATIONS
-    image.thumbnail((MEDIUM_SIDE, MEDIUM_SIDE), Image.Resampling.LANCZOS)
-    medium = to_srgb(ImageOps.exif_transpose(image), image.info.get("icc_profile"))
-    thumb = medium.copy()
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    icc_profile = image.info.get("icc_profile")
+    image = shrink(image, fit_size(image.size, MEDIUM_SIDE))  # the decoded image is dropped here
+    medium = to_srgb(ImageOps.exif_transpose(image), icc_profile)
+    del image
+    thumb = medium.resize(fit_size(medium.size, THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
     width, height = (probed.height, probed.width) if sideways else (probed.width, probed.height)
     return Renditions(
         thumb=encode_webp(thumb, THUMB_QUALITY),
@@ -69,6 +78,43 @@ def fit_within(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     width, height = size
     scale = min(1.0, long_side / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit_size(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """The size `Image.thumbnail((side, side))` gives: the aspect ratio kept as closely as whole pixels allow."""
+    width, height = size
+    if width <= side and height <= side:
+        return size
+    aspect = width / height
+
+    def round_aspect(number: float, key: Callable[[int], float]) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+    if aspect <= 1:
+        return round_aspect(side * aspect, key=lambda n: abs(aspect - n / side)), side
+    return side, round_aspect(side / aspect, key=lambda n: 0 if n == 0 else abs(aspect - side / n))
+
+
+def shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image` at `size` (smaller), metadata kept. OpenCV for plain 8-bit modes: bicubic for the small
+    reductions a DCT-scaled JPEG leaves (1.25x for 12 MP), area averaging beyond 1.5x; about a fifth of
+    Pillow's Lanczos at 2000 -> 1600 px. Modes with alpha go through Pillow, which resizes them premultiplied.
+    """
+    if image.size == size:
+        return image
+    if image.mode not in OPENCV_MODES:
+        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    import cv2  # here, not at the top: the web process imports this module but never resizes (~30 MB of RSS)
+
+    factor = max(image.width / size[0], image.height / size[1])
+    interpolation = cv2.INTER_CUBIC if factor <= CUBIC_MAX_FACTOR else cv2.INTER_AREA
+    pixels = np.ascontiguousarray(cv2.resize(np.asarray(image), size, interpolation=interpolation))
+    if image.mode == "CMYK":  # fromarray would take four channels for RGBA
+        resized = Image.frombuffer("CMYK", size, pixels, "raw", "CMYK", 0, 1)
+    else:
+        resized = Image.fromarray(pixels)
+    resized.info = dict(image.info)
+    return resized
 
 
 def resizable(image: Image.Image) -> Image.Image:
@@ -127,5 +173,5 @@ def srgb_profile() -> ImageCms.ImageCmsProfile:
 
 def encode_webp(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="WEBP", quality=quality, method=4)
+    image.save(buffer, format="WEBP", quality=quality, method=WEBP_METHOD)
     return buffer.getvalue()

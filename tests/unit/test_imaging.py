@@ -19,7 +19,7 @@ from app.adapters.imaging import (
     strip_metadata,
 )
 from app.adapters.imaging_probe import parse_exif_datetime
-from app.adapters.imaging_render import decode_reduced
+from app.adapters.imaging_render import decode_reduced, fit_size, shrink
 from tests import images
 
 LIMITS = ImageLimits()
@@ -351,6 +351,54 @@ def test_exif_orientation_is_applied_so_the_right_side_is_up(orientation):
     assert (renditions.width, renditions.height) == (300, 400)
     assert close_to(thumb.getpixel((120, 20)), images.RED, 30)
     assert close_to(thumb.getpixel((120, 300)), images.BLUE, 30)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_orientation_holds_when_the_medium_is_resized_too(orientation):
+    renditions = make_renditions(images.two_tone_oriented_jpeg(orientation, 1800, 2400), LIMITS)
+    medium, thumb = decoded(renditions.medium), decoded(renditions.thumb)
+
+    assert (medium.size, thumb.size) == ((1200, 1600), (240, 320))
+    assert close_to(medium.getpixel((600, 100)), images.RED, 30)
+    assert close_to(medium.getpixel((600, 1500)), images.BLUE, 30)
+
+
+@pytest.mark.parametrize(
+    "size", [(1, 1), (7, 3), (320, 320), (321, 320), (1601, 1), (1, 1601), (2000, 1500), (4000, 2251), (3, 9000)]
+)
+@pytest.mark.parametrize("side", [320, 1600])
+def test_fit_size_is_what_pillow_thumbnail_gives(size, side):
+    image = Image.new("L", size)
+    image.thumbnail((side, side))
+
+    assert fit_size(size, side) == image.size
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
+@pytest.mark.parametrize("source", [(2000, 1500), (4000, 3000)])  # bicubic (1.25x) and area (2.5x)
+def test_shrink_keeps_mode_colour_and_metadata(mode, source):
+    colour = {"L": 90, "RGB": (30, 160, 90), "CMYK": (0, 255, 255, 0)}[mode]
+    image = Image.new(mode, source, colour)
+    image.info["icc_profile"] = b"profile"
+
+    small = shrink(image, (1600, 1200))
+
+    assert (small.mode, small.size, small.info["icc_profile"]) == (mode, (1600, 1200), b"profile")
+    assert small.getpixel((800, 600)) == colour
+
+
+def test_big_cmyk_jpeg_comes_out_with_the_right_colour():
+    medium = decoded(make_renditions(images.cmyk_jpeg(3400, 1700), LIMITS).medium)
+
+    assert medium.size == (1600, 800)
+    assert close_to(medium.getpixel((800, 400)), images.RED)
+
+
+def test_big_profiled_jpeg_is_converted_to_srgb():
+    medium = decoded(make_renditions(images.srgb_profiled_jpeg(2400, 1200, colour=(30, 160, 90)), LIMITS).medium)
+
+    assert medium.size == (1600, 800)
+    assert close_to(medium.getpixel((800, 400)), (30, 160, 90))
 
 
 def test_cmyk_jpeg_comes_out_with_the_right_colour():
