@@ -8,8 +8,6 @@ import io
 import struct
 from dataclasses import dataclass
 
-import pillow_heif
-
 
 @dataclass(frozen=True)
 class ImageFormat:
@@ -188,6 +186,8 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
 
 def _heif_size(data: bytes) -> tuple[int, int]:
     # open_heif parses the boxes only; pixels are decoded when .data is first touched.
+    import pillow_heif  # here: only HEIC/HEIF files need it (see imaging_probe.register_heif_opener)
+
     return pillow_heif.open_heif(io.BytesIO(data)).size
 
 

@@ -6,7 +6,6 @@ import os
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
-import pillow_heif
 from PIL import Image
 
 from app.adapters import imaging_headers as headers
@@ -28,7 +27,13 @@ DATETIME_ORIGINAL, DATETIME_DIGITIZED, OFFSET_TIME_ORIGINAL = 0x9003, 0x9004, 0x
 
 @functools.cache
 def register_heif_opener() -> None:
-    """Teach Pillow to open HEIC/HEIF; safe to call any number of times, in any process."""
+    """Teach Pillow to open HEIC/HEIF; safe to call any number of times, in any process.
+
+    pillow_heif (and libheif, ~9 MB of RSS) is imported here, when a HEIC/HEIF file first needs it, so that
+    a pool worker that only ever sees JPEGs doesn't load it.
+    """
+    import pillow_heif
+
     pillow_heif.register_heif_opener()
 
 
@@ -97,7 +102,8 @@ def check_size(size: tuple[int, int], name: str, limits: ImageLimits) -> None:
 
 def open_image(data: bytes, image_format: ImageFormat, name: str, limits: ImageLimits) -> Image.Image:
     """Pillow's header parse, restricted to the sniffed format; reads no pixels."""
-    register_heif_opener()
+    if image_format.name == "heif":
+        register_heif_opener()
     # Our own check has run already; Pillow's guard backs it up at the same limit.
     Image.MAX_IMAGE_PIXELS = limits.max_pixels
     try:

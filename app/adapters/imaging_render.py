@@ -35,11 +35,16 @@ def make_renditions(data: bytes, limits: ImageLimits, filename: str | None = Non
     A top-level function of plain arguments, so it can run in a worker process.
     """
     probed = probe(data, filename, limits)
-    image = decode_reduced(data, MEDIUM_SIDE, filename, limits)
-    sideways = image.getexif().get(ORIENTATION) in SIDEWAYS_ORIENTATIONS
-    icc_profile = image.info.get("icc_profile")
-    image = shrink(image, fit_size(image.size, MEDIUM_SIDE))  # the decoded image is dropped here
-    medium = to_srgb(ImageOps.exif_transpose(image), icc_profile)
+    decoded = decode_reduced(data, MEDIUM_SIDE, filename, limits)
+    sideways = decoded.getexif().get(ORIENTATION) in SIDEWAYS_ORIENTATIONS
+    icc_profile = decoded.info.get("icc_profile")
+    image = shrink(decoded, fit_size(decoded.size, MEDIUM_SIDE))
+    if image is decoded:  # already small enough: exif_transpose makes an upright copy
+        image = ImageOps.exif_transpose(image)
+    else:  # a fresh image of ours: turned in place, and the decoded one is let go before encoding
+        del decoded
+        ImageOps.exif_transpose(image, in_place=True)
+    medium = to_srgb(image, icc_profile)
     del image
     thumb = medium.resize(fit_size(medium.size, THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
     width, height = (probed.height, probed.width) if sideways else (probed.width, probed.height)

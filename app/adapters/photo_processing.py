@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio.to_thread
 
 from app.adapters import imaging
 from app.adapters.offload import WorkerCrashed
+from app.adapters.scoring_task import score_path
 from app.adapters.vision import preview_jpeg
 from app.domain.errors import PayloadRejected
 from app.domain.model import Photo
@@ -35,18 +35,6 @@ class PillowImageInspector:
             raise PayloadRejected(exc.status_code, exc.detail) from None
         except WorkerCrashed as exc:
             raise PayloadRejected(422, f"This image could not be read: {exc}") from None
-
-
-def score_path(path: str) -> tuple[dict[str, Any], float]:
-    """Runs in a worker process: decode at the analysis size and score with the domain core."""
-    from app.adapters.decode import UndecodableImage
-    from app.adapters.scorer import score_file_timed
-
-    try:
-        analysis, elapsed_ms = score_file_timed(path)
-    except UndecodableImage as exc:
-        raise Undecodable(str(exc)) from None
-    return analysis.to_dict(), elapsed_ms
 
 
 class ProcessBlurScorer:
