@@ -181,7 +181,7 @@ def _role(proc: psutil.Process) -> str:
 # ------------------------------------------------------------------------------------------ profiling
 
 CATEGORIES = [  # first match from the leaf up decides; order = precedence among frames of one stack
-    ("renditions (decode 1/2 + Lanczos + WebP)", ("make_renditions", "encode_webp", "decode_reduced")),
+    ("renditions (decode 1/2 + resize + WebP)", ("make_renditions", "encode_webp", "decode_reduced", "shrink")),
     ("scoring (reduced decode + analysis)", ("score_path", "score_file_timed", "score_image", "load_gray")),
     ("header probe", ("imaging_probe.py",)),
     ("sha256", ("sha256", "hexdigest")),
