@@ -38,6 +38,7 @@ from app.routes import (
 )
 from app.routes.deps import provide_container
 from app.routes.errors import EXCEPTION_HANDLERS
+from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.security import CallerMiddleware
 from app.settings import Settings
 
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         dependencies={"container": Provide(provide_container, sync_to_thread=False)},
         middleware=[
             RequestIdMiddleware,
+            NulGuardMiddleware,
             prometheus.middleware,
             sessions.middleware,
             DefineMiddleware(CallerMiddleware, exclude=UNGUARDED),

@@ -15,6 +15,10 @@ GARBAGE_BODIES = [
     b"\x00\xff" * 10,
     b'{"source": 5, "path": ["a"]}',
     b'{"email": 1, "password": {}}',
+    # PostgreSQL text cannot hold U+0000: every free-text field a body may carry, with one in it
+    b'{"title": "a\\u0000", "path": "/x\\u0000", "url": "https://x\\u0000", "email": "a\\u0000@x.io",'
+    b' "password": "\\u0000", "source": "folder", "names": "ai\\u0000", "q": "\\u0000", "refresh_token": "\\u0000",'
+    b' "code": "\\u0000", "redirect_uri": "http://x/\\u0000", "code_verifier": "\\u0000"}',
 ]
 GARBAGE_IDS = ["x", "00000000-0000-0000-0000-000000000000", "%00", "..%2F..%2Fetc", "1" * 300]
 

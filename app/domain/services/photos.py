@@ -75,6 +75,12 @@ async def _existing(owner: uuid.UUID, sha256: str, source: str, source_id: str |
         return await tx.photos.by_sha256(owner, sha256)
 
 
+def _printable(name: str) -> str:
+    # A name comes from a browser, Drive or Dropbox; control characters (NUL above all, which
+    # PostgreSQL text refuses) are never part of a name anyone meant.
+    return "".join(ch for ch in name if ch.isprintable())
+
+
 async def _add_row(
     owner: uuid.UUID,
     source: str,
@@ -90,7 +96,7 @@ async def _add_row(
         user_id=owner,
         source=source,
         source_id=source_id,
-        filename=filename[:512] or "photo",
+        filename=_printable(filename)[:512] or "photo",
         mime_type=probed.mime_type,  # type: ignore[attr-defined]
         width=probed.width,  # type: ignore[attr-defined]
         height=probed.height,  # type: ignore[attr-defined]
