@@ -20,8 +20,8 @@ What it does:
     upload sent); also the upload phase alone;
   * a baseline in the same run, before and after (median): the decode-only floor, cv2.imread with
     IMREAD_REDUCED_GRAYSCALE_8 over the 8 originals on one core, and the in-process per-stage costs of
-    one photo (SHA-256, header probe, renditions, scoring decode+analysis), so the figure can be compared
-    across noisy machines as a ratio;
+    one photo (SHA-256, header probe, the thumb and medium renditions, scoring decode+analysis), so the
+    figure can be compared across noisy machines as a ratio;
   * optionally profiles the server tree with py-spy (`--profile py-spy`, sampling the web process and its
     pool workers) and prints where the samples go: renditions, scoring, hashing, DB, disk, HTTP/multipart.
 Bounded by --count and --time-limit (seconds; default 1200).
@@ -97,7 +97,7 @@ def baseline(sources: list[Path], rounds: int = 3) -> dict[str, float]:
     import cv2
 
     from app.adapters.imaging_probe import probe
-    from app.adapters.imaging_render import make_renditions
+    from app.adapters.imaging_render import make_rendition
     from app.adapters.imaging_types import ImageLimits
     from app.adapters.scorer import score_file_timed
 
@@ -108,7 +108,8 @@ def baseline(sources: list[Path], rounds: int = 3) -> dict[str, float]:
         "decode_floor_reduced8": lambda p, d: cv2.imread(str(p), cv2.IMREAD_REDUCED_GRAYSCALE_8),
         "sha256": lambda p, d: hashlib.sha256(d).hexdigest(),
         "probe": lambda p, d: probe(d, p.name, limits),
-        "renditions": lambda p, d: make_renditions(d, limits),
+        "thumb": lambda p, d: make_rendition(d, limits, "thumb"),  # what an upload makes
+        "medium": lambda p, d: make_rendition(d, limits, "medium"),  # made on a photo's first view, not here
         "score": lambda p, d: score_file_timed(str(p)),
     }
     out: dict[str, float] = {}
@@ -181,7 +182,7 @@ def _role(proc: psutil.Process) -> str:
 # ------------------------------------------------------------------------------------------ profiling
 
 CATEGORIES = [  # first match from the leaf up decides; order = precedence among frames of one stack
-    ("renditions (decode 1/2 + resize + WebP)", ("make_renditions", "encode_webp", "decode_reduced", "shrink")),
+    ("renditions (thumb: decode 1/8 + resize + WebP)", ("make_rendition", "encode_webp", "decode_reduced", "shrink")),
     ("scoring (reduced decode + analysis)", ("score_path", "score_file_timed", "score_image", "load_gray")),
     ("header probe", ("imaging_probe.py",)),
     ("sha256", ("sha256", "hexdigest")),
@@ -341,7 +342,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     report["decode_floor_photos_per_s_1core"] = round(1000 / floor_ms, 1)
     report["ratio_to_decode_floor_1core"] = round(report["photos_per_s"] / (1000 / floor_ms), 3)
     per_photo = {k: statistics.median([before[k], after[k]]) for k in before}
-    ideal = sum(per_photo[k] for k in ("sha256", "probe", "renditions", "score"))
+    ideal = sum(per_photo[k] for k in ("sha256", "probe", "thumb", "score"))
     report["stage_sum_ms_per_photo_1core"] = round(ideal, 1)
     report["stage_bound_photos_per_s_all_cores"] = round(1000 / ideal * report["cores"], 1)
     if args.profile == "py-spy" and (workdir / "profile.txt").exists():

@@ -17,7 +17,7 @@ class ImageRejected(Exception):
         self.detail = detail
 
     def __reduce__(self) -> tuple[type["ImageRejected"], tuple[int, str]]:
-        # make_renditions runs in a worker process; the error must survive the trip back.
+        # make_rendition runs in a worker process; the error must survive the trip back.
         return (type(self), (self.status_code, self.detail))
 
 
@@ -43,8 +43,9 @@ class ProbedImage:
 
 
 @dataclass(frozen=True)
-class Renditions:
-    thumb: bytes
-    medium: bytes
+class Rendition:
+    """A WebP rendition and the photo's upright size."""
+
+    data: bytes
     width: int
     height: int

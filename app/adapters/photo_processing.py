@@ -12,7 +12,8 @@ from app.adapters.scoring_task import score_path
 from app.adapters.vision import preview_jpeg
 from app.domain.errors import PayloadRejected
 from app.domain.model import Photo
-from app.domain.ports import Offload, PhotoStorage, ScoreOutcome
+from app.domain.ports import ImageInspector, Offload, PhotoStorage, ScoreOutcome
+from app.domain.services import photos
 from app.domain.services.scoring import Undecodable
 
 
@@ -28,9 +29,9 @@ class PillowImageInspector:
         except imaging.ImageRejected as exc:
             raise PayloadRejected(exc.status_code, exc.detail) from None
 
-    async def renditions(self, data: bytes) -> imaging.Renditions:
+    async def render(self, data: bytes, size: str) -> imaging.Rendition:
         try:
-            return await self.offload(imaging.make_renditions, data, self.limits)
+            return await self.offload(imaging.make_rendition, data, self.limits, size)
         except imaging.ImageRejected as exc:
             raise PayloadRejected(exc.status_code, exc.detail) from None
         except WorkerCrashed as exc:
@@ -57,12 +58,14 @@ class ProcessBlurScorer:
 
 
 class VisionPreviews:
-    """The small JPEG a vision model is shown, made from the stored medium rendition in a worker."""
+    """The small JPEG a vision model is shown, made from the medium rendition (made first if need be) in a worker."""
 
-    def __init__(self, storage: PhotoStorage, offload: Offload) -> None:
+    def __init__(self, storage: PhotoStorage, images: ImageInspector, offload: Offload) -> None:
         self.storage = storage
+        self.images = images
         self.offload = offload
 
     async def __call__(self, photo: Photo) -> bytes:
-        rendition = await anyio.to_thread.run_sync(self.storage.rendition_path(photo.storage_key, "medium").read_bytes)
+        path = await photos.rendition_file(photo, "medium", storage=self.storage, images=self.images)
+        rendition = await anyio.to_thread.run_sync(path.read_bytes)
         return await self.offload(preview_jpeg, rendition)

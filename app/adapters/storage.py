@@ -39,6 +39,9 @@ class LocalPhotoStorage:
     async def put_original(self, key: str, data: bytes) -> None:
         await anyio.to_thread.run_sync(_write_atomically, self.original_path(key), data)
 
+    async def read_original(self, key: str) -> bytes:
+        return await anyio.to_thread.run_sync(self.original_path(key).read_bytes)
+
     async def put_rendition(self, key: str, size: str, data: bytes) -> None:
         await anyio.to_thread.run_sync(_write_atomically, self.rendition_path(key, size), data)
 

@@ -186,6 +186,7 @@ class AccessTokens(Protocol):
 class PhotoStorage(Protocol):
     def new_key(self) -> str: ...
     async def put_original(self, key: str, data: bytes) -> None: ...
+    async def read_original(self, key: str) -> bytes: ...
     async def put_rendition(self, key: str, size: str, data: bytes) -> None: ...
     def original_path(self, key: str) -> Path: ...
     def rendition_path(self, key: str, size: str) -> Path: ...
@@ -209,16 +210,16 @@ class ProbedImage(Protocol):
     taken_at: dt.datetime | None
 
 
-class ImageRenditions(Protocol):
-    thumb: bytes
-    medium: bytes
+class ImageRendition(Protocol):
+    data: bytes
 
 
 class ImageInspector(Protocol):
     """Reads what an incoming file is (cheaply, from its header) and renders it for display."""
 
     def probe(self, data: bytes, filename: str | None) -> ProbedImage: ...
-    async def renditions(self, data: bytes) -> ImageRenditions: ...
+    async def render(self, data: bytes, size: str) -> ImageRendition:
+        """The WebP `size` ("thumb" or "medium"); decodes fully, so a damaged file is PayloadRejected."""
 
 
 class BlurScorer(Protocol):

@@ -294,7 +294,8 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
     if size == "original":
         path, media_type = container.storage.original_path(photo.storage_key), photo.mime_type
     else:
-        path, media_type = container.storage.rendition_path(photo.storage_key, size), "image/webp"
+        path = await photos.rendition_file(photo, size, storage=container.storage, images=container.images)
+        media_type = "image/webp"
     return File(
         path=path,
         media_type=media_type,

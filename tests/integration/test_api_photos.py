@@ -184,6 +184,36 @@ def test_image_sizes_and_types(api):
     assert api.get(f"{base}?size=huge").status_code == 422
 
 
+def test_the_medium_is_made_on_first_view_then_served_from_its_file(api, settings):
+    photo = api.upload(("pic.jpg", images.jpeg(2400, 1800))).json()["photos"][0]
+    renditions = settings.data_dir / "renditions"
+    assert [p.name.split(".")[1] for p in renditions.rglob("*.webp")] == ["thumb"]  # the upload makes the thumb only
+
+    base = f"/api/v1/photos/{photo['id']}/image?size=medium"
+    first = api.get(base)
+    assert first.status_code == 200 and first.headers["content-type"] == "image/webp"
+    assert Image.open(io.BytesIO(first.content)).size == (1600, 1200)
+    (medium,) = renditions.rglob("*.medium.webp")
+    made = medium.stat().st_mtime_ns
+    assert api.get(base).content == first.content and medium.stat().st_mtime_ns == made  # not made twice
+
+    assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
+    assert list(renditions.rglob("*.webp")) == []
+
+
+def test_a_lost_thumb_is_made_again_and_a_lost_original_is_a_clear_404(api, settings):
+    photo = api.upload(("pic.jpg", images.jpeg(800, 600))).json()["photos"][0]
+    (thumb,) = (settings.data_dir / "renditions").rglob("*.thumb.webp")
+    thumb.unlink()
+    base = f"/api/v1/photos/{photo['id']}/image"
+    assert Image.open(io.BytesIO(api.get(f"{base}?size=thumb").content)).size == (320, 240)
+
+    (original,) = (p for p in (settings.data_dir / "originals").rglob("*") if p.is_file())
+    original.unlink()
+    response = api.get(f"{base}?size=medium")
+    assert response.status_code == 404 and "original could not be read" in response.json()["detail"]
+
+
 def test_export_streams_a_zip_of_the_category(api):
     _mixed_set(api)
     api.patch("/api/v1/settings", json={"blur_threshold": 0.5})

@@ -6,6 +6,7 @@ import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image, ImageFile, WebPImagePlugin
@@ -13,8 +14,8 @@ from PIL import Image, ImageFile, WebPImagePlugin
 from app.adapters.imaging import (
     ImageLimits,
     ImageRejected,
-    Renditions,
-    make_renditions,
+    Rendition,
+    make_rendition,
     probe,
     strip_metadata,
 )
@@ -32,9 +33,16 @@ def rejection(data: bytes, filename: str | None = "photo.jpg", limits: ImageLimi
 
 
 def render_rejection(data: bytes, limits: ImageLimits = LIMITS) -> ImageRejected:
+    # the thumb is what an upload makes: its (smallest) decode is the one that must refuse a damaged file
     with pytest.raises(ImageRejected) as caught:
-        make_renditions(data, limits, "photo.jpg")
+        make_rendition(data, limits, "thumb", "photo.jpg")
     return caught.value
+
+
+def make_renditions(data: bytes, limits: ImageLimits) -> SimpleNamespace:
+    thumb, medium = (make_rendition(data, limits, size) for size in ("thumb", "medium"))
+    assert (thumb.width, thumb.height) == (medium.width, medium.height)
+    return SimpleNamespace(thumb=thumb.data, medium=medium.data, width=thumb.width, height=thumb.height)
 
 
 def decoded(webp_bytes: bytes) -> Image.Image:
@@ -185,7 +193,7 @@ def test_png_bomb_is_rejected_from_its_header_without_allocating_pixels():
     assert error.detail == ("photo.png is 50000×50000 pixels (2,500 megapixels); the limit is 100 megapixels.")
 
 
-def test_make_renditions_refuses_a_bomb_too():
+def test_make_rendition_refuses_a_bomb_too():
     assert render_rejection(images.png_bomb(50000, 50000)).status_code == 413
 
 
@@ -289,7 +297,7 @@ def test_accepted_magic_with_an_unreadable_header_is_422(data, label):
 
 
 @pytest.mark.parametrize("make", [images.truncated_jpeg, images.png_with_corrupt_idat])
-def test_damaged_pixel_data_passes_probe_but_make_renditions_says_422(make):
+def test_damaged_pixel_data_passes_probe_but_make_rendition_says_422(make):
     data = make()
     probe(data, "photo.jpg", LIMITS)
 
@@ -305,14 +313,14 @@ def test_image_rejected_survives_pickling():
     assert (error.status_code, error.detail, str(error)) == (413, "too big", "too big")
 
 
-def test_make_renditions_runs_in_a_worker_process():
+def test_make_rendition_runs_in_a_worker_process():
     with ProcessPoolExecutor(max_workers=1) as pool:
-        renditions = pool.submit(make_renditions, images.jpeg(400, 300), LIMITS).result()
-        damaged = pool.submit(make_renditions, images.truncated_jpeg(), LIMITS)
+        rendition = pool.submit(make_rendition, images.jpeg(400, 300), LIMITS, "medium").result()
+        damaged = pool.submit(make_rendition, images.truncated_jpeg(), LIMITS, "thumb")
         with pytest.raises(ImageRejected) as caught:
             damaged.result()
 
-    assert isinstance(renditions, Renditions) and (renditions.width, renditions.height) == (400, 300)
+    assert isinstance(rendition, Rendition) and (rendition.width, rendition.height) == (400, 300)
     assert caught.value.status_code == 422
 
 
