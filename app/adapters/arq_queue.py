@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+
+# arq (with redis) is imported where it is used: a server without REDIS_URL never loads it (~12 MB).
 
 
 class ArqQueue:
     def __init__(self, redis_url: str) -> None:
+        from arq.connections import RedisSettings
+
         self.redis_settings = RedisSettings.from_dsn(redis_url)
         self._pool: ArqRedis | None = None
 
     async def pool(self) -> ArqRedis:
+        from arq import create_pool
+
         if self._pool is None:  # created on the loop that first uses it
             self._pool = await create_pool(self.redis_settings)
         return self._pool

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from PIL import Image
 
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
+
+if TYPE_CHECKING:
+    import openai
 
 MAX_RETRIES = 2  # the SDK's own retries (429 with Retry-After, 5xx, timeouts); we add none around them
 PREVIEW_SIDE = 512
@@ -53,19 +55,31 @@ class OpenAIVision:
         self.model = model
         self.timeout = timeout
         self.configured = bool(api_key or base_url)
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or "unused",  # local OpenAI-compatible servers often need no key
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=MAX_RETRIES,
-        )
+        self._api_key = api_key
+        self._base_url = base_url
+        self._client: openai.AsyncOpenAI | None = None
+
+    def _sdk(self) -> openai.AsyncOpenAI:
+        # The SDK (with pydantic) is ~15 MB of the web process's memory: loaded on the first AI call, not at start.
+        if self._client is None:
+            import openai
+
+            self._client = openai.AsyncOpenAI(
+                api_key=self._api_key or "unused",  # local OpenAI-compatible servers often need no key
+                base_url=self._base_url,
+                timeout=self.timeout,
+                max_retries=MAX_RETRIES,
+            )
+        return self._client
 
     async def describe(self, jpeg: bytes) -> VisionResult:
         if not self.configured:
             raise VisionUnavailable("AI tagging is not set up on this server (OPENAI_API_KEY / OPENAI_BASE_URL).")
+        import openai
+
         data_url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
         try:
-            completion = await self._client.chat.completions.create(
+            completion = await self._sdk().chat.completions.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": PROMPT},
@@ -93,7 +107,8 @@ class OpenAIVision:
         return parse_answer(_content(completion))
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
 
 
 def _content(completion: Any) -> Any:
