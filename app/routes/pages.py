@@ -50,6 +50,10 @@ def _filters(tag: str | None, q: str | None, source: str | None) -> str:
     return urlencode({k: v for k, v in (("tag", tag), ("q", q), ("source", source)) if v})
 
 
+def _cleaned(tag: str | None, q: str | None, source: str | None) -> tuple[str | None, str | None, str | None]:
+    return (tag or "").strip().lower() or None, (q or "").strip() or None, source if source in SOURCES else None
+
+
 async def _gallery_context(
     user: User,
     container: ContainerDep,
@@ -59,8 +63,7 @@ async def _gallery_context(
     q: str | None = None,
     source: str | None = None,
 ) -> dict:
-    tag, q = (tag or "").strip().lower() or None, (q or "").strip() or None
-    source = source if source in SOURCES else None
+    tag, q, source = _cleaned(tag, q, source)
     page, counts = await photos.list_photos(
         user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, source=source, tag=tag, query=q
     )
@@ -122,13 +125,14 @@ async def counts(
     source: str | None = None,
 ) -> Template:
     user = caller(request)
+    tag, q, source = _cleaned(tag, q, source)
     async with container.uow() as tx:
-        totals = await tx.photos.counts(user.id, user.blur_threshold)
+        totals = await tx.photos.counts(user.id, user.blur_threshold, source, tag, q)
     context = {
         "counts": totals,
         "categories": list(Category),
         "category": parse_category(filter),
-        "filters": _filters(tag, q, source if source in SOURCES else None),
+        "filters": _filters(tag, q, source),
     }
     # Photos were scored since the last poll: the gallery listens for this and re-sorts its grid.
     headers = {"HX-Trigger": "photos-scored"} if was is not None and was != totals.unprocessed else {}

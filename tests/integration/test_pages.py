@@ -135,3 +135,23 @@ def test_page_endpoints_answer_bad_input_with_4xx(client, api):
     ):
         response = client.get(url, headers={"hx-request": "true"})
         assert 400 <= response.status_code < 500, (url, response.status_code, response.text)
+
+
+def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, api):
+    for name, data in (
+        ("cat-1.jpg", images.jpeg(seed=1)),
+        ("cat-2.jpg", images.jpeg(seed=2)),
+        ("dog.jpg", images.jpeg(seed=3)),
+    ):
+        assert api.upload((name, data)).status_code == 201
+    api.wait_scored()
+    assert api.get("/api/v1/photos?q=cat").json()["counts"]["all"] == 2
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 3
+    _signed_in(client)
+
+    page = client.get("/photos?filter=all&q=cat").text
+    assert page.count('class="photo-card"') == 2 and 'data-count="all">2<' in page
+    tabs = client.get("/photos/counts?filter=all&q=cat", headers={"hx-request": "true"}).text
+    assert 'data-count="all">2<' in tabs
+    unmatched = client.get("/photos?filter=all&q=zebra").text
+    assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched

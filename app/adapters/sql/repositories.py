@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,6 +103,19 @@ class SqlApiSessionRepository:
         await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
 
 
+def _narrowed(stmt: Select, source: str | None, tag: str | None, query: str | None) -> Select:
+    """Only the photos from `source`, carrying `tag`, whose caption or file name contains `query`."""
+    if source:
+        stmt = stmt.where(PhotoRow.source == source)
+    if tag:
+        # Tags are stored as a JSON list of lowercase words; match the quoted word in its text form.
+        stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{tag.lower()}"'))
+    if query:
+        pattern = f"%{query.lower()}%"
+        stmt = stmt.where(or_(func.lower(PhotoRow.caption).like(pattern), func.lower(PhotoRow.filename).like(pattern)))
+    return stmt
+
+
 def _category_clause(category: Category, threshold: float) -> Any:
     return {
         Category.ALL: True,
@@ -174,16 +187,7 @@ class SqlPhotoRepository:
         query: str | None = None,
     ) -> PhotoPage:
         stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        if source:
-            stmt = stmt.where(PhotoRow.source == source)
-        if tag:
-            # Tags are stored as a JSON list of lowercase words; match the quoted word in its text form.
-            stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{tag.lower()}"'))
-        if query:
-            pattern = f"%{query.lower()}%"
-            stmt = stmt.where(
-                or_(func.lower(PhotoRow.caption).like(pattern), func.lower(PhotoRow.filename).like(pattern))
-            )
+        stmt = _narrowed(stmt, source, tag, query)
         if cursor:
             created, last_id = decode_cursor(cursor)
             stmt = stmt.where(
@@ -194,12 +198,20 @@ class SqlPhotoRepository:
         next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
         return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
 
-    async def counts(self, user_id: uuid.UUID, threshold: float) -> CategoryCounts:
+    async def counts(
+        self,
+        user_id: uuid.UUID,
+        threshold: float,
+        source: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> CategoryCounts:
         blurred = func.coalesce(func.sum(case((PhotoRow.blur_score >= threshold, 1), else_=0)), 0)
         unprocessed = func.coalesce(func.sum(case((PhotoRow.blur_score.is_(None), 1), else_=0)), 0)
-        total, n_blurred, n_unprocessed = (
-            await self.session.execute(select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id))
-        ).one()
+        stmt = _narrowed(
+            select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id), source, tag, query
+        )
+        total, n_blurred, n_unprocessed = (await self.session.execute(stmt)).one()
         total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
         return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)
 

@@ -169,7 +169,7 @@ async def list_photos(
         raise InvalidInput("limit must be between 1 and 200.")
     async with uow() as tx:
         page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, source, tag, query)
-        counts = await tx.photos.counts(user.id, user.blur_threshold)
+        counts = await tx.photos.counts(user.id, user.blur_threshold, source, tag, query)  # what the tabs would show
     return page, counts
 
 
