@@ -42,6 +42,7 @@ from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.security import CallerMiddleware
 from app.settings import Settings
 
+MULTIPART_SLACK = 1 << 20
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
 FIRST_SWEEP_AFTER_SECONDS = 5  # let start-up finish and the first requests through before a backlog is queued
@@ -89,6 +90,14 @@ def _lifespan(container: Container):
             await container.close()
 
     return lifespan
+
+
+def request_limit(settings: Settings) -> int:
+    """The largest request body: a full batch of the largest photos, plus room for the multipart framing.
+
+    Photos stream to spooled temporary files as they arrive, so this bounds disk, not memory.
+    """
+    return settings.max_upload_bytes * settings.max_files_per_request + MULTIPART_SLACK
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
@@ -151,7 +160,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=settings.max_upload_bytes * 4,  # a request may carry several photos
+        request_max_body_size=request_limit(settings),
         logging_config=None,  # app.logs configures JSON logging for the whole process
         debug=False,
     )

@@ -43,6 +43,24 @@ def category_of(blur_score: float | None, threshold: float) -> Category:
     return Category.BLURRED if verdict else Category.NOT_BLURRED
 
 
+def kind_at(
+    blur_score: float | None, stored_kind: str | None, motion_angle: float | None, threshold: float
+) -> str | None:
+    """The blur kind under a person's own threshold: "sharp" below it; above it the kind the scorer found.
+
+    The stored kind was decided at the default threshold, so a photo under it was stored as "sharp"; its
+    shake direction (kept whenever the lost detail had one) tells camera shake from defocus.
+    """
+    verdict = is_blurred(blur_score, threshold)
+    if verdict is None:
+        return None
+    if not verdict:
+        return "sharp"
+    if stored_kind in ("motion", "defocus"):
+        return stored_kind
+    return "motion" if motion_angle is not None else "defocus"
+
+
 def validate_threshold(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError("The threshold must be between 0 and 1.")

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.domain.categories import kind_at
+
 
 class PhotoSource(StrEnum):
     UPLOAD = "upload"
@@ -72,6 +74,10 @@ class Photo:
     tags: tuple[str, ...] = ()
     caption: str | None = None
     proposed_name: str | None = None
+
+    def blur_kind_at(self, threshold: float) -> str | None:
+        angle = (self.blur_details or {}).get("motion_angle")
+        return kind_at(self.blur_score, self.blur_kind, angle, threshold)
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ class PhotosController(Controller):
             photo.id,
             photo.blur_score,
             out.is_blurred,
-            photo.blur_kind,
+            out.blur_kind,
             user.blur_threshold,
             photo.processing_ms,
             photo.scored_at,

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PayloadRejected
+from app.domain.google import GoogleFailure, RateLimited
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
@@ -56,14 +57,35 @@ def vision_error(request: Request, exc: VisionUnavailable) -> Response:
     return _answer(request, 502 if isinstance(exc, VisionAnswerInvalid) else 503, exc.detail)
 
 
+def google_error(request: Request, exc: GoogleFailure) -> Response:
+    """Google refused or could not be reached, where no use case turned that into its own answer."""
+    if isinstance(exc, RateLimited):
+        response = _answer(request, 429, f"{exc.detail} Try again later.")
+        if exc.retry_after:
+            response.headers["Retry-After"] = exc.retry_after
+        return response
+    return _answer(request, 502, exc.detail)
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 400 and getattr(exc, "extra", None):
         detail = f"{detail}: {_describe(exc.extra)}"
+    if exc.status_code == 413:
+        detail = _too_large(request)
     response = _answer(request, exc.status_code, detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+def _too_large(request: Request) -> str:
+    settings = request.app.state.container.settings
+    per_file = round(settings.max_upload_bytes / 1e6, 1)
+    return (
+        f"The request is too large: at most {settings.max_files_per_request} files of {per_file:g} MB each "
+        "fit in one request. Nothing was stored; send the files in smaller batches."
+    )
 
 
 def _describe(extra: object) -> str:
@@ -92,6 +114,7 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     DomainError: domain_error,
     VisionUnavailable: vision_error,
+    GoogleFailure: google_error,
     HTTPException: http_error,
     LoginRequired: login_required,
     HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,

@@ -78,10 +78,13 @@ async def api_check_picking(
 
 
 @post("/api/v1/albums/google", guards=[requires_api_user], tags=["google"], status_code=202)
-async def api_start_album(request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody) -> JobAccepted:
+async def api_start_album(
+    request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody | None = None
+) -> JobAccepted:
     _google_ready(container)
+    title = data.title if data else None
     job = await google_photos.start_album(
-        caller(request), data.title, uow=container.uow, queue=container.queue, now=container.clock()
+        caller(request), title, uow=container.uow, queue=container.queue, now=container.clock()
     )
     return JobAccepted(job.id, job.total)
 

@@ -6,9 +6,14 @@ import io
 import resource
 import zipfile
 
+from litestar.testing import TestClient
 from PIL import Image
 
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.main import create_app
 from tests import images
+from tests.conftest import create_account, login, make_settings
 
 
 def test_upload_then_duplicate_returns_the_same_photo(api):
@@ -245,3 +250,36 @@ def test_batch_scoring_of_chosen_and_unknown_photos(api):
     assert missing.status_code == 404
     everything = api.post("/api/v1/blur/analyze-batch")
     assert everything.status_code == 202
+
+
+def test_the_blur_kind_follows_the_persons_threshold(api):
+    blurry = api.upload(("blurry.jpg", images.blurred_jpeg(sigma=2))).json()["photos"][0]  # scores ~0.97
+    sharp = api.upload(("sharp.jpg", images.jpeg(seed=5))).json()["photos"][0]
+    api.wait_scored()
+    assert api.get(f"/api/v1/photos/{blurry['id']}").json()["blur_kind"] in ("defocus", "motion")
+    for threshold, photo_id, blurred in ((0.999, blurry["id"], False), (0.0, sharp["id"], True)):
+        assert api.patch("/api/v1/settings", json={"blur_threshold": threshold}).status_code == 200
+        shown = api.get(f"/api/v1/photos/{photo_id}").json()
+        result = api.get(f"/api/v1/photos/{photo_id}/result").json()
+        assert shown["is_blurred"] is blurred and result["is_blurred"] is blurred
+        # never "blurred" and "sharp" at once: the kind is sharp exactly when the photo is not blurred
+        assert (shown["blur_kind"] == "sharp") is (not blurred) and result["blur_kind"] == shown["blur_kind"]
+        assert shown["blur_kind"] in ("sharp", "defocus", "motion")
+
+
+def test_a_full_batch_of_large_files_fits_in_one_request_and_a_bigger_one_is_a_clear_413(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url, max_upload_mb=0.2, max_files_per_request=10)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        files = [(f"p{i}.jpg", images.jpeg(900, 700, seed=i)) for i in range(8)]
+        assert all(100_000 < len(data) < 0.2 * 1024 * 1024 for _, data in files)
+        assert sum(len(data) for _, data in files) > 4 * 0.2 * 1024 * 1024  # the old cap was four files' worth
+        response = api.upload(*files)
+        assert response.status_code == 201 and len(response.json()["photos"]) == 8, response.text
+
+        too_big = api.upload(("huge.jpg", b"\xff\xd8\xff" + b"0" * 3_300_000))  # over 10 x 0.2 MB + 1 MB
+        assert too_big.status_code == 413
+        assert "at most 10 files of 0.2 MB" in too_big.json()["detail"]
+        assert "smaller batches" in too_big.json()["detail"]
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 8

@@ -17,7 +17,7 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
-from tests.conftest import TEST_DB, Api, make_settings
+from tests.conftest import TEST_DB, Api, create_account, login, make_settings
 
 REDIRECT = "http://testserver.local/auth/google/callback"
 
@@ -266,3 +266,29 @@ def test_reconnect_state_is_shown_and_nothing_is_lost(google_client):
     assert page.status_code in (302, 303)
     assert 'data-google="connected"' in client.get("/settings").text  # signing in again reconnected it
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 4
+
+
+def test_google_out_of_reach_or_failing_is_a_clear_502_not_a_500(tmp_path, database_url):
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id="id",
+        google_client_secret="secret",
+        service_roots={"google_token_url": "http://127.0.0.1:9/token"},  # nothing listens there
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        body = {"code": "c", "redirect_uri": REDIRECT, "code_verifier": "v" * 43}
+        response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 502, response.text
+    assert "Google cannot be reached" in response.json()["detail"]
+
+
+def test_not_connected_is_409_for_picking_and_albums_and_the_album_body_is_optional(google_client):
+    client, _, google_settings = google_client
+    create_account(google_settings, "local@example.com")
+    api = login(client, "local@example.com")
+    picking = api.post("/api/v1/google/picker/sessions")
+    album = api.post("/api/v1/albums/google")  # no body: the title is optional
+    for response in (picking, album):
+        assert response.status_code == 409, response.text
+        assert "Connect Google first" in response.json()["detail"]

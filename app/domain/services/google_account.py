@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from app.domain.errors import Conflict, InvalidInput
+from app.domain.errors import Conflict
 from app.domain.google import GoogleProfile, InvalidGrant, TokenSet, Unauthorized
 from app.domain.model import User
 from app.domain.ports import UowFactory
@@ -21,8 +21,8 @@ class NeedsReconnect(Exception):
     """Google no longer accepts this account's grant; the person has to connect Google again."""
 
 
-class NotConnected(InvalidInput):
-    pass
+class NotConnected(Conflict):
+    """The person has not connected Google yet: a state to change, not bad input (409, as albums say)."""
 
 
 class GoogleAuth(Protocol):
