@@ -39,6 +39,7 @@ from app.routes import (
 from app.routes.deps import provide_container
 from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.nul_guard import NulGuardMiddleware
+from app.routes.openapi_docs import COMPONENTS
 from app.routes.security import CallerMiddleware
 from app.settings import Settings
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_config=OpenAPIConfig(
             title="Classify API",
             version="1",
+            components=COMPONENTS,
             path="/schema",
             render_plugins=[  # vendored, so the docs page works without reaching a CDN
                 SwaggerRenderPlugin(

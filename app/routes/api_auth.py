@@ -10,7 +10,7 @@ from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, caller
 from app.routes.schemas import LoginBody, Me, RefreshBody, Tokens
-from app.routes.security import requires_api_user
+from app.routes.security import BEARER, requires_api_user
 
 
 def _tokens(pair: accounts.TokenPair) -> Tokens:
@@ -49,11 +49,11 @@ class AuthController(Controller):
         )
         return _tokens(pair)
 
-    @get("/me", guards=[requires_api_user], summary="The signed-in account")
+    @get("/me", guards=[requires_api_user], security=BEARER, summary="The signed-in account")
     async def me(self, request: Request[Any, Any, Any]) -> Me:
         return me_of(caller(request))
 
-    @post("/logout", guards=[requires_api_user], status_code=200, summary="End this sign-in")
+    @post("/logout", guards=[requires_api_user], security=BEARER, status_code=200, summary="End this sign-in")
     async def logout(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, str]:
         await accounts.end_api_session(request.auth["session_id"], uow=container.uow, now=container.clock())
         return {"status": "signed_out"}

@@ -18,6 +18,7 @@ from app.domain.model import PhotoSource, User
 from app.domain.services import export, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation
 from app.routes.schemas import (
     AnalyzeResult,
     BatchBody,
@@ -32,7 +33,7 @@ from app.routes.schemas import (
     UploadRejection,
     UploadResult,
 )
-from app.routes.security import requires_api_user
+from app.routes.security import BEARER, requires_api_user
 from app.routes.views import job_out, photo_out
 
 SIZES = {"thumb", "medium", "original"}
@@ -101,9 +102,15 @@ class PhotosController(Controller):
     path = "/api/v1"
     tags = ["photos"]
     guards = [requires_api_user]
+    security = BEARER
 
-    @post("/photos", summary="Upload photos (multipart field 'files')")
-    async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
+    @post(
+        "/photos",
+        summary="Upload photos (multipart field 'files')",
+        operation_class=UploadOperation,
+        responses=UPLOAD_RESPONSES,
+    )
+    async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[UploadResult]:
         files = await uploaded_files(request, container.settings.max_files_per_request)
         result = await store_uploads(files, caller(request), container)
         status = upload_status(result)

@@ -90,6 +90,14 @@ class UploadResult(msgspec.Struct):
     rejected: list[UploadRejection]
 
 
+class UploadRefused(msgspec.Struct):
+    """Nothing was kept: the status of the (first) refusal, and each file's reason."""
+
+    status_code: int
+    detail: str
+    rejected: list[UploadRejection]
+
+
 class AnalyzeResult(msgspec.Struct):
     photo_id: uuid.UUID
     blur_score: float | None

@@ -15,6 +15,8 @@ from app.domain.model import User
 from app.domain.services import accounts
 
 API_PREFIX = "/api/"
+BEARER_SCHEME = "bearer"
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]  # what the OpenAPI document says these routes need
 
 
 class LoginRequired(Exception):

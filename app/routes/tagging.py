@@ -13,7 +13,7 @@ from app.domain.services import photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.events import job_context
 from app.routes.schemas import JobAccepted
-from app.routes.security import requires_api_user, requires_page_user
+from app.routes.security import BEARER, requires_api_user, requires_page_user
 
 
 class TagOut(msgspec.Struct):
@@ -42,6 +42,7 @@ async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_i
 @post(
     "/api/v1/photos/{photo_id:str}/tag",
     guards=[requires_api_user],
+    security=BEARER,
     tags=["ai"],
     status_code=200,
     summary="Describe a photo with the vision model (tags, caption, file name)",
@@ -54,6 +55,7 @@ async def api_tag(request: Request[Any, Any, Any], container: ContainerDep, phot
 @post(
     "/api/v1/photos/tag-batch",
     guards=[requires_api_user],
+    security=BEARER,
     tags=["ai"],
     status_code=202,
     summary="Tag the keepers (or chosen photos) as a job",

@@ -21,6 +21,23 @@ def test_metrics_and_openapi(client):
     assert client.get("/schema").status_code == 200
 
 
+def test_openapi_says_which_calls_need_a_bearer_token_and_how_to_upload(client):
+    schema = client.get("/schema/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    paths = schema["paths"]
+    assert "security" not in paths["/api/v1/auth/login"]["post"]
+    for path, method in (("/api/v1/photos", "get"), ("/api/v1/auth/me", "get"), ("/api/v1/albums/google", "post")):
+        assert paths[path][method]["security"] == [{"bearer": []}], path
+    upload = paths["/api/v1/photos"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["files"] and form["properties"]["files"]["items"]["format"] == "binary"
+    assert {"200", "201", "413", "415", "422"} <= set(upload["responses"])
+
+
 def test_responses_carry_a_request_id(client):
     first, second = client.get("/health"), client.get("/health")
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
