@@ -74,5 +74,15 @@
     var map = document.getElementById("sharpness-map");
     if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); });
+  function photoSteps() {
+    // ← and → step through the tab a photo was opened from, unless a field or control has the keys.
+    document.addEventListener("keydown", function (e) {
+      if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      var target = e.target;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      var link = document.getElementById(e.key === "ArrowLeft" ? "photo-previous" : e.key === "ArrowRight" ? "photo-next" : "");
+      if (link) { e.preventDefault(); link.click(); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); photoSteps(); });
 })();

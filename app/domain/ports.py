@@ -121,6 +121,9 @@ class PhotoRepository(Protocol):
         tag: str | None = None,
         query: str | None = None,
     ) -> PhotoPage: ...
+    async def neighbours(
+        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]: ...
     async def counts(
         self,
         user_id: uuid.UUID,

@@ -50,6 +50,11 @@ def _filters(tag: str | None, q: str | None, source: str | None) -> str:
     return urlencode({k: v for k, v in (("tag", tag), ("q", q), ("source", source)) if v})
 
 
+def _tab(value: str) -> Category:
+    """The gallery tab a photo was opened from; an unknown one is All (a stale link still shows the photo)."""
+    return Category(value) if value in {c.value for c in Category} else Category.ALL
+
+
 def _cleaned(tag: str | None, q: str | None, source: str | None) -> tuple[str | None, str | None, str | None]:
     return (tag or "").strip().lower() or None, (q or "").strip() or None, source if source in SOURCES else None
 
@@ -157,10 +162,22 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
 
 
 @get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False)
-async def photo_page(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
-    user = caller(request)
+async def photo_page(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all"
+) -> Template:
+    """One photo, with the previous and next one of the tab it was opened from (← and → on the keyboard)."""
+    user, category = caller(request), _tab(filter)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    context = {"user": user, "photo": photo, "threshold": user.blur_threshold, "ai_ready": container.vision.configured}
+    previous, following = await photos.neighbours(user, photo, category, uow=container.uow)
+    context = {
+        "user": user,
+        "photo": photo,
+        "threshold": user.blur_threshold,
+        "ai_ready": container.vision.configured,
+        "category": category,
+        "previous_id": previous,
+        "next_id": following,
+    }
     return Template("photo.html", context=context)
 
 
@@ -172,9 +189,17 @@ async def photo_image(
 
 
 @post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303)
-async def delete_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Redirect:
-    await photos.delete_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage)
-    return Redirect("/", status_code=303)
+async def delete_photo(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all"
+) -> Redirect:
+    """Remove the photo, then show the next one of the same tab (going through a tab is how people clean up)."""
+    user, category = caller(request), _tab(filter)
+    photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    previous, following = await photos.neighbours(user, photo, category, uow=container.uow)
+    await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
+    shown = following or previous
+    target = f"/photos/{shown}?filter={category.value}" if shown else f"/photos?filter={category.value}"
+    return Redirect(target, status_code=303)
 
 
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)

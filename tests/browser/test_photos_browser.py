@@ -127,7 +127,7 @@ def test_upload_sort_threshold_photo_page_and_export(
 
     # --- open a photo, see its verdict and score, toggle the sharpness map, go back ------------
     card(page, BLURRED[0]).locator("a.photo-link").click()
-    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos/[0-9a-f-]{36}$"))
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos/[0-9a-f-]{36}\?filter=all$"))
     expect(page.get_by_role("heading", name=BLURRED[0])).to_be_visible()
     verdict = page.locator(".verdict")
     expect(verdict).to_have_attribute("data-verdict", "blurred")
@@ -166,6 +166,19 @@ def test_upload_sort_threshold_photo_page_and_export(
         names = sorted(Path(n).name for n in archive.namelist() if not n.endswith("/"))
         assert archive.testzip() is None
     assert names == sorted(SHARP), names
+
+    # --- from a photo of the tab, the arrow keys step through that tab -------------------------
+    page.goto(url + page.locator("li.photo-card a.photo-link").first.get_attribute("href"))  # export menu is open
+    expect(page.locator("#photo-next")).to_be_visible()
+    expect(page.locator("#photo-previous")).to_have_count(0)  # the newest photo of the tab
+    first_url = page.url
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos/[0-9a-f-]{36}\?filter=not_blurred$"))
+    expect(page).not_to_have_url(first_url)
+    expect(page.locator(".verdict")).to_have_attribute("data-verdict", "sharp")
+    expect(page.locator("#photo-previous")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page).to_have_url(first_url)
 
     # --- the other pages, now that there is something to show ----------------------------------
     for path, heading, shot in (

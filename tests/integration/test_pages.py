@@ -155,3 +155,34 @@ def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, ap
     assert 'data-count="all">2<' in tabs
     unmatched = client.get("/photos?filter=all&q=zebra").text
     assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched
+
+
+def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client, api):
+    ids = [api.upload((f"p{i}.jpg", images.jpeg(seed=10 + i))).json()["photos"][0]["id"] for i in range(3)]
+    blurry = api.upload(("blurry.jpg", images.blurred_jpeg(sigma=6))).json()["photos"][0]["id"]
+    api.wait_scored()
+    token = _signed_in(client)
+    newest_first = api.get("/api/v1/photos?filter=not_blurred").json()["items"]
+    order = [p["id"] for p in newest_first]
+    assert sorted(order) == sorted(ids)
+
+    middle = client.get(f"/photos/{order[1]}?filter=not_blurred").text
+    assert f'href="/photos/{order[0]}?filter=not_blurred" id="photo-previous"' in middle
+    assert f'href="/photos/{order[2]}?filter=not_blurred" id="photo-next"' in middle
+    assert blurry not in middle  # the blurred photo is not in this tab
+    first = client.get(f"/photos/{order[0]}?filter=not_blurred").text
+    assert 'id="photo-previous"' not in first and 'id="photo-next"' in first
+    assert client.get(f"/photos/{order[0]}?filter=nonsense").status_code == 200  # a stale link: the All tab
+
+    removed = client.post(
+        f"/photos/{order[1]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert removed.status_code == 303 and removed.headers["location"] == f"/photos/{order[2]}?filter=not_blurred"
+    last = client.post(
+        f"/photos/{order[2]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert last.headers["location"] == f"/photos/{order[0]}?filter=not_blurred"  # no next one: the previous
+    only = client.post(
+        f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert only.headers["location"] == "/photos?filter=not_blurred"  # the tab is empty now

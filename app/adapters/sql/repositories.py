@@ -198,6 +198,18 @@ class SqlPhotoRepository:
         next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
         return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
 
+    async def neighbours(
+        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        """The photos just before (newer) and after (older) `photo` in the gallery's order of `category`."""
+        base = select(PhotoRow.id).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
+        at, pid = photo.created_at, photo.id
+        newer = base.where(or_(PhotoRow.created_at > at, and_(PhotoRow.created_at == at, PhotoRow.id > pid)))
+        older = base.where(or_(PhotoRow.created_at < at, and_(PhotoRow.created_at == at, PhotoRow.id < pid)))
+        before = await self.session.scalar(newer.order_by(PhotoRow.created_at.asc(), PhotoRow.id.asc()).limit(1))
+        after = await self.session.scalar(older.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(1))
+        return before, after
+
     async def counts(
         self,
         user_id: uuid.UUID,

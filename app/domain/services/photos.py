@@ -143,6 +143,14 @@ async def get_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -
     return photo
 
 
+async def neighbours(
+    user: User, photo: Photo, category: Category, *, uow: UowFactory
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The previous and next photo of `category` around `photo`, in the gallery's order (newest first)."""
+    async with uow() as tx:
+        return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold)
+
+
 async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage) -> None:
     """Remove the photo from Classify only; nothing is deleted at its source."""
     async with uow() as tx:
