@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -35,6 +35,7 @@ from app.domain.ports import (
     UowFactory,
 )
 from app.domain.services.imports import FolderReader
+from app.domain.throttle import LoginThrottle
 from app.jobs.tasks import FUNCTIONS
 from app.settings import Settings
 
@@ -62,6 +63,7 @@ class Container:
     previews: Any
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
 
     async def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):

@@ -33,3 +33,11 @@ class PayloadRejected(DomainError):
     def __init__(self, status_code: int, detail: str) -> None:
         super().__init__(detail)
         self.status_code = status_code
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins from this client for this account; answered 429 with Retry-After."""
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep, caller
+from app.routes.deps import ContainerDep, caller, client_address
 from app.routes.schemas import LoginBody, Me, RefreshBody, Tokens
 from app.routes.security import BEARER, requires_api_user
 
@@ -35,10 +35,16 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", status_code=200, summary="Sign in with email and password")
-    async def login(self, data: LoginBody, container: ContainerDep) -> Tokens:
+    async def login(self, request: Request[Any, Any, Any], data: LoginBody, container: ContainerDep) -> Tokens:
         now = container.clock()
         user = await accounts.authenticate(
-            data.email, data.password, uow=container.uow, passwords=container.passwords, now=now
+            data.email,
+            data.password,
+            uow=container.uow,
+            passwords=container.passwords,
+            now=now,
+            throttle=container.logins,
+            client=client_address(request),
         )
         return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
 

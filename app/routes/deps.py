@@ -30,3 +30,8 @@ def parse_uuid(value: str, what: str = "photo") -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"No such {what}.") from None
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """Who is asking, as far as this server can tell (behind a proxy: the proxy, unless uvicorn trusts it)."""
+    return request.client.host if request.client else ""

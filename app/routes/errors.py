@@ -10,7 +10,15 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from app.domain.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PayloadRejected
+from app.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PayloadRejected,
+    TooManyAttempts,
+)
 from app.domain.google import GoogleFailure, RateLimited
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
@@ -20,7 +28,8 @@ from app.routes.security import API_PREFIX, LoginRequired
 def status_of(exc: DomainError) -> int:
     if isinstance(exc, PayloadRejected):
         return exc.status_code
-    for kind, status in ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (NotAuthenticated, 401)):
+    kinds = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (NotAuthenticated, 401), (TooManyAttempts, 429))
+    for kind, status in kinds:
         if isinstance(exc, kind):
             return status
     return 400
@@ -45,7 +54,10 @@ def _answer(request: Request, status: int, detail: str) -> Response:
 
 
 def domain_error(request: Request, exc: DomainError) -> Response:
-    return _answer(request, status_of(exc), exc.detail)
+    response = _answer(request, status_of(exc), exc.detail)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(int(exc.retry_after))
+    return response
 
 
 def vision_error(request: Request, exc: VisionUnavailable) -> Response:

@@ -9,10 +9,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from app.domain.errors import Conflict, InvalidInput, NotAuthenticated
+from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep
+from app.routes.deps import ContainerDep, client_address
+from app.routes.errors import status_of
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -73,11 +74,17 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
     email, target = data.get("email", ""), safe_next(data.get("next"))
     try:
         user = await accounts.authenticate(
-            email, data.get("password", ""), uow=container.uow, passwords=container.passwords, now=container.clock()
+            email,
+            data.get("password", ""),
+            uow=container.uow,
+            passwords=container.passwords,
+            now=container.clock(),
+            throttle=container.logins,
+            client=client_address(request),
         )
-    except NotAuthenticated as exc:
+    except (NotAuthenticated, TooManyAttempts) as exc:
         context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}
-        return Template("login.html", context=context, status_code=401)
+        return Template("login.html", context=context, status_code=status_of(exc))
     sign_in(request, user)
     return Redirect(target, status_code=303)
 

@@ -86,3 +86,25 @@ def test_bad_bodies_are_clear_4xx(client):
     missing = client.post("/api/v1/auth/login", json={"email": "a@example.com"})
     assert missing.status_code == 400 and "password" in missing.json()["detail"]
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": 5}).status_code == 400
+
+
+def test_five_wrong_passwords_make_this_client_wait_even_with_the_right_one(client, api):
+    container = client.app.state.container
+    moment = [dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)]  # tokens can't be issued in the future
+    container.clock = lambda: moment[0]
+    for _ in range(5):
+        wrong = client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "not it at all"})
+        assert wrong.status_code == 401
+    blocked = client.post("/api/v1/auth/login", json={"email": "Owner@Example.com", "password": PASSWORD})
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.json()["detail"]
+    assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
+    # other accounts are not held back, and the page says the same as the API
+    assert client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "y"}).status_code == 401
+    page = client.get("/login")
+    form = {"email": "owner@example.com", "password": PASSWORD, "_csrf_token": client.cookies.get("csrftoken")}
+    assert page.status_code == 200 and client.post("/login", data=form).status_code == 429
+
+    moment[0] = dt.datetime.now(dt.UTC)  # 20 minutes on: the failures have aged out
+    assert (
+        client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD}).status_code == 200
+    )

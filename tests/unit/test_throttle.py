@@ -1,0 +1,31 @@
+"""The sign-in throttle: five failures in fifteen minutes make that (email, client) wait, then they age out."""
+
+import datetime as dt
+
+from app.domain import throttle as module
+from app.domain.throttle import LoginThrottle
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def test_the_sixth_try_waits_until_the_oldest_failure_is_fifteen_minutes_old():
+    limiter = LoginThrottle()
+    for minute in range(5):
+        assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=minute)) == 0
+        limiter.failed("a|1", T0 + dt.timedelta(minutes=minute))
+    assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=5)) == 10 * 60
+    assert limiter.wait_seconds("a|2", T0 + dt.timedelta(minutes=5)) == 0  # another client
+    assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=15, seconds=1)) == 0  # one has aged out
+
+
+def test_a_success_clears_the_count_and_memory_stays_bounded(monkeypatch):
+    limiter = LoginThrottle()
+    for _ in range(4):
+        limiter.failed("a|1", T0)
+    limiter.succeeded("a|1")
+    limiter.failed("a|1", T0)
+    assert limiter.wait_seconds("a|1", T0) == 0
+    monkeypatch.setattr(module, "MAX_TRACKED", 3)
+    for n in range(10):
+        limiter.failed(f"k{n}|x", T0)
+    assert len(limiter._failures) == 3
