@@ -132,5 +132,5 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts.update(overrides)
-    parts.setdefault("previews", VisionPreviews(parts["storage"], parts["images"], offload))
+    parts.setdefault("previews", VisionPreviews(parts["storage"], parts["images"], offload, parts["uow"]))
     return Container(settings=settings, engine=engine, offload=offload, **parts)

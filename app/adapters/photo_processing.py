@@ -12,7 +12,7 @@ from app.adapters.scoring_task import score_path
 from app.adapters.vision import preview_jpeg
 from app.domain.errors import PayloadRejected
 from app.domain.model import Photo
-from app.domain.ports import ImageInspector, Offload, PhotoStorage, ScoreOutcome
+from app.domain.ports import ImageInspector, Offload, PhotoStorage, ScoreOutcome, UowFactory
 from app.domain.services import photos
 from app.domain.services.scoring import Undecodable
 
@@ -60,12 +60,13 @@ class ProcessBlurScorer:
 class VisionPreviews:
     """The small JPEG a vision model is shown, made from the medium rendition (made first if need be) in a worker."""
 
-    def __init__(self, storage: PhotoStorage, images: ImageInspector, offload: Offload) -> None:
+    def __init__(self, storage: PhotoStorage, images: ImageInspector, offload: Offload, uow: UowFactory) -> None:
         self.storage = storage
         self.images = images
         self.offload = offload
+        self.uow = uow
 
     async def __call__(self, photo: Photo) -> bytes:
-        path = await photos.rendition_file(photo, "medium", storage=self.storage, images=self.images)
+        path = await photos.rendition_file(photo, "medium", storage=self.storage, images=self.images, uow=self.uow)
         rendition = await anyio.to_thread.run_sync(path.read_bytes)
         return await self.offload(preview_jpeg, rendition)

@@ -301,7 +301,9 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
     if size == "original":
         path, media_type = container.storage.original_path(photo.storage_key), photo.mime_type
     else:
-        path = await photos.rendition_file(photo, size, storage=container.storage, images=container.images)
+        path = await photos.rendition_file(
+            photo, size, storage=container.storage, images=container.images, uow=container.uow
+        )
         media_type = "image/webp"
     return File(
         path=path,

@@ -6,6 +6,7 @@ import io
 import resource
 import zipfile
 
+import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
@@ -283,3 +284,37 @@ def test_a_full_batch_of_large_files_fits_in_one_request_and_a_bigger_one_is_a_c
         assert "at most 10 files of 0.2 MB" in too_big.json()["detail"]
         assert "smaller batches" in too_big.json()["detail"]
         assert api.get("/api/v1/photos").json()["counts"]["all"] == 8
+
+
+async def test_a_medium_made_while_its_photo_is_removed_leaves_no_file(settings):
+    from app.domain.errors import NotFound
+    from app.domain.services import photos
+
+    container = bootstrap(settings, offload=run_inline)
+    try:
+        password_hash = container.passwords.hash("x" * 12)
+        async with container.uow() as tx:
+            user = await tx.users.add("race@example.com", password_hash, None)
+            await tx.commit()
+        imported = await photos.import_photo(
+            images.jpeg(2000, 1500),
+            "race.jpg",
+            owner=user.id,
+            source="upload",
+            uow=container.uow,
+            storage=container.storage,
+            images=container.images,
+            queue=container.queue,
+            max_bytes=settings.max_upload_bytes,
+        )
+        photo = imported.photo
+        async with container.uow() as tx:  # the row goes while the medium is being made
+            await tx.photos.delete(user.id, photo.id)
+            await tx.commit()
+        with pytest.raises(NotFound):
+            await photos.rendition_file(
+                photo, "medium", storage=container.storage, images=container.images, uow=container.uow
+            )
+        assert [p for p in settings.data_dir.rglob("*") if p.is_file() and photo.storage_key in p.name] == []
+    finally:
+        await container.close()

@@ -75,7 +75,9 @@ async def _existing(owner: uuid.UUID, sha256: str, source: str, source_id: str |
         return await tx.photos.by_sha256(owner, sha256)
 
 
-async def rendition_file(photo: Photo, size: str, *, storage: PhotoStorage, images: ImageInspector) -> Path:
+async def rendition_file(
+    photo: Photo, size: str, *, storage: PhotoStorage, images: ImageInspector, uow: UowFactory
+) -> Path:
     """The photo's `size` rendition on disk, made from the original the first time it is asked for.
 
     Only the thumb is made when a photo comes in: most photos of a big library are seen in the grid and
@@ -92,6 +94,11 @@ async def rendition_file(photo: Photo, size: str, *, storage: PhotoStorage, imag
     except (OSError, PayloadRejected):
         raise NotFound("This photo's stored original could not be read, so there is no preview of it.") from None
     await storage.put_rendition(photo.storage_key, size, rendition.data)
+    async with uow() as tx:
+        still_there = await tx.photos.get(photo.user_id, photo.id)
+    if still_there is None:  # removed while this was being made: leave no file of it behind
+        await storage.delete(photo.storage_key)
+        raise NotFound("No such photo.")
     return path
 
 
