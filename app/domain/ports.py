@@ -133,7 +133,15 @@ class PhotoRepository(Protocol):
         query: str | None = None,
     ) -> CategoryCounts: ...
     async def scores(self, user_id: uuid.UUID) -> list[float]: ...
-    async def in_category(self, user_id: uuid.UUID, category: Category, threshold: float) -> list[Photo]: ...
+    async def in_category(
+        self,
+        user_id: uuid.UUID,
+        category: Category,
+        threshold: float,
+        source: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> list[Photo]: ...
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
     ) -> list[uuid.UUID]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -281,9 +282,14 @@ class PhotosController(Controller):
         filter: str = "not_blurred",
         names: str = "original",
         strip: bool = False,
+        tag: str | None = None,
+        q: str | None = None,
+        source: str | None = None,
     ) -> Stream:
-        """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata."""
-        return await export_response(caller(request), container, filter, names, strip)
+        """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
+        `tag`, `q` and `source` narrow the category as they do the photo list."""
+        narrowing = Narrowing(tag, q, source)
+        return await export_response(caller(request), container, filter, names, strip, narrowing)
 
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
@@ -314,9 +320,34 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
     )
 
 
-async def export_response(user: User, container: ContainerDep, filter: str, names: str, strip: bool = False) -> Stream:
+@dataclass(frozen=True)
+class Narrowing:
+    """The gallery's filters within a category: a tag, a search in captions and file names, a source."""
+
+    tag: str | None = None
+    q: str | None = None
+    source: str | None = None
+
+
+async def export_response(
+    user: User,
+    container: ContainerDep,
+    filter: str,
+    names: str,
+    strip: bool = False,
+    narrowing: Narrowing = Narrowing(),
+) -> Stream:
     category = parse_category(filter)
-    entries = await export.export_entries(user, category, names, uow=container.uow, storage=container.storage)
+    entries = await export.export_entries(
+        user,
+        category,
+        names,
+        uow=container.uow,
+        storage=container.storage,
+        source=narrowing.source or None,
+        tag=(narrowing.tag or "").strip().lower() or None,
+        query=(narrowing.q or "").strip() or None,
+    )
     stamp = dt.date.today().isoformat()
     return Stream(
         zip_stream(entries, without_metadata if strip else None),

@@ -16,6 +16,7 @@ from app.domain.model import PhotoSource, User
 from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
+    Narrowing,
     export_response,
     image_response,
     parse_category,
@@ -325,8 +326,12 @@ async def export(
     filter: str = "not_blurred",
     names: str = "original",
     strip: bool = False,
+    tag: str | None = None,
+    q: str | None = None,
+    source: str | None = None,
 ) -> Stream:
-    return await export_response(caller(request), container, filter, names, strip)
+    tag, q, source = _cleaned(tag, q, source)
+    return await export_response(caller(request), container, filter, names, strip, Narrowing(tag, q, source))
 
 
 HANDLERS = [

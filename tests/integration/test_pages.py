@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 from tests import images
 
@@ -186,3 +188,19 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
     assert only.headers["location"] == "/photos?filter=not_blurred"  # the tab is empty now
+
+
+def test_export_follows_the_filter_in_the_api_and_from_the_gallery_menu(client, api):
+    for name, seed in (("cat-1.jpg", 1), ("cat-2.jpg", 2), ("dog.jpg", 3)):
+        assert api.upload((name, images.jpeg(seed=seed))).status_code == 201
+    api.wait_scored()
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&q=CAT").content))
+    assert sorted(archive.namelist()) == ["cat-1.jpg", "cat-2.jpg"]
+    assert len(zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all").content)).namelist()) == 3
+
+    _signed_in(client)
+    gallery = client.get("/photos?filter=all&q=cat").text
+    assert "Export All (these 2) as ZIP" in gallery
+    assert 'href="/export?filter=all&amp;q=cat" download' in gallery
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/export?filter=all&q=cat").content))
+    assert sorted(archive.namelist()) == ["cat-1.jpg", "cat-2.jpg"]

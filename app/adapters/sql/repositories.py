@@ -233,11 +233,18 @@ class SqlPhotoRepository:
         )
         return [float(s) for s in rows]
 
-    async def in_category(self, user_id: uuid.UUID, category: Category, threshold: float) -> list[Photo]:
+    async def in_category(
+        self,
+        user_id: uuid.UUID,
+        category: Category,
+        threshold: float,
+        source: str | None = None,
+        tag: str | None = None,
+        query: str | None = None,
+    ) -> list[Photo]:
+        stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
         rows = await self.session.scalars(
-            select(PhotoRow)
-            .where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-            .order_by(PhotoRow.created_at, PhotoRow.id)
+            _narrowed(stmt, source, tag, query).order_by(PhotoRow.created_at, PhotoRow.id)
         )
         return [to_photo(r) for r in rows]
 

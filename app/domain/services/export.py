@@ -45,9 +45,18 @@ def archive_names(photos: list[Photo], names: str) -> list[str]:
 
 
 async def export_entries(
-    user: User, category: Category, names: str, *, uow: UowFactory, storage: PhotoStorage
+    user: User,
+    category: Category,
+    names: str,
+    *,
+    uow: UowFactory,
+    storage: PhotoStorage,
+    source: str | None = None,
+    tag: str | None = None,
+    query: str | None = None,
 ) -> list[tuple[str, Path]]:
-    photos = await photos_in(user, category, uow=uow)
+    """The tab's photos (narrowed like the gallery by source, tag and search) and their names in the ZIP."""
+    photos = await photos_in(user, category, uow=uow, source=source, tag=tag, query=query)
     return [
         (name, storage.original_path(photo.storage_key))
         for name, photo in zip(archive_names(photos, names), photos, strict=True)

@@ -225,6 +225,14 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime) -> dict:
     }
 
 
-async def photos_in(user: User, category: Category, *, uow: UowFactory) -> list[Photo]:
+async def photos_in(
+    user: User,
+    category: Category,
+    *,
+    uow: UowFactory,
+    source: str | None = None,
+    tag: str | None = None,
+    query: str | None = None,
+) -> list[Photo]:
     async with uow() as tx:
-        return await tx.photos.in_category(user.id, category, user.blur_threshold)
+        return await tx.photos.in_category(user.id, category, user.blur_threshold, source, tag, query)
