@@ -53,7 +53,9 @@ def test_sign_in_pick_import_and_save_keepers_as_an_album(page: Page, google_set
         ".forEach(box => box.checked = true)"
     )
     picker.locator("#done").click()
-    picker.close()
+    # Not waited for: on a loaded machine a waited close of this tab once hung past the test's timeout
+    # (CI run of cf32fc6); the rest of the test happens in the first tab.
+    picker.close(run_before_unload=True)
 
     job = page.locator("article.job")
     expect(job.locator(".job-status")).to_have_text("done", timeout=90_000)
