@@ -81,6 +81,23 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class PhotoFilter:
+    """What narrows a category, as the gallery does: a source, a tag, words in a caption or file name."""
+
+    source: str | None = None
+    tag: str | None = None
+    query: str | None = None
+
+    @classmethod
+    def of(cls, source: str | None = None, tag: str | None = None, query: str | None = None) -> PhotoFilter:
+        """From what a person typed: tags are lowercase words, blanks mean no filter."""
+        return cls((source or "").strip() or None, (tag or "").strip().lower() or None, (query or "").strip() or None)
+
+
+NO_FILTER = PhotoFilter()
+
+
+@dataclass(frozen=True)
 class NewPhoto:
     """What an import knows about a photo before it has an id."""
 

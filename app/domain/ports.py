@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from app.domain.categories import Category, CategoryCounts
-from app.domain.model import Job, NewPhoto, Photo, User
+from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,7 @@ class PhotoRepository(Protocol):
         threshold: float,
         limit: int,
         cursor: str | None,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> PhotoPage: ...
     async def neighbours(
         self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float
@@ -128,9 +126,7 @@ class PhotoRepository(Protocol):
         self,
         user_id: uuid.UUID,
         threshold: float,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> CategoryCounts: ...
     async def scores(self, user_id: uuid.UUID) -> list[float]: ...
     async def in_category(
@@ -138,9 +134,7 @@ class PhotoRepository(Protocol):
         user_id: uuid.UUID,
         category: Category,
         threshold: float,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> list[Photo]: ...
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False

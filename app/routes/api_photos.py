@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
@@ -15,7 +14,7 @@ from app.adapters.export_copies import without_metadata
 from app.adapters.zip_export import zip_stream
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput, PayloadRejected
-from app.domain.model import PhotoSource, User
+from app.domain.model import NO_FILTER, PhotoFilter, PhotoSource, User
 from app.domain.services import export, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
@@ -144,9 +143,7 @@ class PhotosController(Controller):
             uow=container.uow,
             limit=limit,
             cursor=cursor,
-            source=source,
-            tag=tag,
-            query=q,
+            only=PhotoFilter.of(source, tag, q),
         )
         items = [photo_out(p, user.blur_threshold) for p in page.items]
         return PhotoList(items, page.next_cursor, counts.as_dict(), user.blur_threshold)
@@ -288,8 +285,7 @@ class PhotosController(Controller):
     ) -> Stream:
         """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
         `tag`, `q` and `source` narrow the category as they do the photo list."""
-        narrowing = Narrowing(tag, q, source)
-        return await export_response(caller(request), container, filter, names, strip, narrowing)
+        return await export_response(caller(request), container, filter, names, strip, PhotoFilter.of(source, tag, q))
 
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
@@ -320,22 +316,13 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
     )
 
 
-@dataclass(frozen=True)
-class Narrowing:
-    """The gallery's filters within a category: a tag, a search in captions and file names, a source."""
-
-    tag: str | None = None
-    q: str | None = None
-    source: str | None = None
-
-
 async def export_response(
     user: User,
     container: ContainerDep,
     filter: str,
     names: str,
     strip: bool = False,
-    narrowing: Narrowing = Narrowing(),
+    only: PhotoFilter = NO_FILTER,
 ) -> Stream:
     category = parse_category(filter)
     entries = await export.export_entries(
@@ -344,9 +331,7 @@ async def export_response(
         names,
         uow=container.uow,
         storage=container.storage,
-        source=narrowing.source or None,
-        tag=(narrowing.tag or "").strip().lower() or None,
-        query=(narrowing.q or "").strip() or None,
+        only=only,
     )
     stamp = dt.date.today().isoformat()
     return Stream(

@@ -12,11 +12,10 @@ from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
-from app.domain.model import PhotoSource, User
+from app.domain.model import PhotoFilter, PhotoSource, User
 from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
-    Narrowing,
     export_response,
     image_response,
     parse_category,
@@ -46,9 +45,9 @@ SOURCES = {
 }
 
 
-def _filters(tag: str | None, q: str | None, source: str | None) -> str:
+def _filters(only: PhotoFilter) -> str:
     """The gallery's filters as a query string, so tabs, paging and refreshes keep them."""
-    return urlencode({k: v for k, v in (("tag", tag), ("q", q), ("source", source)) if v})
+    return urlencode({k: v for k, v in (("tag", only.tag), ("q", only.query), ("source", only.source)) if v})
 
 
 def _tab(value: str) -> Category:
@@ -56,8 +55,9 @@ def _tab(value: str) -> Category:
     return Category(value) if value in {c.value for c in Category} else Category.ALL
 
 
-def _cleaned(tag: str | None, q: str | None, source: str | None) -> tuple[str | None, str | None, str | None]:
-    return (tag or "").strip().lower() or None, (q or "").strip() or None, source if source in SOURCES else None
+def _cleaned(tag: str | None, q: str | None, source: str | None) -> PhotoFilter:
+    """The gallery's filters; an unknown source (a stale link) is ignored rather than matching nothing."""
+    return PhotoFilter.of(source if source in SOURCES else None, tag, q)
 
 
 async def _gallery_context(
@@ -69,16 +69,16 @@ async def _gallery_context(
     q: str | None = None,
     source: str | None = None,
 ) -> dict:
-    tag, q, source = _cleaned(tag, q, source)
+    only = _cleaned(tag, q, source)
     page, counts = await photos.list_photos(
-        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, source=source, tag=tag, query=q
+        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, only=only
     )
     return {
-        "tag": tag,
-        "q": q,
-        "source": source,
+        "tag": only.tag,
+        "q": only.query,
+        "source": only.source,
         "sources": SOURCES,
-        "filters": _filters(tag, q, source),
+        "filters": _filters(only),
         "ai_ready": container.vision.configured,
         "user": user,
         "photos": page.items,
@@ -131,14 +131,14 @@ async def counts(
     source: str | None = None,
 ) -> Template:
     user = caller(request)
-    tag, q, source = _cleaned(tag, q, source)
+    only = _cleaned(tag, q, source)
     async with container.uow() as tx:
-        totals = await tx.photos.counts(user.id, user.blur_threshold, source, tag, q)
+        totals = await tx.photos.counts(user.id, user.blur_threshold, only)
     context = {
         "counts": totals,
         "categories": list(Category),
         "category": parse_category(filter),
-        "filters": _filters(tag, q, source),
+        "filters": _filters(only),
     }
     # Photos were scored since the last poll: the gallery listens for this and re-sorts its grid.
     headers = {"HX-Trigger": "photos-scored"} if was is not None and was != totals.unprocessed else {}
@@ -330,8 +330,7 @@ async def export(
     q: str | None = None,
     source: str | None = None,
 ) -> Stream:
-    tag, q, source = _cleaned(tag, q, source)
-    return await export_response(caller(request), container, filter, names, strip, Narrowing(tag, q, source))
+    return await export_response(caller(request), container, filter, names, strip, _cleaned(tag, q, source))
 
 
 HANDLERS = [

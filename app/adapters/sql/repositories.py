@@ -18,7 +18,7 @@ from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, OAuthToke
 from app.domain.categories import Category, CategoryCounts
 from app.domain.errors import Conflict
 from app.domain.google import TokenSet
-from app.domain.model import Job, NewPhoto, Photo, User
+from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 from app.domain.ports import PhotoPage, ScoreOutcome, StoredTokens
 
 
@@ -103,15 +103,15 @@ class SqlApiSessionRepository:
         await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
 
 
-def _narrowed(stmt: Select, source: str | None, tag: str | None, query: str | None) -> Select:
-    """Only the photos from `source`, carrying `tag`, whose caption or file name contains `query`."""
-    if source:
-        stmt = stmt.where(PhotoRow.source == source)
-    if tag:
+def _narrowed(stmt: Select, only: PhotoFilter) -> Select:
+    """Only the photos from `only.source`, carrying `only.tag`, whose caption or file name contains `only.query`."""
+    if only.source:
+        stmt = stmt.where(PhotoRow.source == only.source)
+    if only.tag:
         # Tags are stored as a JSON list of lowercase words; match the quoted word in its text form.
-        stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{tag.lower()}"'))
-    if query:
-        pattern = f"%{query.lower()}%"
+        stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{only.tag.lower()}"'))
+    if only.query:
+        pattern = f"%{only.query.lower()}%"
         stmt = stmt.where(or_(func.lower(PhotoRow.caption).like(pattern), func.lower(PhotoRow.filename).like(pattern)))
     return stmt
 
@@ -182,12 +182,10 @@ class SqlPhotoRepository:
         threshold: float,
         limit: int,
         cursor: str | None,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> PhotoPage:
         stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        stmt = _narrowed(stmt, source, tag, query)
+        stmt = _narrowed(stmt, only)
         if cursor:
             created, last_id = decode_cursor(cursor)
             stmt = stmt.where(
@@ -214,15 +212,11 @@ class SqlPhotoRepository:
         self,
         user_id: uuid.UUID,
         threshold: float,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> CategoryCounts:
         blurred = func.coalesce(func.sum(case((PhotoRow.blur_score >= threshold, 1), else_=0)), 0)
         unprocessed = func.coalesce(func.sum(case((PhotoRow.blur_score.is_(None), 1), else_=0)), 0)
-        stmt = _narrowed(
-            select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id), source, tag, query
-        )
+        stmt = _narrowed(select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id), only)
         total, n_blurred, n_unprocessed = (await self.session.execute(stmt)).one()
         total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
         return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)
@@ -238,14 +232,10 @@ class SqlPhotoRepository:
         user_id: uuid.UUID,
         category: Category,
         threshold: float,
-        source: str | None = None,
-        tag: str | None = None,
-        query: str | None = None,
+        only: PhotoFilter = NO_FILTER,
     ) -> list[Photo]:
         stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        rows = await self.session.scalars(
-            _narrowed(stmt, source, tag, query).order_by(PhotoRow.created_at, PhotoRow.id)
-        )
+        rows = await self.session.scalars(_narrowed(stmt, only).order_by(PhotoRow.created_at, PhotoRow.id))
         return [to_photo(r) for r in rows]
 
     async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
-from app.domain.model import Photo, User
+from app.domain.model import NO_FILTER, Photo, PhotoFilter, User
 from app.domain.naming import split_name, unique_names
 from app.domain.ports import PhotoStorage, UowFactory
 from app.domain.services.photos import photos_in
@@ -51,12 +51,10 @@ async def export_entries(
     *,
     uow: UowFactory,
     storage: PhotoStorage,
-    source: str | None = None,
-    tag: str | None = None,
-    query: str | None = None,
+    only: PhotoFilter = NO_FILTER,
 ) -> list[tuple[str, Path]]:
     """The tab's photos (narrowed like the gallery by source, tag and search) and their names in the ZIP."""
-    photos = await photos_in(user, category, uow=uow, source=source, tag=tag, query=query)
+    photos = await photos_in(user, category, uow=uow, only=only)
     return [
         (name, storage.original_path(photo.storage_key))
         for name, photo in zip(archive_names(photos, names), photos, strict=True)

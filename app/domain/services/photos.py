@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
-from app.domain.model import NewPhoto, Photo, User
+from app.domain.model import NO_FILTER, NewPhoto, Photo, PhotoFilter, User
 from app.domain.ports import ImageInspector, PhotoPage, PhotoStorage, TaskQueue, UowFactory
 
 SCORE_TASK = "score_photo"
@@ -176,15 +176,13 @@ async def list_photos(
     uow: UowFactory,
     limit: int = 48,
     cursor: str | None = None,
-    source: str | None = None,
-    tag: str | None = None,
-    query: str | None = None,
+    only: PhotoFilter = NO_FILTER,
 ) -> tuple[PhotoPage, CategoryCounts]:
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200.")
     async with uow() as tx:
-        page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, source, tag, query)
-        counts = await tx.photos.counts(user.id, user.blur_threshold, source, tag, query)  # what the tabs would show
+        page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, only)
+        counts = await tx.photos.counts(user.id, user.blur_threshold, only)  # what the tabs would show
     return page, counts
 
 
@@ -230,9 +228,7 @@ async def photos_in(
     category: Category,
     *,
     uow: UowFactory,
-    source: str | None = None,
-    tag: str | None = None,
-    query: str | None = None,
+    only: PhotoFilter = NO_FILTER,
 ) -> list[Photo]:
     async with uow() as tx:
-        return await tx.photos.in_category(user.id, category, user.blur_threshold, source, tag, query)
+        return await tx.photos.in_category(user.id, category, user.blur_threshold, only)
