@@ -109,7 +109,7 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         "passwords": Argon2Passwords(),
         "tokens": JwtAccessTokens(settings.secret_key),
         "storage": LocalPhotoStorage(settings.data_dir),
-        "images": PillowImageInspector(limits, offload),
+        "images": PillowImageInspector(limits, offload, score_on_intake=settings.run_worker),
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),
         "google": GoogleApi(settings),

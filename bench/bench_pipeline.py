@@ -99,6 +99,7 @@ def baseline(sources: list[Path], rounds: int = 3) -> dict[str, float]:
     from app.adapters.imaging_probe import probe
     from app.adapters.imaging_render import make_rendition
     from app.adapters.imaging_types import ImageLimits
+    from app.adapters.intake_task import thumb_and_score
     from app.adapters.scorer import score_file_timed
 
     cv2.setNumThreads(1)
@@ -108,9 +109,10 @@ def baseline(sources: list[Path], rounds: int = 3) -> dict[str, float]:
         "decode_floor_reduced8": lambda p, d: cv2.imread(str(p), cv2.IMREAD_REDUCED_GRAYSCALE_8),
         "sha256": lambda p, d: hashlib.sha256(d).hexdigest(),
         "probe": lambda p, d: probe(d, p.name, limits),
-        "thumb": lambda p, d: make_rendition(d, limits, "thumb"),  # what an upload makes
+        "intake": lambda p, d: thumb_and_score(d, limits),  # what an upload makes: thumb and score, one decode
+        "thumb": lambda p, d: make_rendition(d, limits, "thumb"),  # the thumb alone (a web process with arq workers)
         "medium": lambda p, d: make_rendition(d, limits, "medium"),  # made on a photo's first view, not here
-        "score": lambda p, d: score_file_timed(str(p)),
+        "score": lambda p, d: score_file_timed(str(p)),  # the queued task's decode and analysis
     }
     out: dict[str, float] = {}
     for name, fn in stages.items():
@@ -138,6 +140,8 @@ class TreeSampler(threading.Thread):
         self.peak_tree = 0
         self.peak_procs = 0
         self.cpu: dict[int, float] = {}  # last seen user+system seconds per pid (pool workers come and go)
+        self.cpu_at_start: dict[int, float] = {}  # at the first sample: start-up (imports, migrations) is not work
+        self.role: dict[int, str] = {}
         self.peak_by_pid: dict[int, tuple[int, str]] = {}  # peak RSS and a short name per pid
         self.samples = 0
 
@@ -156,6 +160,8 @@ class TreeSampler(threading.Thread):
                             name = "web" if proc.pid == self.root.pid else _role(proc)
                             self.peak_by_pid[proc.pid] = (rss, name)
                         self.cpu[proc.pid] = times.user + times.system
+                        self.cpu_at_start.setdefault(proc.pid, self.cpu[proc.pid])
+                        self.role.setdefault(proc.pid, "web" if proc.pid == self.root.pid else _role(proc))
                         if proc.pid == self.root.pid:
                             self.peak_web = max(self.peak_web, rss)
                 self.peak_tree = max(self.peak_tree, total)
@@ -166,6 +172,13 @@ class TreeSampler(threading.Thread):
     def stop(self) -> None:
         self.stop_event.set()
         self.join(timeout=5)
+
+    def work_cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds spent since the first sample, summed per role (web, pool worker, ...)."""
+        spent: collections.Counter[str] = collections.Counter()
+        for pid, seconds in self.cpu.items():
+            spent[self.role[pid]] += seconds - self.cpu_at_start[pid]
+        return dict(spent)
 
 
 def _role(proc: psutil.Process) -> str:
@@ -182,8 +195,12 @@ def _role(proc: psutil.Process) -> str:
 # ------------------------------------------------------------------------------------------ profiling
 
 CATEGORIES = [  # first match from the leaf up decides; order = precedence among frames of one stack
-    ("renditions (thumb: decode 1/8 + resize + WebP)", ("make_rendition", "encode_webp", "decode_reduced", "shrink")),
-    ("scoring (reduced decode + analysis)", ("score_path", "score_file_timed", "score_image", "load_gray")),
+    ("scoring on arrival (analysis of the shared decode's Y plane)", ("score_gray",)),
+    (
+        "intake decode + thumb (decode 1/8 + resize + WebP)",
+        ("thumb_and_score", "make_rendition", "decode_reduced", "render_decoded", "encode_webp", "shrink"),
+    ),
+    ("queued scoring (reduced decode + analysis)", ("score_path", "score_file_timed", "score_image", "load_gray")),
     ("header probe", ("imaging_probe.py",)),
     ("sha256", ("sha256", "hexdigest")),
     ("disk writes (originals/renditions)", ("put_original", "put_rendition", "storage.py")),
@@ -288,11 +305,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     sent += len(chunk)
             return sent
 
+        time.sleep(0.5)  # the sampler's first look at the server: its CPU so far is start-up, not work
         t0 = time.monotonic()
+        client_cpu0 = time.process_time()
         with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
             futures = [pool.submit(uploader) for _ in range(args.concurrency)]
             uploaded = sum(f.result() for f in futures)
         t_uploaded = time.monotonic()
+        client_cpu_s = time.process_time() - client_cpu0
         rate = uploaded / (t_uploaded - t0)
         log(f"uploaded {uploaded} in {t_uploaded - t0:.1f}s ({rate:.2f}/s); errors {len(errors)}")
         with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
@@ -327,6 +347,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 ((name, round(rss / 2**20, 1)) for rss, name in sampler.peak_by_pid.values()), key=lambda x: -x[1]
             )[:8],
             server_cpu_s_per_photo=round(cpu_s / max(counts["all"], 1), 3),
+            work_cpu_ms_per_photo={
+                role: round(seconds * 1000 / max(counts["all"], 1), 1)
+                for role, seconds in sampler.work_cpu_by_role().items()
+            },
+            client_cpu_ms_per_photo=round(client_cpu_s * 1000 / max(uploaded, 1), 1),
             rss_samples=sampler.samples,
             avg_processing_ms=stats.get("avg_processing_ms"),
         )

@@ -25,8 +25,8 @@ import numpy as np
 from app.domain.blur_features import ANALYSIS_SIZE
 
 MAX_PIXELS = 400_000_000  # refuse headers that ask for more (decompression bombs)
-_REDUCED = ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
-            (2, cv2.IMREAD_REDUCED_GRAYSCALE_2))  # fmt: skip
+_REDUCED = {8: cv2.IMREAD_REDUCED_GRAYSCALE_8, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+            2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 1: cv2.IMREAD_GRAYSCALE}  # fmt: skip
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 _heif_registered = False
 
@@ -40,7 +40,7 @@ def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
     name = "image data" if isinstance(source, bytes | bytearray) else os.fspath(source)
     head = _head(source, name)
     if head[:3] == b"\xff\xd8\xff":
-        if not _jpeg_complete(source, head):
+        if not jpeg_complete(source, head):
             raise UndecodableImage(f"{name}: truncated JPEG (no end-of-image marker after the scan data)")
         gray = _decode_cv(source, _jpeg_flag(source, head))
     elif head[:8] == b"\x89PNG\r\n\x1a\n" or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
@@ -79,14 +79,20 @@ def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
     if size is None:
         return cv2.IMREAD_GRAYSCALE
     _check_pixels(size, "JPEG")
+    return _REDUCED[analysis_scale(size)]
+
+
+def analysis_scale(size: tuple[int, int]) -> int:
+    """The DCT scale denominator (8, 4, 2 or 1) that decodes a JPEG of `size` (width, height) to the
+    smallest image still at least ANALYSIS_SIZE on its long side."""
     long_side = max(size)
-    for factor, flag in _REDUCED:
+    for factor in (8, 4, 2):
         if -(-long_side // factor) >= ANALYSIS_SIZE:
-            return flag
-    return cv2.IMREAD_GRAYSCALE
+            return factor
+    return 1
 
 
-def _jpeg_complete(source: bytes | str | os.PathLike, head: bytes) -> bool:
+def jpeg_complete(source: bytes | str | os.PathLike, head: bytes) -> bool:
     """Whether an end-of-image marker follows the first scan (libjpeg pads truncated data with grey)."""
     scan = _scan_offset(head)
     if isinstance(source, bytes | bytearray):

@@ -10,7 +10,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from app.adapters import imaging_headers as headers
 from app.adapters.imaging_probe import display_name, open_image, probe
-from app.adapters.imaging_types import ImageLimits, ImageRejected, Rendition
+from app.adapters.imaging_types import ImageLimits, ImageRejected, ProbedImage, Rendition
 
 THUMB_SIDE = 320
 MEDIUM_SIDE = 1600
@@ -36,9 +36,14 @@ def make_rendition(data: bytes, limits: ImageLimits, size: str, filename: str | 
 
     A top-level function of plain arguments, so it can run in a worker process.
     """
-    side, quality = RENDITION_SIZES[size]
     probed = probe(data, filename, limits)
-    decoded = decode_reduced(data, side, filename, limits)
+    decoded = decode_reduced(data, RENDITION_SIZES[size][0], filename, limits)
+    return render_decoded(decoded, probed, size)
+
+
+def render_decoded(decoded: Image.Image, probed: ProbedImage, size: str) -> Rendition:
+    """The WebP `size` of an image decoded at least that large (and let go of here, before encoding)."""
+    side, quality = RENDITION_SIZES[size]
     sideways = decoded.getexif().get(ORIENTATION) in SIDEWAYS_ORIENTATIONS
     icc_profile = decoded.info.get("icc_profile")
     image = shrink(decoded, fit_size(decoded.size, side))
@@ -53,10 +58,17 @@ def make_rendition(data: bytes, limits: ImageLimits, size: str, filename: str | 
     return Rendition(data=encode_webp(upright, quality), width=width, height=height)
 
 
-def decode_reduced(data: bytes, long_side: int, filename: str | None, limits: ImageLimits) -> Image.Image:
+def decode_reduced(
+    data: bytes,
+    long_side: int,
+    filename: str | None,
+    limits: ImageLimits,
+    jpeg_draft: tuple[str, tuple[int, int]] | None = None,
+) -> Image.Image:
     """The first frame, decoded no larger than needed for `long_side` where the format allows (JPEG).
 
-    The result is in a mode that resizes well (L, LA, RGB, RGBA or CMYK).
+    The result is in a mode that resizes well (L, LA, RGB, RGBA or CMYK). `jpeg_draft` (mode, size)
+    overrides what a JPEG is asked for: a colour JPEG drafted as YCbCr stays in YCbCr.
     """
     name = display_name(filename)
     image_format = headers.sniff(data)
@@ -65,7 +77,7 @@ def decode_reduced(data: bytes, long_side: int, filename: str | None, limits: Im
     image = open_image(data, image_format, name, limits)
     if image_format.name == "jpeg":
         # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: a 12 MP photo never lands at full size.
-        image.draft("RGB", fit_within(image.size, long_side))
+        image.draft(*(jpeg_draft or ("RGB", fit_within(image.size, long_side))))
     try:
         image.load()
     except Image.DecompressionBombError as error:

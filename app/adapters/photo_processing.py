@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 
 from app.adapters import imaging
+from app.adapters.intake_task import intake_file
 from app.adapters.offload import WorkerCrashed
 from app.adapters.scoring_task import score_path
 from app.adapters.vision import preview_jpeg
 from app.domain.errors import PayloadRejected
 from app.domain.model import Photo
-from app.domain.ports import ImageInspector, Offload, PhotoStorage, ScoreOutcome, UowFactory
+from app.domain.ports import ImageInspector, Intake, Offload, PhotoStorage, ScoreOutcome, UowFactory
 from app.domain.services import photos
 from app.domain.services.scoring import Undecodable
 
 
 class PillowImageInspector:
-    def __init__(self, limits: imaging.ImageLimits, offload: Offload) -> None:
+    """`score_on_intake`: whether this process scores photos as they arrive (it runs tasks); a web process
+    that leaves tasks to arq workers only makes thumbs, so that scoring load stays on the workers."""
+
+    def __init__(self, limits: imaging.ImageLimits, offload: Offload, score_on_intake: bool = True) -> None:
         self.limits = limits
         self.offload = offload
+        self.score_on_intake = score_on_intake
         imaging.register_heif_opener()
 
     def probe(self, data: bytes, filename: str | None) -> imaging.ProbedImage:
@@ -37,6 +43,26 @@ class PillowImageInspector:
         except WorkerCrashed as exc:
             raise PayloadRejected(422, f"This image could not be read: {exc}") from None
 
+    async def intake(self, original: Path) -> Intake:
+        try:
+            thumb, details, elapsed_ms = await self.offload(
+                intake_file, str(original), self.limits, self.score_on_intake
+            )
+        except imaging.ImageRejected as exc:
+            raise PayloadRejected(exc.status_code, exc.detail) from None
+        except WorkerCrashed as exc:
+            raise PayloadRejected(422, f"This image could not be read: {exc}") from None
+        return Intake(thumb=thumb, score=None if details is None else outcome(details, elapsed_ms))
+
+
+def outcome(details: dict[str, Any], elapsed_ms: float) -> ScoreOutcome:
+    return ScoreOutcome(
+        blur_score=float(details["blur_score"]),
+        blur_kind=str(details["blur_kind"]),
+        details=details,
+        processing_ms=round(elapsed_ms, 2),
+    )
+
 
 class ProcessBlurScorer:
     def __init__(self, offload: Offload) -> None:
@@ -49,12 +75,7 @@ class ProcessBlurScorer:
             raise Undecodable(str(exc)) from None
         except FileNotFoundError:
             raise Undecodable("The stored original is missing.") from None
-        return ScoreOutcome(
-            blur_score=float(details["blur_score"]),
-            blur_kind=str(details["blur_kind"]),
-            details=details,
-            processing_ms=round(elapsed_ms, 2),
-        )
+        return outcome(details, elapsed_ms)
 
 
 class VisionPreviews:

@@ -48,7 +48,11 @@ def find_faces(gray: np.ndarray) -> tuple[tuple[int, int, int, int], ...]:
 
 def score_image(source: bytes | str | os.PathLike) -> BlurAnalysis:
     """Decode and analyse one image; raises decode.UndecodableImage."""
-    gray = load_gray(source)
+    return score_gray(load_gray(source))
+
+
+def score_gray(gray: np.ndarray) -> BlurAnalysis:
+    """Analyse an upright grayscale image, looking for faces only where they could change the verdict."""
     analysis = blur.analyse(gray)
     if blur.needs_faces(analysis):
         faces = find_faces(gray)

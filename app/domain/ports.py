@@ -108,7 +108,9 @@ class PhotoRepository(Protocol):
     async def get_any(self, photo_id: uuid.UUID) -> Photo | None: ...
     async def by_sha256(self, user_id: uuid.UUID, sha256: str) -> Photo | None: ...
     async def by_source_id(self, user_id: uuid.UUID, source: str, source_id: str) -> Photo | None: ...
-    async def add(self, photo: NewPhoto) -> Photo: ...
+    async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
+        """The new photo, scored at `now` when its score is already known."""
+
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None: ...
     async def page(
         self,
@@ -226,12 +228,24 @@ class ImageRendition(Protocol):
     data: bytes
 
 
+@dataclass(frozen=True)
+class Intake:
+    """What a new photo yields as it arrives: its thumb, and its blur score where this process scores photos."""
+
+    thumb: ImageRendition
+    score: ScoreOutcome | None
+
+
 class ImageInspector(Protocol):
     """Reads what an incoming file is (cheaply, from its header) and renders it for display."""
 
     def probe(self, data: bytes, filename: str | None) -> ProbedImage: ...
     async def render(self, data: bytes, size: str) -> ImageRendition:
         """The WebP `size` ("thumb" or "medium"); decodes fully, so a damaged file is PayloadRejected."""
+
+    async def intake(self, original: Path) -> Intake:
+        """A stored original's thumb, as `render` makes it, and its score where this process scores photos
+        (None otherwise, or when it could not be scored here). A damaged file is PayloadRejected."""
 
 
 class BlurScorer(Protocol):

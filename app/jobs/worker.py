@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -53,7 +54,9 @@ def deferring(task: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[An
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    ctx["container"] = bootstrap(Settings.from_env())
+    # This process runs tasks whatever CLASSIFY_RUN_WORKER says for web processes, so photos its imports
+    # bring in are scored as they arrive (one decode for thumb and score).
+    ctx["container"] = bootstrap(dataclasses.replace(Settings.from_env(), run_worker=True))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

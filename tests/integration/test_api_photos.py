@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from app.adapters.offload import run_inline
+from app.adapters.scorer import score_image
 from app.bootstrap import bootstrap
 from app.main import create_app
 from tests import images
@@ -318,3 +319,25 @@ async def test_a_medium_made_while_its_photo_is_removed_leaves_no_file(settings)
         assert [p for p in settings.data_dir.rglob("*") if p.is_file() and photo.storage_key in p.name] == []
     finally:
         await container.close()
+
+
+def test_a_photo_is_scored_as_it_arrives_where_the_process_runs_tasks(api):
+    data = images.blurred_jpeg(2400, 1800, sigma=6)
+    photo = api.upload(("soft.jpg", data)).json()["photos"][0]
+    # No trip through the queue: the upload's answer already carries the score `classify score` gives.
+    assert photo["blur_score"] == pytest.approx(score_image(data).blur_score, abs=1e-4)
+    assert photo["scored_at"] and photo["is_blurred"] and photo["blur_kind"] in ("defocus", "motion")
+    assert api.get("/api/v1/photos").json()["counts"] == {"all": 1, "blurred": 1, "not_blurred": 0, "unprocessed": 0}
+    assert api.get(f"/api/v1/photos/{photo['id']}/result").json()["blur_score"] == photo["blur_score"]
+
+
+def test_a_web_process_that_leaves_tasks_to_workers_only_makes_thumbs(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url, run_worker=False)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        photo = api.upload(("sharp.jpg", images.jpeg(1600, 1200))).json()["photos"][0]
+        assert photo["blur_score"] is None and photo["scored_at"] is None
+        assert api.get("/api/v1/photos").json()["counts"]["unprocessed"] == 1
+        thumb = api.get(f"/api/v1/photos/{photo['id']}/image?size=thumb")
+        assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (320, 240)

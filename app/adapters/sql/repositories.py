@@ -149,7 +149,8 @@ class SqlPhotoRepository:
         )
         return to_photo(row) if row else None
 
-    async def add(self, photo: NewPhoto) -> Photo:
+    async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
+        scored = {} if score is None else _score_values(score, now)
         row = PhotoRow(
             user_id=photo.user_id,
             source=photo.source,
@@ -164,6 +165,7 @@ class SqlPhotoRepository:
             taken_at=photo.taken_at,
             flags=list(photo.flags),
             tags=[],
+            **scored,
         )
         self.session.add(row)
         try:
@@ -251,14 +253,7 @@ class SqlPhotoRepository:
         await self.session.execute(
             update(PhotoRow)
             .where(PhotoRow.id == photo_id, PhotoRow.blur_score.is_(None))
-            .values(
-                blur_score=outcome.blur_score,
-                blur_kind=outcome.blur_kind,
-                blur_details=outcome.details,
-                processing_ms=outcome.processing_ms,
-                scored_at=now,
-                error=None,
-            )
+            .values(**_score_values(outcome, now))
         )
 
     async def save_error(self, photo_id: uuid.UUID, error: str) -> None:
@@ -452,3 +447,14 @@ class SqlOAuthTokenRepository:
         return await self.session.scalar(
             select(OAuthTokenRow).where(OAuthTokenRow.user_id == user_id, OAuthTokenRow.provider == provider)
         )
+
+
+def _score_values(outcome: ScoreOutcome, now: dt.datetime | None) -> dict[str, Any]:
+    return {
+        "blur_score": outcome.blur_score,
+        "blur_kind": outcome.blur_kind,
+        "blur_details": outcome.details,
+        "processing_ms": outcome.processing_ms,
+        "scored_at": now,
+        "error": None,
+    }

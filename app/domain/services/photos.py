@@ -11,7 +11,15 @@ from pathlib import Path
 from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import NO_FILTER, NewPhoto, Photo, PhotoFilter, User
-from app.domain.ports import ImageInspector, PhotoPage, PhotoStorage, TaskQueue, UowFactory
+from app.domain.ports import (
+    ImageInspector,
+    PhotoPage,
+    PhotoStorage,
+    ProbedImage,
+    ScoreOutcome,
+    TaskQueue,
+    UowFactory,
+)
 
 SCORE_TASK = "score_photo"
 
@@ -39,7 +47,8 @@ async def import_photo(
     max_bytes: int,
     source_id: str | None = None,
 ) -> Imported:
-    """Validate, store and queue one photo. A rejected file leaves no row, no file and no job."""
+    """Validate, store and score (or queue the scoring of) one photo. A rejected file leaves no row, no file
+    and no job."""
     if len(data) > max_bytes:
         raise PayloadRejected(
             413, f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB a file."
@@ -49,12 +58,14 @@ async def import_photo(
     existing = await _existing(owner, sha256, source, source_id, uow)
     if existing:
         return Imported(existing, created=False)
-    thumb = await images.render(data, "thumb")  # decodes fully: a damaged file fails here, before anything is kept
     key = storage.new_key()
     try:
         await storage.put_original(key, data)
-        await storage.put_rendition(key, "thumb", thumb.data)
-        photo = await _add_row(owner, source, source_id, filename, probed, len(data), sha256, key, uow)
+        # Decodes fully: a damaged file fails here and its stored original goes, before any row is written.
+        intake = await images.intake(storage.original_path(key))
+        await storage.put_rendition(key, "thumb", intake.thumb.data)
+        new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key)
+        photo = await _add_row(new, intake.score, uow)
     except BaseException:
         await storage.delete(key)
         raise
@@ -64,7 +75,8 @@ async def import_photo(
         if existing is None:
             raise PayloadRejected(409, f"{filename} could not be stored; try again.")
         return Imported(existing, created=False)
-    await queue.enqueue(SCORE_TASK, str(photo.id), job_id=score_task_id(photo.id))
+    if photo.blur_score is None:
+        await queue.enqueue(SCORE_TASK, str(photo.id), job_id=score_task_id(photo.id))
     return Imported(photo, created=True)
 
 
@@ -108,34 +120,37 @@ def _printable(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())
 
 
-async def _add_row(
+def _new_photo(
     owner: uuid.UUID,
     source: str,
     source_id: str | None,
     filename: str,
-    probed: object,
+    probed: ProbedImage,
     size: int,
     sha256: str,
     key: str,
-    uow: UowFactory,
-) -> Photo | None:
-    new = NewPhoto(
+) -> NewPhoto:
+    return NewPhoto(
         user_id=owner,
         source=source,
         source_id=source_id,
         filename=_printable(filename)[:512] or "photo",
-        mime_type=probed.mime_type,  # type: ignore[attr-defined]
-        width=probed.width,  # type: ignore[attr-defined]
-        height=probed.height,  # type: ignore[attr-defined]
+        mime_type=probed.mime_type,
+        width=probed.width,
+        height=probed.height,
         file_size=size,
         sha256=sha256,
         storage_key=key,
-        taken_at=probed.taken_at,  # type: ignore[attr-defined]
-        flags=tuple(probed.flags),  # type: ignore[attr-defined]
+        taken_at=probed.taken_at,
+        flags=tuple(probed.flags),
     )
+
+
+async def _add_row(new: NewPhoto, score: ScoreOutcome | None, uow: UowFactory) -> Photo | None:
+    """The new row, with its score when the photo was scored on arrival."""
     try:
         async with uow() as tx:
-            photo = await tx.photos.add(new)
+            photo = await tx.photos.add(new, score, dt.datetime.now(dt.UTC))
             await tx.commit()
         return photo
     except Conflict:  # the same photo was stored concurrently: the caller returns the one that won

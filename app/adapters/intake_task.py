@@ -1,0 +1,88 @@
+"""What a pool worker does with a photo as it comes in: its thumb and its blur score from one decode.
+
+Decoding is most of what a photo costs, and a 12 MP JPEG used to be decoded twice: at 1/8 scale in
+colour for the thumb, then again at 1/8 scale in grey for the score. libjpeg's YCbCr output at a DCT
+scale carries, in its Y plane, exactly the samples its grayscale output at that scale gives (the
+same inverse DCT of the same luma blocks), so one decode drafted as YCbCr at the analysis scale
+serves both: the Y plane is scored, the whole is turned into the RGB thumb. tests/unit/test_intake.py
+checks that the score equals `classify score`'s, bit for bit.
+
+Other formats, CMYK JPEGs and JPEGs without an end-of-image marker are scored by the usual decoder
+(a second decode); the thumb comes from the one above either way. A score that cannot be computed
+here is left to the queued task, which records why.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PIL import Image
+
+from app.adapters.imaging_probe import probe
+from app.adapters.imaging_render import ORIENTATION, THUMB_SIDE, decode_reduced, make_rendition, render_decoded
+from app.adapters.imaging_types import ImageLimits, Rendition
+
+# EXIF orientation -> the turn that makes the stored pixels upright, as OpenCV and ImageOps apply it.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+LUMA_MODES = frozenset({"YCbCr", "L"})
+
+
+def intake_file(path: str, limits: ImageLimits, score: bool = True) -> tuple[Rendition, dict[str, Any] | None, float]:
+    """A stored original's thumb and, when `score`, its blur analysis; see thumb_and_score.
+
+    The worker reads the file itself: handing it 4 MB of bytes through the pool's pipe costs both
+    processes more than reading them back from the page cache.
+    """
+    with open(path, "rb") as original:
+        data = original.read()
+    if not score:
+        return make_rendition(data, limits, "thumb"), None, 0.0
+    return thumb_and_score(data, limits)
+
+
+def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[str, Any] | None, float]:
+    """The thumb (damaged files raise ImageRejected), the blur analysis as a dict or None, and the ms it took."""
+    # Imported here: the web process imports this module to name the task, and OpenCV costs ~30 MB of RSS.
+    import numpy as np
+
+    from app.adapters.decode import analysis_scale, jpeg_complete
+    from app.adapters.scorer import score_gray
+
+    start = time.perf_counter()
+    probed = probe(data, None, limits)
+    draft = None
+    if probed.format == "jpeg":
+        scale = analysis_scale((probed.width, probed.height))
+        # Pillow drafts the largest scale that keeps the image at least this size: w // scale gives exactly `scale`.
+        draft = ("YCbCr", (max(1, probed.width // scale), max(1, probed.height // scale)))
+    decoded = decode_reduced(data, THUMB_SIDE, None, limits, jpeg_draft=draft)
+    if draft and decoded.mode in LUMA_MODES and jpeg_complete(data, data[:65536]):
+        luma = decoded.getchannel(0) if decoded.mode == "YCbCr" else decoded
+        turn = UPRIGHT.get(decoded.getexif().get(ORIENTATION))
+        gray = np.asarray(luma.transpose(turn) if turn is not None else luma)
+        analysis: dict[str, Any] | None = score_gray(gray).to_dict()
+    else:
+        analysis = _score_apart(data)
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    rgb = decoded.convert("RGB") if decoded.mode == "YCbCr" else decoded
+    del decoded
+    return render_decoded(rgb, probed, "thumb"), analysis, elapsed_ms
+
+
+def _score_apart(data: bytes) -> dict[str, Any] | None:
+    from app.adapters.decode import UndecodableImage
+    from app.adapters.scorer import score_image
+
+    try:
+        return score_image(data).to_dict()
+    except UndecodableImage:
+        return None
