@@ -16,8 +16,12 @@
     list.prepend(li);
     return { bar: bar, result: result };
   }
+  function verdict(photo) {
+    if (!photo || photo.blur_score === null || photo.blur_score === undefined) return "scoring…";
+    return (photo.is_blurred ? "blurred" : "not blurred") + " (score " + photo.blur_score.toFixed(2) + ")";
+  }
   function describe(status, body, file) {
-    if (status === 201) return [true, file.name + ": added, scoring…"];
+    if (status === 201) return [true, file.name + ": added, " + verdict(body.photos && body.photos[0])];
     if (status === 200) return [true, file.name + ": already in Classify"];
     var detail = (body && (body.detail || (body.rejected && body.rejected[0] && body.rejected[0].detail))) || ("failed (" + status + ")");
     return [false, detail];

@@ -25,19 +25,24 @@ class WorkerCrashed(RuntimeError):
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-MMAP_THRESHOLD = 256 * 1024
+# A phone photo's bytes (3-8 MB) and its reduced decodes come from the heap and are reused photo after
+# photo; anything bigger (a large decode) from mmap. A 256 KB threshold mapped and faulted in every buffer
+# afresh: 13 % more CPU per photo, for 5 MB less RSS.
+MMAP_THRESHOLD = 8 * 1024 * 1024
+TRIM_THRESHOLD = 32 * 1024 * 1024
 
 
 def _return_freed_memory() -> None:
-    """Big buffers (decoded images, pixel arrays) from mmap, so freeing one gives its pages back at once.
+    """Big buffers (large decoded images) from mmap, so freeing one gives its pages back at once.
 
     glibc raises its mmap threshold after the first big free, to up to 32 MB, and from then on serves images
-    from the heap, which keeps a worker's RSS near its largest photo so far between tasks.
+    from the heap, which keeps a worker's RSS near its largest photo so far between tasks. A fixed
+    threshold stops that; free heap beyond TRIM_THRESHOLD is given back too.
     """
     with contextlib.suppress(OSError, AttributeError):  # not glibc: leave the allocator alone
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        libc.mallopt(M_TRIM_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
 
 
 def _init_worker(memory_limit_bytes: int) -> None:

@@ -74,8 +74,12 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.locator("#file-input").set_input_files(make_files(tmp_path / "upload"))
     rows = page.locator("#upload-list li")
     expect(rows).to_have_count(7)
-    for name in SHARP + BLURRED:
-        expect(rows.filter(has_text=name).locator(".result.ok")).to_contain_text(f"{name}: added", timeout=15_000)
+    # Scored as they arrive: each row says which way its photo went.
+    for names, verdict in ((SHARP, "not blurred"), (BLURRED, "blurred")):
+        for name in names:
+            expect(rows.filter(has_text=name).locator(".result.ok")).to_contain_text(
+                re.compile(rf"{re.escape(name)}: added, {verdict} \(score [01]\.\d\d\)"), timeout=15_000
+            )
     bad = rows.filter(has_text=NOT_A_PHOTO).locator(".result")
     expect(bad).to_have_class(re.compile(r"\bbad\b"), timeout=15_000)
     expect(bad).not_to_be_empty()
