@@ -24,6 +24,10 @@ class WorkerCrashed(RuntimeError):
     """A worker process died (a crash, or it ran out of its memory limit) while running a task."""
 
 
+CRASHED = "The image worker crashed or ran out of memory on this photo."
+OUT_OF_MEMORY = "This photo needs more memory than an image worker may use."
+
+
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 # A phone photo's bytes (3-8 MB) and its reduced decodes come from the heap and are reused photo after
 # photo; anything bigger (a large decode) from mmap. A 256 KB threshold mapped and faulted in every buffer
@@ -61,38 +65,68 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+class _PoolBroken(Exception):
+    """A worker of the shared pool died: every task then in flight fails with it, not only its own."""
+
+
 class ProcessOffload:
+    """At most `workers` tasks at once in a pool of worker processes.
+
+    When a worker dies, the pool fails every task then in flight, whichever of them killed it. Each such
+    task runs once more on its own, in a one-worker pool, one at a time: the one that crashes again there
+    is reported (WorkerCrashed), the others return their results. So a hostile file costs its own task only.
+    """
+
     def __init__(self, workers: int = 0, memory_limit_mb: int = 2048) -> None:
         self.workers = workers or default_workers()
         self._memory_limit = memory_limit_mb * 1024 * 1024
         self._pool: ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(self.workers)
+        self._alone = asyncio.Lock()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),  # no fork of a process that runs threads
-                initializer=_init_worker,
-                initargs=(self._memory_limit,),
-                # A fresh worker bounds any slow leak in the decoders, but costs ~0.5 s of CPU to import
-                # OpenCV, NumPy and Pillow: every 500 tasks that was ~1 ms a photo, every 2000 a quarter of it.
-                max_tasks_per_child=2000,
-            )
-        return self._pool
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of a process that runs threads
+            initializer=_init_worker,
+            initargs=(self._memory_limit,),
+            # A fresh worker bounds any slow leak in the decoders, but costs ~0.5 s of CPU to import
+            # OpenCV, NumPy and Pillow: every 500 tasks that was ~1 ms a photo, every 2000 a quarter of it.
+            max_tasks_per_child=2000,
+        )
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        async with self._slots:
-            pool = self._executor()
-            try:
-                return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-            except BrokenProcessPool:
-                if self._pool is pool:  # the first task to see the crash replaces the pool for everyone
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
-                raise WorkerCrashed("The image worker crashed or ran out of memory on this photo.") from None
-            except MemoryError:
-                raise WorkerCrashed("This photo needs more memory than an image worker may use.") from None
+        try:
+            async with self._slots:
+                return await self._run_shared(fn, *args)
+        except _PoolBroken:
+            async with self._alone:
+                return await self._run_alone(fn, *args)
+
+    async def _run_shared(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            self._pool = self._new_pool(self.workers)
+        pool = self._pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the first task to see the crash replaces the pool for everyone
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise _PoolBroken from None
+        except MemoryError:
+            raise WorkerCrashed(OUT_OF_MEMORY) from None
+
+    async def _run_alone(self, fn: Callable[..., T], *args: Any) -> T:
+        pool = self._new_pool(1)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            raise WorkerCrashed(CRASHED) from None
+        except MemoryError:
+            raise WorkerCrashed(OUT_OF_MEMORY) from None
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:
