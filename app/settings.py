@@ -76,6 +76,7 @@ class Settings:
     max_files_per_request: int = 50
     max_pixels: int = 100_000_000
     max_side: int = 30_000
+    quota_mb: float | None = None  # each person's stored originals, at most; None: no quota
     import_root: Path | None = None
     public_url: str | None = None
     google_client_id: str | None = None
@@ -92,6 +93,10 @@ class Settings:
     score_workers: int = 0
     log_level: str = "INFO"
     service_roots: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def quota_bytes(self) -> int | None:
+        return None if self.quota_mb is None else int(self.quota_mb * 1024 * 1024)
 
     @property
     def is_sqlite(self) -> bool:
@@ -133,6 +138,7 @@ class Settings:
             max_files_per_request=int(_env_number("CLASSIFY_MAX_FILES", 50, minimum=1)),
             max_pixels=int(_env_number("CLASSIFY_MAX_PIXELS", 100_000_000, minimum=1)),
             max_side=int(_env_number("CLASSIFY_MAX_SIDE", 30_000, minimum=1)),
+            quota_mb=_env_number("CLASSIFY_QUOTA_MB", 0, minimum=1) if _env("CLASSIFY_QUOTA_MB") else None,
             import_root=Path(import_root).resolve() if import_root else None,
             public_url=_env("CLASSIFY_PUBLIC_URL"),
             google_client_id=_env("GOOGLE_CLIENT_ID"),

@@ -19,6 +19,7 @@ def _context(ctx: dict[str, Any]) -> google_jobs.GoogleJobContext:
         queue=container.queue,
         clock=container.clock,
         max_bytes=container.settings.max_upload_bytes,
+        quota_bytes=container.settings.quota_bytes,
         jitter=random.random,
         attempt=int(ctx.get("job_try", 1)),
     )

@@ -20,6 +20,7 @@ def link_context(container: Any, attempt: int = 1) -> link_imports.LinkContext:
         queue=container.queue,
         clock=container.clock,
         max_bytes=container.settings.max_upload_bytes,
+        quota_bytes=container.settings.quota_bytes,
         jitter=random.random,
         attempt=attempt,
     )

@@ -78,6 +78,7 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
             images=container.images,
             queue=container.queue,
             max_bytes=container.settings.max_upload_bytes,
+            quota_bytes=container.settings.quota_bytes,
         )
     async with container.uow() as tx:
         await tx.jobs.mark_item(job_uuid, relative_path, status, error, container.clock())

@@ -68,6 +68,7 @@ async def store_uploads(
                 images=container.images,
                 queue=container.queue,
                 max_bytes=max_bytes,
+                quota_bytes=container.settings.quota_bytes,
             )
         except PayloadRejected as exc:
             rejected.append(UploadRejection(name, exc.status_code, exc.detail))

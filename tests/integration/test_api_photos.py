@@ -341,3 +341,23 @@ def test_a_web_process_that_leaves_tasks_to_workers_only_makes_thumbs(tmp_path, 
         assert api.get("/api/v1/photos").json()["counts"]["unprocessed"] == 1
         thumb = api.get(f"/api/v1/photos/{photo['id']}/image?size=thumb")
         assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+
+
+def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_path, database_url):
+    first, second = images.jpeg(900, 700, seed=1), images.jpeg(900, 700, seed=2)
+    quota_mb = (len(first) + len(second) // 2) / 1024 / 1024  # room for the first photo, not for both
+    settings = make_settings(tmp_path / "data", database_url, quota_mb=quota_mb)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        assert api.upload(("first.jpg", first)).status_code == 201
+        refused = api.upload(("second.jpg", second))
+        assert refused.status_code == 413
+        detail = refused.json()["rejected"][0]["detail"]
+        assert "second.jpg" in detail and "storage quota" in detail and "Remove photos" in detail
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
+        assert len(list((settings.data_dir / "originals").rglob("*"))) == 2  # one folder, one original
+        assert api.upload(("first-again.jpg", first)).status_code == 200  # what is already there still answers
+        other_account = "other@example.com"  # the quota is each person's own
+        create_account(settings, other_account)
+        assert login(client, other_account).upload(("second.jpg", second)).status_code == 201

@@ -62,3 +62,21 @@ def test_folder_import_refuses_paths_outside_the_root(folder_api):
 def test_folder_import_is_off_without_an_import_root(api):
     response = api.post("/api/v1/imports", json={"source": "folder", "path": "x"})
     assert response.status_code == 422 and "CLASSIFY_IMPORT_ROOT" in response.json()["detail"]
+
+
+def test_an_import_past_the_storage_quota_fails_those_items_with_the_reason(tmp_path, database_url):
+    root = tmp_path / "imports"
+    photos = [images.jpeg(900, 700, seed=seed) for seed in (1, 2)]
+    for name, data in zip(("a.jpg", "b.jpg"), photos, strict=True):
+        images.write(root / "trip" / name, data)
+    quota_mb = (max(map(len, photos)) + min(map(len, photos)) / 2) / 1024 / 1024  # room for either, not both
+    settings = make_settings(tmp_path / "data", database_url, import_root=root, quota_mb=quota_mb)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        accepted = api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
+        job = _finished(api, accepted["job_id"])
+        assert job["done"] == 1 and job["failed"] == 1
+        items = api.get(f"/api/v1/blur/jobs/{accepted['job_id']}/items").json()
+        assert "storage quota" in str(items), items
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 1

@@ -248,6 +248,10 @@ class SqlPhotoRepository:
             stmt = stmt.where(PhotoRow.error.is_(None))
         return list(await self.session.scalars(stmt.order_by(PhotoRow.created_at)))
 
+    async def bytes_stored(self, user_id: uuid.UUID) -> int:
+        total = await self.session.scalar(select(func.sum(PhotoRow.file_size)).where(PhotoRow.user_id == user_id))
+        return int(total or 0)
+
     async def save_score(self, photo_id: uuid.UUID, outcome: ScoreOutcome, now: dt.datetime) -> None:
         # Only the first result is kept: a task that runs twice cannot overwrite a score with another one.
         await self.session.execute(

@@ -39,6 +39,7 @@ class GoogleJobContext:
     max_bytes: int
     jitter: Callable[[], float]  # a fresh number in [0, 1) that spreads retries apart
     attempt: int = 1
+    quota_bytes: int | None = None
 
     async def call(self, user_id: uuid.UUID, fn: Callable[[str], Awaitable[T]]) -> T:
         try:
@@ -150,6 +151,7 @@ async def _import_item(ctx: GoogleJobContext, job: Job, item: PickedItem) -> tup
         images=ctx.images,
         queue=ctx.queue,
         max_bytes=ctx.max_bytes,
+        quota_bytes=ctx.quota_bytes,
     )
 
 

@@ -52,6 +52,7 @@ async def import_item(
     images: ImageInspector,
     queue: TaskQueue,
     max_bytes: int,
+    quota_bytes: int | None = None,
 ) -> tuple[str, str | None]:
     """One file of an import job, as the job records it: done, skipped (not an image we take) or failed, and why."""
     try:
@@ -66,6 +67,7 @@ async def import_item(
             images=images,
             queue=queue,
             max_bytes=max_bytes,
+            quota_bytes=quota_bytes,
         )
     except PayloadRejected as exc:
         return ("skipped" if exc.status_code == 415 else "failed"), exc.detail

@@ -50,6 +50,7 @@ class LinkContext:
     max_bytes: int
     jitter: Callable[[], float]
     attempt: int = 1
+    quota_bytes: int | None = None
 
 
 async def _drive_token(ctx: LinkContext, user_id: uuid.UUID) -> str | None:
@@ -182,4 +183,5 @@ async def _import_file(
         images=ctx.images,
         queue=ctx.queue,
         max_bytes=ctx.max_bytes,
+        quota_bytes=ctx.quota_bytes,
     )

@@ -46,6 +46,7 @@ async def import_photo(
     queue: TaskQueue,
     max_bytes: int,
     source_id: str | None = None,
+    quota_bytes: int | None = None,
 ) -> Imported:
     """Validate, store and score (or queue the scoring of) one photo. A rejected file leaves no row, no file
     and no job."""
@@ -58,6 +59,8 @@ async def import_photo(
     existing = await _existing(owner, sha256, source, source_id, uow)
     if existing:
         return Imported(existing, created=False)
+    if quota_bytes is not None:
+        await _check_quota(owner, filename, len(data), quota_bytes, uow)
     key = storage.new_key()
     try:
         await storage.put_original(key, data)
@@ -65,7 +68,7 @@ async def import_photo(
         intake = await images.intake(storage.original_path(key))
         await storage.put_rendition(key, "thumb", intake.thumb.data)
         new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key)
-        photo = await _add_row(new, intake.score, uow)
+        photo = await _add_row(new, intake.score, quota_bytes, uow)
     except BaseException:
         await storage.delete(key)
         raise
@@ -78,6 +81,22 @@ async def import_photo(
     if photo.blur_score is None:
         await queue.enqueue(SCORE_TASK, str(photo.id), job_id=score_task_id(photo.id))
     return Imported(photo, created=True)
+
+
+async def _check_quota(owner: uuid.UUID, filename: str, size: int, quota_bytes: int, uow: UowFactory) -> None:
+    async with uow() as tx:
+        used = await tx.photos.bytes_stored(owner)
+    if used + size > quota_bytes:
+        raise _over_quota(filename, size, used, quota_bytes)
+
+
+def _over_quota(filename: str, size: int, used: int, quota_bytes: int) -> PayloadRejected:
+    return PayloadRejected(
+        413,
+        f"{filename} ({size / 1e6:.1f} MB) does not fit in your storage quota: {used / 1e6:.1f} of "
+        f"{quota_bytes / 1e6:.0f} MB are used. Remove photos you no longer need, or ask whoever runs "
+        "Classify for a larger quota.",
+    )
 
 
 async def _existing(owner: uuid.UUID, sha256: str, source: str, source_id: str | None, uow: UowFactory) -> Photo | None:
@@ -146,11 +165,17 @@ def _new_photo(
     )
 
 
-async def _add_row(new: NewPhoto, score: ScoreOutcome | None, uow: UowFactory) -> Photo | None:
-    """The new row, with its score when the photo was scored on arrival."""
+async def _add_row(new: NewPhoto, score: ScoreOutcome | None, quota_bytes: int | None, uow: UowFactory) -> Photo | None:
+    """The new row, with its score when the photo was scored on arrival; refused (413) if it overfills the quota."""
     try:
         async with uow() as tx:
             photo = await tx.photos.add(new, score, dt.datetime.now(dt.UTC))
+            # Again with the row in place: photos of one import arrive side by side, and each passed the
+            # first check before the others were written. (SQLite writes one at a time, so this is exact there.)
+            if quota_bytes is not None:
+                stored = await tx.photos.bytes_stored(new.user_id)
+                if stored > quota_bytes:
+                    raise _over_quota(new.filename, new.file_size, stored - new.file_size, quota_bytes)
             await tx.commit()
         return photo
     except Conflict:  # the same photo was stored concurrently: the caller returns the one that won
