@@ -270,7 +270,9 @@ class PhotosController(Controller):
 
     @get("/stats", summary="Counts, a histogram of scores, scoring speed")
     async def stats(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, Any]:
-        return await photos.statistics(caller(request), uow=container.uow, now=container.clock())
+        return await photos.statistics(
+            caller(request), uow=container.uow, now=container.clock(), quota_bytes=container.settings.quota_bytes
+        )
 
     @get("/export", summary="A ZIP of the originals in a category")
     async def export_zip(

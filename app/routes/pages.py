@@ -315,7 +315,9 @@ async def save_ai_limit(request: Request[Any, Any, Any], container: ContainerDep
 @get("/stats", guards=GUARD, include_in_schema=False)
 async def stats_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     user = caller(request)
-    figures = await photos.statistics(user, uow=container.uow, now=container.clock())
+    figures = await photos.statistics(
+        user, uow=container.uow, now=container.clock(), quota_bytes=container.settings.quota_bytes
+    )
     return Template("stats.html", context={"user": user, "stats": figures, "active": "stats"})
 
 

@@ -15,7 +15,7 @@ from app.adapters.scorer import score_image
 from app.bootstrap import bootstrap
 from app.main import create_app
 from tests import images
-from tests.conftest import create_account, login, make_settings
+from tests.conftest import PASSWORD, create_account, login, make_settings
 
 
 def test_upload_then_duplicate_returns_the_same_photo(api):
@@ -242,6 +242,7 @@ def test_stats(api):
     stats = api.get("/api/v1/stats").json()
     assert stats["counts"]["all"] == 7 and stats["scored_today"] == 7
     assert sum(stats["histogram"]["counts"]) == 7 and stats["average_processing_ms"] > 0
+    assert stats["total_bytes"] > 0 and stats["quota_bytes"] is None  # no CLASSIFY_QUOTA_MB: no quota
 
 
 def test_batch_scoring_of_chosen_and_unknown_photos(api):
@@ -358,6 +359,16 @@ def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_p
         assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
         assert len(list((settings.data_dir / "originals").rglob("*"))) == 2  # one folder, one original
         assert api.upload(("first-again.jpg", first)).status_code == 200  # what is already there still answers
+        stats = api.get("/api/v1/stats").json()
+        assert stats["total_bytes"] == len(first) and stats["quota_bytes"] == settings.quota_bytes
+        client.get("/login")
+        signed_in = client.post(
+            "/login",
+            data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": client.cookies.get("csrftoken")},
+        )
+        assert signed_in.status_code == 200
+        page = client.get("/stats").text
+        assert f"{len(first) / 1e6:.1f} MB" in page and f"of your {settings.quota_bytes / 1e6:.0f} MB quota" in page
         other_account = "other@example.com"  # the quota is each person's own
         create_account(settings, other_account)
         assert login(client, other_account).upload(("second.jpg", second)).status_code == 201

@@ -249,7 +249,7 @@ async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> flo
     return threshold
 
 
-async def statistics(user: User, *, uow: UowFactory, now: dt.datetime) -> dict:
+async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_bytes: int | None = None) -> dict:
     start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with uow() as tx:
         counts = await tx.photos.counts(user.id, user.blur_threshold)
@@ -259,6 +259,7 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime) -> dict:
         "counts": counts.as_dict(),
         "threshold": user.blur_threshold,
         "histogram": {"bins": 20, "counts": histogram(scores, 20)},
+        "quota_bytes": quota_bytes,
         **figures,
     }
 
