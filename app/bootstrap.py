@@ -17,6 +17,7 @@ from app.adapters.dropbox import DropboxSharedLinks
 from app.adapters.folders import LocalFolders
 from app.adapters.google import GoogleApi
 from app.adapters.imaging import ImageLimits
+from app.adapters.login_attempts import RedisLoginAttempts
 from app.adapters.offload import ProcessOffload
 from app.adapters.passwords import Argon2Passwords
 from app.adapters.photo_processing import PillowImageInspector, ProcessBlurScorer, VisionPreviews
@@ -29,6 +30,7 @@ from app.domain.ports import (
     AccessTokens,
     BlurScorer,
     ImageInspector,
+    LoginAttempts,
     PasswordHasher,
     PhotoStorage,
     TaskQueue,
@@ -63,7 +65,7 @@ class Container:
     previews: Any
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
-    logins: LoginThrottle = field(default_factory=LoginThrottle)
+    logins: LoginAttempts = field(default_factory=LoginThrottle)
 
     async def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):
@@ -129,6 +131,7 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
     }
     if settings.redis_url:
         parts["queue"] = ArqQueue(settings.redis_url)
+        parts["logins"] = RedisLoginAttempts(parts["queue"].pool)  # counted across every web process
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts.update(overrides)

@@ -1,8 +1,9 @@
 """Failed sign-ins counted per (email, client), so a password cannot be guessed at speed.
 
-Kept in memory: a restart forgets, and each web process of a scaled-out deployment counts on its own,
-which still caps guessing at `limit` tries per `window` per process. Keyed by client as well as email
-so that someone who knows an owner's address cannot lock the owner out from elsewhere.
+This one is kept in memory, for the embedded default (one web process; a restart forgets). A scaled-out
+deployment counts in Redis instead (app/adapters/login_attempts.py), so that N web processes do not
+allow N times the tries. Keyed by client as well as email so that someone who knows an owner's address
+cannot lock the owner out from elsewhere.
 """
 
 from __future__ import annotations
@@ -12,28 +13,30 @@ from collections import deque
 from dataclasses import dataclass, field
 
 MAX_TRACKED = 10_000  # (email, client) pairs remembered at most; the oldest are forgotten first
+LIMIT = 5
+WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclass
 class LoginThrottle:
-    limit: int = 5
-    window: dt.timedelta = dt.timedelta(minutes=15)
+    limit: int = LIMIT
+    window: dt.timedelta = WINDOW
     _failures: dict[str, deque[dt.datetime]] = field(default_factory=dict)
 
-    def wait_seconds(self, key: str, now: dt.datetime) -> float:
+    async def wait_seconds(self, key: str, now: dt.datetime) -> float:
         """0 when `key` may try now; otherwise how long until its oldest counted failure ages out."""
         recent = self._recent(key, now)
         if len(recent) < self.limit:
             return 0.0
         return max(1.0, (recent[0] + self.window - now).total_seconds())
 
-    def failed(self, key: str, now: dt.datetime) -> None:
+    async def failed(self, key: str, now: dt.datetime) -> None:
         self._failures[key] = self._recent(key, now)
         self._failures[key].append(now)
         while len(self._failures) > MAX_TRACKED:
             self._failures.pop(next(iter(self._failures)))
 
-    def succeeded(self, key: str) -> None:
+    async def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
 
     def _recent(self, key: str, now: dt.datetime) -> deque[dt.datetime]:

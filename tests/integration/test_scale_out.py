@@ -64,9 +64,10 @@ def test_two_web_processes_and_two_workers_score_everything(scale_out_env, tmp_p
             headers = {"Authorization": f"Bearer {token}"}
             for n, web in enumerate((web1, web2)):
                 files = [("files", (f"p{n}-{i}.jpg", images.jpeg(400, 300, seed=100 * n + i))) for i in range(5)]
-                assert (
-                    httpx.post(f"{web.url}/api/v1/photos", files=files, headers=headers, timeout=60).status_code == 201
-                )
+                uploaded = httpx.post(f"{web.url}/api/v1/photos", files=files, headers=headers, timeout=60)
+                assert uploaded.status_code == 201
+                # A web process that leaves tasks to the workers makes thumbs only; the workers score.
+                assert all(photo["blur_score"] is None for photo in uploaded.json()["photos"])
             deadline = time.monotonic() + 90
             while True:
                 counts = httpx.get(f"{web2.url}/api/v1/photos", headers=headers).json()["counts"]
@@ -81,3 +82,17 @@ def test_two_web_processes_and_two_workers_score_everything(scale_out_env, tmp_p
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=20)
+
+
+def test_wrong_passwords_are_counted_across_web_processes(scale_out_env):
+    with live_server(scale_out_env) as web1, live_server(scale_out_env) as web2:
+
+        def sign_in(web, password: str) -> httpx.Response:
+            body = {"email": "owner@example.com", "password": password}
+            return httpx.post(f"{web.url}/api/v1/auth/login", json=body)
+
+        for web in (web1, web2, web1, web2, web1):  # five wrong tries, spread over both processes
+            assert sign_in(web, "not the password").status_code == 401
+        held = sign_in(web2, PASSWORD)  # then even the right password waits, on either process
+        assert held.status_code == 429 and int(held.headers["retry-after"]) > 60
+        assert "Too many failed sign-ins" in held.json()["detail"]

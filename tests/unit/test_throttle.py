@@ -8,24 +8,41 @@ from app.domain.throttle import LoginThrottle
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def test_the_sixth_try_waits_until_the_oldest_failure_is_fifteen_minutes_old():
+async def test_the_sixth_try_waits_until_the_oldest_failure_is_fifteen_minutes_old():
     limiter = LoginThrottle()
     for minute in range(5):
-        assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=minute)) == 0
-        limiter.failed("a|1", T0 + dt.timedelta(minutes=minute))
-    assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=5)) == 10 * 60
-    assert limiter.wait_seconds("a|2", T0 + dt.timedelta(minutes=5)) == 0  # another client
-    assert limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=15, seconds=1)) == 0  # one has aged out
+        assert await limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=minute)) == 0
+        await limiter.failed("a|1", T0 + dt.timedelta(minutes=minute))
+    assert await limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=5)) == 10 * 60
+    assert await limiter.wait_seconds("a|2", T0 + dt.timedelta(minutes=5)) == 0  # another client
+    assert await limiter.wait_seconds("a|1", T0 + dt.timedelta(minutes=15, seconds=1)) == 0  # one has aged out
 
 
-def test_a_success_clears_the_count_and_memory_stays_bounded(monkeypatch):
+async def test_a_success_clears_the_count_and_memory_stays_bounded(monkeypatch):
     limiter = LoginThrottle()
     for _ in range(4):
-        limiter.failed("a|1", T0)
-    limiter.succeeded("a|1")
-    limiter.failed("a|1", T0)
-    assert limiter.wait_seconds("a|1", T0) == 0
+        await limiter.failed("a|1", T0)
+    await limiter.succeeded("a|1")
+    await limiter.failed("a|1", T0)
+    assert await limiter.wait_seconds("a|1", T0) == 0
     monkeypatch.setattr(module, "MAX_TRACKED", 3)
     for n in range(10):
-        limiter.failed(f"k{n}|x", T0)
+        await limiter.failed(f"k{n}|x", T0)
     assert len(limiter._failures) == 3
+
+
+async def test_without_redis_sign_in_is_not_blocked_by_the_throttle():
+    import redis.asyncio
+
+    from app.adapters.login_attempts import RedisLoginAttempts
+
+    unreachable = redis.asyncio.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)
+
+    async def connect():
+        return unreachable
+
+    limiter = RedisLoginAttempts(connect)
+    await limiter.failed("a|1", T0)
+    assert await limiter.wait_seconds("a|1", T0) == 0
+    await limiter.succeeded("a|1")
+    await unreachable.aclose()

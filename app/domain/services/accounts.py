@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from app.domain.model import User
-from app.domain.ports import AccessTokens, PasswordHasher, UowFactory
-from app.domain.throttle import LoginThrottle
+from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, UowFactory
 
 REFRESH_LIFETIME = dt.timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
@@ -72,25 +71,25 @@ async def authenticate(
     uow: UowFactory,
     passwords: PasswordHasher,
     now: dt.datetime,
-    throttle: LoginThrottle | None = None,
+    throttle: LoginAttempts | None = None,
     client: str = "",
 ) -> User:
     """The account for these credentials. After too many failures from one client for one email, even the
     right password waits (TooManyAttempts), or the limit would tell a guesser when they had it."""
     key = f"{email.strip().lower()}|{client}"
-    if throttle and (wait := throttle.wait_seconds(key, now)):
+    if throttle and (wait := await throttle.wait_seconds(key, now)):
         minutes = max(1, round(wait / 60))
         raise TooManyAttempts(f"Too many failed sign-ins; try again in about {minutes} minute(s).", wait)
     async with uow() as tx:
         user = await tx.users.by_email(email)
         if user is None or not user.password_hash or not passwords.verify(user.password_hash, password):
             if throttle:
-                throttle.failed(key, now)
+                await throttle.failed(key, now)
             raise NotAuthenticated("The email or password is not right.")
         await tx.users.touch_login(user.id, now)
         await tx.commit()
     if throttle:
-        throttle.succeeded(key)
+        await throttle.succeeded(key)
     return user
 
 

@@ -1,0 +1,71 @@
+"""Failed sign-ins counted in Redis, shared by every web process of a scaled-out deployment.
+
+The same rule as the in-memory `LoginThrottle` (LIMIT failures within WINDOW make the key wait until the
+oldest of them ages out), kept as one sorted set per key: member a unique id, score the failure's time.
+Keys are hashed, so Redis holds no email addresses. If Redis cannot be reached, sign-in is not blocked
+on it: the failure is logged, and the queue, which needs Redis too, reports the outage on /health.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from app.domain.throttle import LIMIT, WINDOW
+
+log = structlog.get_logger("classify.logins")
+PREFIX = "classify:login-failures:"
+
+
+class RedisLoginAttempts:
+    def __init__(
+        self, connect: Callable[[], Awaitable[Any]], limit: int = LIMIT, window: dt.timedelta = WINDOW
+    ) -> None:
+        self.connect = connect  # the queue's Redis connection pool, made on first use
+        self.limit = limit
+        self.window = window.total_seconds()
+
+    async def wait_seconds(self, key: str, now: dt.datetime) -> float:
+        try:
+            redis = await self.connect()
+            name = _name(key)
+            await redis.zremrangebyscore(name, "-inf", now.timestamp() - self.window)
+            if await redis.zcard(name) < self.limit:
+                return 0.0
+            ((_, oldest),) = await redis.zrange(name, 0, 0, withscores=True)
+        except (OSError, ValueError, _redis_error()) as exc:
+            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
+            return 0.0
+        return max(1.0, oldest + self.window - now.timestamp())
+
+    async def failed(self, key: str, now: dt.datetime) -> None:
+        try:
+            redis = await self.connect()
+            name = _name(key)
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(name, {uuid.uuid4().hex: now.timestamp()})
+                pipe.expire(name, int(self.window) + 1)
+                await pipe.execute()
+        except (OSError, _redis_error()) as exc:
+            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
+
+    async def succeeded(self, key: str) -> None:
+        try:
+            await (await self.connect()).delete(_name(key))
+        except (OSError, _redis_error()) as exc:
+            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
+
+
+def _name(key: str) -> str:
+    return PREFIX + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _redis_error() -> type[Exception]:
+    from redis.exceptions import RedisError  # only with REDIS_URL: redis is not loaded otherwise
+
+    return RedisError
