@@ -64,18 +64,22 @@ def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[s
         scale = analysis_scale((probed.width, probed.height))
         # Pillow drafts the largest scale that keeps the image at least this size: w // scale gives exactly `scale`.
         draft = ("YCbCr", (max(1, probed.width // scale), max(1, probed.height // scale)))
-    decoded = decode_reduced(data, THUMB_SIDE, None, limits, jpeg_draft=draft)
-    if draft and decoded.mode in LUMA_MODES and jpeg_complete(data, data[:65536]):
-        luma = decoded.getchannel(0) if decoded.mode == "YCbCr" else decoded
-        turn = UPRIGHT.get(decoded.getexif().get(ORIENTATION))
-        gray = np.asarray(luma.transpose(turn) if turn is not None else luma)
-        analysis: dict[str, Any] | None = score_gray(gray).to_dict()
-    else:
+    image = decode_reduced(data, THUMB_SIDE, None, limits, jpeg_draft=draft)
+    analysis: dict[str, Any] | None = None
+    if draft and image.mode in LUMA_MODES and jpeg_complete(data, data[:65536]):
+        luma = image.getchannel(0) if image.mode == "YCbCr" else image
+        turn = UPRIGHT.get(image.getexif().get(ORIENTATION))
+        analysis = score_gray(np.asarray(luma.transpose(turn) if turn is not None else luma)).to_dict()
+        elapsed_ms = (time.perf_counter() - start) * 1000.0
+    if image.mode == "YCbCr":
+        image = image.convert("RGB")
+    thumb = render_decoded(image, probed, "thumb")
+    del image  # a large PNG's decode goes before the usual decoder reads the file again below
+    if analysis is None:
+        start = time.perf_counter()
         analysis = _score_apart(data)
-    elapsed_ms = (time.perf_counter() - start) * 1000.0
-    rgb = decoded.convert("RGB") if decoded.mode == "YCbCr" else decoded
-    del decoded
-    return render_decoded(rgb, probed, "thumb"), analysis, elapsed_ms
+        elapsed_ms = (time.perf_counter() - start) * 1000.0
+    return thumb, analysis, elapsed_ms
 
 
 def _score_apart(data: bytes) -> dict[str, Any] | None:
