@@ -372,3 +372,49 @@ def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_p
         other_account = "other@example.com"  # the quota is each person's own
         create_account(settings, other_account)
         assert login(client, other_account).upload(("second.jpg", second)).status_code == 201
+
+
+async def test_photos_arriving_side_by_side_cannot_overfill_the_quota(tmp_path, database_url):
+    import asyncio
+
+    from app.domain.errors import PayloadRejected
+    from app.domain.services import photos
+
+    batch = [images.jpeg(700, 500, seed=seed) for seed in range(6)]
+    sizes = sorted(map(len, batch))
+    quota_mb = (sizes[-1] + sizes[-2] + 100) / 1024 / 1024  # room for any two
+    assert sum(sizes[:3]) > quota_mb * 1024 * 1024  # and for no three
+    settings = make_settings(tmp_path / "data", database_url, quota_mb=quota_mb)
+    container = bootstrap(settings, offload=run_inline)
+    try:
+        async with container.uow() as tx:
+            user = await tx.users.add("many@example.com", container.passwords.hash("x" * 12), None)
+            await tx.commit()
+
+        async def bring_in(n: int, data: bytes) -> bool:
+            try:
+                await photos.import_photo(
+                    data,
+                    f"p{n}.jpg",
+                    owner=user.id,
+                    source="upload",
+                    uow=container.uow,
+                    storage=container.storage,
+                    images=container.images,
+                    queue=container.queue,
+                    max_bytes=settings.max_upload_bytes,
+                    quota_bytes=settings.quota_bytes,
+                )
+            except PayloadRejected as refused:
+                assert refused.status_code == 413 and "storage quota" in refused.detail
+                return False
+            return True
+
+        kept = await asyncio.gather(*(bring_in(n, data) for n, data in enumerate(batch)))
+        async with container.uow() as tx:
+            stored = await tx.photos.bytes_stored(user.id)
+        assert sum(kept) == 2 and stored <= settings.quota_bytes
+        assert len(list((settings.data_dir / "originals").rglob("*.*"))) == 0  # no temporary file left
+        assert sum(1 for p in (settings.data_dir / "originals").rglob("*") if p.is_file()) == sum(kept)
+    finally:
+        await container.close()

@@ -34,6 +34,11 @@ class SqlUserRepository:
         row = await self.session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
         return to_user(row) if row else None
 
+    async def hold(self, user_id: uuid.UUID) -> None:
+        # PostgreSQL: the user's row stays locked until this transaction ends. SQLite has no row locks and
+        # needs none: it runs one writing transaction at a time.
+        await self.session.execute(select(UserRow.id).where(UserRow.id == user_id).with_for_update())
+
     async def add(self, email: str, password_hash: str | None, name: str | None) -> User:
         row = UserRow(email=email.strip().lower(), password_hash=password_hash, name=name)
         self.session.add(row)

@@ -169,10 +169,10 @@ async def _add_row(new: NewPhoto, score: ScoreOutcome | None, quota_bytes: int |
     """The new row, with its score when the photo was scored on arrival; refused (413) if it overfills the quota."""
     try:
         async with uow() as tx:
+            if quota_bytes is not None:  # photos of one import arrive side by side: one at a time past here
+                await tx.users.hold(new.user_id)
             photo = await tx.photos.add(new, score, dt.datetime.now(dt.UTC))
-            # Again with the row in place: photos of one import arrive side by side, and each passed the
-            # first check before the others were written. (SQLite writes one at a time, so this is exact there.)
-            if quota_bytes is not None:
+            if quota_bytes is not None:  # again, with this photo and any that were added meanwhile
                 stored = await tx.photos.bytes_stored(new.user_id)
                 if stored > quota_bytes:
                     raise _over_quota(new.filename, new.file_size, stored - new.file_size, quota_bytes)
