@@ -37,11 +37,13 @@ class RedisLoginAttempts:
             await redis.zremrangebyscore(name, "-inf", now.timestamp() - self.window)
             if await redis.zcard(name) < self.limit:
                 return 0.0
-            ((_, oldest),) = await redis.zrange(name, 0, 0, withscores=True)
-        except (OSError, ValueError, _redis_error()) as exc:
+            oldest = await redis.zrange(name, 0, 0, withscores=True)
+        except (OSError, _redis_error()) as exc:
             log.warning("sign-in throttle unavailable", error=type(exc).__name__)
             return 0.0
-        return max(1.0, oldest + self.window - now.timestamp())
+        if not oldest:  # aged out in between
+            return 0.0
+        return max(1.0, oldest[0][1] + self.window - now.timestamp())
 
     async def failed(self, key: str, now: dt.datetime) -> None:
         try:
