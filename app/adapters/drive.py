@@ -60,6 +60,7 @@ class GoogleDrive:
                         item.get("mimeType"),
                         int(size) if size else None,
                         item.get("resourceKey"),
+                        item.get("sha256Checksum"),
                     )
                 )
         return files
@@ -69,7 +70,7 @@ class GoogleDrive:
         query = {
             **params,
             "q": f"'{folder_id}' in parents and trashed = false",
-            "fields": "nextPageToken,files(id,name,mimeType,size,resourceKey)",
+            "fields": "nextPageToken,files(id,name,mimeType,size,resourceKey,sha256Checksum)",
             "pageSize": "1000",
             "supportsAllDrives": "true",
             "includeItemsFromAllDrives": "true",

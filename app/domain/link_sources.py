@@ -12,6 +12,7 @@ class RemoteFile:
     mime_type: str | None  # Drive says; Dropbox does not (the name's extension decides there)
     size: int | None = None
     resource_key: str | None = None
+    sha256: str | None = None  # Drive lists it: a file whose bytes are here already need not be downloaded
 
 
 class SourceFailure(Exception):

@@ -238,3 +238,23 @@ def test_a_drive_folder_private_to_the_person_is_read_with_their_own_google_gran
         media = [c for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"]
         assert len(media) == 3 and all(c.bearer == grant and "key" not in c.query for c in media)
         assert len(all_photos(api, "google_drive")) == 3
+
+
+def test_a_drive_file_whose_bytes_are_here_already_is_not_downloaded(links, fake_drive):
+    api = links
+    photo = images.jpeg(640, 480, seed=77)
+    assert api.upload(("beach.jpg", photo)).status_code == 201
+    folder = fake_drive.add_folder("Copies")
+    copy = fake_drive.add_file(folder, "copy-of-beach.jpg", photo, "image/jpeg")
+    new = fake_drive.add_file(folder, "new.jpg", images.jpeg(640, 480, seed=78), "image/jpeg")
+
+    def downloads(file_id: str) -> int:
+        return sum(c.query.get("alt") == "media" for c in fake_drive.calls(f"/files/{file_id}", "GET"))
+
+    url = fake_drive.folder_url(folder)
+    for _ in range(2):  # an import, then a re-import
+        job = finished(api, start(api, "google_drive", url))
+        assert job["status"] == "done" and job["done"] == 2 and job["failed"] == 0
+    # Drive lists each file's SHA-256: the copy of the uploaded photo is never fetched, the new one once.
+    assert downloads(copy) == 0 and downloads(new) == 1
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 2  # the upload and new.jpg

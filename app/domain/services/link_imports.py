@@ -168,6 +168,8 @@ async def _import_file(
     async with ctx.uow() as tx:
         if await tx.photos.by_source_id(job.user_id, source, file.key):
             return "done", None  # imported before: a re-import adds nothing
+        if file.sha256 and await tx.photos.by_sha256(job.user_id, file.sha256.lower()):
+            return "done", None  # the same bytes are here already, under another name or source
     if source == PhotoSource.GOOGLE_DRIVE:
         data = await ctx.drive.download(file, token, ctx.max_bytes)
     else:
