@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, post
 from litestar.response import Template
 
+from app.domain.model import PhotoFilter
 from app.domain.services import photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.events import job_context
@@ -25,6 +26,10 @@ class TagOut(msgspec.Struct):
 
 class TagBatchBody(msgspec.Struct):
     photo_ids: list[uuid.UUID] | None = None
+    # Without photo_ids, the keepers; these narrow them as the photo list's parameters of the same names do.
+    tag: str | None = None
+    q: str | None = None
+    source: str | None = None
 
 
 async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> tagging.VisionResult:
@@ -63,12 +68,14 @@ async def api_tag(request: Request[Any, Any, Any], container: ContainerDep, phot
 async def api_tag_batch(
     request: Request[Any, Any, Any], container: ContainerDep, data: TagBatchBody | None = None
 ) -> JobAccepted:
+    body = data or TagBatchBody()
     job = await tagging.start_tag_batch(
         caller(request),
-        data.photo_ids if data else None,
+        body.photo_ids,
         uow=container.uow,
         queue=container.queue,
         describer=container.vision,
+        only=PhotoFilter.of(body.source, body.tag, body.q),
     )
     return JobAccepted(job.id, job.total)
 
@@ -81,9 +88,21 @@ async def page_tag(request: Request[Any, Any, Any], container: ContainerDep, pho
 
 
 @post("/jobs/tag-keepers", guards=[requires_page_user], include_in_schema=False, status_code=200)
-async def page_tag_keepers(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+async def page_tag_keepers(
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    tag: str | None = None,
+    q: str | None = None,
+    source: str | None = None,
+) -> Template:
+    """The keepers the gallery shows: its tag, search and source filters come along in the query string."""
     job = await tagging.start_tag_batch(
-        caller(request), None, uow=container.uow, queue=container.queue, describer=container.vision
+        caller(request),
+        None,
+        uow=container.uow,
+        queue=container.queue,
+        describer=container.vision,
+        only=PhotoFilter.of(source, tag, q),
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 

@@ -14,7 +14,7 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.main import create_app
 from tests import images
-from tests.conftest import create_account, login, make_settings
+from tests.conftest import PASSWORD, create_account, login, make_settings
 
 
 @pytest.fixture
@@ -85,6 +85,28 @@ def test_tag_keepers_batch_then_filter_by_tag_and_search_captions(ai):
     assert by_tag and all(some_tag in p["tags"] for p in by_tag)
     word = tagged[0]["caption"].split()[1].strip(".,").lower()
     assert any(p["id"] == tagged[0]["id"] for p in api.get(f"/api/v1/photos?q={word}").json()["items"])
+
+
+def test_tag_keepers_of_a_filtered_view_tags_just_those(ai):
+    api, fake, client, _ = ai
+    for i in range(3):
+        upload(api, f"beach{i}.jpg", seed=30 + i)
+    upload(api, "forest.jpg", seed=40)
+    api.wait_scored()
+    accepted = api.post("/api/v1/photos/tag-batch", json={"q": "beach"})  # the file name matches the search
+    assert accepted.status_code == 202 and accepted.json()["total"] == 3
+    client.get("/login")
+    form = {"email": "owner@example.com", "password": PASSWORD, "_csrf_token": client.cookies.get("csrftoken")}
+    assert client.post("/login", data=form).status_code == 200
+    gallery = client.get("/photos?filter=not_blurred&q=forest").text
+    assert 'hx-post="/jobs/tag-keepers?q=forest"' in gallery and "Tag keepers with AI (these 1)" in gallery
+    started = client.post("/jobs/tag-keepers?q=forest", headers={"x-csrftoken": client.cookies.get("csrftoken")})
+    assert started.status_code == 200 and "of <span data-total>1</span>" in started.text
+    for _ in range(200):
+        if sum(1 for p in api.get("/api/v1/photos?limit=10").json()["items"] if p["tags"]) == 4:
+            break
+        time.sleep(0.05)
+    assert len(fake.requests) == 4  # three beaches, then the forest: each photo once
 
 
 def test_budget_exhaustion_is_a_clear_429_and_loses_nothing(ai):

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from app.domain.categories import Category
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
-from app.domain.model import Job, JobStatus, Photo, User
+from app.domain.model import NO_FILTER, Job, JobStatus, Photo, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
 from app.domain.vision import VisionResult, month_start, next_month
 
@@ -112,14 +112,22 @@ async def tag_photo(
 
 
 async def start_tag_batch(
-    user: User, photo_ids: list[uuid.UUID] | None, *, uow: UowFactory, queue: TaskQueue, describer: Describer
+    user: User,
+    photo_ids: list[uuid.UUID] | None,
+    *,
+    uow: UowFactory,
+    queue: TaskQueue,
+    describer: Describer,
+    only: PhotoFilter = NO_FILTER,
 ) -> Job:
-    """Tag the chosen photos, or by default the keepers (scored and not blurred at the person's threshold)."""
+    """Tag the chosen photos, or by default the keepers (scored and not blurred at the person's threshold)
+    that `only` lets through: the ones a filtered gallery shows."""
     if not describer.configured:
         raise AiOff("AI tagging is not set up on this server.")
     async with uow() as tx:
         if photo_ids is None:
-            chosen = [p.id for p in await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)]
+            keepers = await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only)
+            chosen = [p.id for p in keepers]
         else:
             for photo_id in photo_ids:
                 if await tx.photos.get(user.id, photo_id) is None:
