@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 
@@ -17,6 +18,8 @@ from app.domain.model import Photo
 from app.domain.ports import ImageInspector, Intake, Offload, PhotoStorage, ScoreOutcome, UowFactory
 from app.domain.services import photos
 from app.domain.services.scoring import Undecodable
+
+T = TypeVar("T")
 
 
 class PillowImageInspector:
@@ -36,23 +39,22 @@ class PillowImageInspector:
             raise PayloadRejected(exc.status_code, exc.detail) from None
 
     async def render(self, data: bytes, size: str) -> imaging.Rendition:
-        try:
-            return await self.offload(imaging.make_rendition, data, self.limits, size)
-        except imaging.ImageRejected as exc:
-            raise PayloadRejected(exc.status_code, exc.detail) from None
-        except WorkerCrashed as exc:
-            raise PayloadRejected(422, f"This image could not be read: {exc}") from None
+        return await self._in_worker(imaging.make_rendition, data, self.limits, size)
 
     async def intake(self, original: Path) -> Intake:
+        thumb, details, elapsed_ms = await self._in_worker(
+            intake_file, str(original), self.limits, self.score_on_intake
+        )
+        return Intake(thumb=thumb, score=None if details is None else outcome(details, elapsed_ms))
+
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn` in a worker process; a refused or unreadable image is PayloadRejected, as callers expect."""
         try:
-            thumb, details, elapsed_ms = await self.offload(
-                intake_file, str(original), self.limits, self.score_on_intake
-            )
+            return await self.offload(fn, *args)
         except imaging.ImageRejected as exc:
             raise PayloadRejected(exc.status_code, exc.detail) from None
         except WorkerCrashed as exc:
             raise PayloadRejected(422, f"This image could not be read: {exc}") from None
-        return Intake(thumb=thumb, score=None if details is None else outcome(details, elapsed_ms))
 
 
 def outcome(details: dict[str, Any], elapsed_ms: float) -> ScoreOutcome:

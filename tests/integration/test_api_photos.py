@@ -288,6 +288,24 @@ def test_a_full_batch_of_large_files_fits_in_one_request_and_a_bigger_one_is_a_c
         assert api.get("/api/v1/photos").json()["counts"]["all"] == 8
 
 
+async def bring_in(container, owner, name: str, data: bytes):
+    """One photo imported the way an upload does it, with the container's own settings (quota included)."""
+    from app.domain.services import photos
+
+    return await photos.import_photo(
+        data,
+        name,
+        owner=owner,
+        source="upload",
+        uow=container.uow,
+        storage=container.storage,
+        images=container.images,
+        queue=container.queue,
+        max_bytes=container.settings.max_upload_bytes,
+        quota_bytes=container.settings.quota_bytes,
+    )
+
+
 async def test_a_medium_made_while_its_photo_is_removed_leaves_no_file(settings):
     from app.domain.errors import NotFound
     from app.domain.services import photos
@@ -298,18 +316,7 @@ async def test_a_medium_made_while_its_photo_is_removed_leaves_no_file(settings)
         async with container.uow() as tx:
             user = await tx.users.add("race@example.com", password_hash, None)
             await tx.commit()
-        imported = await photos.import_photo(
-            images.jpeg(2000, 1500),
-            "race.jpg",
-            owner=user.id,
-            source="upload",
-            uow=container.uow,
-            storage=container.storage,
-            images=container.images,
-            queue=container.queue,
-            max_bytes=settings.max_upload_bytes,
-        )
-        photo = imported.photo
+        photo = (await bring_in(container, user.id, "race.jpg", images.jpeg(2000, 1500))).photo
         async with container.uow() as tx:  # the row goes while the medium is being made
             await tx.photos.delete(user.id, photo.id)
             await tx.commit()
@@ -378,7 +385,6 @@ async def test_photos_arriving_side_by_side_cannot_overfill_the_quota(tmp_path, 
     import asyncio
 
     from app.domain.errors import PayloadRejected
-    from app.domain.services import photos
 
     batch = [images.jpeg(700, 500, seed=seed) for seed in range(6)]
     sizes = sorted(map(len, batch))
@@ -391,30 +397,19 @@ async def test_photos_arriving_side_by_side_cannot_overfill_the_quota(tmp_path, 
             user = await tx.users.add("many@example.com", container.passwords.hash("x" * 12), None)
             await tx.commit()
 
-        async def bring_in(n: int, data: bytes) -> bool:
+        async def kept(n: int, data: bytes) -> bool:
             try:
-                await photos.import_photo(
-                    data,
-                    f"p{n}.jpg",
-                    owner=user.id,
-                    source="upload",
-                    uow=container.uow,
-                    storage=container.storage,
-                    images=container.images,
-                    queue=container.queue,
-                    max_bytes=settings.max_upload_bytes,
-                    quota_bytes=settings.quota_bytes,
-                )
+                await bring_in(container, user.id, f"p{n}.jpg", data)
             except PayloadRejected as refused:
                 assert refused.status_code == 413 and "storage quota" in refused.detail
                 return False
             return True
 
-        kept = await asyncio.gather(*(bring_in(n, data) for n, data in enumerate(batch)))
+        outcomes = await asyncio.gather(*(kept(n, data) for n, data in enumerate(batch)))
         async with container.uow() as tx:
             stored = await tx.photos.bytes_stored(user.id)
-        assert sum(kept) == 2 and stored <= settings.quota_bytes
+        assert sum(outcomes) == 2 and stored <= settings.quota_bytes
         assert len(list((settings.data_dir / "originals").rglob("*.*"))) == 0  # no temporary file left
-        assert sum(1 for p in (settings.data_dir / "originals").rglob("*") if p.is_file()) == sum(kept)
+        assert sum(1 for p in (settings.data_dir / "originals").rglob("*") if p.is_file()) == sum(outcomes)
     finally:
         await container.close()
