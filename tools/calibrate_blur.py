@@ -7,8 +7,11 @@ The split lives in tools/blur_split.csv (scene,split); it is made once (60 % of 
 seeded) and reused, so the figures on the "test" scenes stay honest across re-runs. What is fitted:
 a logistic regression (Newton/IRLS, L2) over standardised sharpness features, with every coefficient
 forced to be <= 0 (a sharper measurement can only lower the blur score; features that would take the
-wrong sign are dropped and the model refitted), the anisotropy threshold that separates camera shake
-from defocus, and the scale of the sharpness map.
+wrong sign are dropped and the model refitted), the scale of the sharpness map, and what tells camera
+shake from defocus: an anisotropy threshold for clearly sharp photos, and a logistic model over the
+kernel-shape features for the rest. blur-dev's shake is straight and its defocus Gaussian, so that model
+also learns from a curved shake and a disc defocus made from each sharp photo of the fit split
+(tools/blur_kernels.py); the same made from the test split's photos are reported, never fitted.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.adapters.decode import load_gray  # noqa: E402
-from app.domain.blur_features import FEATURE_NAMES, measure  # noqa: E402
+from app.domain.blur import KIND_CHECK_SCORE  # noqa: E402
+from app.domain.blur_features import FEATURE_NAMES, KIND_FEATURE_NAMES, kind_features, measure  # noqa: E402
+from tools.blur_kernels import blur_jpeg  # noqa: E402
 
 # The sign each feature's coefficient must have: -1 where a higher value means a sharper photo (all of
 # the sharpness ratios), +1 where it means a blurrier one. Features not listed count as -1.
@@ -36,6 +41,7 @@ SIGNS: dict[str, int] = {"shake_coherence": 1}
 SPLIT_FILE = ROOT / "tools" / "blur_split.csv"
 MODEL_FILE = ROOT / "app" / "domain" / "blur_model.py"
 FIT_SHARE, SEED, L2, BOKEH_WEIGHT = 0.6, 20260, 2.0, 3.0
+KIND_L2 = 0.1  # chosen by 5-fold scene cross-validation within the fit split (0.1: 0.910 right, 1.0: 0.877)
 
 
 def load_rows(data: Path) -> list[dict]:
@@ -64,12 +70,36 @@ def scene_split(rows: list[dict]) -> dict[str, str]:
     return split
 
 
-def _measure(path: str) -> tuple[list[float], float, np.ndarray]:
+def _measure(path: str) -> tuple[list[float], float, np.ndarray, list[float]]:
     import cv2
 
     cv2.setNumThreads(1)
-    m = measure(load_gray(path))
-    return [m.features[k] for k in FEATURE_NAMES], m.anisotropy, m.tile_sharpness
+    return _measured(measure(load_gray(path)))
+
+
+def _measure_synthetic(job: tuple[str, str, str, int]) -> tuple[list[float], float, np.ndarray, list[float]]:
+    import cv2
+
+    cv2.setNumThreads(1)
+    return _measured(measure(blur_jpeg(*job)))
+
+
+def _measured(m) -> tuple[list[float], float, np.ndarray, list[float]]:
+    kind = [float("nan")] * len(KIND_FEATURE_NAMES)
+    if not m.flat:
+        kind = [kind_features(m)[k] for k in KIND_FEATURE_NAMES]
+    return [m.features[k] for k in FEATURE_NAMES], m.anisotropy, m.tile_sharpness, kind
+
+
+def synthetic_jobs(rows: list[dict], split: dict[str, str]) -> list[tuple[tuple[str, str, str, int], str]]:
+    """One curved shake and one disc defocus of every plain sharp photo, strengths alternating, seeded."""
+    plain = [r for r in rows if r["label"] == "sharp" and not r["subtype"]]
+    jobs = []
+    for i, r in enumerate(plain):
+        for j, kind in enumerate(("curved", "disc")):
+            strength = ("mild", "strong")[(i + j) % 2]
+            jobs.append(((r["abspath"], kind, strength, SEED + 2 * i + j), split[r["scene"]]))
+    return jobs
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, weight: np.ndarray | None = None) -> np.ndarray:
@@ -150,18 +180,21 @@ def report(name: str, rows: list[dict], score: np.ndarray, kinds: list[str]) -> 
     )
 
 
-def write_model(names, mean, scale, w, motion, map_center, map_scale, note) -> None:
+def write_model(names, mean, scale, w, motion, map_center, map_scale, kind_model, note) -> None:
     def fmt(xs) -> str:
-        return "(" + ", ".join(f"{float(v):.6g}" for v in xs) + ("," if len(xs) == 1 else "") + ")"
+        text = "(" + ", ".join(f"{float(v):.6g}" for v in xs) + ("," if len(xs) == 1 else "") + ")"
+        return text if len(text) <= 100 else "(\n" + "".join(f"    {float(v):.6g},\n" for v in xs) + ")"
 
-    quoted = "(" + ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "") + ")"
-    if len(quoted) > 100:  # one name a line, as ruff format would write it
-        quoted = "(\n" + "".join(f'    "{n}",\n' for n in names) + ")"
+    def quote(names) -> str:
+        text = "(" + ", ".join(f'"{n}"' for n in names) + ("," if len(names) == 1 else "") + ")"
+        return text if len(text) <= 100 else "(\n" + "".join(f'    "{n}",\n' for n in names) + ")"
+
+    k_names, k_mean, k_scale, k_w = kind_model
     MODEL_FILE.write_text(
         '"""Fitted constants of the blur model. Written by tools/calibrate_blur.py; do not edit by hand.\n\n'
         f"{note}\n"
         '"""\n\n'
-        f"FEATURES = {quoted}\n"
+        f"FEATURES = {quote(names)}\n"
         f"MEAN = {fmt(mean)}\n"
         f"SCALE = {fmt(scale)}\n"
         f"COEF = {fmt(w[1:])}\n"
@@ -169,6 +202,12 @@ def write_model(names, mean, scale, w, motion, map_center, map_scale, note) -> N
         f"MOTION_ANISOTROPY = {motion:.6g}\n"
         f"MAP_CENTER = {map_center:.6g}\n"
         f"MAP_SCALE = {map_scale:.6g}\n"
+        "\n# camera shake or defocus, where a photo may be blurred (blur.blur_type_of)\n"
+        f"KIND_FEATURES = {quote(k_names)}\n"
+        f"KIND_MEAN = {fmt(k_mean)}\n"
+        f"KIND_SCALE = {fmt(k_scale)}\n"
+        f"KIND_COEF = {fmt(k_w[1:])}\n"
+        f"KIND_INTERCEPT = {float(k_w[0]):.6g}\n"
     )
 
 
@@ -182,10 +221,13 @@ def main() -> int:
 
     rows = load_rows(a.data)
     split = scene_split(rows)
+    synthetic = synthetic_jobs(rows, split)
     with Pool(os.cpu_count()) as pool:
         measured = pool.map(_measure, [r["abspath"] for r in rows], chunksize=8)
+        made = pool.map(_measure_synthetic, [job for job, _ in synthetic], chunksize=8)
     x = np.array([m[0] for m in measured])
     aniso = np.array([m[1] for m in measured])
+    xk = np.array([m[3] for m in measured])
     y = np.array([r["y"] for r in rows], float)
     fit = np.array([split[r["scene"]] == "fit" for r in rows])
     sub = np.array([r["subtype"] for r in rows])
@@ -206,8 +248,25 @@ def main() -> int:
     w1 = fit_logistic(x[fit][:, [k]], y[fit])
     map_center, map_scale = float(-w1[0] / w1[1]), float(abs(1.0 / w1[1]))
 
-    kinds = ["motion" if (s >= 0.5 and a_ >= motion) else "defocus" if s >= 0.5 else "sharp"
-             for s, a_ in zip(score, aniso, strict=True)]  # fmt: skip
+    # camera shake vs defocus where a photo may be blurred: a logistic model over the kernel-shape
+    # features, taught by the fitted scenes' typed photos and the curved shakes and discs made from
+    # their sharp photos
+    sx = np.array([m[0] for m in made])
+    sxk = np.array([m[3] for m in made])
+    s_fit = np.array([sp == "fit" for _, sp in synthetic])
+    s_motion = np.array([job[1] == "curved" for job, _ in synthetic], float)
+    teach_x = np.r_[xk[typed], sxk[s_fit]]
+    teach_y = np.r_[(sub[typed] == "motion").astype(float), s_motion[s_fit]]
+    k_mean, k_scale = teach_x.mean(0), teach_x.std(0) + 1e-9
+    k_w = fit_logistic((teach_x - k_mean) / k_scale, teach_y, l2=KIND_L2)
+
+    def blur_types(scores: np.ndarray, anisotropy: np.ndarray, kind_x: np.ndarray) -> list[str]:
+        p = 1.0 / (1.0 + np.exp(-(k_w[0] + ((np.nan_to_num(kind_x) - k_mean) / k_scale) @ k_w[1:])))
+        shaken = np.where(scores < KIND_CHECK_SCORE, anisotropy >= motion, p >= 0.5)
+        return ["motion" if s else "defocus" for s in shaken]
+
+    types = blur_types(score, aniso, xk)
+    kinds = [t if s >= 0.5 else "sharp" for s, t in zip(score, types, strict=True)]
     print("features:", ", ".join(f"{n} {c:+.3f}" for n, c in zip(names, w[1:], strict=True)))
     print(
         f"intercept {w[0]:+.3f}, motion anisotropy >= {motion:.3f}, map centre {map_center:.3f} scale {map_scale:.3f}"
@@ -215,11 +274,19 @@ def main() -> int:
     for name, mask in (("fit", fit), ("test", ~fit), ("all", np.ones(len(rows), bool))):
         idx = np.flatnonzero(mask)
         report(name, [rows[i] for i in idx], score[idx], [kinds[i] for i in idx])
+    s_score = 1.0 / (1.0 + np.exp(-(w[0] + ((sx[:, keep] - mean) / scale) @ w[1:])))
+    s_types = blur_types(s_score, np.array([m[1] for m in made]), sxk)
+    for name, mask in (("fit", s_fit), ("test", ~s_fit)):
+        for family, label in (("curved", "motion"), ("disc", "defocus")):
+            sel = mask & (s_motion == (family == "curved"))
+            right = np.mean([s_types[i] == label for i in np.flatnonzero(sel)])
+            print(f"{name:5s} synthetic {family:6s} n={int(sel.sum()):4d} recall {np.mean(s_score[sel] >= 0.5):.3f}  "
+                  f"kind right {right:.3f}")  # fmt: skip
     if a.cv:  # the figure to compare feature or model changes by; the test split is for the final check
         cv_score = scene_cv(x, rows, fit)
         idx = np.flatnonzero(fit)
-        cv_kinds = ["motion" if (s >= 0.5 and a_ >= motion) else "defocus" if s >= 0.5 else "sharp"
-                    for s, a_ in zip(cv_score[idx], aniso[idx], strict=True)]  # fmt: skip
+        cv_types = blur_types(cv_score[idx], aniso[idx], xk[idx])
+        cv_kinds = [t if s >= 0.5 else "sharp" for s, t in zip(cv_score[idx], cv_types, strict=True)]
         report("cv", [rows[i] for i in idx], cv_score[idx], cv_kinds)
 
     if a.test_labels:
@@ -232,7 +299,12 @@ def main() -> int:
     if not a.dry_run:
         n_fit, n_scenes = int(fit.sum()), len({r["scene"] for r in rows if split[r["scene"]] == "fit"})
         note = f"Fitted on {n_fit} images of {n_scenes} scenes of blur-dev (tools/blur_split.csv, split 'fit')."
-        write_model(names, mean, scale, w, motion, map_center, map_scale, note)
+        note += (
+            f"\nThe camera-shake model also learnt from {int(s_fit.sum())} curved shakes and discs made from"
+            "\nthe fit split's sharp photos (tools/blur_kernels.py)."
+        )
+        kind_model = (KIND_FEATURE_NAMES, k_mean, k_scale, k_w)
+        write_model(names, mean, scale, w, motion, map_center, map_scale, kind_model, note)
         print(f"wrote {MODEL_FILE.relative_to(ROOT)}")
     return 0
 

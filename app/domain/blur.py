@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.domain import blur_model
-from app.domain.blur_features import ANALYSIS_SIZE, Measurements, measure
+from app.domain.blur_features import ANALYSIS_SIZE, Measurements, kind_features, measure
 
 __all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_blurred", "kind_at"]
 
@@ -70,7 +70,7 @@ def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         score, blur_type = 1.0, "defocus"
     else:
         score = probability(m.features)
-        blur_type = "motion" if m.anisotropy >= blur_model.MOTION_ANISOTROPY else "defocus"
+        blur_type = blur_type_of(m, score)
     kind = blur_type if is_blurred(score, DEFAULT_THRESHOLD) else "sharp"
     tiles = sharpness_map(m)
     return BlurAnalysis(
@@ -88,10 +88,30 @@ def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
 
 
 def probability(features: dict[str, float]) -> float:
-    z = blur_model.INTERCEPT
-    for name, mean, scale, coef in zip(
-        blur_model.FEATURES, blur_model.MEAN, blur_model.SCALE, blur_model.COEF, strict=True
-    ):
+    """The blur score: the logistic model of `blur_model` over the sharpness features."""
+    m = blur_model
+    return _logistic(features, m.FEATURES, m.MEAN, m.SCALE, m.COEF, m.INTERCEPT)
+
+
+KIND_CHECK_SCORE = 0.05  # below this a photo is sharp at any sensible threshold: the cheap rule names its blur
+
+
+def blur_type_of(m: Measurements, score: float) -> str:
+    """Camera shake ("motion") or "defocus": the kernel-shape model where the photo may be blurred; for a
+    clearly sharp photo, whose blur type only shows under a very low threshold, anisotropy alone."""
+    if score < KIND_CHECK_SCORE:
+        return "motion" if m.anisotropy >= blur_model.MOTION_ANISOTROPY else "defocus"
+    return "motion" if motion_probability(kind_features(m)) >= 0.5 else "defocus"
+
+
+def motion_probability(features: dict[str, float]) -> float:
+    m = blur_model
+    return _logistic(features, m.KIND_FEATURES, m.KIND_MEAN, m.KIND_SCALE, m.KIND_COEF, m.KIND_INTERCEPT)
+
+
+def _logistic(features, names, means, scales, coefs, intercept: float) -> float:
+    z = intercept
+    for name, mean, scale, coef in zip(names, means, scales, coefs, strict=True):
         z += coef * (features[name] - mean) / scale
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 

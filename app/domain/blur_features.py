@@ -62,6 +62,7 @@ class Measurements:
     clipped_highlights: float
     clipped_shadows: float
     flat: bool  # nothing to measure (tiny or featureless image)
+    gray: np.ndarray | None = None  # the image at analysis resolution, for `kind_features`
 
 
 def to_analysis_size(gray: np.ndarray) -> np.ndarray:
@@ -287,6 +288,7 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         clipped_highlights=highlights,
         clipped_shadows=shadows,
         flat=False,
+        gray=g,
     )
 
 
@@ -331,3 +333,67 @@ def _flat(rows, cols, highlights, shadows, sigma=0.0) -> Measurements:
         clipped_shadows=shadows,
         flat=True,
     )
+
+
+KIND_FEATURE_NAMES = (
+    "anisotropy",
+    "shake_coherence",
+    "subject_sharpness",
+    "global_max_sharpness",
+    "spread_2",  # gradient autocorrelation 2 px away, all directions: how far the blur spreads detail
+    "spread_3",
+    "spread_6",
+    "reach_4",  # the same 4 px away, in the direction where it reaches furthest
+    "reach_8",
+    *(f"{name}_{r}" for name in ("direction", "profile", "reach_profile") for r in (3, 4, 6, 8)),
+)
+_REACH = 8  # px: the largest offset the autocorrelation is read at
+_dy, _dx = np.mgrid[-_REACH : _REACH + 1, -_REACH : _REACH + 1]
+_RADIUS = np.hypot(_dy, _dx)
+# 8 bins over half a turn, centred on 0, 22.5, 45... degrees so that each holds the same share of a ring
+_DIRECTION = ((np.arctan2(_dy, _dx) + np.pi / 16) % np.pi / np.pi * 8).astype(int) % 8
+
+
+def _ring(r: float) -> np.ndarray:
+    return np.abs(_RADIUS - r) < 0.5
+
+
+_RINGS = {r: _ring(r) for r in (2, 3, 4, 6, 8)}
+
+
+def kind_features(m: Measurements) -> dict[str, float]:
+    """What tells camera shake from defocus when the blur is curved as well as straight.
+
+    Straight shake is anisotropic and the anisotropy alone names it; a hand that moves in a curve leaves
+    a blur nearly as round as defocus. What differs is the kernel's shape: shake is a thin trace, so the
+    gradient field stays correlated with itself far along the trace (the `reach`), while defocus spreads
+    it evenly and not as far for the same blur (the `spread`). The autocorrelation comes from one FFT of
+    the gradients at analysis resolution (about 2 ms), which is why `analyse` asks for it only when the
+    photo may be blurred. Sensor noise only adds to the autocorrelation at zero offset, so it is taken off
+    there before normalising.
+    """
+    assert m.gray is not None and not m.flat
+    shape = m.gray.shape
+    gx, gy = _gradients(m.gray, "k")
+    fx, fy = cv2.dft(gx, dst=_work("kfx", shape)), cv2.dft(gy, dst=_work("kfy", shape))
+    power = cv2.mulSpectrums(fx, fx, 0, _work("kp", shape), conjB=True)
+    power += cv2.mulSpectrums(fy, fy, 0, _work("kq", shape), conjB=True)
+    auto = cv2.idft(power, dst=_work("ka", shape), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+    h, w = auto.shape
+    near = auto[np.ix_(np.arange(-_REACH, _REACH + 1) % h, np.arange(-_REACH, _REACH + 1) % w)]
+    noise = 2.0 * SOBEL_NOISE_GAIN * m.noise * m.noise * h * w
+    near = near / max(float(near[_REACH, _REACH]) - noise, EPS)
+    features = {name: m.features[name] for name in ("shake_coherence", "subject_sharpness", "global_max_sharpness")}
+    features["anisotropy"] = m.anisotropy
+    spread, reach, least = {}, {}, {}
+    for r in (2, 3, 4, 6, 8):
+        ring, bins = near[_RINGS[r]], _DIRECTION[_RINGS[r]]
+        by_direction = [float(ring[bins == b].mean()) for b in range(8)] if r > 2 else [0.0]
+        spread[r], reach[r], least[r] = float(ring.mean()), max(by_direction), min(by_direction)
+    features.update(spread_2=spread[2], spread_3=spread[3], spread_6=spread[6], reach_4=reach[4], reach_8=reach[8])
+    # the shapes: how one-sided the correlation is at each distance, and how it falls off with distance
+    for r in (3, 4, 6, 8):
+        features[f"direction_{r}"] = (reach[r] - least[r]) / (abs(spread[r]) + 0.05)
+        features[f"profile_{r}"] = spread[r] / (abs(spread[2]) + 0.05)
+        features[f"reach_profile_{r}"] = reach[r] / (abs(spread[2]) + 0.05)
+    return features

@@ -193,3 +193,26 @@ def test_sharp_stripes_are_not_shake():
         cv2.line(img, (x, 0), (x + int(rng.integers(-20, 20)), 374), int(rng.integers(0, 256)), 2, cv2.LINE_AA)
     img = np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
     assert analyse(img).blur_score < DEFAULT_THRESHOLD
+
+
+def disc_kernel(radius: float) -> np.ndarray:
+    """A lens's defocus: a filled disc."""
+    size = 2 * math.ceil(radius) + 1
+    k = np.zeros((size, size), np.float32)
+    cv2.circle(k, (size // 2, size // 2), round(radius), 1.0, -1, cv2.LINE_AA)
+    return k / k.sum()
+
+
+@pytest.mark.parametrize(("radius", "sweep"), [(5, 180), (8, 180), (8, 270), (12, 270)])
+def test_curved_shake_is_called_camera_shake(base, radius, sweep):
+    """A hand that moves in a curve leaves a blur nearly as round as defocus; its thin trace still tells."""
+    a = analyse(cv2.filter2D(base, -1, arc_kernel(radius, sweep)))
+    assert a.blur_kind == "motion", (radius, sweep)
+    assert a.reasons[0].startswith("camera shake")
+
+
+@pytest.mark.parametrize("radius", [3, 5, 8])
+def test_lens_defocus_disc_is_called_out_of_focus(base, radius):
+    a = analyse(cv2.filter2D(base, -1, disc_kernel(radius)))
+    assert a.blur_kind == "defocus", radius
+    assert a.reasons[0] == "out of focus"

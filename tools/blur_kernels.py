@@ -1,0 +1,81 @@
+"""Blur kernels that blur-dev lacks: camera shake along a curve, and lens defocus (a disc).
+
+blur-dev's motion blur is a straight streak and its defocus a Gaussian; real hand shake wanders and a
+real lens spreads a point into a disc. tools/calibrate_blur.py makes one of each from every sharp photo
+to teach (fit split) and check (test split) the camera-shake-or-defocus model. Strengths follow
+blur-dev's recipe (README: s = long side / 1024), with each kernel scaled to the same RMS radius as the
+streak or Gaussian of that strength, so "mild" means equally blurred whatever the shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+TURNS = (0.2, 0.35, 0.6)  # how much the hand's direction wanders per step: gently curved to loopy
+STEPS = 200
+
+
+def shake_length(long_side: int, strength: str) -> float:
+    s = long_side / 1024
+    return max(7.0, 9 * s) if strength == "mild" else max(15.0, 25 * s)
+
+
+def defocus_sigma(long_side: int, strength: str) -> float:
+    s = long_side / 1024
+    return max(1.0, 1.5 * s) if strength == "mild" else max(2.5, 4 * s)
+
+
+def curved_shake(length: float, turn: float, rng: np.random.Generator) -> np.ndarray:
+    """A random walk with inertia (the hand keeps its direction, turning a little each step), drawn with
+    sub-pixel weights and scaled to the RMS radius of a straight streak of `length` px."""
+    pos, heading = np.zeros(2), rng.normal(size=2)
+    heading /= np.linalg.norm(heading)
+    points = []
+    for _ in range(STEPS):
+        heading = heading + rng.normal(scale=turn, size=2) - 0.02 * pos / length
+        heading /= np.linalg.norm(heading)
+        pos = pos + heading * length / STEPS
+        points.append(pos.copy())
+    path = np.array(points)
+    path -= path.mean(0)
+    path *= (length / math.sqrt(12)) / max(float(np.sqrt((path**2).sum(1).mean())), 1e-9)
+    size = math.ceil(np.abs(path).max() * 2) + 5
+    kernel = np.zeros((size, size), np.float32)
+    for x, y in path + size / 2:
+        x0, y0, fx, fy = int(x), int(y), x - int(x), y - int(y)
+        kernel[y0, x0] += (1 - fx) * (1 - fy)
+        kernel[y0, x0 + 1] += fx * (1 - fy)
+        kernel[y0 + 1, x0] += (1 - fx) * fy
+        kernel[y0 + 1, x0 + 1] += fx * fy
+    return kernel / kernel.sum()
+
+
+def disc(sigma: float) -> np.ndarray:
+    """A lens's defocus: an anti-aliased disc of radius 2 sigma, the RMS radius of a Gaussian of sigma."""
+    radius = 2 * sigma
+    size = 2 * math.ceil(radius) + 3
+    fine = 8  # sub-samples per pixel for the disc's edge
+    coords = (np.arange(size * fine) + 0.5) / fine - size / 2
+    inside = np.hypot(*np.meshgrid(coords, coords)) <= radius
+    kernel = inside.reshape(size, fine, size, fine).mean(axis=(1, 3)).astype(np.float32)
+    return kernel / kernel.sum()
+
+
+def blur_jpeg(path: str, kind: str, strength: str, seed: int) -> np.ndarray:
+    """The photo at `path` blurred by a curved shake or a disc, through JPEG quality 90 as blur-dev's
+    synthetic photos are; returns the decoded grayscale image."""
+    rng = np.random.default_rng(seed)
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    long_side = max(img.shape[:2])
+    if kind == "curved":
+        turn = TURNS[int(rng.integers(len(TURNS)))]
+        kernel = curved_shake(shake_length(long_side, strength), turn, rng)
+    else:
+        kernel = disc(defocus_sigma(long_side, strength))
+    blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    ok, jpeg = cv2.imencode(".jpg", blurred, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
