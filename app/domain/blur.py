@@ -135,7 +135,9 @@ def _reasons(m: Measurements, kind: str, tiles, has_faces: bool) -> tuple[str, .
     if m.flat:
         reasons = ["no detail to judge (flat or tiny image)"]
     elif kind == "motion":
-        reasons = [f"camera shake, {_direction(m.motion_angle)}"]
+        # a shake that went round in a curve has no one direction worth naming
+        curved = m.anisotropy < blur_model.MOTION_ANISOTROPY
+        reasons = ["camera shake, along a curve" if curved else f"camera shake, {_direction(m.motion_angle)}"]
     elif kind == "defocus":
         reasons = ["out of focus"]
     else:
