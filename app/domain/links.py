@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 from app.domain.errors import InvalidInput
 
 _DRIVE_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+DRIVE_HOSTS = ("drive.google.com", "docs.google.com")
+DROPBOX_HOSTS = ("www.dropbox.com", "dropbox.com")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".heic", ".heif", ".hif")
 
 
@@ -30,9 +32,22 @@ def _parsed(url: str) -> tuple[str, str, dict[str, list[str]]]:
     return parsed.netloc.lower(), parsed.path, parse_qs(parsed.query)
 
 
+def link_source(url: str) -> str:
+    """The service a pasted folder link belongs to: "google_drive" or "dropbox"."""
+    host, _, _ = _parsed(url)
+    if host in DROPBOX_HOSTS:
+        return "dropbox"
+    if host in DRIVE_HOSTS:
+        return "google_drive"
+    raise InvalidInput(
+        "Paste the link of a shared Google Drive folder (drive.google.com/drive/folders/...)"
+        " or Dropbox folder (www.dropbox.com/scl/fo/...)."
+    )
+
+
 def drive_folder(url: str) -> DriveFolder:
     host, path, query = _parsed(url)
-    if host not in ("drive.google.com", "docs.google.com"):
+    if host not in DRIVE_HOSTS:
         raise InvalidInput("That is not a Google Drive link (drive.google.com/drive/folders/...).")
     resource_key = (query.get("resourcekey") or [None])[0]
     if match := re.search(r"/folders/([^/?#]+)", path):
@@ -50,7 +65,7 @@ def drive_folder(url: str) -> DriveFolder:
 
 def dropbox_folder(url: str) -> DropboxFolder:
     host, path, query = _parsed(url)
-    if host not in ("www.dropbox.com", "dropbox.com"):
+    if host not in DROPBOX_HOSTS:
         raise InvalidInput("That is not a Dropbox link (www.dropbox.com/scl/fo/...).")
     if path.startswith(("/scl/fi/", "/s/")):
         raise InvalidInput("That Dropbox link is to a single file; share the folder and paste the folder's link.")

@@ -12,6 +12,7 @@ from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
+from app.domain.links import link_source
 from app.domain.model import PhotoFilter, PhotoSource, User
 from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
@@ -89,6 +90,7 @@ async def _gallery_context(
         "threshold": user.blur_threshold,
         "active": category.value,
         "google_configured": container.google.configured,
+        "folder_import": container.settings.import_root is not None,
     }
 
 
@@ -240,9 +242,8 @@ async def import_folder(request: Request[Any, Any, Any], container: ContainerDep
 async def import_link(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template:
     """Whatever link was pasted: the host says whether it is Google Drive or Dropbox."""
     url = data.get("url", "").strip()
-    source = "dropbox" if "dropbox.com" in url.lower() else "google_drive"
     job = await link_imports.start_link_import(
-        caller(request), source, url, link_context(container), recursive=data.get("recursive") == "on"
+        caller(request), link_source(url), url, link_context(container), recursive=data.get("recursive") == "on"
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 
@@ -250,7 +251,9 @@ async def import_link(request: Request[Any, Any, Any], container: ContainerDep, 
 @get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)
 async def job_progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
     job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
-    return Template("_job.html", context=job_context(job, container.clock()))
+    # A job that has just ended changed what the gallery shows (imported or scored photos): it reloads its grid.
+    headers = {"HX-Trigger": "photos-scored"} if job.status.finished else {}
+    return Template("_job.html", context=job_context(job, container.clock()), headers=headers)
 
 
 @post("/jobs/{job_id:str}/cancel", guards=GUARD, include_in_schema=False, status_code=200)

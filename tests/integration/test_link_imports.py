@@ -205,7 +205,7 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
         shown = client.post("/jobs/import-link", data={"url": url}, headers=headers)
         assert shown.status_code == 200 and "progress" in shown.text
     refused = client.post("/jobs/import-link", data={"url": "https://example.com/x"}, headers=headers)
-    assert refused.status_code == 422 and "not a Google Drive link" in refused.text
+    assert refused.status_code == 422 and "Paste the link of a shared Google Drive folder" in refused.text
     jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
     assert sorted(j["total"] for j in jobs) == [1, 2] and all(j["status"] == "done" for j in jobs)
     page = client.get("/photos?filter=all&source=dropbox").text

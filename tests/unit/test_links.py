@@ -1,7 +1,7 @@
 import pytest
 
 from app.domain.errors import InvalidInput
-from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name
+from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name, link_source
 
 FOLDER = "0B7EVK8r0v71pTUZsaXdaSnZBZzg"
 
@@ -55,3 +55,22 @@ def test_dropbox_links():
 
 def test_image_names():
     assert is_image_name("IMG_1.HEIC") and is_image_name("a.jpeg") and not is_image_name("notes.txt")
+
+
+@pytest.mark.parametrize(
+    ("url", "source"),
+    [
+        (f"https://drive.google.com/drive/folders/{FOLDER}", "google_drive"),
+        ("https://docs.google.com/folderview?id=x", "google_drive"),
+        ("https://www.dropbox.com/scl/fo/abc/def?rlkey=k", "dropbox"),
+        ("https://Dropbox.com/sh/abc/def", "dropbox"),
+    ],
+)
+def test_a_pasted_link_names_its_service(url, source):
+    assert link_source(url) == source
+
+
+@pytest.mark.parametrize("url", ["https://example.com/x", "https://notdropbox.com.evil/x", "drive.google.com/x"])
+def test_a_link_to_neither_service_says_what_to_paste(url):
+    with pytest.raises(InvalidInput, match=r"Google Drive folder|starting with https"):
+        link_source(url)
