@@ -14,19 +14,42 @@
     result.className = "result";
     li.append(name, bar, result);
     list.prepend(li);
-    return { bar: bar, result: result };
+    return { row: li, bar: bar, result: result };
   }
   function verdict(photo) {
     if (!photo || photo.blur_score === null || photo.blur_score === undefined) return "scoring…";
     return (photo.is_blurred ? "blurred" : "not blurred") + " (score " + photo.blur_score.toFixed(2) + ")";
   }
   function describe(status, body, file) {
-    if (status === 201) return [true, file.name + ": added, " + verdict(body.photos && body.photos[0])];
-    if (status === 200) return [true, file.name + ": already in Classify"];
+    if (status === 201) {
+      var photo = body.photos && body.photos[0];
+      var kind = !photo || photo.is_blurred === null || photo.is_blurred === undefined ? "pending" : photo.is_blurred ? "blurred" : "sharp";
+      return [true, file.name + ": added, " + verdict(photo), kind];
+    }
+    if (status === 200) return [true, file.name + ": already in Classify", "known"];
     var detail = (body && (body.detail || (body.rejected && body.rejected[0] && body.rejected[0].detail))) || ("failed (" + status + ")");
-    return [false, detail];
+    return [false, detail.indexOf(file.name) >= 0 ? detail : file.name + ": " + detail, "failed"];
   }
-  function send(file, list) {
+  // One line over the list for the whole batch, so a long upload reads at a glance.
+  function tally(total) {
+    var summary = document.getElementById("upload-summary");
+    var seen = { sharp: 0, blurred: 0, pending: 0, known: 0, failed: 0 };
+    var done = 0;
+    function show() {
+      var parts = [];
+      if (seen.blurred) parts.push(seen.blurred + " blurred");
+      if (seen.sharp) parts.push(seen.sharp + " not blurred");
+      if (seen.pending) parts.push(seen.pending + " waiting to be scored");
+      if (seen.known) parts.push(seen.known + " already in Classify");
+      if (seen.failed) parts.push(seen.failed + " refused");
+      var head = done < total ? "Uploading " + done + " of " + total : total + (total === 1 ? " file" : " files") + " done";
+      summary.textContent = head + (parts.length ? ": " + parts.join(", ") : "") + (done < total ? "…" : ".");
+      summary.hidden = false;
+    }
+    if (summary) show();
+    return function (kind) { seen[kind] += 1; done += 1; if (summary) show(); };
+  }
+  function send(file, list, counted) {
     return new Promise(function (resolve) {
       var ui = row(list, file);
       var form = new FormData();
@@ -42,18 +65,27 @@
         ui.bar.value = 100;
         ui.result.textContent = outcome[1];
         ui.result.classList.add(outcome[0] ? "ok" : "bad");
+        ui.row.classList.add("done");
+        counted(outcome[2]);
         resolve(outcome[0]);
       };
-      xhr.onerror = function () { ui.result.textContent = file.name + ": the upload failed (network)"; ui.result.classList.add("bad"); resolve(false); };
+      xhr.onerror = function () {
+        ui.result.textContent = file.name + ": the upload failed (network)";
+        ui.result.classList.add("bad");
+        ui.row.classList.add("done");
+        counted("failed");
+        resolve(false);
+      };
       xhr.send(form);
     });
   }
   async function uploadAll(files) {
     var list = document.getElementById("upload-list");
     var queue = Array.from(files);
+    var counted = tally(queue.length);
     var workers = [];
     for (var i = 0; i < 3; i++) {
-      workers.push((async function () { while (queue.length) { await send(queue.shift(), list); } })());
+      workers.push((async function () { while (queue.length) { await send(queue.shift(), list, counted); } })());
     }
     await Promise.all(workers);
     document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));

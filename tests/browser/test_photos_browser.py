@@ -87,6 +87,10 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(bad).to_contain_text(NOT_A_PHOTO)
     expect(bad).to_contain_text(re.compile(r"HTML", re.IGNORECASE))
     expect(bad).to_contain_text("JPEG")
+    # One line sums the batch up.
+    expect(page.locator("#upload-summary")).to_have_text(
+        f"7 files done: {len(BLURRED)} blurred, {len(SHARP)} not blurred, 1 refused."
+    )
 
     # --- they get sorted: nothing unprocessed, both kinds present, adding up to All ------------
     expect(count(page, "all")).to_have_text("6", timeout=SCORING_TIMEOUT)
