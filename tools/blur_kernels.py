@@ -64,9 +64,10 @@ def disc(sigma: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def blur_jpeg(path: str, kind: str, strength: str, seed: int) -> np.ndarray:
-    """The photo at `path` blurred by a curved shake or a disc, through JPEG quality 90 as blur-dev's
-    synthetic photos are; returns the decoded grayscale image."""
+def blur_jpeg(path: str, kind: str, strength: str, seed: int, noise: float = 0.0) -> np.ndarray:
+    """The photo at `path` blurred by a curved shake or a disc, with sensor-like noise of `noise` grey
+    levels added, through JPEG quality 90 as blur-dev's synthetic photos are; returns the decoded
+    grayscale image."""
     rng = np.random.default_rng(seed)
     img = cv2.imread(path, cv2.IMREAD_COLOR)
     long_side = max(img.shape[:2])
@@ -76,6 +77,9 @@ def blur_jpeg(path: str, kind: str, strength: str, seed: int) -> np.ndarray:
     else:
         kernel = disc(defocus_sigma(long_side, strength))
     blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    if noise:
+        grain = rng.normal(0.0, noise, blurred.shape)
+        blurred = np.clip(blurred + grain, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", blurred, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)

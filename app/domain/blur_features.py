@@ -361,6 +361,22 @@ def _ring(r: float) -> np.ndarray:
 _RINGS = {r: _ring(r) for r in (2, 3, 4, 6, 8)}
 
 
+def _noise_pattern() -> np.ndarray:
+    """What white noise of unit variance adds to the gradient autocorrelation, per pixel, near zero offset:
+    the Sobel kernels' own autocorrelation (it reaches 2 px), for x and y together."""
+    sobel_x = np.outer([1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]) / 8.0
+    pattern = np.zeros((2 * _REACH + 1, 2 * _REACH + 1))
+    for kernel in (sobel_x, sobel_x.T):
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                shifted = np.roll(np.roll(np.pad(kernel, 2), dy, axis=0), dx, axis=1)
+                pattern[_REACH + dy, _REACH + dx] += float((np.pad(kernel, 2) * shifted).sum())
+    return pattern
+
+
+_NOISE_PATTERN = _noise_pattern()
+
+
 def kind_features(m: Measurements) -> dict[str, float]:
     """What tells camera shake from defocus when the blur is curved as well as straight.
 
@@ -369,8 +385,8 @@ def kind_features(m: Measurements) -> dict[str, float]:
     gradient field stays correlated with itself far along the trace (the `reach`), while defocus spreads
     it evenly and not as far for the same blur (the `spread`). The autocorrelation comes from one FFT of
     the gradients at analysis resolution (about 2 ms), which is why `analyse` asks for it only when the
-    photo may be blurred. Sensor noise only adds to the autocorrelation at zero offset, so it is taken off
-    there before normalising.
+    photo may be blurred. Sensor noise adds only the Sobel kernels' own autocorrelation (within 2 px), so
+    that is taken off, scaled by the measured noise, before normalising.
     """
     assert m.gray is not None and not m.flat
     shape = m.gray.shape
@@ -381,8 +397,8 @@ def kind_features(m: Measurements) -> dict[str, float]:
     auto = cv2.idft(power, dst=_work("ka", shape), flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
     h, w = auto.shape
     near = auto[np.ix_(np.arange(-_REACH, _REACH + 1) % h, np.arange(-_REACH, _REACH + 1) % w)]
-    noise = 2.0 * SOBEL_NOISE_GAIN * m.noise * m.noise * h * w
-    near = near / max(float(near[_REACH, _REACH]) - noise, EPS)
+    near = near - _NOISE_PATTERN * (m.noise * m.noise * h * w)
+    near = near / max(float(near[_REACH, _REACH]), EPS)
     features = {name: m.features[name] for name in ("shake_coherence", "subject_sharpness", "global_max_sharpness")}
     features["anisotropy"] = m.anisotropy
     spread, reach, least = {}, {}, {}
