@@ -216,3 +216,14 @@ def test_lens_defocus_disc_is_called_out_of_focus(base, radius):
     a = analyse(cv2.filter2D(base, -1, disc_kernel(radius)))
     assert a.blur_kind == "defocus", radius
     assert a.reasons[0] == "out of focus"
+
+
+@pytest.mark.parametrize("sigma", [4, 8])
+def test_sensor_noise_does_not_turn_defocus_into_shake_or_back(base, sigma):
+    grain = np.random.default_rng(sigma).normal(0, sigma, base.shape)
+
+    def noisy(img: np.ndarray) -> np.ndarray:
+        return np.clip(img + grain, 0, 255).astype(np.uint8)
+
+    assert analyse(noisy(cv2.filter2D(base, -1, disc_kernel(5)))).blur_kind == "defocus"
+    assert analyse(noisy(cv2.filter2D(base, -1, arc_kernel(8, 270)))).blur_kind == "motion"
