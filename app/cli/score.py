@@ -109,12 +109,15 @@ def score_one(path: str, threshold: float) -> dict:
         return {"path": path, "error": f"{type(exc).__name__}: {exc}"}
     data = analysis.to_dict()
     kind = kind_at(analysis, threshold)
+    # the shake's direction and path only where this threshold calls the photo shaken
+    angle, shake_path, shaken = data.pop("motion_angle"), data.pop("shake_path"), kind == "motion"
     return {
         "path": path,
         "blur_score": data.pop("blur_score"),
         "is_blurred": is_blurred(analysis.blur_score, threshold),
         "blur_kind": kind,
-        "motion_angle": data.pop("motion_angle") if kind == "motion" else None,
+        "motion_angle": angle if shaken else None,
+        "shake_path": shake_path if shaken else None,
         **{k: v for k, v in data.items() if k != "blur_kind"},
         "processing_time_ms": round(ms, 2),
     }

@@ -39,6 +39,7 @@ class BlurAnalysis:
     reasons: tuple[str, ...]
     blur_type: str = "defocus"  # "defocus" | "motion": what the blur would be called at any threshold
     faces: int = 0
+    shake_path: str | None = None  # "straight" | "curved" when the blur is camera shake
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +52,7 @@ class BlurAnalysis:
             "noise": round(self.noise, 3),
             "reasons": list(self.reasons),
             "faces": self.faces,
+            "shake_path": self.shake_path,
         }
 
 
@@ -84,6 +86,7 @@ def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         reasons=_reasons(m, kind, tiles, bool(faces)),
         blur_type=blur_type,
         faces=len(faces),
+        shake_path=_shake_path(m) if blur_type == "motion" and not m.flat else None,
     )
 
 
@@ -131,12 +134,17 @@ def _direction(angle: float) -> str:
     return "diagonal, rising to the right" if a < 90 else "diagonal, falling to the right"
 
 
+def _shake_path(m: Measurements) -> str:
+    """A shake whose blur is nearly as round as defocus went along a curve, not one way."""
+    return "curved" if m.anisotropy < blur_model.MOTION_ANISOTROPY else "straight"
+
+
 def _reasons(m: Measurements, kind: str, tiles, has_faces: bool) -> tuple[str, ...]:
     if m.flat:
         reasons = ["no detail to judge (flat or tiny image)"]
     elif kind == "motion":
         # a shake that went round in a curve has no one direction worth naming
-        curved = m.anisotropy < blur_model.MOTION_ANISOTROPY
+        curved = _shake_path(m) == "curved"
         reasons = ["camera shake, along a curve" if curved else f"camera shake, {_direction(m.motion_angle)}"]
     elif kind == "defocus":
         reasons = ["out of focus"]

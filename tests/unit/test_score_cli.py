@@ -71,3 +71,20 @@ def test_bad_threshold_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["score", "--threshold", "2", "x.jpg"])
     assert exit_.value.code != 0
+
+
+def test_shake_direction_only_where_the_threshold_calls_it_shake(tmp_path, capsys):
+    rng = np.random.default_rng(9)
+    scene = np.full((300, 400), 128, np.uint8)
+    for _ in range(80):
+        x, y = (int(v) for v in rng.integers(0, 400, 2))
+        cv2.rectangle(scene, (x, y % 300), (x + 40, y % 300 + 30), int(rng.integers(0, 255)), -1)
+    streak = np.zeros((15, 15), np.float32)
+    streak[7, :] = 1 / 15  # a horizontal shake
+    path = tmp_path / "shaken.png"
+    cv2.imwrite(str(path), cv2.filter2D(scene, -1, streak))
+    shaken = json.loads(run(capsys, "--json", "--threshold", "0.5", path)[1])
+    assert shaken["blur_kind"] == "motion" and shaken["shake_path"] == "straight"
+    assert shaken["motion_angle"] is not None and (shaken["motion_angle"] < 20 or shaken["motion_angle"] > 160)
+    lenient = json.loads(run(capsys, "--json", "--threshold", "1", path)[1])
+    assert lenient["blur_kind"] == "sharp" and lenient["motion_angle"] is None and lenient["shake_path"] is None
