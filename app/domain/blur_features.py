@@ -45,7 +45,6 @@ FEATURE_NAMES = (
     "subject_edge_sharpness",  # high percentile over tiles of steepest gradient / intensity range
     "median_edge_sharpness",  # median of the same
     "shake_coherence",  # per-tile anisotropy vectors averaged over the frame: detail lost along one shared direction
-    "focus_separation",  # subject over median: a part in focus well above the rest is a focused shallow-depth photo
 )
 CLIPPED = 250  # grey level from which highlights count as clipped
 
@@ -279,7 +278,6 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         "median_edge_sharpness": _weighted_quantile(edge[textured], weights, 0.5),
         "shake_coherence": coherence,
     }
-    features["focus_separation"] = features["subject_sharpness"] - features["median_sharpness"]
     return Measurements(
         features=features,
         anisotropy=float(np.log(g_hi / g_lo)),
