@@ -120,5 +120,13 @@
       if (link) { e.preventDefault(); link.click(); }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); photoSteps(); });
+  function keepOnError() {
+    // Error answers are swapped in where an action was taken (htmx-config in base.html); a background
+    // refresh (polling, a job's final fetch) keeps what is shown instead, and tries again on its next turn.
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+      if (e.detail.isError && elt && elt.hasAttribute("data-keep-on-error")) e.detail.shouldSwap = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); photoSteps(); keepOnError(); });
 })();

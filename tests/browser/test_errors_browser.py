@@ -1,0 +1,65 @@
+"""Error answers in the page: shown where an action was taken, never blanking what a background refresh updates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests import images
+from tests.browser.conftest import OWNER, sign_in
+from tests.support.live_server import APP_CLI, LiveServer, live_server
+
+BUSY = '<p class="error" role="alert">The database is busy; try again.</p>'
+
+
+@pytest.fixture
+def server_with_a_waiting_photo(tmp_path: Path) -> Iterator[LiveServer]:
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "CLASSIFY_RUN_WORKER": "0"}
+    subprocess.run(
+        [sys.executable, "-c", APP_CLI, "users", "create", OWNER.email, "--name", OWNER.name, "--password-stdin"],
+        input=OWNER.password,
+        text=True,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
+    # No worker runs, so the photo stays unprocessed and the gallery keeps polling its counts.
+    with live_server(env) as server:
+        login = {"email": OWNER.email, "password": OWNER.password}
+        token = httpx.post(f"{server.url}/api/v1/auth/login", json=login).json()["access_token"]
+        response = httpx.post(
+            f"{server.url}/api/v1/photos",
+            files=[("files", ("waiting.jpg", images.jpeg(seed=3)))],
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        assert response.status_code == 201
+        yield server
+
+
+def test_a_failed_background_refresh_keeps_the_tabs(page: Page, server_with_a_waiting_photo: LiveServer):
+    failed = []
+
+    def busy(route: Route) -> None:
+        failed.append(route.request.url)
+        route.fulfill(status=503, body=BUSY, content_type="text/html")
+
+    sign_in(page, server_with_a_waiting_photo)
+    expect(page.locator('[data-count="unprocessed"]')).to_have_text("1")
+    page.route("**/photos/counts*", busy)
+    page.wait_for_timeout(4500)  # two of the tabs' 2-second polls
+    assert len(failed) >= 2  # the poll kept going after the first error
+    expect(page.locator('[data-count="unprocessed"]')).to_have_text("1")
+    expect(page.locator("#tabs-wrap")).not_to_contain_text("busy")
+
+    # An action's error still shows, where the action was taken.
+    page.route("**/jobs/score", lambda route: route.fulfill(status=503, body=BUSY, content_type="text/html"))
+    page.get_by_role("button", name="Score unprocessed photos").click()
+    expect(page.locator("#job-area [role=alert]")).to_have_text("The database is busy; try again.")
