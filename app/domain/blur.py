@@ -74,6 +74,7 @@ def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         score = probability(m.features)
         blur_type = blur_type_of(m, score)
     kind = blur_type if is_blurred(score, DEFAULT_THRESHOLD) else "sharp"
+    shake_path = _shake_path(m) if blur_type == "motion" and not m.flat else None
     tiles = sharpness_map(m)
     return BlurAnalysis(
         blur_score=score,
@@ -83,10 +84,10 @@ def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         clipped_highlights=m.clipped_highlights,
         clipped_shadows=m.clipped_shadows,
         noise=m.noise,
-        reasons=_reasons(m, kind, tiles, bool(faces)),
+        reasons=_reasons(m, kind, shake_path, tiles, bool(faces)),
         blur_type=blur_type,
         faces=len(faces),
-        shake_path=_shake_path(m) if blur_type == "motion" and not m.flat else None,
+        shake_path=shake_path,
     )
 
 
@@ -139,12 +140,12 @@ def _shake_path(m: Measurements) -> str:
     return "curved" if m.anisotropy < blur_model.MOTION_ANISOTROPY else "straight"
 
 
-def _reasons(m: Measurements, kind: str, tiles, has_faces: bool) -> tuple[str, ...]:
+def _reasons(m: Measurements, kind: str, shake_path: str | None, tiles, has_faces: bool) -> tuple[str, ...]:
     if m.flat:
         reasons = ["no detail to judge (flat or tiny image)"]
     elif kind == "motion":
         # a shake that went round in a curve has no one direction worth naming
-        curved = _shake_path(m) == "curved"
+        curved = shake_path == "curved"
         reasons = ["camera shake, along a curve" if curved else f"camera shake, {_direction(m.motion_angle)}"]
     elif kind == "defocus":
         reasons = ["out of focus"]

@@ -1,4 +1,4 @@
-"""Generic Playwright fixtures (nothing app-specific here).
+"""Playwright fixtures and the helpers the browser tests share (server, owner account, sign-in, screenshots).
 
 Browser tests run in their OWN pytest invocation, without pytest-asyncio:
 
@@ -18,12 +18,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -33,7 +35,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.live_server import LiveServer, live_server  # noqa: E402
+from tests.support.live_server import APP_CLI, LiveServer, live_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -137,6 +139,31 @@ def create_owner(page: Page, server: LiveServer, owner: Owner = OWNER) -> None:
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(server.url + "/")
     expect(page.locator(ACCOUNT_MENU)).to_contain_text(owner.name)
+
+
+def create_owner_with_cli(env: dict[str, str]) -> None:
+    """The owner's account made with `classify users create`, before any server runs on this data dir."""
+    subprocess.run(
+        [sys.executable, "-c", APP_CLI, "users", "create", OWNER.email, "--name", OWNER.name, "--password-stdin"],
+        input=OWNER.password,
+        text=True,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
+
+
+def upload_as_owner(server: LiveServer, files: list[tuple[str, bytes]]) -> None:
+    """Photos added through the API with the owner's bearer token; every one must be new."""
+    login = {"email": OWNER.email, "password": OWNER.password}
+    token = httpx.post(f"{server.url}/api/v1/auth/login", json=login).json()["access_token"]
+    response = httpx.post(
+        f"{server.url}/api/v1/photos",
+        files=[("files", item) for item in files],
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
 
 
 def sign_in(page: Page, server: LiveServer, owner: Owner = OWNER, *, path: str = "/login") -> None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests import images
-from tests.browser.conftest import OWNER, sign_in
-from tests.support.live_server import APP_CLI, LiveServer, live_server
+from tests.browser.conftest import create_owner_with_cli, sign_in, upload_as_owner
+from tests.support.live_server import LiveServer, live_server
 
 BUSY = '<p class="error" role="alert">The database is busy; try again.</p>'
 
@@ -22,25 +18,10 @@ BUSY = '<p class="error" role="alert">The database is busy; try again.</p>'
 @pytest.fixture
 def server_with_a_waiting_photo(tmp_path: Path) -> Iterator[LiveServer]:
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "CLASSIFY_RUN_WORKER": "0"}
-    subprocess.run(
-        [sys.executable, "-c", APP_CLI, "users", "create", OWNER.email, "--name", OWNER.name, "--password-stdin"],
-        input=OWNER.password,
-        text=True,
-        check=True,
-        capture_output=True,
-        env={**os.environ, **env},
-    )
+    create_owner_with_cli(env)
     # No worker runs, so the photo stays unprocessed and the gallery keeps polling its counts.
     with live_server(env) as server:
-        login = {"email": OWNER.email, "password": OWNER.password}
-        token = httpx.post(f"{server.url}/api/v1/auth/login", json=login).json()["access_token"]
-        response = httpx.post(
-            f"{server.url}/api/v1/photos",
-            files=[("files", ("waiting.jpg", images.jpeg(seed=3)))],
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-        )
-        assert response.status_code == 201
+        upload_as_owner(server, [("waiting.jpg", images.jpeg(seed=3))])
         yield server
 
 

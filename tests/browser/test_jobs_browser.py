@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests import images
-from tests.browser.conftest import OWNER, sign_in
+from tests.browser.conftest import create_owner_with_cli, sign_in, upload_as_owner
 from tests.support.live_server import LiveServer, live_server
 
 PHOTOS = 60
@@ -22,25 +18,11 @@ PHOTOS = 60
 @pytest.fixture
 def server_with_a_backlog(tmp_path: Path) -> Iterator[LiveServer]:
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "CLASSIFY_SCORE_WORKERS": "1"}
-    code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
-    subprocess.run(
-        [sys.executable, "-c", code, "users", "create", OWNER.email, "--name", OWNER.name, "--password-stdin"],
-        input=OWNER.password,
-        text=True,
-        check=True,
-        capture_output=True,
-        env={**os.environ, **env},
-    )
+    create_owner_with_cli(env)
     # Photos arrive while no worker runs, so they wait unscored for the batch the test starts.
     with live_server({**env, "CLASSIFY_RUN_WORKER": "0"}) as idle:
-        login = {"email": OWNER.email, "password": OWNER.password}
-        token = httpx.post(f"{idle.url}/api/v1/auth/login", json=login).json()["access_token"]
         for start in range(0, PHOTOS, 30):
-            files = [("files", (f"p{i}.jpg", images.jpeg(2400, 1800, seed=i))) for i in range(start, start + 30)]
-            response = httpx.post(
-                f"{idle.url}/api/v1/photos", files=files, timeout=120, headers={"Authorization": f"Bearer {token}"}
-            )
-            assert response.status_code == 201
+            upload_as_owner(idle, [(f"p{i}.jpg", images.jpeg(2400, 1800, seed=i)) for i in range(start, start + 30)])
     with live_server(env) as server:
         yield server
 
