@@ -139,8 +139,10 @@ class TreeSampler(threading.Thread):
         self.peak_web = 0
         self.peak_tree = 0
         self.peak_procs = 0
-        self.cpu: dict[int, float] = {}  # last seen user+system seconds per pid (pool workers come and go)
-        self.cpu_at_start: dict[int, float] = {}  # at the first sample: start-up (imports, migrations) is not work
+        # last seen (user, system) seconds per pid (pool workers come and go), and at the first sample:
+        # start-up (imports, migrations) is not work
+        self.cpu: dict[int, tuple[float, float]] = {}
+        self.cpu_at_start: dict[int, tuple[float, float]] = {}
         self.role: dict[int, str] = {}
         self.peak_by_pid: dict[int, tuple[int, str]] = {}  # peak RSS and a short name per pid
         self.samples = 0
@@ -159,7 +161,7 @@ class TreeSampler(threading.Thread):
                         if rss > self.peak_by_pid.get(proc.pid, (0, ""))[0]:
                             name = "web" if proc.pid == self.root.pid else _role(proc)
                             self.peak_by_pid[proc.pid] = (rss, name)
-                        self.cpu[proc.pid] = times.user + times.system
+                        self.cpu[proc.pid] = (times.user, times.system)
                         self.cpu_at_start.setdefault(proc.pid, self.cpu[proc.pid])
                         self.role.setdefault(proc.pid, "web" if proc.pid == self.root.pid else _role(proc))
                         if proc.pid == self.root.pid:
@@ -173,11 +175,13 @@ class TreeSampler(threading.Thread):
         self.stop_event.set()
         self.join(timeout=5)
 
-    def work_cpu_by_role(self) -> dict[str, float]:
-        """CPU seconds spent since the first sample, summed per role (web, pool worker, ...)."""
+    def work_cpu_by_role(self, kind: str = "both") -> dict[str, float]:
+        """CPU seconds spent since the first sample, summed per role (web, pool worker, ...); `kind` is
+        "user", "system" (the kernel's share: socket reads, page-cache writes) or "both"."""
+        picks = {"user": (0,), "system": (1,), "both": (0, 1)}[kind]
         spent: collections.Counter[str] = collections.Counter()
         for pid, seconds in self.cpu.items():
-            spent[self.role[pid]] += seconds - self.cpu_at_start[pid]
+            spent[self.role[pid]] += sum(seconds[i] - self.cpu_at_start[pid][i] for i in picks)
         return dict(spent)
 
 
@@ -197,8 +201,8 @@ def _role(proc: psutil.Process) -> str:
 CATEGORIES = [  # first match from the leaf up decides; order = precedence among frames of one stack
     ("scoring on arrival (analysis of the shared decode's Y plane)", ("score_gray",)),
     (
-        "intake decode + thumb (decode 1/8 + resize + WebP)",
-        ("thumb_and_score", "make_rendition", "decode_reduced", "render_decoded", "encode_webp", "shrink"),
+        "intake decode + thumb (decode 1/8 + resize + JPEG)",
+        ("thumb_and_score", "make_rendition", "decode_reduced", "render_decoded", "encode_jpeg", "shrink"),
     ),
     ("queued scoring (reduced decode + analysis)", ("score_path", "score_file_timed", "score_image", "load_gray")),
     ("header probe", ("imaging_probe.py",)),
@@ -331,7 +335,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
             with contextlib.suppress(subprocess.TimeoutExpired):
                 spy.wait(timeout=60)
-        cpu_s = sum(sampler.cpu.values())
+        cpu_s = sum(user + system for user, system in sampler.cpu.values())
         report.update(
             uploaded=uploaded,
             scored=counts["all"] - counts["unprocessed"],
@@ -350,6 +354,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             work_cpu_ms_per_photo={
                 role: round(seconds * 1000 / max(counts["all"], 1), 1)
                 for role, seconds in sampler.work_cpu_by_role().items()
+            },
+            kernel_cpu_ms_per_photo={
+                role: round(seconds * 1000 / max(counts["all"], 1), 1)
+                for role, seconds in sampler.work_cpu_by_role("system").items()
             },
             client_cpu_ms_per_photo=round(client_cpu_s * 1000 / max(uploaded, 1), 1),
             rss_samples=sampler.samples,

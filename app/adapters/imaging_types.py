@@ -44,7 +44,7 @@ class ProbedImage:
 
 @dataclass(frozen=True)
 class Rendition:
-    """A WebP rendition and the photo's upright size."""
+    """A JPEG rendition and the photo's upright size."""
 
     data: bytes
     width: int

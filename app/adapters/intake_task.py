@@ -71,9 +71,7 @@ def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[s
         turn = UPRIGHT.get(image.getexif().get(ORIENTATION))
         analysis = score_gray(np.asarray(luma.transpose(turn) if turn is not None else luma)).to_dict()
         elapsed_ms = (time.perf_counter() - start) * 1000.0
-    if image.mode == "YCbCr":
-        image = image.convert("RGB")
-    thumb = render_decoded(image, probed, "thumb")
+    thumb = render_decoded(image, probed, "thumb")  # a YCbCr decode is resized first, then made RGB
     del image  # a large PNG's decode goes before the usual decoder reads the file again below
     if analysis is None:
         start = time.perf_counter()

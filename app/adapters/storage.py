@@ -34,7 +34,7 @@ class LocalPhotoStorage:
         return self.originals / key[:2] / key
 
     def rendition_path(self, key: str, size: str) -> Path:
-        return self.renditions / key[:2] / f"{key}.{size}.webp"
+        return self.renditions / key[:2] / f"{key}.{size}.jpg"
 
     async def put_original(self, key: str, data: bytes) -> None:
         await anyio.to_thread.run_sync(_write_atomically, self.original_path(key), data)
@@ -49,6 +49,9 @@ class LocalPhotoStorage:
         def unlink_all() -> None:
             self.original_path(key).unlink(missing_ok=True)
             for size in ("thumb", "medium"):
-                self.rendition_path(key, size).unlink(missing_ok=True)
+                path = self.rendition_path(key, size)
+                path.unlink(missing_ok=True)
+                # Renditions were WebP before 2026-12; a photo stored then may still have them.
+                path.with_suffix(".webp").unlink(missing_ok=True)
 
         await anyio.to_thread.run_sync(unlink_all)

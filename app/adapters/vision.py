@@ -40,7 +40,7 @@ SCHEMA = {
 
 
 def preview_jpeg(rendition: bytes) -> bytes:
-    """A small JPEG of the photo (from its WebP rendition): cheap to send, and a type every server takes."""
+    """A small JPEG of the photo (from one of its renditions): cheap to send, and a type every server takes."""
     with Image.open(io.BytesIO(rendition)) as image:
         image = image.convert("RGB")
         image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))

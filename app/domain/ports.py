@@ -253,7 +253,7 @@ class ImageInspector(Protocol):
 
     def probe(self, data: bytes, filename: str | None) -> ProbedImage: ...
     async def render(self, data: bytes, size: str) -> ImageRendition:
-        """The WebP `size` ("thumb" or "medium"); decodes fully, so a damaged file is PayloadRejected."""
+        """The JPEG `size` ("thumb" or "medium"); decodes fully, so a damaged file is PayloadRejected."""
 
     async def intake(self, original: Path) -> Intake:
         """A stored original's thumb, as `render` makes it, and its score where this process scores photos

@@ -11,6 +11,7 @@ from litestar.exceptions import ValidationException
 from litestar.response import File, Response, Stream
 
 from app.adapters.export_copies import without_metadata
+from app.adapters.imaging import RENDITION_MEDIA_TYPE
 from app.adapters.zip_export import zip_stream
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput, PayloadRejected
@@ -309,13 +310,13 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
         path = await photos.rendition_file(
             photo, size, storage=container.storage, images=container.images, uow=container.uow
         )
-        media_type = "image/webp"
+        media_type = RENDITION_MEDIA_TYPE
     return File(
         path=path,
         media_type=media_type,
         content_disposition_type="inline",
         headers=headers,
-        filename=photo.filename if size == "original" else f"{photo.id}.{size}.webp",
+        filename=photo.filename if size == "original" else f"{photo.id}.{size}.jpg",
     )
 
 

@@ -69,7 +69,7 @@ def test_no_files_is_a_clear_400(api):
 def test_exif_rotated_jpeg_gets_an_upright_thumbnail(api):
     photo = api.upload(("turned.jpg", images.two_tone_oriented_jpeg(6))).json()["photos"][0]
     thumb = api.get(photo["thumbnail_url"])
-    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
     assert thumb.headers["x-content-type-options"] == "nosniff"
     image = Image.open(io.BytesIO(thumb.content)).convert("RGB")
     assert image.height > image.width
@@ -194,23 +194,36 @@ def test_image_sizes_and_types(api):
 def test_the_medium_is_made_on_first_view_then_served_from_its_file(api, settings):
     photo = api.upload(("pic.jpg", images.jpeg(2400, 1800))).json()["photos"][0]
     renditions = settings.data_dir / "renditions"
-    assert [p.name.split(".")[1] for p in renditions.rglob("*.webp")] == ["thumb"]  # the upload makes the thumb only
+    assert [p.name.split(".")[1] for p in renditions.rglob("*.jpg")] == ["thumb"]  # the upload makes the thumb only
 
     base = f"/api/v1/photos/{photo['id']}/image?size=medium"
     first = api.get(base)
-    assert first.status_code == 200 and first.headers["content-type"] == "image/webp"
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(first.content)).size == (1600, 1200)
-    (medium,) = renditions.rglob("*.medium.webp")
+    (medium,) = renditions.rglob("*.medium.jpg")
     made = medium.stat().st_mtime_ns
     assert api.get(base).content == first.content and medium.stat().st_mtime_ns == made  # not made twice
 
     assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
-    assert list(renditions.rglob("*.webp")) == []
+    assert [p for p in renditions.rglob("*") if p.is_file()] == []
+
+
+def test_a_photo_stored_with_webp_renditions_gets_a_jpeg_thumb_and_loses_both_on_delete(api, settings):
+    photo = api.upload(("pic.jpg", images.jpeg(800, 600))).json()["photos"][0]
+    (thumb,) = (settings.data_dir / "renditions").rglob("*.thumb.jpg")
+    legacy = thumb.with_suffix(".webp")
+    thumb.rename(legacy)  # as Classify stored it before renditions were JPEG
+
+    shown = api.get(f"/api/v1/photos/{photo['id']}/image?size=thumb")
+    assert shown.headers["content-type"] == "image/jpeg" and Image.open(io.BytesIO(shown.content)).format == "JPEG"
+
+    assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
+    assert not legacy.exists() and not thumb.exists()
 
 
 def test_a_lost_thumb_is_made_again_and_a_lost_original_is_a_clear_404(api, settings):
     photo = api.upload(("pic.jpg", images.jpeg(800, 600))).json()["photos"][0]
-    (thumb,) = (settings.data_dir / "renditions").rglob("*.thumb.webp")
+    (thumb,) = (settings.data_dir / "renditions").rglob("*.thumb.jpg")
     thumb.unlink()
     base = f"/api/v1/photos/{photo['id']}/image"
     assert Image.open(io.BytesIO(api.get(f"{base}?size=thumb").content)).size == (320, 240)

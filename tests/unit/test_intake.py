@@ -21,7 +21,7 @@ def assert_same_as_classify_score(data: bytes) -> None:
     reference = make_rendition(data, LIMITS, "thumb")
     assert (thumb.width, thumb.height) == (reference.width, reference.height)
     with Image.open(io.BytesIO(thumb.data)) as shown:
-        assert shown.format == "WEBP" and max(shown.size) == 320
+        assert shown.format == "JPEG" and max(shown.size) == 320
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,15 @@ def test_a_damaged_photo_is_refused_before_anything_is_scored():
     with pytest.raises(ImageRejected) as refused:
         thumb_and_score(images.truncated_jpeg(), LIMITS)
     assert refused.value.status_code == 422
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_the_thumb_from_the_shared_decode_is_upright_and_true_to_colour(orientation):
+    # The shared decode stays YCbCr to be scored and is resized before it becomes RGB.
+    thumb, _, _ = thumb_and_score(images.two_tone_oriented_jpeg(orientation, 2400, 3200), LIMITS)
+
+    with Image.open(io.BytesIO(thumb.data)) as shown:
+        assert shown.size == (240, 320)
+        top, bottom = shown.convert("RGB").getpixel((120, 20)), shown.convert("RGB").getpixel((120, 300))
+    assert all(abs(a - b) <= 30 for a, b in zip(top, images.RED, strict=True))
+    assert all(abs(a - b) <= 30 for a, b in zip(bottom, images.BLUE, strict=True))

@@ -113,7 +113,7 @@ async def rendition_file(
 
     Only the thumb is made when a photo comes in: most photos of a big library are seen in the grid and
     never opened, and the medium costs four times the thumb to make (a 1/2- instead of a 1/8-scale
-    decode, and a 1600 px WebP) and ~350 KB of disk a photo. Made once, then served from the file; two
+    decode, and a 1600 px JPEG) and ~450 KB of disk a photo. Made once, then served from the file; two
     first requests at once both make it, and the second atomic write replaces the first with the same bytes.
     """
     path = storage.rendition_path(photo.storage_key, size)
