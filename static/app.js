@@ -123,9 +123,13 @@
   function keepOnError() {
     // Error answers are swapped in where an action was taken (htmx-config in base.html); a background
     // refresh (polling, a job's final fetch) keeps what is shown instead, and tries again on its next turn.
+    // An action whose answer replaces its own card (a job's Cancel) puts an error under the card instead.
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
-      if (e.detail.isError && elt && elt.hasAttribute("data-keep-on-error")) e.detail.shouldSwap = false;
+      if (!e.detail.isError || !elt) return;
+      if (elt.hasAttribute("data-keep-on-error")) { e.detail.shouldSwap = false; return; }
+      var into = elt.hasAttribute("data-error-target") && document.querySelector(elt.getAttribute("data-error-target"));
+      if (into) { e.detail.target = into; e.detail.swapOverride = "innerHTML"; }
     });
   }
   document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); photoSteps(); keepOnError(); });

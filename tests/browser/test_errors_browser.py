@@ -44,3 +44,17 @@ def test_a_failed_background_refresh_keeps_the_tabs(page: Page, server_with_a_wa
     page.route("**/jobs/score", lambda route: route.fulfill(status=503, body=BUSY, content_type="text/html"))
     page.get_by_role("button", name="Score unprocessed photos").click()
     expect(page.locator("#job-area [role=alert]")).to_have_text("The database is busy; try again.")
+
+
+def test_a_refused_cancel_keeps_the_job_card_and_says_why(page: Page, server_with_a_waiting_photo: LiveServer):
+    sign_in(page, server_with_a_waiting_photo)
+    page.get_by_role("button", name="Score unprocessed photos").click()
+    card = page.locator("#job-area article.job")
+    expect(card.get_by_role("button", name="Cancel")).to_be_visible()  # no worker runs: the job waits
+
+    refused = '<p class="error" role="alert">This job has already finished.</p>'
+    page.route("**/jobs/*/cancel", lambda route: route.fulfill(status=409, body=refused, content_type="text/html"))
+    card.get_by_role("button", name="Cancel").click()
+    expect(card.get_by_role("alert")).to_have_text("This job has already finished.")
+    expect(card.locator(".job-progress")).to_be_visible()  # the card, its progress and its button stay
+    expect(card.get_by_role("button", name="Cancel")).to_be_visible()
