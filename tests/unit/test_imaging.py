@@ -477,6 +477,14 @@ def test_renditions_of_a_webp():
     assert decoded(renditions.thumb).size == (320, 240)
 
 
+def test_renditions_carry_no_gps_exif_or_xmp_of_the_original():
+    renditions = make_renditions(images.with_private_metadata("JPEG", orientation=6), LIMITS)
+
+    for rendition in (renditions.thumb, renditions.medium):
+        assert b"Exif" not in rendition and b"PRIVATE-XMP" not in rendition
+        assert dict(Image.open(io.BytesIO(rendition)).getexif()) == {}
+
+
 # --- strip_metadata --------------------------------------------------------------------------------
 
 
