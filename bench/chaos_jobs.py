@@ -426,7 +426,7 @@ def run_redis(args: argparse.Namespace, deadline: Deadline, workdir: Path, repor
             for worker in workers:
                 worker.start()
             kills: list[dict[str, Any]] = []
-            held: set[bytes] = set()  # in-progress keys that outlived a kill: tasks stranded by it (70 s)
+            held: set[bytes] = set()  # in-progress keys that outlived a kill: tasks stranded by it (lease: 30 s)
 
             def count_stranded(kill: dict[str, Any], before: set[bytes]) -> None:
                 # A score task takes ~50 ms; a key seen before the kill and still there seconds later was

@@ -16,6 +16,7 @@ One server, two roots, so the app must send each call to the right host::
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -161,6 +162,7 @@ class FakeDropbox:
         self.requests: list[RecordedCall] = []
         self.faults: list[Fault] = []
         self.cursor_generation = 0
+        self.download_delay = 0.0  # seconds each file download takes, as over a slow network
 
     @property
     def api_root(self) -> str:
@@ -651,7 +653,10 @@ class FakeDropbox:
                     return
         if scope["type"] != "http":
             return
-        await send_response(send, self.handle(await read_request(scope, receive)))
+        request = await read_request(scope, receive)
+        if self.download_delay and request.path.startswith(CONTENT_PREFIX + "/"):
+            await asyncio.sleep(self.download_delay)
+        await send_response(send, self.handle(request))
 
 
 def sample_files(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -96,3 +98,66 @@ def test_wrong_passwords_are_counted_across_web_processes(scale_out_env):
         held = sign_in(web2, PASSWORD)  # then even the right password waits, on either process
         assert held.status_code == 429 and int(held.headers["retry-after"]) > 60
         assert "Too many failed sign-ins" in held.json()["detail"]
+
+
+LEASED_WORKER = (
+    "import sys; import app.jobs.worker as w; w.LEASE_SECONDS = 3.0; "
+    "from app.cli import main; sys.exit(main(['worker']))"
+)
+
+
+def test_an_import_whose_worker_is_killed_is_finished_by_another_within_the_lease(
+    scale_out_env, tmp_path, fake_dropbox
+):
+    fake_dropbox.download_delay = 0.25
+    link = fake_dropbox.fill_shared_folder("Trip", 24, png_every=0, extras=False)
+    env = {
+        **scale_out_env,
+        "DROPBOX_API": fake_dropbox.api_root,
+        "DROPBOX_CONTENT_API": fake_dropbox.content_root,
+        "DROPBOX_APP_KEY": fake_dropbox.app_key,
+        "DROPBOX_APP_SECRET": fake_dropbox.app_secret,
+    }
+
+    def leased_worker(name: str) -> subprocess.Popen:
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-c", LEASED_WORKER], env={**os.environ, **env}, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    workers = [leased_worker("first")]
+    try:
+        with live_server(env) as web:
+            token = httpx.post(
+                f"{web.url}/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD}
+            ).json()["access_token"]
+            api = httpx.Client(base_url=web.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            job_id = api.post("/api/v1/imports", json={"source": "dropbox", "url": link}).json()["job_id"]
+
+            def job() -> dict:
+                return api.get(f"/api/v1/blur/jobs/{job_id}").json()
+
+            deadline = time.monotonic() + 60
+            while job()["done"] < 4:  # the import is one task, walking the folder file by file
+                assert time.monotonic() < deadline, job()
+                time.sleep(0.1)
+            os.killpg(workers[0].pid, signal.SIGKILL)
+            workers[0].wait(10)
+            killed_at = time.monotonic()
+            assert job()["status"] == "running" and job()["done"] < 24
+
+            workers.append(leased_worker("second"))
+            while (state := job())["status"] == "running":
+                # arq's own key would hold the import for half an hour (its longest function timeout)
+                assert time.monotonic() - killed_at < 45, state
+                time.sleep(0.2)
+            assert state["status"] == "done" and state["done"] == 24 and state["failed"] == 0, state
+            photos = api.get("/api/v1/photos?limit=100").json()
+            assert photos["counts"]["all"] == 24  # each file once, though the first worker began some of them
+            assert len({p["filename"] for p in photos["items"]}) == 24
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
