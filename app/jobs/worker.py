@@ -120,7 +120,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 for f in (import_google_session, publish_google_album, import_link)
             ),
         ],
-        "cron_jobs": [cron(sweep, minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
+        "cron_jobs": [cron(deferring(sweep), minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
