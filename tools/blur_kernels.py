@@ -4,7 +4,8 @@ blur-dev's motion blur is a straight streak and its defocus a Gaussian; real han
 real lens spreads a point into a disc. tools/calibrate_blur.py makes one of each from every sharp photo
 to teach (fit split) and check (test split) the camera-shake-or-defocus model. Strengths follow
 blur-dev's recipe (README: s = long side / 1024), with each kernel scaled to the same RMS radius as the
-streak or Gaussian of that strength, so "mild" means equally blurred whatever the shape.
+streak or Gaussian of that strength, so "mild" means equally blurred whatever the shape. A shallow depth of
+field made the same way (`bokeh_jpeg`) checks that a sharp subject on a soft background stays sharp.
 """
 
 from __future__ import annotations
@@ -81,5 +82,35 @@ def blur_jpeg(path: str, kind: str, strength: str, seed: int, noise: float = 0.0
         grain = rng.normal(0.0, noise, blurred.shape)
         blurred = np.clip(blurred + grain, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", blurred, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+
+
+def bokeh_jpeg(path: str, seed: int, noise: float = 0.0) -> np.ndarray:
+    """Shallow depth of field made from a sharp photo: an ellipse around its sharpest part (12-30 % of the
+    frame) stays as it is, the rest is defocused by a disc of radius 1-3 % of the long side, with a soft
+    edge between them; noise and JPEG as in `blur_jpeg`. The sharp part is where the photo's own detail
+    is densest, so what stays sharp is in focus, as a real subject is."""
+    rng = np.random.default_rng(seed)
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    h, w = img.shape[:2]
+    long_side = max(h, w)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    energy = cv2.Sobel(gray, cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(gray, cv2.CV_32F, 0, 1) ** 2
+    energy = cv2.blur(energy, (max(3, w // 5), max(3, h // 5)))
+    my, mx = int(0.15 * h), int(0.15 * w)
+    cy, cx = np.unravel_index(int(np.argmax(energy[my : h - my, mx : w - mx])), (h - 2 * my, w - 2 * mx))
+    area = rng.uniform(0.12, 0.30) * h * w
+    ry = math.sqrt(area / math.pi * rng.uniform(1.0, 1.6))
+    rx = area / math.pi / ry
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((((yy - cy - my) / ry) ** 2 + ((xx - cx - mx) / rx) ** 2) <= 1).astype(np.float32)
+    mask = cv2.GaussianBlur(mask, (0, 0), 0.02 * long_side)[..., None]
+    kernel = disc(rng.uniform(0.01, 0.03) * long_side / 2)
+    background = cv2.filter2D(img.astype(np.float32), -1, kernel, borderType=cv2.BORDER_REFLECT)
+    out = mask * img + (1 - mask) * background
+    if noise:
+        out = out + rng.normal(0.0, noise, out.shape)
+    ok, jpeg = cv2.imencode(".jpg", np.clip(out + 0.5, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)

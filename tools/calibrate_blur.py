@@ -12,6 +12,9 @@ shake from defocus: an anisotropy threshold for clearly sharp photos, and a logi
 kernel-shape features for the rest. blur-dev's shake is straight and its defocus Gaussian, so that model
 also learns from a curved shake and a disc defocus made from each sharp photo of the fit split
 (tools/blur_kernels.py); the same made from the test split's photos are reported, never fitted.
+blur-dev's shallow depth of field is 30 made photos; a shallow depth of field made from every sharp photo
+(its sharpest part kept, the rest defocused) is reported too, and never fitted: taught to the model, it
+kept more of them but cost recall on curved shake and noisy defocus.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from app.adapters.decode import load_gray  # noqa: E402
 from app.domain.blur import KIND_CHECK_SCORE  # noqa: E402
 from app.domain.blur_features import FEATURE_NAMES, KIND_FEATURE_NAMES, kind_features, measure  # noqa: E402
-from tools.blur_kernels import blur_jpeg  # noqa: E402
+from tools.blur_kernels import blur_jpeg, bokeh_jpeg  # noqa: E402
 
 # The sign each feature's coefficient must have: -1 where a higher value means a sharper photo (all of
 # the sharpness ratios), +1 where it means a blurrier one. Features not listed count as -1.
@@ -82,7 +85,9 @@ def _measure_synthetic(job: tuple[str, str, str, int, float]) -> tuple[list[floa
     import cv2
 
     cv2.setNumThreads(1)
-    return _measured(measure(blur_jpeg(*job)))
+    path, kind, strength, seed, noise = job
+    made = bokeh_jpeg(path, seed, noise) if kind == "bokeh" else blur_jpeg(path, kind, strength, seed, noise)
+    return _measured(measure(made))
 
 
 def _measured(m) -> tuple[list[float], float, np.ndarray, list[float]]:
@@ -93,15 +98,17 @@ def _measured(m) -> tuple[list[float], float, np.ndarray, list[float]]:
 
 
 def synthetic_jobs(rows: list[dict], split: dict[str, str]) -> list[tuple[tuple[str, str, str, int, float], str]]:
-    """One curved shake and one disc defocus of every plain sharp photo, strengths alternating and two
-    in three with noise (blur-dev's photos are clean; a phone's in dim light are not), seeded."""
+    """One curved shake, one disc defocus and one shallow depth of field of every plain sharp photo,
+    strengths alternating and two in three with noise (blur-dev's photos are clean; a phone's in dim light
+    are not), seeded."""
     plain = [r for r in rows if r["label"] == "sharp" and not r["subtype"]]
     jobs = []
     for i, r in enumerate(plain):
-        for j, kind in enumerate(("curved", "disc")):
+        for j, kind in enumerate(("curved", "disc", "bokeh")):
             strength = ("mild", "strong")[(i + j) % 2]
             noise = SYNTHETIC_NOISE[(i + j) % len(SYNTHETIC_NOISE)]
-            jobs.append(((r["abspath"], kind, strength, SEED + 2 * i + j, noise), split[r["scene"]]))
+            seed = SEED + 1_000_000 + i if kind == "bokeh" else SEED + 2 * i + j
+            jobs.append(((r["abspath"], kind, strength, seed, noise), split[r["scene"]]))
     return jobs
 
 
@@ -257,9 +264,11 @@ def main() -> int:
     sx = np.array([m[0] for m in made])
     sxk = np.array([m[3] for m in made])
     s_fit = np.array([sp == "fit" for _, sp in synthetic])
-    s_motion = np.array([job[1] == "curved" for job, _ in synthetic], float)
-    teach_x = np.r_[xk[typed], sxk[s_fit]]
-    teach_y = np.r_[(sub[typed] == "motion").astype(float), s_motion[s_fit]]
+    s_family = np.array([job[1] for job, _ in synthetic])
+    s_motion = (s_family == "curved").astype(float)
+    s_blurred = s_family != "bokeh"
+    teach_x = np.r_[xk[typed], sxk[s_fit & s_blurred]]
+    teach_y = np.r_[(sub[typed] == "motion").astype(float), s_motion[s_fit & s_blurred]]
     k_mean, k_scale = teach_x.mean(0), teach_x.std(0) + 1e-9
     k_w = fit_logistic((teach_x - k_mean) / k_scale, teach_y, l2=KIND_L2)
 
@@ -283,10 +292,14 @@ def main() -> int:
     for name, mask in (("fit", s_fit), ("test", ~s_fit)):
         for family, label in (("curved", "motion"), ("disc", "defocus")):
             for noise in SYNTHETIC_NOISE:
-                sel = mask & (s_motion == (family == "curved")) & (s_noise == noise)
+                sel = mask & (s_family == family) & (s_noise == noise)
                 right = np.mean([s_types[i] == label for i in np.flatnonzero(sel)])
                 print(f"{name:5s} synthetic {family:6s} noise {noise:.0f} n={int(sel.sum()):4d} "
                       f"recall {np.mean(s_score[sel] >= 0.5):.3f}  kind right {right:.3f}")  # fmt: skip
+        for noise in SYNTHETIC_NOISE:
+            sel = mask & (s_family == "bokeh") & (s_noise == noise)
+            print(f"{name:5s} synthetic bokeh  noise {noise:.0f} n={int(sel.sum()):4d} "
+                  f"kept {np.mean(s_score[sel] < 0.5):.3f}")  # fmt: skip
     if a.cv:  # the figure to compare feature or model changes by; the test split is for the final check
         cv_score = scene_cv(x, rows, fit)
         idx = np.flatnonzero(fit)
@@ -303,9 +316,10 @@ def main() -> int:
                     wr.writerow([r["abspath"], r["label"], r["subtype"], r["source"], r["strength"], r["scene"]])
     if not a.dry_run:
         n_fit, n_scenes = int(fit.sum()), len({r["scene"] for r in rows if split[r["scene"]] == "fit"})
+        taught = int((s_fit & s_blurred).sum())
         note = f"Fitted on {n_fit} images of {n_scenes} scenes of blur-dev (tools/blur_split.csv, split 'fit')."
         note += (
-            f"\nThe camera-shake model also learnt from {int(s_fit.sum())} curved shakes and discs made from"
+            f"\nThe camera-shake model also learnt from {taught} curved shakes and discs made from"
             "\nthe fit split's sharp photos (tools/blur_kernels.py)."
         )
         kind_model = (KIND_FEATURE_NAMES, k_mean, k_scale, k_w)
