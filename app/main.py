@@ -72,9 +72,9 @@ def _start_workers(container: Container) -> list[asyncio.Task[None]]:
         return [asyncio.create_task(_sweep_forever(container))]
     from arq.worker import Worker
 
-    from app.jobs.worker import worker_settings
+    from app.jobs.worker import with_leases, worker_settings
 
-    worker = Worker(**worker_settings(container.settings), handle_signals=False)
+    worker = with_leases(Worker(**worker_settings(container.settings), handle_signals=False))
     return [asyncio.create_task(worker.async_run())]
 
 

@@ -161,3 +161,27 @@ def test_an_import_whose_worker_is_killed_is_finished_by_another_within_the_leas
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)
+
+
+def test_a_web_process_told_to_run_tasks_scores_from_redis_itself(scale_out_env):
+    with live_server({**scale_out_env, "CLASSIFY_RUN_WORKER": "1"}) as web:
+        token = httpx.post(
+            f"{web.url}/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        files = [("files", (f"w{i}.jpg", images.jpeg(400, 300, seed=300 + i))) for i in range(4)]
+        uploaded = httpx.post(f"{web.url}/api/v1/photos", files=files, headers=headers, timeout=60)
+        assert uploaded.status_code == 201
+        ids = [photo["id"] for photo in uploaded.json()["photos"]]
+        # A forced re-score: four tasks through Redis, which only this process's own arq worker runs.
+        job = httpx.post(f"{web.url}/api/v1/blur/analyze-batch", headers=headers, json={"photo_ids": ids}).json()
+        deadline = time.monotonic() + 60
+        while (state := httpx.get(f"{web.url}/api/v1/blur/jobs/{job['job_id']}", headers=headers).json())[
+            "status"
+        ] not in ("done", "failed"):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        assert state["status"] == "done" and state["done"] == 4 and state["failed"] == 0, state
+        counts = httpx.get(f"{web.url}/api/v1/photos", headers=headers).json()["counts"]
+        assert counts["all"] == 4 and counts["unprocessed"] == 0, counts
+        assert httpx.get(f"{web.url}/health/services").json()["services"]["queue"]["detail"].startswith("redis")
