@@ -137,3 +137,22 @@ def test_tag_a_photo_then_filter_the_gallery_by_its_tag(
     page.get_by_role("link", name="Clear tag “moss”").click()
     expect(page.locator("#grid li.photo-card")).to_have_count(3)
     assert sorted(shown_names(page).all_inner_texts()) == sorted([LIGHTHOUSE, FOREST, PLAIN])
+
+
+def test_a_refused_tagging_says_why_and_the_button_stays_for_another_try(
+    page: Page, ai_server: LiveServer, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    create_owner(page, ai_server)
+    page.locator("#file-input").set_input_files(images.write(tmp_path / LIGHTHOUSE, images.jpeg(800, 600, seed=21)))
+    expect(page.locator("#tabs-wrap span.count[data-count=all]")).to_have_text("1", timeout=SCORING_TIMEOUT)
+    expect(page.locator("#tabs-wrap span.count[data-count=unprocessed]")).to_have_text("0", timeout=SCORING_TIMEOUT)
+    page.reload()
+    open_photo(page, LIGHTHOUSE)
+
+    fake_openai.fail_next(401, message="Incorrect API key provided.")
+    page.get_by_role("button", name="Tag with AI").click()
+    expect(page.locator("#photo-tags [role=alert]")).to_contain_text("The AI server refused the request (401)")
+    expect(page.get_by_role("button", name="Tag with AI")).to_be_enabled()  # the section and its button stay
+
+    tag_on_photo_page(page, fake_openai, LIGHTHOUSE)  # the next try works, and the message goes
+    expect(page.locator("#photo-tags [role=alert]")).to_have_count(0)
