@@ -32,7 +32,9 @@ class TagBatchBody(msgspec.Struct):
     source: str | None = None
 
 
-async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> tagging.VisionResult:
+async def _tag(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, again: bool
+) -> tagging.VisionResult:
     return await tagging.tag_photo(
         caller(request),
         parse_uuid(photo_id),
@@ -41,6 +43,7 @@ async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_i
         preview=container.previews,
         server_default=container.settings.vision_monthly_limit,
         now=container.clock(),
+        again=again,
     )
 
 
@@ -52,8 +55,11 @@ async def _tag(request: Request[Any, Any, Any], container: ContainerDep, photo_i
     status_code=200,
     summary="Describe a photo with the vision model (tags, caption, file name)",
 )
-async def api_tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> TagOut:
-    result = await _tag(request, container, photo_id)
+async def api_tag(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, again: bool = False
+) -> TagOut:
+    """`again=true` asks the model afresh instead of answering from the cache of the same image."""
+    result = await _tag(request, container, photo_id, again)
     return TagOut(list(result.tags), result.caption, result.proposed_name, result.subject)
 
 
@@ -81,8 +87,10 @@ async def api_tag_batch(
 
 
 @post("/photos/{photo_id:str}/tag", guards=[requires_page_user], include_in_schema=False, status_code=200)
-async def page_tag(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
-    await _tag(request, container, photo_id)
+async def page_tag(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, again: bool = False
+) -> Template:
+    await _tag(request, container, photo_id, again)
     photo = await photos.get_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow)
     return Template("_photo_tags.html", context={"photo": photo, "ai_ready": True})
 

@@ -139,7 +139,7 @@ def test_tag_a_photo_then_filter_the_gallery_by_its_tag(
     assert sorted(shown_names(page).all_inner_texts()) == sorted([LIGHTHOUSE, FOREST, PLAIN])
 
 
-def test_a_refused_tagging_says_why_and_the_button_stays_for_another_try(
+def test_a_refused_tagging_says_why_the_next_try_works_and_describe_again_asks_afresh(
     page: Page, ai_server: LiveServer, fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     create_owner(page, ai_server)
@@ -156,3 +156,9 @@ def test_a_refused_tagging_says_why_and_the_button_stays_for_another_try(
 
     tag_on_photo_page(page, fake_openai, LIGHTHOUSE)  # the next try works, and the message goes
     expect(page.locator("#photo-tags [role=alert]")).to_have_count(0)
+
+    fake_openai.responder = lambda body, image: ANSWERS[FOREST]  # the model would now say something else
+    page.get_by_role("button", name="Describe again").click()
+    tags = page.locator("#photo-tags").get_by_role("list", name="Tags")
+    expect(tags.get_by_role("listitem")).to_have_text(ANSWERS[FOREST]["tags"])  # asked afresh, not the cache
+    assert fake_openai.calls() == 3  # the refused call, the first answer, the second

@@ -63,6 +63,24 @@ def test_tagging_one_photo_then_the_cache_makes_no_second_call(ai):
     assert api.get("/api/v1/settings").json()["vision_used_this_month"] == 1
 
 
+def test_asking_again_describes_the_photo_afresh(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=2)
+    fake.responder = lambda body, image: {"tags": ["first", "answer", "here"], "caption": "First.",
+                                          "proposed_name": "first", "subject": "one"}  # fmt: skip
+    assert api.post(f"/api/v1/photos/{photo_id}/tag").json()["tags"] == ["first", "answer", "here"]
+    fake.responder = lambda body, image: {"tags": ["second", "answer", "now"], "caption": "Second.",
+                                          "proposed_name": "second", "subject": "two"}  # fmt: skip
+    assert api.post(f"/api/v1/photos/{photo_id}/tag").json()["tags"] == ["first", "answer", "here"]  # cached
+    assert len(fake.requests) == 1
+
+    again = api.post(f"/api/v1/photos/{photo_id}/tag?again=true")
+    assert again.status_code == 200 and again.json()["caption"] == "Second."
+    assert len(fake.requests) == 2
+    assert api.get(f"/api/v1/photos/{photo_id}").json()["tags"] == ["second", "answer", "now"]
+    assert api.get("/api/v1/settings").json()["vision_used_this_month"] == 2
+
+
 def test_tag_keepers_batch_then_filter_by_tag_and_search_captions(ai):
     api, fake, _, _ = ai
     for i in range(3):

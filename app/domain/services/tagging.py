@@ -81,15 +81,18 @@ async def tag_photo(
     preview: Callable[[Photo], Awaitable[bytes]],
     server_default: int,
     now: dt.datetime,
+    again: bool = False,
 ) -> VisionResult:
-    """Tags, caption and name for one photo. A cached answer for the same image costs nothing."""
+    """Tags, caption and name for one photo. A cached answer for the same image costs nothing, unless the
+    person asks `again`: then the model describes this photo afresh, a call from the budget (the cache keeps
+    the first answer for other copies of the image)."""
     async with uow() as tx:
         photo = await tx.photos.get(user.id, photo_id)
         if photo is None:
             raise NotFound("No such photo.")
         if not describer.configured:
             raise AiOff("AI tagging is not set up on this server.")
-        cached = await tx.vision.cached(photo.sha256, describer.model)
+        cached = None if again else await tx.vision.cached(photo.sha256, describer.model)
         if cached is not None:
             await tx.vision.describe_photo(photo.id, cached)
             await tx.commit()
