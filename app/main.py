@@ -70,11 +70,9 @@ def _start_workers(container: Container) -> list[asyncio.Task[None]]:
     if isinstance(container.queue, InProcessQueue):
         container.queue.start({"container": container})
         return [asyncio.create_task(_sweep_forever(container))]
-    from arq.worker import Worker
+    from app.jobs.worker import arq_worker
 
-    from app.jobs.worker import with_leases, worker_settings
-
-    worker = with_leases(Worker(**worker_settings(container.settings), handle_signals=False))
+    worker = arq_worker(container.settings, handle_signals=False)
     return [asyncio.create_task(worker.async_run())]
 
 

@@ -123,7 +123,8 @@
   function keepOnError() {
     // Error answers are swapped in where an action was taken (htmx-config in base.html); a background
     // refresh (polling, a job's final fetch) keeps what is shown instead, and tries again on its next turn.
-    // An action whose answer replaces its own card (a job's Cancel) puts an error under the card instead.
+    // An action whose answer replaces the section it sits in (a job's Cancel, Tag with AI, the grid's next
+    // page) puts an error in the place its data-error-target names, so the section and the action stay.
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
       if (!e.detail.isError || !elt) return;

@@ -10,13 +10,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from arq.worker import Worker
-
-    from app.jobs.worker import with_leases, worker_settings
+    from app.jobs.worker import arq_worker
     from app.logs import configure_logging
     from app.settings import Settings
 
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    with_leases(Worker(**worker_settings(settings), burst=args.burst)).run()
+    arq_worker(settings, burst=args.burst).run()
     return 0

@@ -49,6 +49,11 @@ MAX_TRIES = 5
 LEASE_SECONDS = 30.0
 
 
+def arq_worker(settings: Settings, **options: Any) -> Worker:
+    """The arq worker that runs the task functions, its tasks on leases; `options` as arq's Worker takes them."""
+    return with_leases(Worker(**worker_settings(settings), **options))
+
+
 def with_leases(worker: Worker) -> Worker:
     """`worker`, setting in-progress keys for LEASE_SECONDS; the tasks renew them (`leased`)."""
     worker.in_progress_timeout_s = LEASE_SECONDS

@@ -49,6 +49,24 @@ async def arq_pool(redis_url):
     await pool.aclose()
 
 
+async def _run_until_the_queue_is_empty(pool, walk) -> None:
+    """An in-process worker on leases, as `classify worker` runs them, with `walk` as its one task."""
+    worker = arq_worker.with_leases(
+        Worker(
+            functions=[func(arq_worker.deferring(walk), name="walk", timeout=LONGEST_TIMEOUT)],
+            redis_pool=pool,
+            burst=True,
+            poll_delay=0.05,
+            keep_result=0,
+            handle_signals=False,
+        )
+    )
+    try:
+        await asyncio.wait_for(worker.main(), timeout=20)
+    finally:
+        await worker.close()
+
+
 async def _wait_for(path: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -83,18 +101,7 @@ async def test_a_killed_workers_task_is_taken_over_within_the_lease(arq_pool, re
     async def walk(ctx):
         taken_over.append(time.monotonic())
 
-    worker = Worker(
-        functions=[func(arq_worker.deferring(walk), name="walk", timeout=LONGEST_TIMEOUT)],
-        redis_pool=arq_pool,
-        burst=True,  # runs until the queue is empty: the killed worker's task is still in it
-        poll_delay=0.05,
-        keep_result=0,
-        handle_signals=False,
-    )  # no lease of its own needed: it only takes the task over
-    try:
-        await asyncio.wait_for(worker.main(), timeout=20)
-    finally:
-        await worker.close()
+    await _run_until_the_queue_is_empty(arq_pool, walk)  # the killed worker's task is still in it
     assert taken_over and taken_over[0] - killed_at <= LEASE + 1.0
 
 
@@ -108,19 +115,6 @@ async def test_a_live_task_keeps_its_key_past_the_lease_and_lets_it_go_when_done
             seen.append(await ctx["redis"].pttl(in_progress_key_prefix + ctx["job_id"]))
 
     await arq_pool.enqueue_job("walk", _job_id="import-2")
-    worker = arq_worker.with_leases(
-        Worker(
-            functions=[func(arq_worker.deferring(walk), name="walk", timeout=LONGEST_TIMEOUT)],
-            redis_pool=arq_pool,
-            burst=True,
-            poll_delay=0.05,
-            keep_result=0,
-            handle_signals=False,
-        )
-    )
-    try:
-        await asyncio.wait_for(worker.main(), timeout=20)
-    finally:
-        await worker.close()
+    await _run_until_the_queue_is_empty(arq_pool, walk)
     assert len(seen) == 4 and all(0 < ttl <= 600 for ttl in seen), seen
     assert not await arq_pool.exists(in_progress_key_prefix + "import-2")
