@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, caller, client_address
+from app.routes.openapi_docs import errors
 from app.routes.schemas import LoginBody, Me, RefreshBody, Tokens
 from app.routes.security import BEARER, requires_api_user
 
@@ -34,7 +35,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=200, summary="Sign in with email and password")
+    @post("/login", status_code=200, summary="Sign in with email and password", responses=errors(429))
     async def login(self, request: Request[Any, Any, Any], data: LoginBody, container: ContainerDep) -> Tokens:
         now = container.clock()
         user = await accounts.authenticate(
@@ -48,18 +49,25 @@ class AuthController(Controller):
         )
         return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
 
-    @post("/refresh", status_code=200, summary="Swap a refresh token for a new token pair")
+    @post("/refresh", status_code=200, summary="Swap a refresh token for a new token pair", responses=errors())
     async def refresh(self, data: RefreshBody, container: ContainerDep) -> Tokens:
         pair = await accounts.refresh_api_session(
             data.refresh_token, uow=container.uow, tokens=container.tokens, now=container.clock()
         )
         return _tokens(pair)
 
-    @get("/me", guards=[requires_api_user], security=BEARER, summary="The signed-in account")
+    @get("/me", guards=[requires_api_user], security=BEARER, summary="The signed-in account", responses=errors())
     async def me(self, request: Request[Any, Any, Any]) -> Me:
         return me_of(caller(request))
 
-    @post("/logout", guards=[requires_api_user], security=BEARER, status_code=200, summary="End this sign-in")
+    @post(
+        "/logout",
+        guards=[requires_api_user],
+        security=BEARER,
+        status_code=200,
+        summary="End this sign-in",
+        responses=errors(),
+    )
     async def logout(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, str]:
         await accounts.end_api_session(request.auth["session_id"], uow=container.uow, now=container.clock())
         return {"status": "signed_out"}

@@ -19,7 +19,7 @@ from app.domain.model import NO_FILTER, PhotoFilter, PhotoSource, User
 from app.domain.services import export, imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
-from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation
+from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation, errors
 from app.routes.schemas import (
     AnalyzeResult,
     BatchBody,
@@ -126,7 +126,7 @@ class PhotosController(Controller):
             return Response(body, status_code=status)
         return Response(result, status_code=status)
 
-    @get("/photos", summary="List photos by category")
+    @get("/photos", summary="List photos by category", responses=errors(422))
     async def list_photos(
         self,
         request: Request[Any, Any, Any],
@@ -150,32 +150,42 @@ class PhotosController(Controller):
         items = [photo_out(p, user.blur_threshold) for p in page.items]
         return PhotoList(items, page.next_cursor, counts.as_dict(), user.blur_threshold)
 
-    @get("/photos/{photo_id:str}", summary="One photo, with its blur details")
+    @get("/photos/{photo_id:str}", summary="One photo, with its blur details", responses=errors(404))
     async def get_photo(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> PhotoOut:
         user = caller(request)
         photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
         return photo_out(photo, user.blur_threshold, details=True)
 
-    @get("/photos/{photo_id:str}/image", summary="The photo's image: thumb, medium or original")
+    @get(
+        "/photos/{photo_id:str}/image",
+        summary="The photo's image: thumb, medium or original",
+        media_type="image/*",  # for the OpenAPI document; each answer names its own (JPEG, or the original's)
+        responses=errors(404, 422),
+    )
     async def image(
         self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: str = "medium"
     ) -> File:
         return await image_response(caller(request), container, photo_id, size)
 
-    @delete("/photos/{photo_id:str}", status_code=204, summary="Remove a photo from Classify (not from its source)")
+    @delete(
+        "/photos/{photo_id:str}",
+        status_code=204,
+        summary="Remove a photo from Classify (not from its source)",
+        responses=errors(404),
+    )
     async def delete_photo(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> None:
         await photos.delete_photo(
             caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage
         )
 
-    @post("/photos/{photo_id:str}/analyze", status_code=202, summary="Score one photo (a job)")
+    @post("/photos/{photo_id:str}/analyze", status_code=202, summary="Score one photo (a job)", responses=errors(404))
     async def analyze(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> JobAccepted:
         job = await jobs.start_score_batch(
             caller(request).id, [parse_uuid(photo_id)], uow=container.uow, queue=container.queue
         )
         return JobAccepted(job.id, job.total)
 
-    @get("/photos/{photo_id:str}/result", summary="The blur verdict of one photo")
+    @get("/photos/{photo_id:str}/result", summary="The blur verdict of one photo", responses=errors(404))
     async def result(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> AnalyzeResult:
         user = caller(request)
         photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
@@ -192,7 +202,12 @@ class PhotosController(Controller):
             photo.blur_details,
         )
 
-    @post("/blur/analyze-batch", status_code=202, summary="Score chosen photos, or every unprocessed one")
+    @post(
+        "/blur/analyze-batch",
+        status_code=202,
+        summary="Score chosen photos, or every unprocessed one",
+        responses=errors(404, 422),
+    )
     async def analyze_batch(
         self, request: Request[Any, Any, Any], container: ContainerDep, data: BatchBody | None = None
     ) -> JobAccepted:
@@ -200,36 +215,50 @@ class PhotosController(Controller):
         job = await jobs.start_score_batch(caller(request).id, ids, uow=container.uow, queue=container.queue)
         return JobAccepted(job.id, job.total)
 
-    @get("/blur/jobs", summary="Recent jobs")
+    @get("/blur/jobs", summary="Recent jobs", responses=errors())
     async def list_jobs(self, request: Request[Any, Any, Any], container: ContainerDep) -> list[JobOut]:
         return [job_out(j) for j in await jobs.recent_jobs(caller(request).id, uow=container.uow)]
 
-    @get("/blur/jobs/{job_id:str}", summary="A job's progress")
+    @get("/blur/jobs/{job_id:str}", summary="A job's progress", responses=errors(404))
     async def get_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
         return job_out(await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow))
 
-    @get("/blur/jobs/{job_id:str}/items", summary="A job's failed and skipped items, each with its reason")
+    @get(
+        "/blur/jobs/{job_id:str}/items",
+        summary="A job's failed and skipped items, each with its reason",
+        responses=errors(404),
+    )
     async def job_items(
         self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str
     ) -> list[JobItemOut]:
         problems = await jobs.job_errors(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
         return [JobItemOut(item, status, error) for item, status, error in problems]
 
-    @post("/blur/jobs/{job_id:str}/cancel", status_code=200, summary="Cancel a job")
+    @post("/blur/jobs/{job_id:str}/cancel", status_code=200, summary="Cancel a job", responses=errors(404, 409))
     async def cancel_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
         job = await jobs.cancel_job(
             caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock()
         )
         return job_out(job)
 
-    @post("/blur/jobs/{job_id:str}/retry", status_code=202, summary="Retry a job's failed items")
+    @post(
+        "/blur/jobs/{job_id:str}/retry",
+        status_code=202,
+        summary="Retry a job's failed items",
+        responses=errors(404, 409),
+    )
     async def retry_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
         job = await jobs.retry_failed(
             caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, queue=container.queue
         )
         return job_out(job)
 
-    @post("/imports", status_code=202, summary="Import a shared Drive or Dropbox folder by link, or a server folder")
+    @post(
+        "/imports",
+        status_code=202,
+        summary="Import a shared Drive or Dropbox folder by link, or a server folder",
+        responses=errors(404, 409, 422, 429, 502, 503),
+    )
     async def start_import(
         self, request: Request[Any, Any, Any], container: ContainerDep, data: ImportBody
     ) -> JobAccepted:
@@ -249,11 +278,15 @@ class PhotosController(Controller):
         )
         return JobAccepted(job.id, job.total)
 
-    @get("/settings", summary="Your settings")
+    @get("/settings", summary="Your settings", responses=errors())
     async def get_settings(self, request: Request[Any, Any, Any], container: ContainerDep) -> SettingsOut:
         return await settings_out(caller(request), container)
 
-    @patch("/settings", summary="Change your blur threshold (re-sorts at once, nothing is re-scored) or AI budget")
+    @patch(
+        "/settings",
+        summary="Change your blur threshold (re-sorts at once, nothing is re-scored) or AI budget",
+        responses=errors(422),
+    )
     async def patch_settings(
         self, request: Request[Any, Any, Any], container: ContainerDep, data: SettingsPatch
     ) -> SettingsOut:
@@ -269,13 +302,18 @@ class PhotosController(Controller):
         assert fresh is not None
         return await settings_out(fresh, container)
 
-    @get("/stats", summary="Counts, a histogram of scores, scoring speed")
+    @get("/stats", summary="Counts, a histogram of scores, scoring speed", responses=errors())
     async def stats(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, Any]:
         return await photos.statistics(
             caller(request), uow=container.uow, now=container.clock(), quota_bytes=container.settings.quota_bytes
         )
 
-    @get("/export", summary="A ZIP of the originals in a category")
+    @get(
+        "/export",
+        summary="A ZIP of the originals in a category",
+        media_type="application/zip",
+        responses=errors(422),
+    )
     async def export_zip(
         self,
         request: Request[Any, Any, Any],

@@ -15,6 +15,7 @@ from app.domain.google import APPEND_SCOPE, DRIVE_SCOPE, SIGN_IN_SCOPES, GoogleF
 from app.domain.model import User
 from app.domain.services import accounts, google_account, google_photos
 from app.routes.deps import ContainerDep, caller
+from app.routes.openapi_docs import errors
 from app.routes.pages_auth import safe_next, sign_in
 from app.routes.schemas import CodeExchange, Tokens
 from app.routes.security import requires_page_user
@@ -111,7 +112,13 @@ async def google_disconnect(request: Request[Any, Any, Any], container: Containe
     return Redirect("/settings", status_code=303)
 
 
-@post("/api/v1/auth/token", tags=["auth"], status_code=200, summary="Exchange a Google authorization code")
+@post(
+    "/api/v1/auth/token",
+    tags=["auth"],
+    status_code=200,
+    summary="Exchange a Google authorization code",
+    responses=errors(404, 409, 422, 429, 502),
+)
 async def exchange_google_code(data: CodeExchange, container: ContainerDep) -> Tokens:
     _require_configured(container)
     try:

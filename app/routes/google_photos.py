@@ -13,6 +13,7 @@ from app.domain.google import APPEND_SCOPE, SessionGone
 from app.domain.services import google_account, google_photos, jobs
 from app.routes.deps import ContainerDep, caller
 from app.routes.events import job_context
+from app.routes.openapi_docs import errors
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 
@@ -51,7 +52,14 @@ async def _reconnect_guard(call: Any) -> Any:
 # JSON API ----------------------------------------------------------------------------------------
 
 
-@post("/api/v1/google/picker/sessions", guards=[requires_api_user], security=BEARER, tags=["google"], status_code=201)
+@post(
+    "/api/v1/google/picker/sessions",
+    guards=[requires_api_user],
+    security=BEARER,
+    tags=["google"],
+    status_code=201,
+    responses=errors(404, 409, 429, 502),
+)
 async def api_start_picking(request: Request[Any, Any, Any], container: ContainerDep) -> PickerSessionOut:
     _google_ready(container)
     record = await _reconnect_guard(
@@ -60,7 +68,13 @@ async def api_start_picking(request: Request[Any, Any, Any], container: Containe
     return PickerSessionOut(record.session_id, record.picker_uri, record.poll_interval)
 
 
-@get("/api/v1/google/picker/sessions/{session_id:str}", guards=[requires_api_user], security=BEARER, tags=["google"])
+@get(
+    "/api/v1/google/picker/sessions/{session_id:str}",
+    guards=[requires_api_user],
+    security=BEARER,
+    tags=["google"],
+    responses=errors(404, 409, 429, 502),
+)
 async def api_check_picking(
     request: Request[Any, Any, Any], container: ContainerDep, session_id: str
 ) -> PickerStateOut:
@@ -77,7 +91,14 @@ async def api_check_picking(
     return PickerStateOut(done, str(record.job_id) if record.job_id else None)
 
 
-@post("/api/v1/albums/google", guards=[requires_api_user], security=BEARER, tags=["google"], status_code=202)
+@post(
+    "/api/v1/albums/google",
+    guards=[requires_api_user],
+    security=BEARER,
+    tags=["google"],
+    status_code=202,
+    responses=errors(404, 409, 429, 502),
+)
 async def api_start_album(
     request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody | None = None
 ) -> JobAccepted:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from litestar import Request, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response, Template
 from sqlalchemy import text
 
@@ -70,7 +71,11 @@ async def liveness() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/health/ready", tags=["health"])
+@get(
+    "/health/ready",
+    tags=["health"],
+    responses={503: ResponseSpec(dict[str, Any], description="A check failed: the same report, with its error.")},
+)
 async def readiness(request: Request) -> Response[dict[str, Any]]:
     container: Container = request.app.state.container
     checks = {"database": await _timed(lambda: _database(container)), "queue": await _timed(lambda: _queue(container))}

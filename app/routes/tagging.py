@@ -13,6 +13,7 @@ from app.domain.model import PhotoFilter
 from app.domain.services import photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.events import job_context
+from app.routes.openapi_docs import errors
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 
@@ -54,6 +55,7 @@ async def _tag(
     tags=["ai"],
     status_code=200,
     summary="Describe a photo with the vision model (tags, caption, file name)",
+    responses=errors(404, 409, 429, 502, 503),
 )
 async def api_tag(
     request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, again: bool = False
@@ -70,6 +72,7 @@ async def api_tag(
     tags=["ai"],
     status_code=202,
     summary="Tag the keepers (or chosen photos) as a job",
+    responses=errors(404, 409, 422, 429),
 )
 async def api_tag_batch(
     request: Request[Any, Any, Any], container: ContainerDep, data: TagBatchBody | None = None
