@@ -94,7 +94,8 @@ def _lifespan(container: Container):
 def request_limit(settings: Settings) -> int:
     """The largest request body: a full batch of the largest photos, plus room for the multipart framing.
 
-    Photos stream to spooled temporary files as they arrive, so this bounds disk, not memory.
+    Photos are held in memory as they arrive only while the uploads of the whole process stay under
+    48 MB (app/routes/upload_stream.py), and go to temporary files past it: this bounds disk, not memory.
     """
     return settings.max_upload_bytes * settings.max_files_per_request + MULTIPART_SLACK
 

@@ -146,6 +146,9 @@ class TreeSampler(threading.Thread):
         self.role: dict[int, str] = {}
         self.peak_by_pid: dict[int, tuple[int, str]] = {}  # peak RSS and a short name per pid
         self.samples = 0
+        # the web process's minor page faults and context switches (voluntary: waits, e.g. thread hand-offs)
+        self.web_events: dict[str, int] = {}
+        self.web_events_at_start: dict[str, int] = {}
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -166,6 +169,8 @@ class TreeSampler(threading.Thread):
                         self.role.setdefault(proc.pid, "web" if proc.pid == self.root.pid else _role(proc))
                         if proc.pid == self.root.pid:
                             self.peak_web = max(self.peak_web, rss)
+                            self.web_events = _events(proc)
+                            self.web_events_at_start = self.web_events_at_start or self.web_events
                 self.peak_tree = max(self.peak_tree, total)
                 self.peak_procs = max(self.peak_procs, len(procs))
                 self.samples += 1
@@ -183,6 +188,13 @@ class TreeSampler(threading.Thread):
         for pid, seconds in self.cpu.items():
             spent[self.role[pid]] += sum(seconds[i] - self.cpu_at_start[pid][i] for i in picks)
         return dict(spent)
+
+
+def _events(proc: psutil.Process) -> dict[str, int]:
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()
+    switches = proc.num_ctx_switches()
+    return {"minor_faults": int(fields[7]), "voluntary_switches": switches.voluntary,
+            "involuntary_switches": switches.involuntary}  # fmt: skip
 
 
 def _role(proc: psutil.Process) -> str:
@@ -360,6 +372,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for role, seconds in sampler.work_cpu_by_role("system").items()
             },
             client_cpu_ms_per_photo=round(client_cpu_s * 1000 / max(uploaded, 1), 1),
+            web_events_per_photo={
+                name: round((count - sampler.web_events_at_start.get(name, 0)) / max(counts["all"], 1), 1)
+                for name, count in sampler.web_events.items()
+            },
             rss_samples=sampler.samples,
             avg_processing_ms=stats.get("avg_processing_ms"),
         )

@@ -18,6 +18,7 @@ from app.adapters.imaging_types import (
     ImageRejected,
     ProbedImage,
 )
+from app.domain.units import megabytes
 
 SMALLEST_USEFUL_SIDE = 64
 ACCEPTED = "we accept JPEG, PNG, WebP, GIF and HEIC/HEIF photos"
@@ -202,14 +203,6 @@ def mime_type(data: bytes, image_format: ImageFormat) -> str:
 
 def unreadable_header(name: str, image_format: ImageFormat) -> str:
     return f"{name} looks like a {image_format.label} file but its header can't be read; it may be damaged."
-
-
-def megabytes(size: int) -> str:
-    """A byte count the way people read it: "52.4 MB", "50 MB", "800 KB"."""
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
-    value = size / (1024 * 1024)
-    return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
 
 
 def megapixels(pixels: int) -> str:

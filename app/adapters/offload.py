@@ -36,12 +36,13 @@ MMAP_THRESHOLD = 8 * 1024 * 1024
 TRIM_THRESHOLD = 32 * 1024 * 1024
 
 
-def _return_freed_memory() -> None:
-    """Big buffers (large decoded images) from mmap, so freeing one gives its pages back at once.
+def tune_allocator() -> None:
+    """Photo-sized buffers from the heap, reused; big ones (large decodes) from mmap, given back when freed.
 
     glibc raises its mmap threshold after the first big free, to up to 32 MB, and from then on serves images
     from the heap, which keeps a worker's RSS near its largest photo so far between tasks. A fixed
-    threshold stops that; free heap beyond TRIM_THRESHOLD is given back too.
+    threshold stops that; free heap beyond TRIM_THRESHOLD is given back too. The web process, which holds
+    each upload's bytes, gets the same, so that its buffers are not mapped and faulted in afresh either.
     """
     with contextlib.suppress(OSError, AttributeError):  # not glibc: leave the allocator alone
         libc = ctypes.CDLL("libc.so.6")
@@ -52,7 +53,7 @@ def _return_freed_memory() -> None:
 def _init_worker(memory_limit_bytes: int) -> None:
     if memory_limit_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
-    _return_freed_memory()
+    tune_allocator()
     try:
         import cv2
 

@@ -13,6 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.adapters.offload import tune_allocator
     from app.adapters.sql.migrate import upgrade
     from app.logs import configure_logging, log
     from app.main import create_app
@@ -22,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     upgrade(settings.database_url)
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
+    tune_allocator()
     app = create_app(settings)
     # One process on purpose: the in-process queue and its workers live in it.
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True, forwarded_allow_ips="*")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.datastructures import UploadFile
-from litestar.exceptions import ValidationException
 from litestar.response import File, Response, Stream
 
 from app.adapters.export_copies import without_metadata
@@ -35,6 +34,7 @@ from app.routes.schemas import (
     UploadResult,
 )
 from app.routes.security import BEARER, requires_api_user
+from app.routes.upload_stream import IncomingFile, received_files
 from app.routes.views import job_out, photo_out
 
 SIZES = {"thumb", "medium", "original"}
@@ -48,36 +48,40 @@ def parse_category(value: str) -> Category:
 
 
 async def store_uploads(
-    files: list[UploadFile], user: User, container: ContainerDep, source: str = PhotoSource.UPLOAD
+    files: Sequence[IncomingFile], user: User, container: ContainerDep, source: str = PhotoSource.UPLOAD
 ) -> UploadResult:
     """Import every file on its own: good ones are kept, each bad one is reported with its reason."""
     stored: list[PhotoOut] = []
     rejected: list[UploadRejection] = []
     created = 0
     max_bytes = container.settings.max_upload_bytes
-    for upload in files:
-        name = upload.filename or "upload"
-        try:
-            data = await upload.read(max_bytes + 1)
-            outcome = await photos.import_photo(
-                data,
-                name,
-                owner=user.id,
-                source=source,
-                uow=container.uow,
-                storage=container.storage,
-                images=container.images,
-                queue=container.queue,
-                max_bytes=max_bytes,
-                quota_bytes=container.settings.quota_bytes,
-            )
-        except PayloadRejected as exc:
-            rejected.append(UploadRejection(name, exc.status_code, exc.detail))
-            continue
-        finally:
+    try:
+        for upload in files:
+            name = upload.filename or "upload"
+            try:
+                data = await upload.read()  # at most max_bytes + 1: enough to refuse it
+                outcome = await photos.import_photo(
+                    data,
+                    name,
+                    owner=user.id,
+                    source=source,
+                    uow=container.uow,
+                    storage=container.storage,
+                    images=container.images,
+                    queue=container.queue,
+                    max_bytes=max_bytes,
+                    quota_bytes=container.settings.quota_bytes,
+                )
+            except PayloadRejected as exc:
+                rejected.append(UploadRejection(name, exc.status_code, exc.detail))
+                continue
+            finally:
+                await upload.close()  # its memory is free for the next one
+            created += outcome.created
+            stored.append(photo_out(outcome.photo, user.blur_threshold))
+    finally:
+        for upload in files:  # those not reached when the request is cancelled part-way
             await upload.close()
-        created += outcome.created
-        stored.append(photo_out(outcome.photo, user.blur_threshold))
     return UploadResult(stored, created, len(stored) - created, rejected)
 
 
@@ -90,14 +94,9 @@ def upload_status(result: UploadResult) -> int:
     return codes.pop() if len(codes) == 1 else 422
 
 
-async def uploaded_files(request: Request[Any, Any, Any], limit: int) -> list[UploadFile]:
-    form = await request.form()
-    files = [f for f in form.getall("files") if isinstance(f, UploadFile)] if "files" in form else []
-    if not files:
-        raise ValidationException("Send one or more images in the multipart form field 'files'.")
-    if len(files) > limit:
-        raise PayloadRejected(413, f"{len(files)} files in one request; the limit is {limit}.")
-    return files
+async def uploaded_files(request: Request[Any, Any, Any], container: ContainerDep) -> Sequence[IncomingFile]:
+    settings = container.settings
+    return await received_files(request, max_files=settings.max_files_per_request, max_bytes=settings.max_upload_bytes)
 
 
 class PhotosController(Controller):
@@ -113,7 +112,7 @@ class PhotosController(Controller):
         responses=UPLOAD_RESPONSES,
     )
     async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[UploadResult]:
-        files = await uploaded_files(request, container.settings.max_files_per_request)
+        files = await uploaded_files(request, container)
         result = await store_uploads(files, caller(request), container)
         status = upload_status(result)
         if status >= 400:

@@ -20,6 +20,7 @@ from app.domain.errors import (
     TooManyAttempts,
 )
 from app.domain.google import GoogleFailure, RateLimited
+from app.domain.units import megabytes
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
@@ -93,9 +94,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 def _too_large(request: Request) -> str:
     settings = request.app.state.container.settings
-    per_file = round(settings.max_upload_bytes / 1e6, 1)
     return (
-        f"The request is too large: at most {settings.max_files_per_request} files of {per_file:g} MB each "
+        f"The request is too large: at most {settings.max_files_per_request} files of "
+        f"{megabytes(settings.max_upload_bytes)} each "
         "fit in one request. Nothing was stored; send the files in smaller batches."
     )
 

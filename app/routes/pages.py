@@ -215,7 +215,7 @@ async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep
 @post("/upload", guards=GUARD, include_in_schema=False)
 async def upload(request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
     """One request a file from the uploader script, so each file gets its own progress and answer."""
-    files = await uploaded_files(request, container.settings.max_files_per_request)
+    files = await uploaded_files(request, container)
     result = await store_uploads(files, caller(request), container)
     return Response(result, status_code=upload_status(result))
 

@@ -20,6 +20,7 @@ from app.domain.ports import (
     TaskQueue,
     UowFactory,
 )
+from app.domain.units import megabytes
 
 SCORE_TASK = "score_photo"
 
@@ -51,9 +52,7 @@ async def import_photo(
     """Validate, store and score (or queue the scoring of) one photo. A rejected file leaves no row, no file
     and no job."""
     if len(data) > max_bytes:
-        raise PayloadRejected(
-            413, f"{filename} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB a file."
-        )
+        raise PayloadRejected(413, f"{filename} is over {megabytes(max_bytes)}, the limit for one file.")
     probed = images.probe(data, filename)
     sha256 = hashlib.sha256(data).hexdigest()
     existing = await _existing(owner, sha256, source, source_id, uow)
@@ -93,8 +92,8 @@ async def _check_quota(owner: uuid.UUID, filename: str, size: int, quota_bytes: 
 def _over_quota(filename: str, size: int, used: int, quota_bytes: int) -> PayloadRejected:
     return PayloadRejected(
         413,
-        f"{filename} ({size / 1e6:.1f} MB) does not fit in your storage quota: {used / 1e6:.1f} of "
-        f"{quota_bytes / 1e6:.0f} MB are used. Remove photos you no longer need, or ask whoever runs "
+        f"{filename} ({megabytes(size)}) does not fit in your storage quota: {megabytes(used)} of "
+        f"{megabytes(quota_bytes)} are used. Remove photos you no longer need, or ask whoever runs "
         "Classify for a larger quota.",
     )
 

@@ -1,0 +1,11 @@
+"""Sizes written the way people read them."""
+
+MB = 1024 * 1024  # the unit of CLASSIFY_MAX_UPLOAD_MB and the quota, so "50 MB" reads as configured
+
+
+def megabytes(size: int) -> str:
+    """A byte count the way people read it: "52 MB", "1.5 MB", "0.2 MB", "80 KB"."""
+    if size < MB // 10:
+        return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
+    value = size / MB
+    return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"

@@ -1,0 +1,117 @@
+"""Uploads are read from the request as it streams in: photos arrive intact whether they stay in memory or
+spill to disk, the memory is given back after every request, and broken or oversized requests are refused
+clearly with nothing stored."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from litestar.testing import TestClient
+
+from app.bootstrap import bootstrap
+from app.main import create_app
+from app.routes import upload_stream
+from tests import images
+from tests.conftest import PASSWORD, create_account, login, make_settings
+
+
+def _original(api, photo: dict) -> bytes:
+    response = api.get(f"/api/v1/photos/{photo['id']}/image?size=original")
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.parametrize("budget", [64 * 1024 * 1024, 200_000], ids=["in memory", "spilled to disk"])
+def test_every_photo_arrives_byte_for_byte_and_the_memory_is_given_back(api, monkeypatch, budget):
+    monkeypatch.setattr(upload_stream, "UPLOAD_MEMORY", upload_stream.MemoryBudget(budget))
+    monkeypatch.setattr(upload_stream, "SPILL_PIECE", 64 * 1024)  # several pieces per file when spilled
+    files = [(f"p{i}.jpg", images.jpeg(1200, 900, seed=i)) for i in range(4)]
+    assert all(len(data) > 150_000 for _, data in files)  # together well past the small budget
+
+    response = api.upload(*files)
+
+    assert response.status_code == 201, response.text
+    stored = response.json()["photos"]
+    assert [p["filename"] for p in stored] == [name for name, _ in files]
+    for photo, (_, data) in zip(stored, files, strict=True):
+        assert photo["sha256"] == hashlib.sha256(data).hexdigest()
+        assert _original(api, photo) == data
+    assert upload_stream.UPLOAD_MEMORY.used == 0
+
+
+def test_a_file_over_the_limit_is_refused_alone_and_its_neighbours_are_kept(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url, max_upload_mb=0.2)
+    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        small, big = images.jpeg(300, 200, seed=1), images.jpeg(2000, 1500, seed=2)
+        assert len(big) > 0.2 * 1024 * 1024
+
+        response = api.upload(("small.jpg", small), ("big.jpg", big), ("small2.jpg", images.jpeg(300, 200, seed=3)))
+
+        assert response.status_code == 201, response.text
+        assert [p["filename"] for p in response.json()["photos"]] == ["small.jpg", "small2.jpg"]
+        (refused,) = response.json()["rejected"]
+        assert refused["filename"] == "big.jpg" and refused["status_code"] == 413
+        assert "the limit is 0 MB" not in refused["detail"] and "big.jpg" in refused["detail"]
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 2
+        assert upload_stream.UPLOAD_MEMORY.used == 0
+
+
+def test_more_files_than_a_request_may_carry_is_a_413_and_nothing_is_kept(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url, max_files_per_request=3)
+    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+
+        response = api.upload(*[(f"p{i}.jpg", images.jpeg(200, 150, seed=i)) for i in range(4)])
+
+        assert response.status_code == 413
+        assert response.json()["detail"] == "More than 3 files in one request; send at most 3 at a time."
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+        assert upload_stream.UPLOAD_MEMORY.used == 0
+
+
+def test_a_form_cut_short_is_a_clear_400_and_nothing_is_kept(api):
+    boundary = "classify-test-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + images.jpeg()[:5000]  # no closing boundary: the connection ended mid-file
+    headers = {**api.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
+
+    response = api.client.post("/api/v1/photos", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The multipart form could not be read: it is malformed or cut short."
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+    assert upload_stream.UPLOAD_MEMORY.used == 0
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [("files", ("", b""))],  # a file input left empty: browsers send a part with no file name
+        [("other", ("a.jpg", images.jpeg()))],  # the photo under another field name
+    ],
+    ids=["empty file input", "other field"],
+)
+def test_a_form_without_photos_in_its_files_field_says_so(api, files):
+    response = api.client.post("/api/v1/photos", files=files, headers=api.headers)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Send one or more images in the multipart form field 'files'."
+
+
+def test_a_page_upload_with_the_csrf_token_in_the_form_works_too(client, api):
+    client.get("/login")
+    token = client.cookies.get("csrftoken")
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": token})
+    token = client.cookies.get("csrftoken")
+    photo = images.jpeg(seed=7)
+
+    # No x-csrftoken header: Litestar's CSRF check reads the form first, and the upload takes its files from it.
+    response = client.post("/upload", data={"_csrf_token": token}, files=[("files", ("form.jpg", photo))])
+
+    assert response.status_code == 201, response.text
+    assert response.json()["photos"][0]["sha256"] == hashlib.sha256(photo).hexdigest()
