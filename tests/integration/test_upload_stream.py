@@ -4,7 +4,9 @@ clearly with nothing stored."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
@@ -13,7 +15,16 @@ from app.bootstrap import bootstrap
 from app.main import create_app
 from app.routes import upload_stream
 from tests import images
-from tests.conftest import PASSWORD, create_account, login, make_settings
+from tests.conftest import PASSWORD, Api, create_account, login, make_settings
+
+
+@contextlib.contextmanager
+def signed_in(tmp_path, database_url, **changes) -> Iterator[Api]:
+    """A fresh app with these settings changed, and the owner's API session on it."""
+    settings = make_settings(tmp_path / "data", database_url, **changes)
+    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
+        create_account(settings, "owner@example.com")
+        yield login(client, "owner@example.com")
 
 
 def _original(api, photo: dict) -> bytes:
@@ -41,10 +52,7 @@ def test_every_photo_arrives_byte_for_byte_and_the_memory_is_given_back(api, mon
 
 
 def test_a_file_over_the_limit_is_refused_alone_and_its_neighbours_are_kept(tmp_path, database_url):
-    settings = make_settings(tmp_path / "data", database_url, max_upload_mb=0.2)
-    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
-        create_account(settings, "owner@example.com")
-        api = login(client, "owner@example.com")
+    with signed_in(tmp_path, database_url, max_upload_mb=0.2) as api:
         small, big = images.jpeg(300, 200, seed=1), images.jpeg(2000, 1500, seed=2)
         assert len(big) > 0.2 * 1024 * 1024
 
@@ -60,11 +68,7 @@ def test_a_file_over_the_limit_is_refused_alone_and_its_neighbours_are_kept(tmp_
 
 
 def test_more_files_than_a_request_may_carry_is_a_413_and_nothing_is_kept(tmp_path, database_url):
-    settings = make_settings(tmp_path / "data", database_url, max_files_per_request=3)
-    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
-        create_account(settings, "owner@example.com")
-        api = login(client, "owner@example.com")
-
+    with signed_in(tmp_path, database_url, max_files_per_request=3) as api:
         response = api.upload(*[(f"p{i}.jpg", images.jpeg(200, 150, seed=i)) for i in range(4)])
 
         assert response.status_code == 413
