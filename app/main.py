@@ -86,6 +86,9 @@ def _lifespan(container: Container):
         finally:
             for task in background:
                 task.cancel()
+            # Let them finish their clean-up (a sweep's session closing) before the database goes: a task
+            # still closing a connection that dispose() has closed can wait forever and hang the exit.
+            await asyncio.gather(*background, return_exceptions=True)
             await container.close()
 
     return lifespan
