@@ -51,15 +51,17 @@ async def _reconnect_guard(call: Any) -> Any:
 
 # JSON API ----------------------------------------------------------------------------------------
 
+# Every Google call: signed in by token; 404 when Google is not set up here, 409 when the account must be
+# (re)connected first, 429 and 502 when Google refuses or fails.
+GOOGLE_API: dict[str, Any] = {
+    "guards": [requires_api_user],
+    "security": BEARER,
+    "tags": ["google"],
+    "responses": errors(404, 409, 429, 502),
+}
 
-@post(
-    "/api/v1/google/picker/sessions",
-    guards=[requires_api_user],
-    security=BEARER,
-    tags=["google"],
-    status_code=201,
-    responses=errors(404, 409, 429, 502),
-)
+
+@post("/api/v1/google/picker/sessions", status_code=201, **GOOGLE_API)
 async def api_start_picking(request: Request[Any, Any, Any], container: ContainerDep) -> PickerSessionOut:
     _google_ready(container)
     record = await _reconnect_guard(
@@ -68,13 +70,7 @@ async def api_start_picking(request: Request[Any, Any, Any], container: Containe
     return PickerSessionOut(record.session_id, record.picker_uri, record.poll_interval)
 
 
-@get(
-    "/api/v1/google/picker/sessions/{session_id:str}",
-    guards=[requires_api_user],
-    security=BEARER,
-    tags=["google"],
-    responses=errors(404, 409, 429, 502),
-)
+@get("/api/v1/google/picker/sessions/{session_id:str}", **GOOGLE_API)
 async def api_check_picking(
     request: Request[Any, Any, Any], container: ContainerDep, session_id: str
 ) -> PickerStateOut:
@@ -91,14 +87,7 @@ async def api_check_picking(
     return PickerStateOut(done, str(record.job_id) if record.job_id else None)
 
 
-@post(
-    "/api/v1/albums/google",
-    guards=[requires_api_user],
-    security=BEARER,
-    tags=["google"],
-    status_code=202,
-    responses=errors(404, 409, 429, 502),
-)
+@post("/api/v1/albums/google", status_code=202, **GOOGLE_API)
 async def api_start_album(
     request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody | None = None
 ) -> JobAccepted:
