@@ -6,7 +6,7 @@ import html
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, InternalServerException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -119,7 +119,14 @@ def login_required(request: Request, _: LoginRequired) -> Response:
     return Redirect(f"/login?next={quote(target)}")
 
 
+CLIENT_GONE = "client disconnected prematurely"  # Litestar's detail when the body stops half-way
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE:
+        # a closed tab or a dropped connection, not our failure: nobody reads the answer, but the log
+        # and /metrics should count it as a bad request, not as a server error
+        return _answer(request, 400, "The request stopped before its whole body arrived; nothing was changed.")
     log.exception("unhandled error", path=request.url.path)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.")
 

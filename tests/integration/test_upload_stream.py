@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import socket
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -18,8 +16,6 @@ from app.main import create_app
 from app.routes import upload_stream
 from tests import images
 from tests.conftest import PASSWORD, Api, create_account, login, make_settings
-from tests.integration.test_cli_and_logs import classify
-from tests.support.live_server import live_server
 
 
 @contextlib.contextmanager
@@ -123,33 +119,3 @@ def test_a_page_upload_with_the_csrf_token_in_the_form_works_too(client, api):
 
     assert response.status_code == 201, response.text
     assert response.json()["photos"][0]["sha256"] == hashlib.sha256(photo).hexdigest()
-
-
-def test_an_upload_cut_off_by_the_client_is_not_a_server_error_and_keeps_nothing(tmp_path, database_url):
-    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
-    assert classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
-    photo = images.jpeg(1600, 1200, seed=5)
-    boundary = "classify-test-boundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.jpg"\r\n\r\n'.encode()
-        + photo
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    with live_server(env) as server:
-        login = {"email": "a@example.com", "password": PASSWORD}
-        token = httpx.post(f"{server.url}/api/v1/auth/login", json=login).json()["access_token"]
-        for _ in range(3):  # a tab closed half-way through sending the photo
-            with socket.create_connection((server.host, server.port)) as raw:
-                raw.sendall(
-                    f"POST /api/v1/photos HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Bearer {token}\r\n"
-                    f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n"
-                    .encode() + body[: len(body) // 2]
-                )  # fmt: skip
-        headers = {"Authorization": f"Bearer {token}"}
-        whole = httpx.post(f"{server.url}/api/v1/photos", files=[("files", ("b.jpg", photo))], headers=headers)
-
-        assert whole.status_code == 201
-        assert httpx.get(f"{server.url}/api/v1/photos", headers=headers).json()["counts"]["all"] == 1
-        log = server.log_path.read_text()
-        assert log.count('"status": 400') == 3, log[-2000:]
-        assert "unhandled error" not in log and '"status": 500' not in log
