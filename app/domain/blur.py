@@ -56,6 +56,13 @@ class BlurAnalysis:
         }
 
 
+def noise_level(sigma: float) -> str:
+    """The noise estimate in words, for people: a phone in daylight is "low", one in dim light "high"."""
+    if sigma < 2.0:
+        return "low"
+    return "moderate" if sigma < NOISY_SIGMA else "high"
+
+
 def is_blurred(blur_score: float, threshold: float) -> bool:
     return blur_score >= threshold
 

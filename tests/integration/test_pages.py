@@ -99,6 +99,7 @@ def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
     assert f"/photos/{photo_id}" in gallery.text
     page = client.get(f"/photos/{photo_id}")
     assert page.status_code == 200 and 'data-verdict="sharp"' in page.text
+    assert re.search(r"<dt>Noise</dt><dd>low \(σ \d+\.\d grey levels\)</dd>", page.text)
     preview = client.get("/threshold/preview?threshold=0.0", headers={"hx-request": "true"})
     assert re.search(r'data-preview="blurred">1<', preview.text)
     saved = client.post("/threshold", data={"threshold": "0.0"}, headers=headers)

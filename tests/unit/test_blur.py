@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred
+from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred, noise_level
 
 
 def scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
@@ -115,6 +115,14 @@ def test_noise_does_not_pass_for_detail(base):
     a = analyse(noisy)
     assert a.blur_score >= DEFAULT_THRESHOLD
     assert a.noise > analyse(blurred).noise
+
+
+def test_noise_is_told_in_words_that_follow_the_estimate(base):
+    grain = np.random.default_rng(2).normal(0, 12, base.shape)
+    noisy = analyse(np.clip(base + grain, 0, 255).astype(np.uint8))
+    assert noise_level(analyse(base).noise) == "low"
+    assert noise_level(noisy.noise) == "high" and "very noisy" in noisy.reasons
+    assert noise_level(3.0) == "moderate"
 
 
 def test_faces_weigh_most(base):
