@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
+from app.domain.units import plural
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
 from app.routes import (
@@ -94,6 +95,10 @@ def _lifespan(container: Container):
     return lifespan
 
 
+def _template_filters(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters["plural"] = plural
+
+
 def request_limit(settings: Settings) -> int:
     """The largest request body: a full batch of the largest photos, plus room for the multipart framing.
 
@@ -147,7 +152,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             cookie_secure=settings.secure_cookies,
             exclude=["^/api/", "^/health", "^/metrics"],
         ),
-        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
+        ),
         plugins=[HTMXPlugin()],
         openapi_config=OpenAPIConfig(
             title="Classify API",

@@ -1,4 +1,4 @@
-"""Sizes written the way people read them."""
+"""Sizes and counts written the way people read them."""
 
 MB = 1024 * 1024  # the unit of CLASSIFY_MAX_UPLOAD_MB and the quota, so "50 MB" reads as configured
 
@@ -9,3 +9,8 @@ def megabytes(size: int) -> str:
         return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
     value = size / MB
     return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+
+
+def plural(noun: str, count: int) -> str:
+    """The noun for this many: "1 photo", "0 photos", "3 photos" (the nouns we count take an "s")."""
+    return noun if count == 1 else f"{noun}s"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 
 import jwt
 
@@ -98,6 +99,7 @@ def test_five_wrong_passwords_make_this_client_wait_even_with_the_right_one(clie
     blocked = client.post("/api/v1/auth/login", json={"email": "Owner@Example.com", "password": PASSWORD})
     assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.json()["detail"]
     assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
+    assert re.search(r"try again in about (1 minute|([2-9]|1[0-5]) minutes)\.$", blocked.json()["detail"])
     # other accounts are not held back, and the page says the same as the API
     assert client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "y"}).status_code == 401
     page = client.get("/login")

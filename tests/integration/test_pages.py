@@ -109,6 +109,7 @@ def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
     assert client.get("/photos/00000000-0000-0000-0000-000000000000").status_code == 404
     for path in ("/stats", "/jobs", "/system"):
         assert client.get(path).status_code == 200, path
+    assert "0 photos could not be scored." in client.get("/stats").text
 
 
 def test_job_progress_streams_as_server_sent_events_until_done(client, api):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from app.domain.model import User
 from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, UowFactory
+from app.domain.units import plural
 
 REFRESH_LIFETIME = dt.timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
@@ -79,7 +80,8 @@ async def authenticate(
     key = f"{email.strip().lower()}|{client}"
     if throttle and (wait := await throttle.wait_seconds(key, now)):
         minutes = max(1, round(wait / 60))
-        raise TooManyAttempts(f"Too many failed sign-ins; try again in about {minutes} minute(s).", wait)
+        wait_text = f"{minutes} {plural('minute', minutes)}"
+        raise TooManyAttempts(f"Too many failed sign-ins; try again in about {wait_text}.", wait)
     async with uow() as tx:
         user = await tx.users.by_email(email)
         if user is None or not user.password_hash or not passwords.verify(user.password_hash, password):
