@@ -25,13 +25,14 @@ def test_killed_server_finishes_the_batch_after_restart(tmp_path, database_url):
     # 1. Photos and a batch job are queued, but this server runs no workers: nothing gets scored yet.
     with live_server({**env, "CLASSIFY_RUN_WORKER": "0"}) as server:
         headers = _login(server.url)
-        files = [("files", (f"p{i}.jpg", images.jpeg(640, 480, seed=i))) for i in range(PHOTOS)]
+        # big enough that one worker takes seconds over them, so the kill below lands part-way
+        files = [("files", (f"p{i}.jpg", images.jpeg(1600, 1200, seed=i))) for i in range(PHOTOS)]
         assert httpx.post(f"{server.url}/api/v1/photos", files=files, headers=headers, timeout=120).status_code == 201
         job_id = httpx.post(f"{server.url}/api/v1/blur/analyze-batch", headers=headers).json()["job_id"]
 
-    # 2. A working server starts on the batch and is killed with SIGKILL part-way through.
+    # 2. A working server starts on the batch and is killed with SIGKILL part-way through. The token of
+    # step 1 still holds (same data folder, same key): signing in again would give the batch a head start.
     with live_server(env) as server:
-        headers = _login(server.url)
         deadline = time.monotonic() + 60
         while (job := httpx.get(f"{server.url}/api/v1/blur/jobs/{job_id}", headers=headers).json())["done"] == 0:
             assert time.monotonic() < deadline, job
