@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 # tests/browser has no __init__.py, so pytest puts tests/browser (not the repo root) on sys.path and
@@ -181,6 +182,22 @@ def assert_served_as_html(page: Page) -> None:
     """The page now shown came with Content-Type text/html (else Chromium shows its markup as text)."""
     content_type = page.evaluate("() => document.contentType")
     assert content_type == "text/html", f"{page.url} is served as {content_type!r}, so the browser shows raw markup"
+
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+_AXE = Axe()
+
+
+def accessibility_violations(page: Page) -> str:
+    """axe-core's WCAG 2.2 A and AA findings on the page as shown now, as a report ("" when none)."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    results = _AXE.run(page, options=options)
+    return "" if results.violations_count == 0 else f"{page.url}\n{results.generate_report()}"
+
+
+def assert_accessible(page: Page) -> None:
+    report = accessibility_violations(page)
+    assert not report, report
 
 
 def sign_out(page: Page) -> None:

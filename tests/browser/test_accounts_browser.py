@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import OWNER, assert_served_as_html, create_owner, screenshot_both, sign_in, sign_out
+from conftest import (
+    OWNER,
+    assert_accessible,
+    assert_served_as_html,
+    create_owner,
+    screenshot_both,
+    sign_in,
+    sign_out,
+)
 from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
@@ -20,6 +28,7 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     expect(page).to_have_url(url + "/setup")
     expect(page.get_by_role("heading", name="Welcome to Classify")).to_be_visible()
     screenshot_both(page, screenshot_dir, "setup")
+    assert_accessible(page)
 
     # Two different passwords: a clear error, nothing created, the email kept.
     page.get_by_label("Name").fill(OWNER.name)
@@ -56,6 +65,7 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value(OWNER.email)
     screenshot_both(page, screenshot_dir, "login-error")
+    assert_accessible(page)
     page.goto(url + "/stats")
     expect(page).to_have_url(re.compile(re.escape(url) + r"/login"))
 

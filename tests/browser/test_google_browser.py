@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import assert_accessible
 from playwright.sync_api import Page, expect
 
 from app.settings import GOOGLE_DEFAULT_ROOTS
@@ -72,11 +73,13 @@ def test_sign_in_pick_import_and_save_keepers_as_an_album(page: Page, google_set
     expect(page).to_have_url(re.compile(r"/google/album$"))
     expect(page.get_by_text("Uploads count against your Google storage")).to_be_visible()
     expect(page.locator("[data-keepers]")).to_have_text(str(keepers))
+    assert_accessible(page)
     page.get_by_label("Album title").fill("Keepers from the fake")
     page.get_by_role("button", name="Create the album").click()
     album_job = page.locator("article.job")
     expect(album_job.locator(".job-status")).to_have_text("done", timeout=90_000)
     expect(album_job.locator(".album-link a")).to_have_text("Keepers from the fake")
+    assert_accessible(page)
 
     album = next(iter(fake.albums.values()))
     assert len(album.items) == keepers

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import images
-from tests.browser.conftest import create_owner_with_cli, sign_in, upload_as_owner
+from tests.browser.conftest import assert_accessible, create_owner_with_cli, sign_in, upload_as_owner
 from tests.support.live_server import LiveServer, live_server
 
 PHOTOS = 60
@@ -45,4 +45,5 @@ def test_batch_progress_moves_and_finishes_without_reloading(page: Page, server_
     assert total > 0 and max(seen) == total, seen
     assert any(0 < value < total for value in seen), f"the bar never showed a step between 0 and {total}: {seen}"
     assert page.evaluate("() => window.__noReload") is True  # the same page all along
+    assert_accessible(page)  # the finished job card, as it was swapped in
     expect(page.locator("span.count[data-count=unprocessed]")).to_have_text("0", timeout=30_000)
