@@ -1,11 +1,15 @@
-"""Blur kernels that blur-dev lacks: camera shake along a curve, and lens defocus (a disc).
+"""Blur kernels that blur-dev lacks: camera shake along a curve, lens defocus (a disc), and blur heavier
+than blur-dev's "strong".
 
-blur-dev's motion blur is a straight streak and its defocus a Gaussian; real hand shake wanders and a
-real lens spreads a point into a disc. tools/calibrate_blur.py makes one of each from every sharp photo
-to teach (fit split) and check (test split) the camera-shake-or-defocus model. Strengths follow
-blur-dev's recipe (README: s = long side / 1024), with each kernel scaled to the same RMS radius as the
-streak or Gaussian of that strength, so "mild" means equally blurred whatever the shape. A shallow depth of
-field made the same way (`bokeh_jpeg`) checks that a sharp subject on a soft background stays sharp.
+blur-dev's motion blur is a straight streak and its defocus a Gaussian, at two strengths; real hand shake
+wanders, a real lens spreads a point into a disc, and a photo whose focus was missed altogether is far
+softer than "strong". tools/calibrate_blur.py makes them from every sharp photo to teach (fit split) and
+check (test split) the camera-shake-or-defocus model: one curved shake and one disc at blur-dev's two
+strengths (`blur_jpeg`), and one of each of the four shapes at a strength drawn from mild to three times
+strong (`continuum_jpeg`). Strengths follow blur-dev's recipe (README: s = long side / 1024), with each
+kernel scaled to the same RMS radius as the streak or Gaussian of that strength, so "mild" means equally
+blurred whatever the shape. A shallow depth of field made the same way (`bokeh_jpeg`) checks that a sharp
+subject on a soft background stays sharp.
 """
 
 from __future__ import annotations
@@ -27,6 +31,28 @@ def shake_length(long_side: int, strength: str) -> float:
 def defocus_sigma(long_side: int, strength: str) -> float:
     s = long_side / 1024
     return max(1.0, 1.5 * s) if strength == "mild" else max(2.5, 4 * s)
+
+
+def heavy_shake_length(long_side: int) -> float:
+    return max(30.0, 60 * long_side / 1024)
+
+
+def heavy_defocus_sigma(long_side: int) -> float:
+    return max(5.0, 10 * long_side / 1024)
+
+
+def between(low: float, high: float, u: float) -> float:
+    """The strength a share `u` of the way from `low` to `high`, on a log scale (as blur is perceived)."""
+    return math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+
+
+def straight_shake(length: float, angle: float) -> np.ndarray:
+    """A straight streak of `length` px at `angle` radians, anti-aliased."""
+    size = math.ceil(length) | 1
+    kernel = np.zeros((size, size), np.float32)
+    c, dx, dy = size // 2, math.cos(angle) * length / 2, math.sin(angle) * length / 2
+    cv2.line(kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1, cv2.LINE_AA)
+    return kernel / kernel.sum()
 
 
 def curved_shake(length: float, turn: float, rng: np.random.Generator) -> np.ndarray:
@@ -77,11 +103,36 @@ def blur_jpeg(path: str, kind: str, strength: str, seed: int, noise: float = 0.0
         kernel = curved_shake(shake_length(long_side, strength), turn, rng)
     else:
         kernel = disc(defocus_sigma(long_side, strength))
-    blurred = cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT)
+    return _noisy_jpeg(cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_REFLECT), noise, rng)
+
+
+CONTINUUM = ("curved", "straight", "disc", "gauss")
+
+
+def continuum_jpeg(path: str, shape: str, u: float, seed: int, noise: float = 0.0) -> np.ndarray:
+    """The photo blurred by one of the CONTINUUM shapes at a strength `u` of the way from blur-dev's mild to
+    three times its strong (log scale), with noise and JPEG as in `blur_jpeg`."""
+    rng = np.random.default_rng(seed)
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    long_side = max(img.shape[:2])
+    length = between(shake_length(long_side, "mild"), heavy_shake_length(long_side), u)
+    sigma = between(defocus_sigma(long_side, "mild"), heavy_defocus_sigma(long_side), u)
+    if shape == "gauss":
+        blurred = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    else:
+        kernels = {
+            "curved": lambda: curved_shake(length, TURNS[int(rng.integers(len(TURNS)))], rng),
+            "straight": lambda: straight_shake(length, rng.uniform(0, math.pi)),
+            "disc": lambda: disc(sigma),
+        }
+        blurred = cv2.filter2D(img, -1, kernels[shape](), borderType=cv2.BORDER_REFLECT)
+    return _noisy_jpeg(blurred, noise, rng)
+
+
+def _noisy_jpeg(img: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     if noise:
-        grain = rng.normal(0.0, noise, blurred.shape)
-        blurred = np.clip(blurred + grain, 0, 255).astype(np.uint8)
-    ok, jpeg = cv2.imencode(".jpg", blurred, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        img = np.clip(img + rng.normal(0.0, noise, img.shape), 0, 255).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
     assert ok
     return cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
 

@@ -3,12 +3,14 @@
 Measurements come from `blur_features` (multi-octave, direction-aware, noise-corrected sharpness
 ratios pooled over a tile grid); `blur_model` holds a small logistic model over them, fitted by
 tools/calibrate_blur.py on part of the dev set with every coefficient constrained to "sharper means
-a lower score", so the score is monotone in blur strength. Faces, when the caller passes their boxes,
-replace the tile grid as the subject. No I/O, no clock.
+a lower score", so the score is monotone in blur strength, and a small network that names the blur camera
+shake or defocus. Faces, when the caller passes their boxes, replace the tile grid as the subject. No I/O,
+no clock.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,8 +118,20 @@ def blur_type_of(m: Measurements, score: float) -> str:
 
 
 def motion_probability(features: dict[str, float]) -> float:
+    """How likely the blur is camera shake: the small network of `blur_model` over the kernel-shape features.
+
+    A network, not a logistic model: what tells shake from defocus changes with how strong the blur is.
+    """
+    mean, scale, w1, b1, w2 = _kind_network()
+    x = (np.nan_to_num(np.array([features[name] for name in blur_model.KIND_FEATURES])) - mean) / scale
+    z = float(np.tanh(x @ w1 + b1) @ w2) + blur_model.KIND_B2
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+@functools.cache
+def _kind_network() -> tuple[np.ndarray, ...]:
     m = blur_model
-    return _logistic(features, m.KIND_FEATURES, m.KIND_MEAN, m.KIND_SCALE, m.KIND_COEF, m.KIND_INTERCEPT)
+    return tuple(np.array(v) for v in (m.KIND_MEAN, m.KIND_SCALE, m.KIND_W1, m.KIND_B1, m.KIND_W2))
 
 
 def _logistic(features, names, means, scales, coefs, intercept: float) -> float:

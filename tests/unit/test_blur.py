@@ -235,3 +235,19 @@ def test_sensor_noise_does_not_turn_defocus_into_shake_or_back(base, sigma):
 
     assert analyse(noisy(cv2.filter2D(base, -1, disc_kernel(5)))).blur_kind == "defocus"
     assert analyse(noisy(cv2.filter2D(base, -1, arc_kernel(8, 270)))).blur_kind == "motion"
+
+
+@pytest.mark.parametrize(
+    ("name", "kernel"),
+    [("gauss", None), ("disc", disc_kernel(12)), ("disc", disc_kernel(16))],
+)
+def test_focus_missed_altogether_is_out_of_focus_not_shake(base, name, kernel):
+    """Far softer than blur-dev's strong defocus: its shape features then look like shake at blur-dev's
+    strengths, and a model over them that does not know the strength called it shake."""
+    blurred = cv2.GaussianBlur(base, (0, 0), 8) if kernel is None else cv2.filter2D(base, -1, kernel)
+    assert analyse(blurred).blur_kind == "defocus", name
+
+
+@pytest.mark.parametrize("kernel", [motion_kernel(45, 30), arc_kernel(20, 270)])
+def test_heavy_shake_is_still_shake(base, kernel):
+    assert analyse(cv2.filter2D(base, -1, kernel)).blur_kind == "motion"
