@@ -64,7 +64,7 @@ def test_tagging_one_photo_then_the_cache_makes_no_second_call(ai):
 
 
 def test_asking_again_describes_the_photo_afresh(ai):
-    api, fake, _, _ = ai
+    api, fake, client, settings = ai
     photo_id = upload(api, seed=2)
     fake.responder = lambda body, image: {"tags": ["first", "answer", "here"], "caption": "First.",
                                           "proposed_name": "first", "subject": "one"}  # fmt: skip
@@ -79,6 +79,13 @@ def test_asking_again_describes_the_photo_afresh(ai):
     assert len(fake.requests) == 2
     assert api.get(f"/api/v1/photos/{photo_id}").json()["tags"] == ["second", "answer", "now"]
     assert api.get("/api/v1/settings").json()["vision_used_this_month"] == 2
+
+    # a copy of the image described later gets the newer answer, from the cache
+    create_account(settings, "other@example.com")
+    other = login(client, "other@example.com")
+    copy = other.upload(("copy.jpg", images.jpeg(seed=2))).json()["photos"][0]["id"]
+    assert other.post(f"/api/v1/photos/{copy}/tag").json()["caption"] == "Second."
+    assert len(fake.requests) == 2
 
 
 def test_tag_keepers_batch_then_filter_by_tag_and_search_captions(ai):

@@ -25,18 +25,17 @@ class SqlVisionRepository:
             return None
         return VisionResult(tuple(row.tags), row.caption, row.proposed_name, row.subject)
 
-    async def remember(self, sha256: str, model: str, result: VisionResult) -> None:
-        row = VisionResultRow(
-            sha256=sha256,
-            model=model,
-            tags=list(result.tags),
-            caption=result.caption,
-            proposed_name=result.proposed_name,
-            subject=result.subject,
-        )
+    async def remember(self, sha256: str, model: str, result: VisionResult, *, replace: bool = False) -> None:
+        """Keep the answer for every copy of the image; `replace` puts it in place of an earlier one."""
+        answer = {"tags": list(result.tags), "caption": result.caption, "proposed_name": result.proposed_name,
+                  "subject": result.subject}  # fmt: skip
+        key = (VisionResultRow.sha256 == sha256, VisionResultRow.model == model)
+        if replace and await self.session.scalar(select(VisionResultRow.sha256).where(*key)) is not None:
+            await self.session.execute(update(VisionResultRow).where(*key).values(**answer))
+            return
         try:
             async with self.session.begin_nested():
-                self.session.add(row)
+                self.session.add(VisionResultRow(sha256=sha256, model=model, **answer))
         except IntegrityError:
             pass  # the same image was described concurrently: the first answer stays
 

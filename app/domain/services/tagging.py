@@ -84,8 +84,9 @@ async def tag_photo(
     again: bool = False,
 ) -> VisionResult:
     """Tags, caption and name for one photo. A cached answer for the same image costs nothing, unless the
-    person asks `again`: then the model describes this photo afresh, a call from the budget (the cache keeps
-    the first answer for other copies of the image)."""
+    person asks `again`: then the model describes this photo afresh, a call from the budget, and the new
+    answer replaces the cached one for copies of the image described later (not for those described
+    already: they keep what their owners saw)."""
     async with uow() as tx:
         photo = await tx.photos.get(user.id, photo_id)
         if photo is None:
@@ -107,7 +108,7 @@ async def tag_photo(
         )
     result = await describer.describe(await preview(photo))
     async with uow() as tx:
-        await tx.vision.remember(photo.sha256, describer.model, result)
+        await tx.vision.remember(photo.sha256, describer.model, result, replace=again)
         await tx.vision.describe_photo(photo.id, result)
         await tx.vision.record_call(user.id, photo.id)
         await tx.commit()
