@@ -206,3 +206,12 @@ def test_export_follows_the_filter_in_the_api_and_from_the_gallery_menu(client, 
     assert 'href="/export?filter=all&amp;q=cat" download' in gallery
     archive = zipfile.ZipFile(io.BytesIO(client.get("/export?filter=all&q=cat").content))
     assert sorted(archive.namelist()) == ["cat-1.jpg", "cat-2.jpg"]
+
+
+def test_photo_page_names_the_kind_of_blur_in_words(client, api):
+    _signed_in(client)
+    blurred = api.upload(("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=20))).json()["photos"][0]["id"]
+    api.wait_scored()
+    page = client.get(f"/photos/{blurred}").text
+    assert 'data-verdict="blurred"' in page and "<li>out of focus</li>" in page
+    assert "<dt>Kind</dt><dd>out of focus</dd>" in page
