@@ -16,7 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
@@ -132,7 +132,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,
             *health.HANDLERS,
-            PrometheusController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         lifespan=[_lifespan(container)],

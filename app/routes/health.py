@@ -8,7 +8,9 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response, Template
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
 from app.bootstrap import Container
@@ -97,4 +99,15 @@ async def system_page(request: Request) -> Template:
     return Template(name, context={"services": report, "user": request.user, "active": "system"})
 
 
-HANDLERS = [liveness, readiness, services, system_page]
+PROMETHEUS_TEXT = CONTENT_TYPE_LATEST.split("; charset")[0]  # Litestar adds the charset to text/* itself
+
+
+class MetricsController(PrometheusController):
+    """/metrics in Prometheus' text format, documented as such (Litestar's own handler is documented as JSON)."""
+
+    @get(media_type=PROMETHEUS_TEXT, tags=["health"], summary="Prometheus metrics, in its text format")
+    async def get(self) -> Response[bytes]:
+        return Response(generate_latest(REGISTRY), media_type=PROMETHEUS_TEXT)
+
+
+HANDLERS = [liveness, readiness, services, system_page, MetricsController]

@@ -15,7 +15,10 @@ def test_metrics_and_openapi(client):
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
     assert "requests_total" in metrics.text and 'app_name="classify"' in metrics.text
+    assert metrics.headers["content-type"].startswith("text/plain; version=")  # what Prometheus scrapes
     schema = client.get("/schema/openapi.json").json()
+    documented = schema["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(documented) == [metrics.headers["content-type"].split("; charset")[0]]
     for path in ("/api/v1/auth/login", "/api/v1/photos", "/api/v1/blur/analyze-batch", "/api/v1/export"):
         assert path in schema["paths"]
     assert client.get("/schema").status_code == 200
