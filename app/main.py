@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
+from app.domain.noise import noise_level
 from app.domain.units import plural
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
@@ -96,7 +97,7 @@ def _lifespan(container: Container):
 
 
 def _template_filters(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters["plural"] = plural
+    engine.engine.filters.update(plural=plural, noise_level=noise_level)
 
 
 def request_limit(settings: Settings) -> int:

@@ -20,11 +20,11 @@ import numpy as np
 
 from app.domain import blur_model
 from app.domain.blur_features import ANALYSIS_SIZE, Measurements, kind_features, measure
+from app.domain.noise import NOISY_SIGMA
 
 __all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_blurred", "kind_at"]
 
 DEFAULT_THRESHOLD = 0.5
-NOISY_SIGMA = 6.0  # grey levels at analysis resolution; above this the photo is "very noisy"
 CLIPPED_SHARE = 0.05
 MIXED_SHARE = 0.5  # share of soft textured tiles that makes a sharp photo "subject sharp, background soft"
 
@@ -56,13 +56,6 @@ class BlurAnalysis:
             "faces": self.faces,
             "shake_path": self.shake_path,
         }
-
-
-def noise_level(sigma: float) -> str:
-    """The noise estimate in words, for people: a phone in daylight is "low", one in dim light "high"."""
-    if sigma < 2.0:
-        return "low"
-    return "moderate" if sigma < NOISY_SIGMA else "high"
 
 
 def is_blurred(blur_score: float, threshold: float) -> bool:

@@ -10,7 +10,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
-from app.domain.blur import noise_level
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
 from app.domain.links import link_source
@@ -181,7 +180,6 @@ async def photo_page(
         "category": category,
         "previous_id": previous,
         "next_id": following,
-        "noise_level": noise_level,
     }
     return Template("photo.html", context=context)
 

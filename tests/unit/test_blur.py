@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred, noise_level
+from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred
+from app.domain.noise import noise_level
 
 
 def scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
