@@ -124,8 +124,8 @@ CLIENT_GONE = "client disconnected prematurely"  # Litestar's detail when the bo
 
 def unexpected_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE:
-        # a closed tab or a dropped connection, not our failure: nobody reads the answer, but the log
-        # and /metrics should count it as a bad request, not as a server error
+        # a closed tab or a dropped connection (an upload, a form, a JSON body), not our failure: nobody
+        # reads the answer, but the log and /metrics should count it as a bad request, not a server error
         return _answer(request, 400, "The request stopped before its whole body arrived; nothing was changed.")
     log.exception("unhandled error", path=request.url.path)
     return _answer(request, HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.")

@@ -17,7 +17,7 @@ import anyio
 from litestar import Request
 from litestar._multipart import parse_content_header
 from litestar.datastructures import UploadFile
-from litestar.exceptions import ClientException, InternalServerException, ValidationException
+from litestar.exceptions import ClientException, ValidationException
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
@@ -27,8 +27,6 @@ from app.domain.errors import PayloadRejected
 SPILL_PIECE = 1024 * 1024  # what is written to a spilled file at once
 FIELD = "files"
 NO_FILES = "Send one or more images in the multipart form field 'files'."
-# A closed tab or a dropped connection mid-upload: the client's doing, so a 400 rather than a logged 500.
-GONE = "The upload stopped before the whole request arrived; nothing of it was kept."
 
 
 class MemoryBudget:
@@ -162,8 +160,6 @@ async def _parse(
                     break
     except ParserError:
         raise ClientException("The multipart form could not be read: it is malformed or cut short.") from None
-    except InternalServerException:  # what Litestar's stream raises when the client goes away mid-body
-        raise ClientException(GONE) from None
     except ParserLimitReached:
         raise PayloadRejected(413, f"Too many parts in one request; at most {max_files} files fit.") from None
 

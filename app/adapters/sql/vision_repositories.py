@@ -30,8 +30,7 @@ class SqlVisionRepository:
         answer = {"tags": list(result.tags), "caption": result.caption, "proposed_name": result.proposed_name,
                   "subject": result.subject}  # fmt: skip
         key = (VisionResultRow.sha256 == sha256, VisionResultRow.model == model)
-        if replace and await self.session.scalar(select(VisionResultRow.sha256).where(*key)) is not None:
-            await self.session.execute(update(VisionResultRow).where(*key).values(**answer))
+        if replace and (await self.session.execute(update(VisionResultRow).where(*key).values(**answer))).rowcount:
             return
         try:
             async with self.session.begin_nested():
