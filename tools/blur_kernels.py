@@ -23,22 +23,19 @@ TURNS = (0.2, 0.35, 0.6)  # how much the hand's direction wanders per step: gent
 STEPS = 200
 
 
+# (at least px, px per 1024 px of the long side) for each strength; "heavy" is ours, the others blur-dev's
+SHAKE_LENGTH = {"mild": (7.0, 9), "strong": (15.0, 25), "heavy": (30.0, 60)}
+DEFOCUS_SIGMA = {"mild": (1.0, 1.5), "strong": (2.5, 4), "heavy": (5.0, 10)}
+
+
 def shake_length(long_side: int, strength: str) -> float:
-    s = long_side / 1024
-    return max(7.0, 9 * s) if strength == "mild" else max(15.0, 25 * s)
+    least, per = SHAKE_LENGTH[strength]
+    return max(least, per * (long_side / 1024))
 
 
 def defocus_sigma(long_side: int, strength: str) -> float:
-    s = long_side / 1024
-    return max(1.0, 1.5 * s) if strength == "mild" else max(2.5, 4 * s)
-
-
-def heavy_shake_length(long_side: int) -> float:
-    return max(30.0, 60 * long_side / 1024)
-
-
-def heavy_defocus_sigma(long_side: int) -> float:
-    return max(5.0, 10 * long_side / 1024)
+    least, per = DEFOCUS_SIGMA[strength]
+    return max(least, per * (long_side / 1024))
 
 
 def between(low: float, high: float, u: float) -> float:
@@ -115,8 +112,8 @@ def continuum_jpeg(path: str, shape: str, u: float, seed: int, noise: float = 0.
     rng = np.random.default_rng(seed)
     img = cv2.imread(path, cv2.IMREAD_COLOR)
     long_side = max(img.shape[:2])
-    length = between(shake_length(long_side, "mild"), heavy_shake_length(long_side), u)
-    sigma = between(defocus_sigma(long_side, "mild"), heavy_defocus_sigma(long_side), u)
+    length = between(shake_length(long_side, "mild"), shake_length(long_side, "heavy"), u)
+    sigma = between(defocus_sigma(long_side, "mild"), defocus_sigma(long_side, "heavy"), u)
     if shape == "gauss":
         blurred = cv2.GaussianBlur(img, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     else:
