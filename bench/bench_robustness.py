@@ -18,7 +18,6 @@ figures are printed next to those of the photos as published, measured in the sa
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from multiprocessing import Pool
@@ -29,14 +28,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-THRESHOLD = 0.5
+import cv2  # noqa: E402
+
+from app.adapters.scorer import score_image  # noqa: E402
+from app.domain.blur import DEFAULT_THRESHOLD  # noqa: E402
+from tools.calibrate_blur import auc, load_rows, scene_split  # noqa: E402
+
 WIDTHS = {"accuracy": 8, "AUC": 6, "sharp kept": 10, "blurred caught": 14, "same verdict": 12}
 CONDITIONS = ("published", "jpeg q70", "jpeg q50", "noise 4", "noise 8", "rotated", "half size")
 
 
 def _changed(path: str, condition: str, seed: int) -> bytes:
-    import cv2
-
     if condition == "published":
         return Path(path).read_bytes()
     img = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -57,16 +59,8 @@ def _changed(path: str, condition: str, seed: int) -> bytes:
 
 
 def _score(job: tuple[str, str, int]) -> float:
-    from app.adapters.scorer import score_image
-
     path, condition, seed = job
     return score_image(_changed(path, condition, seed)).blur_score
-
-
-def auc(scores: np.ndarray, blurred: np.ndarray) -> float:
-    ranks = np.argsort(np.argsort(scores, kind="stable"), kind="stable") + 1.0
-    n1, n0 = int(blurred.sum()), int((~blurred).sum())
-    return float((ranks[blurred].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def main() -> int:
@@ -76,13 +70,12 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
 
-    with open(ROOT / "tools" / "blur_split.csv", newline="") as f:
-        split = {r["scene"]: r["split"] for r in csv.DictReader(f)}
-    with open(args.data / "labels.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if args.split == "all" or split[r["scene"]] == args.split]
-    blurred = np.array([r["label"] == "blurred" for r in rows])
-    paths = [str(args.data / r["path"]) for r in rows]
-    print(f"{len(rows)} photos ({int(blurred.sum())} blurred) of the {args.split!r} split, threshold {THRESHOLD}")
+    rows = load_rows(args.data)
+    split = scene_split(rows)
+    rows = [r for r in rows if args.split == "all" or split[r["scene"]] == args.split]
+    blurred = np.array([r["y"] for r in rows])
+    paths = [r["abspath"] for r in rows]
+    print(f"{len(rows)} photos ({int(blurred.sum())} blurred), {args.split!r} split, threshold {DEFAULT_THRESHOLD}")
     header = ("condition", "accuracy", "AUC", "sharp kept", "blurred caught", "same verdict")
     print(f"{header[0]:10s} " + " ".join(f"{name:>{WIDTHS[name]}s}" for name in header[1:]))
     published = None
@@ -90,11 +83,11 @@ def main() -> int:
         for condition in CONDITIONS:
             jobs = [(p, condition, i) for i, p in enumerate(paths)]
             scores = np.array(pool.map(_score, jobs, chunksize=8))
-            verdict = scores >= THRESHOLD
+            verdict = scores >= DEFAULT_THRESHOLD
             published = verdict if published is None else published
             figures = {
                 "accuracy": np.mean(verdict == blurred),
-                "AUC": auc(scores, blurred),
+                "AUC": auc(blurred, scores),
                 "sharp kept": np.mean(~verdict[~blurred]),
                 "blurred caught": np.mean(verdict[blurred]),
                 "same verdict": np.mean(verdict == published),

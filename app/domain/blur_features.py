@@ -269,7 +269,7 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
         in_focus = face_tiles
     glob0, glob1 = (t.reshape(-1, 3)[in_focus.ravel()].sum(0) for t in (t0, t1))
     g_lo, g_hi = generalised_eig(glob0, glob1)
-    edge = _edge_sharpness(g, energy, rows, cols, sigma)
+    edge = _edge_sharpness(g, energy, rows, cols, math.sqrt(n0 / SOBEL_NOISE_GAIN))  # the noise subtracted above
     # faces, when found, are the subject: their tiles alone decide the subject figures
     subject_tiles = face_tiles if face_tiles.any() else textured
     sub_w = np.sqrt(contrast[subject_tiles])
