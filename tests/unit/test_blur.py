@@ -156,6 +156,19 @@ def test_flat_ground_reads_coloured_noise_and_detail_is_not_read_as_noise(base):
     assert flat < 0.01 * actual
 
 
+@pytest.mark.parametrize("sigma", [0.0, 3.0, 20.0, 90.0, 400.0])
+def test_noise_estimate_is_the_median_of_the_sampled_laplacian(base, sigma):
+    """The estimate reads its median from a histogram; a plain sort of the same sample must agree,
+    including past the histogram's top, where only extreme noise or synthetic patterns get."""
+    img = np.clip(base + np.random.default_rng(6).normal(0, sigma, base.shape), 0, 255).astype(np.uint8)
+    k = np.array([1, -2, 1])
+    lap = np.abs(cv2.filter2D(img.astype(np.float64), -1, np.outer(k, k)))[1:-1:2, 1:-1:2].ravel()
+    lap.sort()
+    median = lap[math.ceil(0.5 * lap.size) - 1]  # the lower median: the histogram's first bin past half
+    expected = median + 0.125 if median <= 255 else float(np.median(lap))
+    assert noise_sigma(img) == pytest.approx(expected / (0.6745 * 6.0), rel=1e-12)
+
+
 def test_noise_is_told_in_words_that_follow_the_estimate(base):
     grain = np.random.default_rng(2).normal(0, 12, base.shape)
     noisy = analyse(np.clip(base + grain, 0, 255).astype(np.uint8))
