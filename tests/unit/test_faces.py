@@ -1,0 +1,35 @@
+"""Faces on real photos: a face is found where it is, and what only one cascade takes for a face is not."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.adapters.scorer import PRIMARY_CASCADE, _cascade, find_faces
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def photo(name: str) -> np.ndarray:
+    return cv2.imread(str(DATA / name), cv2.IMREAD_GRAYSCALE)
+
+
+def test_a_real_face_is_found_where_it_is():
+    ((x, y, w, h),) = find_faces(photo("astronaut.jpg"))
+    assert 120 <= x + w / 2 <= 160 and 50 <= y + h / 2 <= 95  # her face, in the upper middle
+    assert 45 <= w <= 80
+
+
+def test_faces_come_back_in_the_photos_own_coordinates():
+    small = photo("astronaut.jpg")
+    (box,) = find_faces(small)
+    (big_box,) = find_faces(cv2.resize(small, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC))
+    assert np.allclose(big_box, np.multiply(box, 2.5), atol=6)
+
+
+def test_what_only_one_cascade_takes_for_a_face_is_not_a_face():
+    coins = photo("coins.jpg")
+    side = round(0.08 * max(coins.shape))
+    taken = _cascade(PRIMARY_CASCADE).detectMultiScale(coins, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    assert len(taken) >= 1  # the default cascade alone sees faces on these coins
+    assert find_faces(coins) == ()
