@@ -1,11 +1,14 @@
-"""Faces on real photos: a face is found where it is, and what only one cascade takes for a face is not."""
+"""Faces on real photos: a face is found where it is, what only one cascade takes for a face is not, and a
+sharp face that reads soft at the analysis size does not make a sharp photo blurred."""
 
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from app.adapters.scorer import PRIMARY_CASCADE, _cascade, find_faces
+from app.adapters.scorer import PRIMARY_CASCADE, _cascade, find_faces, score_gray
+from app.domain import blur
+from app.domain.blur import DEFAULT_THRESHOLD
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -33,3 +36,24 @@ def test_what_only_one_cascade_takes_for_a_face_is_not_a_face():
     taken = _cascade(PRIMARY_CASCADE).detectMultiScale(coins, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
     assert len(taken) >= 1  # the default cascade alone sees faces on these coins
     assert find_faces(coins) == ()
+
+
+def portrait_with_soft_surroundings() -> np.ndarray:
+    """The astronaut as she is within about two and a half face widths of her face, defocused beyond."""
+    sharp = photo("astronaut.jpg")
+    soft = cv2.GaussianBlur(sharp, (0, 0), 3)
+    mask = np.zeros(sharp.shape, np.float32)
+    cv2.ellipse(mask, (140, 70), (160, 160), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 3)
+    return (mask * sharp + (1 - mask) * soft).astype(np.uint8)
+
+
+def test_a_sharp_face_that_reads_soft_does_not_make_the_photo_blurred():
+    img = portrait_with_soft_surroundings()
+    by_tiles = blur.analyse(img)
+    faces = find_faces(img)
+    assert blur.needs_faces(by_tiles) and len(faces) == 1  # mixed map: the face search runs and finds her
+    by_face = blur.analyse(img, faces)
+    result = score_gray(img)
+    assert result.blur_score == min(by_tiles.blur_score, by_face.blur_score)
+    assert result.blur_score < DEFAULT_THRESHOLD and "face blurred" not in result.reasons
