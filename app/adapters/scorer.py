@@ -45,7 +45,7 @@ def find_faces(gray: np.ndarray) -> tuple[tuple[int, int, int, int], ...]:
     cascade confirms.
 
     Alone, the default cascade found "faces" in 15 % of blur-dev's photos, in 41 scenes, and 34 of those
-    scenes hold no face: chair backs, windows, leaves, labels, a bicycle wheel. A face found decides the
+    scenes hold no face: chair backs, windows, leaves, labels, a bicycle wheel. A face found can decide the
     verdict and is named in the reasons, so a false one is seen. The two cascades make different
     mistakes; both agree in 11 scenes, and these hold the 7 with a real face in the box. The check runs
     on a crop around each candidate, a millisecond or two.
