@@ -6,7 +6,7 @@ Faces come from OpenCV's Haar cascades (`haarcascade_frontalface_default.xml`, e
 accurate but needs an ONNX model that no installed package ships, and OpenCV 5 wheels dropped both
 `CascadeClassifier` and the cascade files (hence the `<5` pin). Haar costs ~60 ms at 320 px on one
 core, far more than the rest of the analysis, so it only runs when the sharpness map is mixed
-(`blur.needs_faces`): there a face in focus makes the photo sharp (`score_gray` says why a face that
+(`blur.needs_faces`): there a face in focus makes the photo sharp (`blur.analyse` says why a face that
 reads soft does not make it blurred); in a photo that is sharp or soft all over a face cannot change the
 verdict.
 Everything here is safe in a worker process: top-level functions, process-local caches.
@@ -86,22 +86,12 @@ def score_image(source: bytes | str | os.PathLike) -> BlurAnalysis:
 
 
 def score_gray(gray: np.ndarray) -> BlurAnalysis:
-    """Analyse an upright grayscale image, looking for faces only where they could change the verdict.
-
-    A face in focus makes the photo sharp even where the rest is soft; a face that reads soft does not
-    make blurred a photo whose sharpest part is sharp. At the analysis size a face's own detail (eyes,
-    lashes) is a few pixels wide, so a sharp face reads about as soft as a slightly defocused one: in
-    blur-dev's 7 scenes with real faces, letting the face decide called 11 of 12 sharp photos blurred
-    (the tiles alone: 1), and the face figures of sharp and blurred faces overlapped too much for any
-    threshold of their own.
-    """
+    """Analyse an upright grayscale image, looking for faces only where they could change the verdict."""
     analysis = blur.analyse(gray)
     if blur.needs_faces(analysis):
         faces = find_faces(gray)
         if faces:
-            with_faces = blur.analyse(gray, faces)
-            if with_faces.blur_score < analysis.blur_score:
-                analysis = with_faces
+            analysis = blur.analyse(gray, faces)
     return analysis
 
 

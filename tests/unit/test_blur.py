@@ -187,14 +187,18 @@ def test_noise_is_told_in_words_that_follow_the_estimate(base):
     assert noise_level(3.0) == "moderate"
 
 
-def test_faces_weigh_most(base):
+def test_a_face_makes_a_photo_sharper_never_blurrier(base):
+    """A face in the sharp half decides; one in the soft half leaves the tiles' verdict as it was (at the
+    analysis size a sharp face reads about as soft as a slightly defocused one)."""
     h, w = base.shape
     half = base.copy()
     half[:, : w // 2] = cv2.GaussianBlur(base, (0, 0), 5)[:, : w // 2]  # left soft, right sharp
-    face_in_soft_half = [(w // 8, h // 3, w // 4, h // 3)]
-    face_in_sharp_half = [(w // 2 + w // 8, h // 3, w // 4, h // 3)]
-    assert analyse(half, face_in_soft_half).blur_score > analyse(half, face_in_sharp_half).blur_score
-    assert analyse(half, face_in_sharp_half).blur_kind == "sharp"
+    by_tiles = analyse(half)
+    face_in_sharp_half = analyse(half, [(w // 2 + w // 8, h // 3, w // 4, h // 3)])
+    face_in_soft_half = analyse(half, [(w // 8, h // 3, w // 4, h // 3)])
+    assert face_in_sharp_half.blur_score < by_tiles.blur_score and face_in_sharp_half.blur_kind == "sharp"
+    assert "face in focus" in face_in_sharp_half.reasons
+    assert face_in_soft_half == by_tiles and "face blurred" not in face_in_soft_half.reasons
 
 
 def test_exposure_outputs():
