@@ -36,6 +36,7 @@ from app.routes import (
     health,
     pages,
     pages_auth,
+    similar,
     tagging,
 )
 from app.routes.deps import provide_container
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *google_auth.HANDLERS,
             *google_photos.HANDLERS,
             *tagging.HANDLERS,
+            *similar.HANDLERS,
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,
             *health.HANDLERS,

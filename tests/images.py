@@ -108,6 +108,14 @@ def blurred_jpeg(width: int = 800, height: int = 600, *, sigma: float = 6, seed:
     return encode(blurred, "JPEG", quality=90)
 
 
+def shot(seed: int, taken_at: datetime | None = None, *, shift: int = 0, sigma: float = 0.0) -> bytes:
+    """One frame of a burst: scene `seed` (800x600), framed `shift` px further right, blurred by `sigma`."""
+    scene = scene_image(820, 600, seed=seed).crop((shift, 0, shift + 800, 600))
+    if sigma:
+        scene = scene.filter(ImageFilter.GaussianBlur(sigma))
+    return encode(scene, "JPEG", quality=90, exif=exif_bytes(None, taken_at))
+
+
 def png(width: int = 640, height: int = 480, *, pattern: str = "scene", mode: str = "RGB") -> bytes:
     """Any Pillow mode PNG can hold: RGB, RGBA, L, LA..."""
     return encode(picture(width, height, pattern).convert(mode), "PNG")

@@ -36,8 +36,11 @@ UPRIGHT = {
 LUMA_MODES = frozenset({"YCbCr", "L"})
 
 
-def intake_file(path: str, limits: ImageLimits, score: bool = True) -> tuple[Rendition, dict[str, Any] | None, float]:
-    """A stored original's thumb and, when `score`, its blur analysis; see thumb_and_score.
+def intake_file(
+    path: str, limits: ImageLimits, score: bool = True
+) -> tuple[Rendition, str | None, dict[str, Any] | None, float]:
+    """A stored original's thumb, the thumb's fingerprint for similar shots and, when `score`, its blur
+    analysis; see thumb_and_score.
 
     The worker reads the file itself: handing it 4 MB of bytes through the pool's pipe costs both
     processes more than reading them back from the page cache.
@@ -45,8 +48,34 @@ def intake_file(path: str, limits: ImageLimits, score: bool = True) -> tuple[Ren
     with open(path, "rb") as original:
         data = original.read()
     if not score:
-        return make_rendition(data, limits, "thumb"), None, 0.0
-    return thumb_and_score(data, limits)
+        thumb, analysis, elapsed_ms = make_rendition(data, limits, "thumb"), None, 0.0
+    else:
+        thumb, analysis, elapsed_ms = thumb_and_score(data, limits)
+    return thumb, jpeg_fingerprint(thumb.data), analysis, elapsed_ms
+
+
+def jpeg_fingerprint(data: bytes) -> str | None:
+    """The fingerprint (`grouping.fingerprint`) of a JPEG thumb, None when it cannot be decoded.
+
+    Taken from the thumb, not the original: every photo has one, upright, made the same way whatever the
+    source's format, and it is on disk for photos that came in before fingerprints did.
+    """
+    import cv2
+    import numpy as np
+
+    from app.domain.grouping import fingerprint
+
+    gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return None if gray is None else fingerprint(gray)
+
+
+def fingerprint_file(path: str) -> str | None:
+    """`jpeg_fingerprint` of a stored thumb; None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as thumb:
+            return jpeg_fingerprint(thumb.read())
+    except OSError:
+        return None
 
 
 def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[str, Any] | None, float]:

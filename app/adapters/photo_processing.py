@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from app.adapters import imaging
-from app.adapters.intake_task import intake_file
+from app.adapters.intake_task import fingerprint_file, intake_file
 from app.adapters.offload import WorkerCrashed
 from app.adapters.scoring_task import score_path
 from app.adapters.vision import preview_jpeg
@@ -42,10 +42,17 @@ class PillowImageInspector:
         return await self._in_worker(imaging.make_rendition, data, self.limits, size)
 
     async def intake(self, original: Path) -> Intake:
-        thumb, details, elapsed_ms = await self._in_worker(
+        thumb, fingerprint, details, elapsed_ms = await self._in_worker(
             intake_file, str(original), self.limits, self.score_on_intake
         )
-        return Intake(thumb=thumb, score=None if details is None else outcome(details, elapsed_ms))
+        score = None if details is None else outcome(details, elapsed_ms)
+        return Intake(thumb=thumb, score=score, fingerprint=fingerprint)
+
+    async def fingerprint(self, thumb: Path) -> str | None:
+        try:
+            return await self.offload(fingerprint_file, str(thumb))
+        except WorkerCrashed:
+            return None
 
     async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn` in a worker process; a refused or unreadable image is PayloadRejected, as callers expect."""

@@ -113,6 +113,7 @@ class NewPhoto:
     source_id: str | None = None
     taken_at: dt.datetime | None = None
     flags: tuple[str, ...] = ()
+    fingerprint: str | None = None  # grouping.fingerprint of its thumb, for similar shots
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from app.domain.categories import Category, CategoryCounts
+from app.domain.grouping import Shot
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 
 
@@ -170,6 +171,19 @@ class JobRepository(Protocol):
     async def paused_for(self, user_id: uuid.UUID) -> list[Job]: ...
 
 
+class SimilarRepository(Protocol):
+    """Photos' fingerprints (`grouping.fingerprint`), for similar shots."""
+
+    async def shots(self, user_id: uuid.UUID) -> list[Shot]: ...
+    async def photos(self, user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Photo]: ...
+    async def pending(self, user_id: uuid.UUID) -> int: ...
+    async def backlog(self, limit: int) -> list[tuple[uuid.UUID, str]]:
+        """(id, storage key) of photos, anyone's, whose fingerprint is still to be taken."""
+
+    async def set_fingerprint(self, photo_id: uuid.UUID, fingerprint: str | None) -> None:
+        """None: the photo's thumb could not be read; it is not asked for again."""
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     api_sessions: ApiSessionRepository
@@ -179,6 +193,7 @@ class UnitOfWork(Protocol):
     pickers: PickerSessionRepository
     albums: AlbumRepository
     vision: VisionRepository
+    similar: SimilarRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -246,6 +261,7 @@ class Intake:
 
     thumb: ImageRendition
     score: ScoreOutcome | None
+    fingerprint: str | None = None  # `grouping.fingerprint` of the thumb; None when it could not be taken
 
 
 class ImageInspector(Protocol):
@@ -258,6 +274,9 @@ class ImageInspector(Protocol):
     async def intake(self, original: Path) -> Intake:
         """A stored original's thumb, as `render` makes it, and its score where this process scores photos
         (None otherwise, or when it could not be scored here). A damaged file is PayloadRejected."""
+
+    async def fingerprint(self, thumb: Path) -> str | None:
+        """`grouping.fingerprint` of a stored thumb; None when it is missing or cannot be read."""
 
 
 class BlurScorer(Protocol):

@@ -8,10 +8,11 @@ from typing import Any
 from app.domain.errors import DomainError
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.retry import RetryLater
-from app.domain.services import imports, jobs, scoring, tagging
+from app.domain.services import imports, jobs, scoring, similar, tagging
 from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
 from app.jobs.link_tasks import import_link
+from app.logs import log
 
 
 async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
@@ -47,8 +48,14 @@ async def _record_item(container: Any, job_id: uuid.UUID, photo_id: str, scored:
 
 
 async def sweep(ctx: dict[str, Any]) -> int:
+    """Queue again what the database says is undone (returns how many items), and take the fingerprints
+    that photos stored before similar shots existed still lack."""
     container = ctx["container"]
-    return await jobs.resume_unfinished(uow=container.uow, queue=container.queue)
+    queued = await jobs.resume_unfinished(uow=container.uow, queue=container.queue)
+    filled = await similar.fill_fingerprints(uow=container.uow, storage=container.storage, images=container.images)
+    if filled:
+        log.info("took fingerprints for similar shots", photos=filled)
+    return queued
 
 
 async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> str:

@@ -1,11 +1,12 @@
 """Every page passes axe-core's WCAG 2.2 A and AA rules (contrast included) in the light and the dark
 colour scheme, as DESIGN §10 asks: the sign-in page, the gallery with photos and empty, a sharp and a
-blurred photo with its sharpness map shown, statistics, jobs, system and settings. The other browser
+blurred photo with its sharpness map shown, statistics, similar shots, jobs, system and settings. The other browser
 tests check the pages they reach on their way (first run, a failed sign-in, a job's progress, the album
 page) with the same rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from tests.support.live_server import LiveServer, live_server
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, str]]]:
-    """A server whose owner has twelve photos, eight sharp and four blurred, scored; and their ids.
+    """A server whose owner has fourteen photos, eight sharp, four blurred and a burst of two, scored; and their ids.
 
     Twelve, so that a tab's count has two digits: axe leaves a single character's contrast unjudged."""
     env = {"CLASSIFY_DATA_DIR": str(tmp_path_factory.mktemp("classify-data"))}
@@ -28,7 +29,9 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
     with live_server(env, timeout=60) as server:
         sharp = [(f"sharp-{i}.jpg", images.jpeg(640, 480, seed=i)) for i in range(8)]
         blurred = [(f"blurred-{i}.jpg", images.blurred_jpeg(640, 480, sigma=8, seed=20 + i)) for i in range(4)]
-        upload_as_owner(server, sharp + blurred)
+        taken = dt.datetime(2026, 5, 1, 14, 3)
+        burst = [(f"burst-{i}.jpg", images.shot(40, taken + dt.timedelta(seconds=i), sigma=3.0 * i)) for i in range(2)]
+        upload_as_owner(server, sharp + blurred + burst)
         yield server, _scored_ids(server)
 
 
@@ -58,6 +61,7 @@ def test_every_page_meets_wcag_aa(page: Page, library: tuple[LiveServer, dict[st
         f"/photos/{ids['sharp-0.jpg']}",
         f"/photos/{ids['blurred-0.jpg']}?filter=blurred",
         "/stats",
+        "/similar",
         "/jobs",
         "/system",
         "/settings",

@@ -82,6 +82,8 @@ class PhotoRow(UUIDv7AuditBase):
     tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
     caption: Mapped[str | None] = mapped_column(Text, default=None)
     proposed_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    # grouping.fingerprint of the thumb; "" when the thumb could not be read, None until it is taken
+    fingerprint: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class JobRow(UUIDv7AuditBase):

@@ -169,6 +169,7 @@ class SqlPhotoRepository:
             storage_key=photo.storage_key,
             taken_at=photo.taken_at,
             flags=list(photo.flags),
+            fingerprint=photo.fingerprint,
             tags=[],
             **scored,
         )

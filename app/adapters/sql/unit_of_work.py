@@ -15,6 +15,7 @@ from app.adapters.sql.repositories import (
     SqlPhotoRepository,
     SqlUserRepository,
 )
+from app.adapters.sql.similar_repositories import SqlSimilarRepository
 from app.adapters.sql.vision_repositories import SqlVisionRepository
 
 
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.pickers = SqlPickerSessionRepository(self.session)
         self.albums = SqlAlbumRepository(self.session)
         self.vision = SqlVisionRepository(self.session)
+        self.similar = SqlSimilarRepository(self.session)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

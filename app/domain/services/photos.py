@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
@@ -67,6 +67,7 @@ async def import_photo(
         intake = await images.intake(storage.original_path(key))
         await storage.put_rendition(key, "thumb", intake.thumb.data)
         new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key)
+        new = replace(new, fingerprint=intake.fingerprint)
         photo = await _add_row(new, intake.score, quota_bytes, uow)
     except BaseException:
         await storage.delete(key)

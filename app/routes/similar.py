@@ -1,0 +1,85 @@
+"""Similar shots: the groups of near-copies taken moments apart, with the sharpest of each marked (API and page)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from app.domain.categories import Category
+from app.domain.services import similar
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.openapi_docs import errors
+from app.routes.schemas import PhotoOut
+from app.routes.security import BEARER, requires_api_user, requires_page_user
+from app.routes.views import photo_out
+
+PAGE_GROUPS = 20
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class SimilarGroupOut(msgspec.Struct):
+    best_id: uuid.UUID | None  # the sharpest scored photo of the group; null while none is scored
+    photos: list[PhotoOut]  # in the order they were taken
+
+
+class SimilarList(msgspec.Struct):
+    items: list[SimilarGroupOut]
+    next_cursor: str | None
+    total: int  # groups in all
+    pending: int  # photos still being compared (their fingerprint is not taken yet)
+
+
+@get(
+    "/api/v1/similar",
+    guards=[requires_api_user],
+    security=BEARER,
+    tags=["photos"],
+    summary="Groups of similar shots, the sharpest of each marked",
+    description="Photos taken at most 30 seconds apart (or, without a capture time, one after the other) that "
+    "look alike; the most recent group first. `best_id` is the group's lowest blur score.",
+    responses=errors(422),
+)
+async def api_similar(
+    request: Request[Any, Any, Any], container: ContainerDep, limit: int = PAGE_GROUPS, cursor: str | None = None
+) -> SimilarList:
+    user = caller(request)
+    page = await similar.similar_page(user, uow=container.uow, limit=limit, cursor=cursor)
+    items = [
+        SimilarGroupOut(group.best_id, [photo_out(p, user.blur_threshold) for p in group.photos])
+        for group in page.groups
+    ]
+    return SimilarList(items, page.next_cursor, page.total_groups, page.pending)
+
+
+@get("/similar", guards=[requires_page_user], include_in_schema=False)
+async def similar_page(request: Request[Any, Any, Any], container: ContainerDep, cursor: str | None = None) -> Template:
+    user = caller(request)
+    page = await similar.similar_page(user, uow=container.uow, limit=PAGE_GROUPS, cursor=cursor)
+    context = {
+        "user": user,
+        "page": page,
+        "threshold": user.blur_threshold,
+        "category": Category.ALL,
+        "active": "similar",
+    }
+    if request.headers.get("hx-request") and cursor:
+        return Template("_similar_groups.html", context=context)
+    return Template("similar.html", context=context)
+
+
+@post("/similar/keep-best", guards=[requires_page_user], include_in_schema=False, status_code=303)
+async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Redirect:
+    """The group's "Keep the sharpest": the other shots it showed are removed from Classify."""
+    keep = parse_uuid(data.get("keep", ""))
+    others = [parse_uuid(value) for value in data.get("remove", "").split(",") if value.strip()]
+    await similar.remove_others(caller(request).id, keep, others, uow=container.uow, storage=container.storage)
+    return Redirect("/similar", status_code=303)
+
+
+HANDLERS = [api_similar, similar_page, keep_best]

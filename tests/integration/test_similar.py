@@ -1,0 +1,129 @@
+"""Similar shots through the API and the page: a burst is one group, its sharpest photo marked, per owner."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+
+from sqlalchemy import text
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.jobs.tasks import sweep
+from tests import images
+from tests.integration.test_pages import _signed_in
+
+T0 = dt.datetime(2026, 5, 1, 14, 3, 0)
+
+
+def _upload_burst(api, seed: int, start: dt.datetime, sigmas: list[float]) -> list[dict]:
+    files = [
+        (f"burst{seed}_{i}.jpg", images.shot(seed, start + dt.timedelta(seconds=i), shift=2 * i, sigma=sigma))
+        for i, sigma in enumerate(sigmas)
+    ]
+    response = api.upload(*files)
+    assert response.status_code == 201, response.text
+    return response.json()["photos"]
+
+
+def test_a_burst_is_grouped_with_its_sharpest_photo_marked(api, other_api):
+    burst = _upload_burst(api, 1, T0, [4.0, 0.0, 2.0])
+    _upload_burst(api, 2, T0 + dt.timedelta(minutes=5), [0.0])  # another scene, on its own
+    api.wait_scored()
+
+    body = api.get("/api/v1/similar").json()
+    assert body["total"] == 1 and body["pending"] == 0 and body["next_cursor"] is None
+    [group] = body["items"]
+    assert [p["id"] for p in group["photos"]] == [p["id"] for p in burst]  # in the order they were taken
+    assert group["best_id"] == burst[1]["id"]  # the one frame without blur
+    scores = {p["id"]: p["blur_score"] for p in group["photos"]}
+    assert scores[group["best_id"]] == min(scores.values())
+
+    assert other_api.get("/api/v1/similar").json() == {"items": [], "next_cursor": None, "total": 0, "pending": 0}
+
+
+def test_the_page_shows_each_group_with_its_sharpest_photo_and_an_empty_state(client, api):
+    _signed_in(client)
+    empty = client.get("/similar")
+    assert empty.status_code == 200 and "No similar shots" in empty.text
+    burst = _upload_burst(api, 6, T0, [3.0, 0.0])
+    api.wait_scored()
+    page = client.get("/similar")
+    assert "1 group of similar shots" in page.text and "2 shots" in page.text
+    best = re.search(r'<li class="photo-card best-shot">\s*<a href="/photos/([0-9a-f-]+)"', page.text)
+    assert best and best.group(1) == burst[1]["id"]
+    assert page.text.count("Sharpest</span>") == 1
+
+
+def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(client, api, other_api):
+    token = _signed_in(client)
+    burst = _upload_burst(api, 7, T0, [3.0, 0.0, 5.0])
+    api.wait_scored()
+    theirs = other_api.upload(("theirs.jpg", images.shot(8))).json()["photos"][0]
+    page = client.get("/similar")
+    keep = re.search(r'name="keep" value="([^"]+)"', page.text).group(1)
+    remove = re.search(r'name="remove" value="([^"]+)"', page.text).group(1)
+    assert keep == burst[1]["id"] and set(remove.split(",")) == {burst[0]["id"], burst[2]["id"]}
+    assert "remove the other 2" in page.text
+
+    without_token = client.post("/similar/keep-best", data={"keep": keep, "remove": remove})
+    assert without_token.status_code == 403 and len(api.get("/api/v1/photos").json()["items"]) == 3
+
+    # someone else's photo slipped into the form is not theirs to remove: it is passed over like a gone one
+    form = {"keep": keep, "remove": f"{remove},{theirs['id']}", "_csrf_token": token}
+    done = client.post("/similar/keep-best", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/similar"
+    assert [p["id"] for p in api.get("/api/v1/photos").json()["items"]] == [keep]
+    assert other_api.get(f"/api/v1/photos/{theirs['id']}").status_code == 200
+    assert api.get("/api/v1/similar").json()["total"] == 0
+    assert client.post("/similar/keep-best", data=form).status_code == 200  # again: nothing left to remove
+
+    same = client.post("/similar/keep-best", data={"keep": keep, "remove": keep, "_csrf_token": token})
+    assert same.status_code == 422 and api.get(f"/api/v1/photos/{keep}").status_code == 200
+    garbage = client.post("/similar/keep-best", data={"keep": "x", "remove": "y", "_csrf_token": token})
+    assert garbage.status_code == 404
+
+
+def test_groups_come_a_page_at_a_time_and_bad_paging_is_refused(api):
+    _upload_burst(api, 3, T0, [0.0, 0.0])
+    _upload_burst(api, 4, T0 + dt.timedelta(hours=1), [0.0, 0.0])
+    api.wait_scored()
+
+    first = api.get("/api/v1/similar?limit=1").json()
+    assert first["total"] == 2 and first["next_cursor"]
+    second = api.get(f"/api/v1/similar?limit=1&cursor={first['next_cursor']}").json()
+    assert second["next_cursor"] is None
+    names = [g["photos"][0]["filename"] for g in (*first["items"], *second["items"])]
+    assert names == ["burst4_0.jpg", "burst3_0.jpg"]  # the most recent first
+
+    for query in ("limit=0", "limit=101", "cursor=abc", "cursor=-1", "cursor=%C2%B2"):
+        refused = api.get(f"/api/v1/similar?{query}")
+        assert refused.status_code in (400, 422), query
+        assert refused.json()["detail"], query
+
+
+def test_photos_stored_before_fingerprints_get_theirs_in_the_background(api, settings):
+    _upload_burst(api, 5, T0, [0.0, 3.0])
+    api.wait_scored()
+
+    async def forget_then_sweep() -> tuple[int, int]:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                await tx.session.execute(text("UPDATE photos SET fingerprint = NULL"))
+                await tx.commit()
+            async with container.uow() as tx:
+                owner = (await tx.users.by_email("owner@example.com")).id
+                pending = await tx.similar.pending(owner)
+            await sweep({"container": container})
+            async with container.uow() as tx:
+                return pending, await tx.similar.pending(owner)
+        finally:
+            await container.close()
+
+    assert api.get("/api/v1/similar").json()["total"] == 1
+    before, after = asyncio.run(forget_then_sweep())
+    assert (before, after) == (2, 0)
+    body = api.get("/api/v1/similar").json()
+    assert body["total"] == 1 and len(body["items"][0]["photos"]) == 2
