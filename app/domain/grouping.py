@@ -83,19 +83,17 @@ def similar_groups(shots: Iterable[Shot]) -> list[SimilarGroup]:
 def _chain(shots: Sequence[Shot], max_gap: dt.timedelta | None) -> list[SimilarGroup]:
     groups: list[SimilarGroup] = []
     current: list[Shot] = []
+    bits: list[int] = []  # the current group's fingerprints as integers, parsed once
     for shot in shots:
-        if current and _joins(shot, current, max_gap):
+        mine = int(shot.fingerprint, 16)
+        near = max_gap is None or (bool(current) and shot.when - current[-1].when <= max_gap)
+        if near and any((mine ^ other).bit_count() <= MAX_DISTANCE for other in bits[-COMPARED:]):
             current.append(shot)
+            bits.append(mine)
             continue
         if len(current) > 1:
             groups.append(SimilarGroup(tuple(current)))
-        current = [shot]
+        current, bits = [shot], [mine]
     if len(current) > 1:
         groups.append(SimilarGroup(tuple(current)))
     return groups
-
-
-def _joins(shot: Shot, group: list[Shot], max_gap: dt.timedelta | None) -> bool:
-    if max_gap is not None and shot.when - group[-1].when > max_gap:
-        return False
-    return any(distance(shot.fingerprint, other.fingerprint) <= MAX_DISTANCE for other in group[-COMPARED:])

@@ -175,6 +175,12 @@ class SimilarRepository(Protocol):
     """Photos' fingerprints (`grouping.fingerprint`), for similar shots."""
 
     async def shots(self, user_id: uuid.UUID) -> list[Shot]: ...
+    async def shots_near(
+        self, user_id: uuid.UUID, taken_at: dt.datetime | None, added_at: dt.datetime, window: dt.timedelta
+    ) -> list[Shot]:
+        """Shots taken within `window` of `taken_at`; when it is None, shots without a capture time added
+        within `window` of `added_at`."""
+
     async def photos(self, user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Photo]: ...
     async def pending(self, user_id: uuid.UUID) -> int: ...
     async def backlog(self, limit: int) -> list[tuple[uuid.UUID, str]]:

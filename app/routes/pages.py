@@ -14,7 +14,7 @@ from app.domain.categories import Category
 from app.domain.errors import InvalidInput
 from app.domain.links import link_source
 from app.domain.model import PhotoFilter, PhotoSource, User
-from app.domain.services import google_account, imports, jobs, link_imports, photos, tagging
+from app.domain.services import google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
     export_response,
@@ -175,6 +175,7 @@ async def photo_page(
     context = {
         "user": user,
         "photo": photo,
+        "similar": await similar.group_of(user, photo, uow=container.uow),
         "threshold": user.blur_threshold,
         "ai_ready": container.vision.configured,
         "category": category,

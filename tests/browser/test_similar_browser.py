@@ -1,5 +1,6 @@
 """Similar shots in a real browser: a burst shows as one group with its sharpest frame marked, reached
-from the header by keyboard; that frame opens its photo page, and "Keep the sharpest" removes the others."""
+from the header by keyboard; a blurred frame's page leads to the sharp one, and "Keep the sharpest" removes
+the others."""
 
 from __future__ import annotations
 
@@ -52,11 +53,17 @@ def test_a_burst_is_one_group_with_its_sharpest_frame_marked(page: Page, tmp_pat
         assert_accessible(page)
         screenshot_both(page, screenshot_dir, "similar-shots")
 
-        best.get_by_role("link").click()
+        # a blurred frame's page points to the sharp one
+        group.locator("li.photo-card").filter(has_text="burst-0.jpg").get_by_role("link").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("burst-0.jpg")
+        page.get_by_role("link", name="burst-1.jpg").click()
         expect(page).to_have_url(re.compile(r"/photos/[0-9a-f-]+$"))
         expect(page.get_by_role("heading", level=1)).to_contain_text("burst-1.jpg")
+        expect(page.get_by_text("this is the sharpest")).to_be_visible()
+        assert_accessible(page)
+        screenshot_both(page, screenshot_dir, "similar-shots-photo")
 
-        page.go_back()
+        page.goto(server.url + "/similar")
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Keep the sharpest, remove the other 2").click()
         expect(page.get_by_role("heading", name="No similar shots")).to_be_visible()

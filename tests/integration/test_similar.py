@@ -43,7 +43,7 @@ def test_a_burst_is_grouped_with_its_sharpest_photo_marked(api, other_api):
     assert other_api.get("/api/v1/similar").json() == {"items": [], "next_cursor": None, "total": 0, "pending": 0}
 
 
-def test_the_page_shows_each_group_with_its_sharpest_photo_and_an_empty_state(client, api):
+def test_the_pages_show_each_group_with_its_sharpest_photo_and_an_empty_state(client, api):
     _signed_in(client)
     empty = client.get("/similar")
     assert empty.status_code == 200 and "No similar shots" in empty.text
@@ -54,6 +54,16 @@ def test_the_page_shows_each_group_with_its_sharpest_photo_and_an_empty_state(cl
     best = re.search(r'<li class="photo-card best-shot">\s*<a href="/photos/([0-9a-f-]+)"', page.text)
     assert best and best.group(1) == burst[1]["id"]
     assert page.text.count("Sharpest</span>") == 1
+
+    more = client.get("/similar?cursor=0", headers={"hx-request": "true"})  # what "More groups…" loads
+    assert "2 shots" in more.text and "<html" not in more.text and "More groups" not in more.text
+
+    blurred = client.get(f"/photos/{burst[0]['id']}").text
+    sharper = re.search(r'the sharpest: <a href="/photos/([0-9a-f-]+)" class="sharper-shot">([^<]+)</a>', blurred)
+    assert "2 taken together" in blurred and sharper and sharper.groups() == (burst[1]["id"], "burst6_1.jpg")
+    assert "this is the sharpest" in client.get(f"/photos/{burst[1]['id']}").text
+    lone = _upload_burst(api, 9, T0 + dt.timedelta(seconds=5), [0.0])[0]  # taken meanwhile, of another scene
+    assert "Similar shots</dt>" not in client.get(f"/photos/{lone['id']}").text
 
 
 def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(client, api, other_api):

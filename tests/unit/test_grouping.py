@@ -36,6 +36,12 @@ def test_a_retake_of_the_same_scene_keeps_its_fingerprint_and_another_scene_does
     assert distance(first, other) > 2 * MAX_DISTANCE
 
 
+def test_a_copy_saved_again_smaller_and_worse_keeps_its_fingerprint():
+    original = images.shot(4)
+    copy = images.encode(Image.open(io.BytesIO(original)).resize((400, 300)), "JPEG", quality=40)
+    assert distance(fingerprint(_gray(original)), fingerprint(_gray(copy))) <= 2
+
+
 def test_the_fingerprint_does_not_depend_on_the_size_it_is_taken_at():
     large = _gray(images.shot(3))
     small = np.asarray(Image.fromarray(large).resize((320, 240), Image.Resampling.LANCZOS))

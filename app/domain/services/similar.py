@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from app.domain.services.photos import delete_photo
 
 MAX_LIMIT = 100
 BACKLOG_BATCH = 200
+NEAR = dt.timedelta(minutes=10)  # how far from a photo its group is looked for (see group_of)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: 
     ]
     next_cursor = str(start + limit) if start + limit < len(groups) else None
     return SimilarPage(views, next_cursor, len(groups), pending)
+
+
+async def group_of(user: User, photo: Photo, *, uow: UowFactory) -> GroupView | None:
+    """The group of similar shots that `photo` is part of, or None, for its photo page.
+
+    Only the shots within NEAR of it are grouped, so a photo page costs the same in any size of library;
+    a burst of more than ten minutes on end shows the part of it around this photo.
+    """
+    async with uow() as tx:
+        shots = await tx.similar.shots_near(user.id, photo.taken_at, photo.created_at, NEAR)
+        groups = [g for g in similar_groups(shots) if any(shot.id == photo.id for shot in g.shots)]
+        if not groups:
+            return None
+        found = {p.id: p for p in await tx.similar.photos(user.id, [shot.id for shot in groups[0].shots])}
+    best = groups[0].best
+    return GroupView([found[s.id] for s in groups[0].shots if s.id in found], best.id if best else None)
 
 
 def _offset(cursor: str | None) -> int:
