@@ -323,10 +323,13 @@ class PhotosController(Controller):
         tag: str | None = None,
         q: str | None = None,
         source: str | None = None,
+        similar: str = "all",
     ) -> Stream:
         """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
-        `tag`, `q` and `source` narrow the category as they do the photo list."""
-        return await export_response(caller(request), container, filter, names, strip, PhotoFilter.of(source, tag, q))
+        `tag`, `q` and `source` narrow the category as they do the photo list; `similar=sharpest` keeps only
+        the sharpest of each group of similar shots among them."""
+        only = PhotoFilter.of(source, tag, q)
+        return await export_response(caller(request), container, filter, names, strip, only, similar)
 
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
@@ -364,6 +367,7 @@ async def export_response(
     names: str,
     strip: bool = False,
     only: PhotoFilter = NO_FILTER,
+    similar: str = "all",
 ) -> Stream:
     category = parse_category(filter)
     entries = await export.export_entries(
@@ -373,6 +377,7 @@ async def export_response(
         uow=container.uow,
         storage=container.storage,
         only=only,
+        similar=similar,
     )
     stamp = dt.date.today().isoformat()
     return Stream(

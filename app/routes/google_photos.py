@@ -33,6 +33,7 @@ class PickerStateOut(msgspec.Struct):
 
 class AlbumBody(msgspec.Struct):
     title: str | None = None
+    similar: str = "all"  # "sharpest": only the sharpest keeper of each group of similar shots
 
 
 def _google_ready(container: ContainerDep) -> None:
@@ -92,9 +93,14 @@ async def api_start_album(
     request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody | None = None
 ) -> JobAccepted:
     _google_ready(container)
-    title = data.title if data else None
+    body = data or AlbumBody()
     job = await google_photos.start_album(
-        caller(request), title, uow=container.uow, queue=container.queue, now=container.clock()
+        caller(request),
+        body.title,
+        uow=container.uow,
+        queue=container.queue,
+        now=container.clock(),
+        similar=body.similar,
     )
     return JobAccepted(job.id, job.total)
 
@@ -138,15 +144,23 @@ async def album_page(request: Request[Any, Any, Any], container: ContainerDep) -
     if APPEND_SCOPE not in state["scope"].split() or not state["connected"]:
         return Template("album.html", context={"user": user, "needs_consent": True, "count": 0, "title": ""})
     count = len(await google_photos.keepers(user, uow=container.uow))
+    sharpest = len(await google_photos.keepers(user, uow=container.uow, similar="sharpest"))
     title = f"Keepers {container.clock().date().isoformat()}"
-    return Template("album.html", context={"user": user, "needs_consent": False, "count": count, "title": title})
+    context = {"user": user, "needs_consent": False, "count": count, "sharpest": sharpest, "title": title}
+    return Template("album.html", context=context)
 
 
 @post("/google/album", guards=[requires_page_user], include_in_schema=False, status_code=200)
 async def create_album(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
     form = await request.form()
+    similar = "sharpest" if form.get("similar") == "sharpest" else "all"  # an unticked box is not sent at all
     job = await google_photos.start_album(
-        caller(request), str(form.get("title") or ""), uow=container.uow, queue=container.queue, now=container.clock()
+        caller(request),
+        str(form.get("title") or ""),
+        uow=container.uow,
+        queue=container.queue,
+        now=container.clock(),
+        similar=similar,
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 

@@ -335,8 +335,10 @@ async def export(
     tag: str | None = None,
     q: str | None = None,
     source: str | None = None,
+    similar: str = "all",
 ) -> Stream:
-    return await export_response(caller(request), container, filter, names, strip, _cleaned(tag, q, source))
+    only = _cleaned(tag, q, source)
+    return await export_response(caller(request), container, filter, names, strip, only, similar)
 
 
 HANDLERS = [

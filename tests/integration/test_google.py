@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import secrets
 import sqlite3
@@ -17,6 +18,7 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
+from tests import images
 from tests.conftest import TEST_DB, Api, create_account, login, make_settings
 
 REDIRECT = "http://testserver.local/auth/google/callback"
@@ -292,3 +294,29 @@ def test_not_connected_is_409_for_picking_and_albums_and_the_album_body_is_optio
     for response in (picking, album):
         assert response.status_code == 409, response.text
         assert "Connect Google first" in response.json()["detail"]
+
+
+def test_an_album_can_take_only_the_sharpest_of_similar_shots(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))
+    taken = dt.datetime(2026, 5, 1, 14, 3)
+    burst = [
+        (f"b{i}.jpg", images.shot(12, taken + dt.timedelta(seconds=i), sigma=sigma))
+        for i, sigma in enumerate((0, 0, 4))
+    ]
+    assert api.upload(*burst, ("lone.jpg", images.shot(13, taken + dt.timedelta(hours=1)))).status_code == 201
+    api.wait_scored()
+    assert (
+        len(api.get("/api/v1/photos?filter=not_blurred").json()["items"]) == 3
+    )  # two frames of the burst, and the lone one
+
+    refused = api.post("/api/v1/albums/google", json={"similar": "most"})
+    assert refused.status_code == 422 and "sharpest" in refused.json()["detail"]
+    _follow_google(client, "/auth/google/login", fake)  # the browser, as the same Google user
+    page = client.get("/google/album").text
+    assert 'name="similar" value="sharpest"' in page and "2 photos instead of 3" in page
+
+    accepted = api.post("/api/v1/albums/google", json={"similar": "sharpest"})
+    assert accepted.status_code == 202 and accepted.json()["total"] == 2
+    album = fake.albums[wait_job(api, accepted.json()["job_id"])["result"]["album_id"]]
+    assert len(album.items) == 2

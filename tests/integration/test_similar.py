@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import re
+import zipfile
 
 from sqlalchemy import text
 
@@ -93,6 +95,33 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     assert same.status_code == 422 and api.get(f"/api/v1/photos/{keep}").status_code == 200
     garbage = client.post("/similar/keep-best", data={"keep": "x", "remove": "y", "_csrf_token": token})
     assert garbage.status_code == 404
+
+
+def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api):
+    burst = _upload_burst(api, 10, T0, [0.0, 0.0, 4.0])
+    _upload_burst(api, 11, T0 + dt.timedelta(minutes=5), [0.0])
+    api.wait_scored()
+    assert api.get(f"/api/v1/photos/{burst[2]['id']}").json()["is_blurred"]  # the premise: one frame is blurred
+
+    def exported(query: str) -> list[str]:
+        response = api.get(f"/api/v1/export?{query}")
+        assert response.status_code == 200, response.text
+        return sorted(zipfile.ZipFile(io.BytesIO(response.content)).namelist())
+
+    keepers = exported("filter=not_blurred")
+    assert keepers == ["burst10_0.jpg", "burst10_1.jpg", "burst11_0.jpg"]
+    sharpest = exported("filter=not_blurred&similar=sharpest")
+    assert len(sharpest) == 2 and "burst11_0.jpg" in sharpest and sharpest[0] in keepers[:2]
+    assert exported("filter=all&similar=sharpest") == sharpest
+    refused = api.get("/api/v1/export?similar=best")
+    assert refused.status_code == 422 and "sharpest" in refused.json()["detail"]
+
+    _signed_in(client)
+    menu = client.get("/photos?filter=not_blurred").text
+    link = re.search(r'href="(/export\?filter=not_blurred&amp;similar=sharpest)" download', menu)
+    assert link and "Only the sharpest of similar shots" in menu
+    page_zip = client.get(link.group(1).replace("&amp;", "&"))
+    assert sorted(zipfile.ZipFile(io.BytesIO(page_zip.content)).namelist()) == sharpest
 
 
 def test_groups_come_a_page_at_a_time_and_bad_paging_is_refused(api):

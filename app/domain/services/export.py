@@ -10,6 +10,7 @@ from app.domain.model import NO_FILTER, Photo, PhotoFilter, User
 from app.domain.naming import split_name, unique_names
 from app.domain.ports import PhotoStorage, UowFactory
 from app.domain.services.photos import photos_in
+from app.domain.services.similar import narrowed
 from app.domain.vision import ai_file_stem
 
 EXTENSIONS = {
@@ -52,9 +53,11 @@ async def export_entries(
     uow: UowFactory,
     storage: PhotoStorage,
     only: PhotoFilter = NO_FILTER,
+    similar: str = "all",
 ) -> list[tuple[str, Path]]:
-    """The tab's photos (narrowed like the gallery by source, tag and search) and their names in the ZIP."""
-    photos = await photos_in(user, category, uow=uow, only=only)
+    """The tab's photos (narrowed like the gallery by source, tag and search; with `similar="sharpest"`, only
+    the sharpest of each group of similar shots among them) and their names in the ZIP."""
+    photos = await narrowed(user, await photos_in(user, category, uow=uow, only=only), similar, uow=uow)
     return [
         (name, storage.original_path(photo.storage_key))
         for name, photo in zip(archive_names(photos, names), photos, strict=True)

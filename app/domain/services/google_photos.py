@@ -18,6 +18,7 @@ from app.domain.google import (
 from app.domain.model import Job, JobStatus, User
 from app.domain.ports import PickerRecord, TaskQueue, UowFactory
 from app.domain.services import google_account
+from app.domain.services.similar import narrowed
 
 GOOGLE_IMPORT = "google_photos_import"
 GOOGLE_ALBUM = "google_album"
@@ -77,20 +78,23 @@ async def check_picking(
     return record, True
 
 
-async def keepers(user: User, *, uow: UowFactory) -> list[uuid.UUID]:
-    """Only photos that are scored and not blurred at the person's threshold go into an album."""
+async def keepers(user: User, *, uow: UowFactory, similar: str = "all") -> list[uuid.UUID]:
+    """Only photos that are scored and not blurred at the person's threshold go into an album; with
+    `similar="sharpest"`, only the sharpest keeper of each group of similar shots."""
     async with uow() as tx:
         photos = await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)
-    return [p.id for p in photos]
+    return [p.id for p in await narrowed(user, photos, similar, uow=uow)]
 
 
-async def start_album(user: User, title: str | None, *, uow: UowFactory, queue: TaskQueue, now: dt.datetime) -> Job:
+async def start_album(
+    user: User, title: str | None, *, uow: UowFactory, queue: TaskQueue, now: dt.datetime, similar: str = "all"
+) -> Job:
     state = await google_account.connection_state(user.id, uow=uow)
     if not state["connected"]:
         raise Conflict("Connect Google first (Settings → Connect Google).")
     if APPEND_SCOPE not in state["scope"].split():
         raise Conflict("Classify may not create albums yet: allow it in Google first (Save keepers → Allow).")
-    photo_ids = await keepers(user, uow=uow)
+    photo_ids = await keepers(user, uow=uow, similar=similar)
     if not photo_ids:
         raise Conflict("There are no keepers to save: no photo is scored and not blurred at your threshold.")
     title = (title or "").strip()[:500] or f"Keepers {now.date().isoformat()}"

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.grouping import similar_groups
+from app.domain.grouping import SimilarGroup, similar_groups
 from app.domain.model import Photo, User
 from app.domain.ports import ImageInspector, PhotoStorage, UowFactory
 from app.domain.services.photos import delete_photo
@@ -15,6 +15,7 @@ from app.domain.services.photos import delete_photo
 MAX_LIMIT = 100
 BACKLOG_BATCH = 200
 NEAR = dt.timedelta(minutes=10)  # how far from a photo its group is looked for (see group_of)
+CHOICES = ("all", "sharpest")  # what an export or album takes of similar shots: all of them, or the sharpest
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class SimilarPage:
 async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: str | None = None) -> SimilarPage:
     """One page of the person's groups of similar shots, the most recent first.
 
-    The groups are made afresh from the fingerprints on every call (about 25 ms for ten thousand photos,
-    bench/bench_similar.py): a photo added or removed moves them, and there is nothing to keep in step.
+    The groups are made afresh on every call (about 20 ms for ten thousand shots, bench/bench_similar.py), so
+    a photo added or removed moves them at once; reading the shots is what costs, and the repository keeps
+    them until the person's photos change.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.")
@@ -51,10 +53,7 @@ async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: 
         wanted = [shot.id for group in page for shot in group.shots]
         found = {photo.id: photo for photo in await tx.similar.photos(user.id, wanted)}
         pending = await tx.similar.pending(user.id)
-    views = [
-        GroupView([found[s.id] for s in group.shots if s.id in found], group.best.id if group.best else None)
-        for group in page
-    ]
+    views = [_view(group, found) for group in page]
     next_cursor = str(start + limit) if start + limit < len(groups) else None
     return SimilarPage(views, next_cursor, len(groups), pending)
 
@@ -67,12 +66,42 @@ async def group_of(user: User, photo: Photo, *, uow: UowFactory) -> GroupView | 
     """
     async with uow() as tx:
         shots = await tx.similar.shots_near(user.id, photo.taken_at, photo.created_at, NEAR)
-        groups = [g for g in similar_groups(shots) if any(shot.id == photo.id for shot in g.shots)]
-        if not groups:
+        group = next((g for g in similar_groups(shots) if any(shot.id == photo.id for shot in g.shots)), None)
+        if group is None:
             return None
-        found = {p.id: p for p in await tx.similar.photos(user.id, [shot.id for shot in groups[0].shots])}
-    best = groups[0].best
-    return GroupView([found[s.id] for s in groups[0].shots if s.id in found], best.id if best else None)
+        found = {p.id: p for p in await tx.similar.photos(user.id, [shot.id for shot in group.shots])}
+    return _view(group, found)
+
+
+def _view(group: SimilarGroup, found: dict[uuid.UUID, Photo]) -> GroupView:
+    """The group's photos as loaded (one removed meanwhile is left out), and its best shot."""
+    return GroupView([found[s.id] for s in group.shots if s.id in found], group.best.id if group.best else None)
+
+
+async def narrowed(user: User, photos: list[Photo], similar: str, *, uow: UowFactory) -> list[Photo]:
+    """`photos` as an export or album takes them: all, or (`similar="sharpest"`) the sharpest of each moment."""
+    if similar not in CHOICES:
+        raise InvalidInput("similar must be 'all' or 'sharpest'.")
+    return await sharpest_only(user, photos, uow=uow) if similar == "sharpest" else photos
+
+
+async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> list[Photo]:
+    """`photos` less the ones with a sharper similar shot among them: of each moment, only its sharpest.
+
+    The groups are made within `photos`, so the keepers of a burst give their sharpest keeper, whatever
+    blurred frames the burst also holds. A group with nothing scored keeps all of its shots.
+    """
+    async with uow() as tx:
+        shots = await tx.similar.shots(user.id)
+    wanted = {photo.id for photo in photos}
+    lesser = {
+        shot.id
+        for group in similar_groups(shot for shot in shots if shot.id in wanted)
+        if group.best is not None
+        for shot in group.shots
+        if shot.id != group.best.id
+    }
+    return [photo for photo in photos if photo.id not in lesser]
 
 
 def _offset(cursor: str | None) -> int:
