@@ -11,7 +11,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from app.domain.categories import Category
 from app.domain.services import similar
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.openapi_docs import errors
@@ -61,13 +60,7 @@ async def api_similar(
 async def similar_page(request: Request[Any, Any, Any], container: ContainerDep, cursor: str | None = None) -> Template:
     user = caller(request)
     page = await similar.similar_page(user, uow=container.uow, limit=PAGE_GROUPS, cursor=cursor)
-    context = {
-        "user": user,
-        "page": page,
-        "threshold": user.blur_threshold,
-        "category": Category.ALL,
-        "active": "similar",
-    }
+    context = {"user": user, "page": page, "threshold": user.blur_threshold, "active": "similar"}
     if request.headers.get("hx-request") and cursor:
         return Template("_similar_groups.html", context=context)
     return Template("similar.html", context=context)
