@@ -146,23 +146,27 @@ def test_photos_stored_before_fingerprints_get_theirs_in_the_background(api, set
     _upload_burst(api, 5, T0, [0.0, 3.0])
     api.wait_scored()
 
-    async def forget_then_sweep() -> tuple[int, int]:
-        container = bootstrap(settings, offload=run_inline)
-        try:
-            async with container.uow() as tx:
-                await tx.session.execute(text("UPDATE photos SET fingerprint = NULL"))
-                await tx.commit()
-            async with container.uow() as tx:
-                owner = (await tx.users.by_email("owner@example.com")).id
-                pending = await tx.similar.pending(owner)
-            await sweep({"container": container})
-            async with container.uow() as tx:
-                return pending, await tx.similar.pending(owner)
-        finally:
-            await container.close()
+    container = bootstrap(settings, offload=run_inline)
+    read = text("SELECT id, fingerprint FROM photos ORDER BY id")
 
-    assert api.get("/api/v1/similar").json()["total"] == 1
-    before, after = asyncio.run(forget_then_sweep())
-    assert (before, after) == (2, 0)
-    body = api.get("/api/v1/similar").json()
-    assert body["total"] == 1 and len(body["items"][0]["photos"]) == 2
+    async def fingerprints() -> list[tuple]:
+        async with container.uow() as tx:
+            return [tuple(row) for row in await tx.session.execute(read)]
+
+    async def forget() -> None:
+        async with container.uow() as tx:
+            await tx.session.execute(text("UPDATE photos SET fingerprint = NULL"))
+            await tx.commit()
+
+    with asyncio.Runner() as loop:  # one loop: the container's pooled connections belong to it
+        taken_on_arrival = loop.run(fingerprints())
+        assert len(taken_on_arrival) == 2 and all(len(fp) == 16 for _, fp in taken_on_arrival)
+        loop.run(forget())  # as photos stored before fingerprints existed
+        waiting = api.get("/api/v1/similar").json()
+        assert (waiting["total"], waiting["pending"]) == (0, 2)
+
+        loop.run(sweep({"container": container}))
+        assert loop.run(fingerprints()) == taken_on_arrival  # the same thumbs give the same fingerprints
+        body = api.get("/api/v1/similar").json()
+        assert (body["total"], body["pending"]) == (1, 0) and len(body["items"][0]["photos"]) == 2
+        loop.run(container.close())

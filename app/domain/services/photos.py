@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
@@ -66,8 +66,7 @@ async def import_photo(
         # Decodes fully: a damaged file fails here and its stored original goes, before any row is written.
         intake = await images.intake(storage.original_path(key))
         await storage.put_rendition(key, "thumb", intake.thumb.data)
-        new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key)
-        new = replace(new, fingerprint=intake.fingerprint)
+        new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key, intake.fingerprint)
         photo = await _add_row(new, intake.score, quota_bytes, uow)
     except BaseException:
         await storage.delete(key)
@@ -148,6 +147,7 @@ def _new_photo(
     size: int,
     sha256: str,
     key: str,
+    fingerprint: str | None,
 ) -> NewPhoto:
     return NewPhoto(
         user_id=owner,
@@ -162,6 +162,7 @@ def _new_photo(
         storage_key=key,
         taken_at=probed.taken_at,
         flags=tuple(probed.flags),
+        fingerprint=fingerprint,
     )
 
 
