@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from conftest import (
+    ACCOUNT_MENU,
     OWNER,
     assert_accessible,
     assert_served_as_html,
@@ -92,3 +93,24 @@ def test_protected_pages_send_a_signed_out_visitor_to_sign_in_and_back(page: Pag
     sign_in(page, app_server, path="/stats")
     expect(page).to_have_url(url + "/stats")
     expect(page.get_by_role("heading", name="Statistics", exact=True)).to_be_visible()
+
+
+def test_the_top_bar_fits_every_width(page: Page, app_server: LiveServer) -> None:
+    """From a phone to a desktop: the account menu stays beside the name, every link is on screen and
+    nothing scrolls sideways; the menu still opens by touch at the narrowest."""
+    create_owner(page, app_server)
+    brand = page.get_by_role("link", name="Classify")
+    account = page.locator(ACCOUNT_MENU)
+    for width in (360, 390, 768, 900, 1024, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(app_server.url + "/similar")
+        brand_box, account_box = brand.bounding_box(), account.bounding_box()
+        assert brand_box and account_box
+        middle = brand_box["y"] + brand_box["height"] / 2
+        assert account_box["y"] <= middle <= account_box["y"] + account_box["height"], width
+        for name in ("Photos", "Similar shots", "Statistics", "Jobs", "System"):
+            box = page.get_by_role("navigation").get_by_role("link", name=name, exact=True).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, name)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+    account.click()
+    expect(page.get_by_role("link", name="Settings")).to_be_visible()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from conftest import create_owner, screenshot_both
 from playwright.sync_api import FileChooser, Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests import images
 from tests.support.live_server import LiveServer
@@ -202,18 +201,25 @@ def test_upload_sort_threshold_photo_page_and_export(
 
 
 def opens_file_chooser(page: Page, key: str) -> FileChooser:
-    # Playwright turns on file-chooser interception as the wait starts; under load the first key press can
-    # win that race (the chooser opens unseen, ~1 run in 4 on CI's busy machine). A press the app ignores
-    # would fail all three tries.
-    for attempt in range(3):
-        try:
-            with page.expect_file_chooser(timeout=10_000) as chooser:
-                page.keyboard.press(key)
-            return chooser.value
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # `expect_file_chooser` turns interception on as its wait starts, and under load the key press could win
+    # that race: the chooser opened unseen and the test failed though the app was right. A listener added
+    # first, and a round trip to the page after it, turn interception on before the key is pressed.
+    choosers: list[FileChooser] = []
+
+    def seen(chooser: FileChooser) -> None:
+        choosers.append(chooser)
+
+    page.on("filechooser", seen)
+    try:
+        page.evaluate("0")
+        page.keyboard.press(key)
+        for _ in range(100):
+            if choosers:
+                return choosers[0]
+            page.wait_for_timeout(100)
+    finally:
+        page.remove_listener("filechooser", seen)
+    raise AssertionError(f"{key} opened no file chooser within 10 s")
 
 
 def test_main_controls_are_reachable_by_keyboard(page: Page, app_server: LiveServer) -> None:
