@@ -44,7 +44,7 @@ def distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shot:
     id: uuid.UUID
     fingerprint: str
@@ -57,7 +57,7 @@ class Shot:
         return self.taken_at or self.added_at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SimilarGroup:
     shots: tuple[Shot, ...]  # in the order they were taken
 
@@ -66,6 +66,11 @@ class SimilarGroup:
         """The sharpest shot scored so far; None while none is scored."""
         scored = [s for s in self.shots if s.blur_score is not None]
         return min(scored, key=lambda s: s.blur_score or 0.0) if scored else None
+
+    @property
+    def key(self) -> tuple[dt.datetime, uuid.UUID]:
+        """Where the group stands among the others: its first shot's time, then id."""
+        return self.shots[0].when, self.shots[0].id
 
 
 def similar_groups(shots: Iterable[Shot]) -> list[SimilarGroup]:
@@ -76,7 +81,7 @@ def similar_groups(shots: Iterable[Shot]) -> list[SimilarGroup]:
     timed.sort(key=lambda s: (s.taken_at, s.added_at, s.id))
     untimed.sort(key=lambda s: (s.added_at, s.id))
     groups = _chain(timed, MAX_GAP) + _chain(untimed, None)
-    groups.sort(key=lambda g: g.shots[0].when, reverse=True)
+    groups.sort(key=lambda g: g.key, reverse=True)
     return groups
 
 

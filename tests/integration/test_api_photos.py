@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import resource
+import uuid
 import zipfile
 
 import pytest
@@ -139,6 +141,9 @@ def test_bad_threshold_and_filter_are_422(api):
     assert api.get("/api/v1/photos?filter=fuzzy").status_code == 422
     assert api.get("/api/v1/photos?limit=0").status_code == 422
     assert api.get("/api/v1/photos?cursor=@@@").status_code == 422
+    naive = base64.urlsafe_b64encode(f"2026-01-01T00:00:00|{uuid.uuid4()}".encode()).decode()  # no time zone
+    refused = api.get(f"/api/v1/photos?cursor={naive}")
+    assert refused.status_code == 422 and "first page" in refused.json()["detail"]
     assert api.get("/api/v1/settings").json()["blur_threshold"] == 0.5
 
 

@@ -6,12 +6,14 @@ import asyncio
 import datetime as dt
 import io
 import re
+import uuid
 import zipfile
 
 from sqlalchemy import text
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from app.domain.cursors import encode_cursor
 from app.jobs.tasks import sweep
 from tests import images
 from tests.integration.test_pages import _signed_in
@@ -57,7 +59,8 @@ def test_the_pages_show_each_group_with_its_sharpest_photo_and_an_empty_state(cl
     assert best and best.group(1) == burst[1]["id"]
     assert page.text.count("Sharpest</span>") == 1
 
-    more = client.get("/similar?cursor=0", headers={"hx-request": "true"})  # what "More groups…" loads
+    after_all = encode_cursor(dt.datetime(2100, 1, 1, tzinfo=dt.UTC), uuid.UUID(int=0))  # before it: every group
+    more = client.get(f"/similar?cursor={after_all}", headers={"hx-request": "true"})  # what "More groups…" loads
     assert "2 shots" in more.text and "<html" not in more.text and "More groups" not in more.text
 
     blurred = client.get(f"/photos/{burst[0]['id']}").text
@@ -131,12 +134,15 @@ def test_groups_come_a_page_at_a_time_and_bad_paging_is_refused(api):
 
     first = api.get("/api/v1/similar?limit=1").json()
     assert first["total"] == 2 and first["next_cursor"]
+    _upload_burst(api, 12, T0 + dt.timedelta(hours=2), [0.0, 0.0])  # a newer burst arrives while they page
+    api.wait_scored()
     second = api.get(f"/api/v1/similar?limit=1&cursor={first['next_cursor']}").json()
-    assert second["next_cursor"] is None
+    assert second["next_cursor"] is None and second["total"] == 3
     names = [g["photos"][0]["filename"] for g in (*first["items"], *second["items"])]
-    assert names == ["burst4_0.jpg", "burst3_0.jpg"]  # the most recent first
+    assert names == ["burst4_0.jpg", "burst3_0.jpg"]  # the most recent first, none twice, none skipped
 
-    for query in ("limit=0", "limit=101", "cursor=abc", "cursor=-1", "cursor=%C2%B2"):
+    naive = encode_cursor(dt.datetime(2026, 1, 1), uuid.UUID(int=0))  # a time without its zone
+    for query in ("limit=0", "limit=101", "cursor=abc", "cursor=-1", "cursor=%C2%B2", "cursor=0", f"cursor={naive}"):
         refused = api.get(f"/api/v1/similar?{query}")
         assert refused.status_code in (400, 422), query
         assert refused.json()["detail"], query

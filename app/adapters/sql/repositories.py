@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.crypto import TokenCipher
-from app.adapters.sql.cursor import decode_cursor, encode_cursor
 from app.adapters.sql.mapping import to_job, to_photo, to_user
 from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, OAuthTokenRow, PhotoRow, UserRow
 from app.domain.categories import Category, CategoryCounts
+from app.domain.cursors import decode_cursor, encode_cursor
 from app.domain.errors import Conflict
 from app.domain.google import TokenSet
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
