@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +26,11 @@ def run(args: argparse.Namespace) -> int:
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
     tune_allocator()
     app = create_app(settings)
+    # What start-up made (modules, routes, templates: ~150,000 objects) lives as long as the process. Out of
+    # the collector's sight, a full collection, which pauses every request, walks only what came after:
+    # 65 ms before, under 1 ms after (bench/bench_similar.py).
+    gc.collect()
+    gc.freeze()
     # One process on purpose: the in-process queue and its workers live in it.
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True, forwarded_allow_ips="*")
     return 0

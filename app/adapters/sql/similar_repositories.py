@@ -37,16 +37,17 @@ class SqlSimilarRepository:
     async def shots(self, user_id: uuid.UUID) -> list[Shot]:
         """Every photo of the user that has a fingerprint, as the grouping needs it (no details, no tags).
 
-        Kept in this process while the user's photos stay as they were: reading ten thousand rows costs
-        about 150 ms in SQLite, most of it turning ids into UUIDs, and the Similar shots page reads them for
-        every page of groups. What a change moves (a photo added or removed, scored, or fingerprinted)
-        moves the version, which one aggregate over the user's rows reads.
+        Read through the connection, not the ORM session: these are plain columns, and the ORM's row
+        handling doubled the cost (10,000 rows in SQLite: 150 ms through the session, 65 ms without it).
+        Kept in this process while the user's photos stay as they were, since the Similar shots page reads
+        them for every page of groups. What a change moves (a photo added or removed, scored, or
+        fingerprinted) moves the version, which one aggregate over the user's rows reads.
         """
         version = tuple((await self.session.execute(_version(user_id))).one())
         cached = _SHOTS.get(user_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        shots = [Shot(*row) for row in await self.session.execute(_shots(user_id))]
+        shots = await self._read(_shots(user_id))
         if len(_SHOTS) >= CACHED_USERS:
             _SHOTS.pop(next(iter(_SHOTS)))
         _SHOTS[user_id] = (version, shots)
@@ -61,8 +62,11 @@ class SqlSimilarRepository:
             near = PhotoRow.taken_at.between(taken_at - window, taken_at + window)
         else:
             near = PhotoRow.taken_at.is_(None) & PhotoRow.created_at.between(added_at - window, added_at + window)
-        rows = await self.session.execute(_shots(user_id).where(near))
-        return [Shot(*row) for row in rows]
+        return await self._read(_shots(user_id).where(near))
+
+    async def _read(self, stmt: Select) -> list[Shot]:
+        connection = await self.session.connection()
+        return [Shot(*row) for row in await connection.execute(stmt)]
 
     async def photos(self, user_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Photo]:
         if not ids:
