@@ -54,7 +54,8 @@ class DropboxSharedLinks:
                         if recursive:
                             pending.append(entry_path)
                     elif entry.get(".tag") == "file":
-                        files.append(RemoteFile(entry_path, entry["name"], None, entry.get("size")))
+                        size, content_hash = entry.get("size"), entry.get("content_hash")
+                        files.append(RemoteFile(entry_path, entry["name"], None, size, content_hash=content_hash))
                 if not page.get("has_more"):
                     break
                 page = await self._rpc("files/list_folder/continue", {"cursor": page["cursor"]})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
@@ -14,6 +18,7 @@ from app.main import create_app
 from app.settings import GOOGLE_DEFAULT_ROOTS
 from tests import images
 from tests.conftest import PASSWORD, create_account, login, make_settings
+from tests.fakes.dropbox_fake import content_hash
 from tests.integration.test_google import REDIRECT, api_sign_in
 
 
@@ -258,3 +263,50 @@ def test_a_drive_file_whose_bytes_are_here_already_is_not_downloaded(links, fake
     # Drive lists each file's SHA-256: the copy of the uploaded photo is never fetched, the new one once.
     assert downloads(copy) == 0 and downloads(new) == 1
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 2  # the upload and new.jpg
+
+
+def _dropbox_downloads(fake_dropbox) -> list[str]:
+    return [
+        json.loads(c.headers["dropbox-api-arg"])["path"] for c in fake_dropbox.calls("/sharing/get_shared_link_file")
+    ]
+
+
+def _content_hashes(database_url: str) -> dict[str, str | None]:
+    async def read() -> dict[str, str | None]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text("SELECT filename, content_hash FROM photos"))
+                return dict(rows.all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fake_dropbox, database_url):
+    api = links
+    beach = images.jpeg(640, 480, seed=81)
+    older, sibling = (images.jpeg(640, 480, seed=82, exif_datetime=f"2026:05:01 14:03:0{s}") for s in (1, 2))
+    assert len(older) == len(sibling) and older != sibling  # the same size to the byte, other bytes
+    assert api.upload(("beach.jpg", beach), ("older.jpg", older)).status_code == 201
+    url = fake_dropbox.add_shared_folder(
+        "Copies",
+        [
+            ("copy-of-beach.jpg", beach),
+            ("copy-of-older.jpg", older),
+            ("sibling.jpg", sibling),
+            ("new.jpg", images.jpeg(640, 480, seed=83)),
+        ],
+    )
+    for _ in range(2):  # an import, then a re-import
+        job = finished(api, start(api, "dropbox", url))
+        assert job["status"] == "done" and job["done"] == 4 and job["failed"] == 0
+    # Dropbox lists each file's content hash: the copies are never fetched, the others once.
+    assert sorted(_dropbox_downloads(fake_dropbox)) == ["/new.jpg", "/sibling.jpg"]
+    names = {p["filename"] for p in api.get("/api/v1/photos").json()["items"]}
+    assert names == {"beach.jpg", "older.jpg", "sibling.jpg", "new.jpg"}
+    # A photo's hash is taken from its original when a listed file has its size, and only then.
+    hashes = _content_hashes(database_url)
+    assert hashes["beach.jpg"] == content_hash(beach) and hashes["older.jpg"] == content_hash(older)
+    assert hashes["new.jpg"] is None

@@ -1,6 +1,9 @@
+import hashlib
+
 import pytest
 
 from app.domain.errors import InvalidInput
+from app.domain.link_sources import dropbox_content_hash
 from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name, link_source
 
 FOLDER = "0B7EVK8r0v71pTUZsaXdaSnZBZzg"
@@ -74,3 +77,15 @@ def test_a_pasted_link_names_its_service(url, source):
 def test_a_link_to_neither_service_says_what_to_paste(url):
     with pytest.raises(InvalidInput, match=r"Google Drive folder|starting with https"):
         link_source(url)
+
+
+def test_dropbox_content_hash_follows_the_published_definition():
+    # files.stone's example: a file with no bytes has no blocks, so its hash is the SHA-256 of nothing
+    assert dropbox_content_hash(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    small = b"classify" * 1000
+    assert dropbox_content_hash(small) == hashlib.sha256(hashlib.sha256(small).digest()).hexdigest()
+    block = 4 * 1024 * 1024
+    big = bytes(range(256)) * (block * 2 // 256) + b"tail"  # two full blocks and four bytes
+    digests = b"".join(hashlib.sha256(part).digest() for part in (big[:block], big[block : 2 * block], b"tail"))
+    assert dropbox_content_hash(big) == hashlib.sha256(digests).hexdigest()
+    assert dropbox_content_hash(big) != hashlib.sha256(big).hexdigest()  # not the plain SHA-256

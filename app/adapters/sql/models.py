@@ -59,6 +59,8 @@ class PhotoRow(UUIDv7AuditBase):
         Index("ix_photos_user_score", "user_id", "blur_score"),
         Index("ix_photos_user_scored_at", "user_id", "scored_at"),
         Index("ix_photos_user_created", "user_id", "created_at", "id"),
+        Index("ix_photos_user_content_hash", "user_id", "content_hash"),
+        Index("ix_photos_user_size", "user_id", "file_size"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -84,6 +86,8 @@ class PhotoRow(UUIDv7AuditBase):
     proposed_name: Mapped[str | None] = mapped_column(String(255), default=None)
     # grouping.fingerprint of the thumb; "" when the thumb could not be read, None until it is taken
     fingerprint: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Dropbox's content hash of the original, taken when a Dropbox import lists a file of its size; else None
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class JobRow(UUIDv7AuditBase):

@@ -10,7 +10,13 @@ from typing import Any, Protocol
 
 from app.domain.errors import InvalidInput, PayloadRejected
 from app.domain.google import DRIVE_SCOPE
-from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
+from app.domain.link_sources import (
+    FolderUnavailable,
+    RemoteFile,
+    SourceBusy,
+    SourceFailure,
+    dropbox_content_hash,
+)
 from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_folder, is_image_name
 from app.domain.model import Job, JobStatus, PhotoSource, User
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
@@ -170,6 +176,8 @@ async def _import_file(
             return "done", None  # imported before: a re-import adds nothing
         if file.sha256 and await tx.photos.by_sha256(job.user_id, file.sha256.lower()):
             return "done", None  # the same bytes are here already, under another name or source
+    if file.content_hash and await _holds_content(ctx, job.user_id, file.content_hash.lower(), file.size):
+        return "done", None
     if source == PhotoSource.GOOGLE_DRIVE:
         data = await ctx.drive.download(file, token, ctx.max_bytes)
     else:
@@ -187,3 +195,26 @@ async def _import_file(
         max_bytes=ctx.max_bytes,
         quota_bytes=ctx.quota_bytes,
     )
+
+
+async def _holds_content(ctx: LinkContext, owner: uuid.UUID, content_hash: str, size: int | None) -> bool:
+    """Whether the person has a photo whose Dropbox content hash is `content_hash`, so it need not be downloaded.
+
+    A photo is hashed here, from its original, the first time a listed file has its size to the byte: an
+    import reads none of the library it cannot match, and intake does not pay for a hash only Dropbox uses.
+    """
+    async with ctx.uow() as tx:
+        if await tx.photos.holds_content_hash(owner, content_hash):
+            return True
+        unhashed = await tx.photos.unhashed_of_size(owner, size) if size else []
+    for photo_id, storage_key in unhashed:
+        try:
+            value = dropbox_content_hash(await ctx.storage.read_original(storage_key))
+        except OSError:
+            continue  # its original is gone (removed meanwhile): nothing to match
+        async with ctx.uow() as tx:
+            await tx.photos.set_content_hash(photo_id, value)
+            await tx.commit()
+        if value == content_hash:
+            return True
+    return False
