@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+from app.domain.categories import Category
+from app.domain.model import PhotoSource
+
+
+def documented(**schema: Any) -> msgspec.Meta:
+    """What the OpenAPI schema says of a field (its range, its values) without msgspec enforcing it: the
+    service refuses a value out of range with a 422 that names it, where msgspec would answer a bare 400."""
+    return msgspec.Meta(extra_json_schema={"extra": schema})
+
+
+Threshold = Annotated[float, documented(minimum=0.0, maximum=1.0)]
+MonthlyLimit = Annotated[int, documented(minimum=0)]
+Source = Annotated[str, documented(enum=[source.value for source in PhotoSource])]
+ImportSource = Annotated[str, documented(enum=["google_drive", "dropbox", "folder"])]
+CategoryName = Annotated[str, documented(enum=[category.value for category in Category])]
 
 
 class LoginBody(msgspec.Struct):
@@ -36,7 +52,7 @@ class Me(msgspec.Struct):
     email: str
     name: str | None
     picture_url: str | None
-    blur_threshold: float
+    blur_threshold: Threshold
     created_at: dt.datetime
     last_login_at: dt.datetime | None
     google_connected: bool
@@ -45,7 +61,7 @@ class Me(msgspec.Struct):
 class PhotoOut(msgspec.Struct):
     id: uuid.UUID
     filename: str
-    source: str
+    source: Source
     source_id: str | None
     mime_type: str
     width: int
@@ -57,7 +73,7 @@ class PhotoOut(msgspec.Struct):
     flags: list[str]
     blur_score: float | None
     is_blurred: bool | None
-    category: str
+    category: CategoryName
     blur_kind: str | None
     scored_at: dt.datetime | None
     processing_time_ms: float | None
@@ -140,19 +156,19 @@ class BatchBody(msgspec.Struct):
 
 
 class SettingsOut(msgspec.Struct):
-    blur_threshold: float
-    vision_monthly_limit: int
+    blur_threshold: Threshold
+    vision_monthly_limit: MonthlyLimit
     vision_used_this_month: int
     ai_available: bool
 
 
 class SettingsPatch(msgspec.Struct):
-    blur_threshold: float | None = None
-    vision_monthly_limit: int | None = None
+    blur_threshold: Threshold | None = None
+    vision_monthly_limit: MonthlyLimit | None = None
 
 
 class ImportBody(msgspec.Struct):
-    source: str
+    source: ImportSource
     path: str | None = None
     url: str | None = None
     recursive: bool = False

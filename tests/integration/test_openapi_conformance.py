@@ -83,3 +83,17 @@ def test_every_answer_is_documented(api, operations):
     assert len(operations) >= 28
     assert sum(sent.values()) >= len(operations) * 10
     assert {200, 201, 202, 401, 404, 422} <= set(sent), sent  # the answers above were really exercised
+
+
+def test_the_document_names_the_ranges_and_values_the_api_takes(api):
+    schemas = api.client.get("/schema/openapi.json").json()["components"]["schemas"]
+    threshold = schemas["SettingsPatch"]["properties"]["blur_threshold"]
+    assert (threshold["minimum"], threshold["maximum"]) == (0.0, 1.0)
+    assert schemas["ImportBody"]["properties"]["source"]["enum"] == ["google_drive", "dropbox", "folder"]
+    photo = schemas["PhotoOut"]["properties"]
+    assert "dropbox" in photo["source"]["enum"] and "not_blurred" in photo["category"]["enum"]
+    # documented, not enforced by the decoder: a value out of range still gets the API's own 422 that names it
+    refused = api.client.patch("/api/v1/settings", json={"blur_threshold": 1.5}, headers=api.headers)
+    assert refused.status_code == 422 and "between 0 and 1" in refused.json()["detail"]
+    refused = api.client.post("/api/v1/imports", json={"source": "ftp"}, headers=api.headers)
+    assert refused.status_code == 422 and "source must be" in refused.json()["detail"]
