@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.adapters.offload import run_inline
 from app.adapters.sql.migrate import upgrade
@@ -42,6 +44,22 @@ def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str
         url = f"sqlite+aiosqlite:///{tmp_path / 'classify.db'}"
         upgrade(url)
         yield url
+
+
+def run_sql(database_url: str, sql: str, **params: Any) -> list[tuple]:
+    """One statement straight on the test's database, committed, and its rows: for the states an API cannot
+    make (a photo stored before a column existed, or not scored yet)."""
+
+    async def run() -> list[tuple]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(sql), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 def make_settings(data_dir: Path, database_url: str, **changes: Any) -> Settings:

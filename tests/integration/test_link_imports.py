@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
@@ -17,7 +14,7 @@ from app.domain.google import DRIVE_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from app.settings import GOOGLE_DEFAULT_ROOTS
 from tests import images
-from tests.conftest import PASSWORD, create_account, login, make_settings
+from tests.conftest import PASSWORD, create_account, login, make_settings, run_sql
 from tests.fakes.dropbox_fake import content_hash
 from tests.integration.test_google import REDIRECT, api_sign_in
 
@@ -271,19 +268,6 @@ def _dropbox_downloads(fake_dropbox) -> list[str]:
     ]
 
 
-def _content_hashes(database_url: str) -> dict[str, str | None]:
-    async def read() -> dict[str, str | None]:
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                rows = await connection.execute(text("SELECT filename, content_hash FROM photos"))
-                return dict(rows.all())
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
-
-
 def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fake_dropbox, database_url):
     api = links
     beach = images.jpeg(640, 480, seed=81)
@@ -307,6 +291,6 @@ def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fa
     names = {p["filename"] for p in api.get("/api/v1/photos").json()["items"]}
     assert names == {"beach.jpg", "older.jpg", "sibling.jpg", "new.jpg"}
     # A photo's hash is taken from its original when a listed file has its size, and only then.
-    hashes = _content_hashes(database_url)
+    hashes = dict(run_sql(database_url, "SELECT filename, content_hash FROM photos"))
     assert hashes["beach.jpg"] == content_hash(beach) and hashes["older.jpg"] == content_hash(older)
     assert hashes["new.jpg"] is None

@@ -16,6 +16,7 @@ from app.bootstrap import bootstrap
 from app.domain.cursors import encode_cursor
 from app.jobs.tasks import sweep
 from tests import images
+from tests.conftest import run_sql
 from tests.integration.test_pages import _signed_in
 
 T0 = dt.datetime(2026, 5, 1, 14, 3, 0)
@@ -100,7 +101,7 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     assert garbage.status_code == 404
 
 
-def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api):
+def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api, database_url):
     burst = _upload_burst(api, 10, T0, [0.0, 0.0, 4.0])
     _upload_burst(api, 11, T0 + dt.timedelta(minutes=5), [0.0])
     api.wait_scored()
@@ -116,6 +117,9 @@ def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api):
     sharpest = exported("filter=not_blurred&similar=sharpest")
     assert len(sharpest) == 2 and "burst11_0.jpg" in sharpest and sharpest[0] in keepers[:2]
     assert exported("filter=all&similar=sharpest") == sharpest
+    # A frame not scored yet is kept: it may be the sharpest of them.
+    run_sql(database_url, "UPDATE photos SET blur_score = NULL WHERE filename = 'burst10_2.jpg'")
+    assert exported("filter=all&similar=sharpest") == sorted([*sharpest, "burst10_2.jpg"])
     refused = api.get("/api/v1/export?similar=best")
     assert refused.status_code == 422 and "sharpest" in refused.json()["detail"]
 

@@ -92,7 +92,7 @@ async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> 
     """`photos` less the ones with a sharper similar shot among them: of each moment, only its sharpest.
 
     The groups are made within `photos`, so the keepers of a burst give their sharpest keeper, whatever
-    blurred frames the burst also holds. A group with nothing scored keeps all of its shots.
+    blurred frames the burst also holds. A shot not scored yet is kept: it may be the sharpest of them.
     """
     async with uow() as tx:
         shots = await tx.similar.shots(user.id)
@@ -102,7 +102,7 @@ async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> 
         for group in similar_groups(shot for shot in shots if shot.id in wanted)
         if group.best is not None
         for shot in group.shots
-        if shot.id != group.best.id
+        if shot.id != group.best.id and shot.blur_score is not None
     }
     return [photo for photo in photos if photo.id not in lesser]
 
