@@ -114,3 +114,21 @@ def test_the_top_bar_fits_every_width(page: Page, app_server: LiveServer) -> Non
         assert page.evaluate("document.documentElement.scrollWidth") <= width, width
     account.click()
     expect(page.get_by_role("link", name="Settings")).to_be_visible()
+
+
+OVERFLOWING = """() => [...document.querySelectorAll("main *")]
+    .filter((el) => {
+        const box = el.getBoundingClientRect();  // a visually hidden 1 px element (the file input) is not seen
+        return el.getClientRects().length && box.width > 1 && box.right > window.innerWidth + 1;
+    })
+    .map((el) => el.tagName + (el.className ? "." + el.className : "") + ": " + el.textContent.trim().slice(0, 40))"""
+
+
+def test_nothing_on_the_pages_is_cut_off_on_a_phone(page: Page, app_server: LiveServer) -> None:
+    """At 360 px every element of every page ends inside the screen: nothing needs sideways scrolling or is
+    clipped at the right edge (the System page's table used to cut its Detail column off)."""
+    create_owner(page, app_server)
+    page.set_viewport_size({"width": 360, "height": 800})
+    for path in ("/", "/similar", "/stats", "/jobs", "/system", "/settings"):
+        page.goto(app_server.url + path)
+        assert page.evaluate(OVERFLOWING) == [], path
