@@ -79,6 +79,28 @@ def quality(data: Path) -> None:
     grouped = sum(len(g) for g in real)
     print(f"blur-dev shift/: {len(rows)} photos of {len(set(scenes))} scenes, linked within {MAX_DISTANCE} bits")
     print(f"  groups: {len(real)}, mixing scenes: {mixed}; photos in a group: {grouped} ({grouped / len(rows):.1%})")
+    product_path(prints, scenes)
+
+
+def product_path(prints: list[str], scenes: list[str]) -> None:
+    """The same photos through `similar_groups`, as photos without a capture time, brought in a scene after
+    another (as a camera names its files), then as an import's parallel downloads would bring them in: each
+    up to 4 places out of order. (blur-dev's own file names are random, which no camera does.)"""
+    rng = random.Random(3)
+    by_scene = sorted(range(len(prints)), key=lambda i: (scenes[i], i))
+    interleaved = [by_scene[k] for k in sorted(range(len(by_scene)), key=lambda k: k + rng.uniform(0, 4))]
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for label, order in (("a scene after another", by_scene), ("downloads out of order", interleaved)):
+        shots = [
+            Shot(uuid.UUID(int=i), prints[i], None, start + dt.timedelta(seconds=at), 0.5) for at, i in enumerate(order)
+        ]
+        groups = similar_groups(shots)
+        members = [[scenes[s.id.int] for s in g.shots] for g in groups]
+        mixed = sum(1 for m in members if len(set(m)) > 1)
+        grouped = sum(len(m) for m in members)
+        split = sum(1 for scene in set(scenes) if sum(scene in m for m in members) > 1)
+        print(f"  similar_groups, {label}: {len(groups)} groups, mixing scenes: {mixed}, ", end="")
+        print(f"scenes split over several groups: {split}; photos in a group: {grouped / len(prints):.1%}")
 
 
 def made_up_shots(n: int) -> list[Shot]:

@@ -3,16 +3,18 @@
 A burst, or a retake after a shaky first try, leaves near-copies in a library, and what a person wants
 from them is the best one. Two photos belong together when they were taken at most MAX_GAP apart and
 their fingerprints differ in at most MAX_DISTANCE of 64 bits. A group grows along the time line, each
-new shot compared with the last few of the group, so a burst whose framing drifts stays one group.
-Photos without a capture time (screenshots, files stripped of EXIF) are grouped the same way in the
-order they came in, by their fingerprints alone.
+new shot compared with the last few shots of the groups still open, so a burst whose framing drifts stays
+one group, and a look away in the middle of it does not split it. Photos without a capture time
+(screenshots, files stripped of EXIF) are grouped the same way in the order they came in, by their
+fingerprints alone; two scenes that came in interleaved still make two groups.
 
 The fingerprint is a perceptual hash: the signs, against their median, of the lowest 8x8 DCT
 coefficients of a 32x32 reduction. Blur, recompression and a shift of a few pixels barely move it; a
 different scene moves about half its bits. On blur-dev's 1,332 real photos (frames of 160 scenes, with
 no capture times, so by fingerprints alone), linking every pair within 12 bits made 147 groups, one of
 which mixed two scenes, and 84 % of the photos found a group (bench/bench_similar.py); a difference hash
-(dHash), the other usual choice, mixed scenes in five groups. Pure: no I/O, no clock.
+(dHash), the other usual choice, mixed scenes in five groups. Through similar_groups, brought in a scene
+after another, 74 % found a group and none mixed scenes, in order or out of it. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ HASH_SIDE = 32  # px: the reduction the DCT is taken of
 MAX_DISTANCE = 12  # of 64 bits
 MAX_GAP = dt.timedelta(seconds=30)  # a burst, or a retake of the same moment
 COMPARED = 8  # a new shot is compared with this many of the group's latest
+OPEN = 4  # groups a new shot may join: the ones most recently joined
 
 
 def fingerprint(gray: np.ndarray) -> str:
@@ -86,19 +89,38 @@ def similar_groups(shots: Iterable[Shot]) -> list[SimilarGroup]:
 
 
 def _chain(shots: Sequence[Shot], max_gap: dt.timedelta | None) -> list[SimilarGroup]:
-    groups: list[SimilarGroup] = []
-    current: list[Shot] = []
-    bits: list[int] = []  # the current group's fingerprints as integers, parsed once
+    """Each shot joins the nearest of the groups still open, or opens one of its own.
+
+    Several stay open, so two scenes that came in interleaved (an import's parallel downloads, or a look
+    away in the middle of a burst) make two groups, not a new one at every switch. A group closes when its
+    last shot is more than `max_gap` before the next shot, or when OPEN newer groups have pushed it out.
+    """
+    done: list[list[Shot]] = []
+    open_groups: list[tuple[list[Shot], list[int]]] = []  # (shots, their fingerprints as integers), oldest first
     for shot in shots:
         mine = int(shot.fingerprint, 16)
-        near = max_gap is None or (bool(current) and shot.when - current[-1].when <= max_gap)
-        if near and any((mine ^ other).bit_count() <= MAX_DISTANCE for other in bits[-COMPARED:]):
-            current.append(shot)
-            bits.append(mine)
+        if max_gap is not None:
+            done += [group for group, _ in open_groups if shot.when - group[-1].when > max_gap]
+            open_groups = [(group, bits) for group, bits in open_groups if shot.when - group[-1].when <= max_gap]
+        nearest = _nearest(mine, open_groups)
+        if nearest is None:
+            open_groups.append(([shot], [mine]))
+            if len(open_groups) > OPEN:
+                done.append(open_groups.pop(0)[0])
             continue
-        if len(current) > 1:
-            groups.append(SimilarGroup(tuple(current)))
-        current, bits = [shot], [mine]
-    if len(current) > 1:
-        groups.append(SimilarGroup(tuple(current)))
-    return groups
+        group, bits = open_groups.pop(nearest)
+        group.append(shot)
+        bits.append(mine)
+        open_groups.append((group, bits))  # the most recently joined last: the last to be pushed out
+    done += [group for group, _ in open_groups]
+    return [SimilarGroup(tuple(group)) for group in done if len(group) > 1]
+
+
+def _nearest(mine: int, open_groups: list[tuple[list[Shot], list[int]]]) -> int | None:
+    """The index of the open group with a recent shot nearest to `mine`, if one is within MAX_DISTANCE."""
+    best, best_distance = None, MAX_DISTANCE + 1
+    for index, (_, bits) in enumerate(open_groups):
+        nearest = min((mine ^ other).bit_count() for other in bits[-COMPARED:])
+        if nearest < best_distance:
+            best, best_distance = index, nearest
+    return best

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.domain.grouping import MAX_DISTANCE, MAX_GAP, Shot, distance, fingerprint, similar_groups
+from app.domain.grouping import MAX_DISTANCE, MAX_GAP, OPEN, Shot, distance, fingerprint, similar_groups
 from tests import images
 
 T0 = dt.datetime(2026, 5, 1, 14, 3, tzinfo=dt.UTC)
@@ -64,14 +64,35 @@ def test_a_burst_is_one_group_and_the_sharpest_is_its_best():
     assert group.best == shots[1]
 
 
-def test_a_pause_longer_than_the_gap_or_another_scene_in_between_starts_a_new_group():
+def test_a_pause_longer_than_the_gap_starts_a_new_group():
     gap = MAX_GAP.total_seconds()
     paused = [_shot("1", A, 0), _shot("2", A, 1), _shot("3", A, 1 + gap + 1), _shot("4", A, 2 + gap + 1)]
-    assert [len(g.shots) for g in similar_groups(paused)] == [2, 2]
-    interrupted = [_shot("1", A, 0), _shot("2", A, 1), _shot("b", B, 2), _shot("3", A, 3), _shot("4", A, 4)]
-    groups = similar_groups(interrupted)
+    groups = similar_groups(paused)
     assert [len(g.shots) for g in groups] == [2, 2]
     assert groups[0].shots[0].taken_at > groups[1].shots[0].taken_at  # the most recent group first
+
+
+def test_a_look_away_in_the_middle_of_a_burst_does_not_split_it():
+    interrupted = [_shot("1", A, 0), _shot("2", A, 1), _shot("b", B, 2), _shot("3", A2, 3), _shot("4", A, 4)]
+    [group] = similar_groups(interrupted)
+    assert [s.id for s in group.shots] == [interrupted[i].id for i in (0, 1, 3, 4)]
+
+
+def test_two_scenes_that_came_in_interleaved_make_two_groups():
+    order = [("a1", A), ("b1", B), ("a2", A2), ("b2", B), ("a3", A)]
+    shots = [_shot(name, fp, None, added=i) for i, (name, fp) in enumerate(order)]
+    groups = similar_groups(shots)
+    assert sorted(len(g.shots) for g in groups) == [2, 3]
+    assert {s.fingerprint for g in groups for s in g.shots if len(g.shots) == 2} == {B}
+
+
+def test_a_group_that_newer_groups_pushed_out_is_closed():
+    others = [f"{i:x}" * 16 for i in range(1, OPEN + 1)]  # OPEN scenes far from A and from each other
+    assert all(distance(a, b) > MAX_DISTANCE for a in (A, *others) for b in others if a != b)
+    order = [("a1", A), *((f"o{i}", fp) for i, fp in enumerate(others)), ("a2", A)]
+    shots = [_shot(name, fp, None, added=i) for i, (name, fp) in enumerate(order)]
+    assert similar_groups(shots) == []  # a2 came after OPEN other scenes: a1's group was closed by then
+    assert len(similar_groups([s for s in shots if s.fingerprint != others[0]])) == 1
 
 
 def test_a_shot_on_its_own_is_no_group():
