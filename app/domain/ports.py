@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol, Self
 
 from app.domain.categories import Category, CategoryCounts
-from app.domain.grouping import Shot
+from app.domain.grouping import Shot, SimilarGroup
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 
 
@@ -180,6 +180,9 @@ class SimilarRepository(Protocol):
     """Photos' fingerprints (`grouping.fingerprint`), for similar shots."""
 
     async def shots(self, user_id: uuid.UUID) -> list[Shot]: ...
+    async def groups(self, user_id: uuid.UUID) -> list[SimilarGroup]:
+        """`grouping.similar_groups` of the user's shots, made again only when their photos change."""
+
     async def shots_near(
         self, user_id: uuid.UUID, taken_at: dt.datetime | None, added_at: dt.datetime, window: dt.timedelta
     ) -> list[Shot]:

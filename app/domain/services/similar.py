@@ -50,7 +50,7 @@ async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: 
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.")
     after = decode_cursor(cursor) if cursor else None
     async with uow() as tx:
-        groups = similar_groups(await tx.similar.shots(user.id))
+        groups = await tx.similar.groups(user.id)
         rest = groups if after is None else [group for group in groups if group.key < after]
         page = rest[:limit]
         wanted = [shot.id for group in page for shot in group.shots]
