@@ -1,6 +1,6 @@
 """Similar shots in a real browser: a burst shows as one group with its sharpest frame marked, reached
-from the header by keyboard; a blurred frame's page leads to the sharp one, and "Keep the sharpest" removes
-the others."""
+from the header by keyboard; a blurred frame's page leads to the sharp one; "Remove only the blurred" keeps
+the sharp ones, and "Keep the sharpest" removes the others."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_a_burst_is_one_group_with_its_sharpest_frame_marked(page: Page, tmp_pat
 
         burst = [
             (f"burst-{i}.jpg", images.shot(1, T0 + dt.timedelta(seconds=i), shift=2 * i, sigma=sigma))
-            for i, sigma in enumerate([4.0, 0.0, 2.5])
+            for i, sigma in enumerate([4.0, 0.0, 2.5, 0.5])  # two blurred frames, two sharp
         ]
         upload_as_owner(server, [*burst, ("alone.jpg", images.shot(2, T0 + dt.timedelta(minutes=3)))])
 
@@ -38,8 +38,8 @@ def test_a_burst_is_one_group_with_its_sharpest_frame_marked(page: Page, tmp_pat
         expect(page).to_have_url(server.url + "/similar")
         group = page.locator("section.similar-group")
         expect(group).to_have_count(1)
-        expect(group.get_by_role("heading")).to_contain_text("3 shots")
-        expect(group.locator("li.photo-card")).to_have_count(3)
+        expect(group.get_by_role("heading")).to_contain_text("4 shots")
+        expect(group.locator("li.photo-card")).to_have_count(4)
         # scored in the background: reload until every frame has its score
         for _ in range(60):
             if page.locator(".badge-pending").count() == 0:
@@ -64,8 +64,15 @@ def test_a_burst_is_one_group_with_its_sharpest_frame_marked(page: Page, tmp_pat
         screenshot_both(page, screenshot_dir, "similar-shots-photo")
 
         page.goto(server.url + "/similar")
+        messages: list[str] = []
+        page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+        page.get_by_role("button", name="Remove only the 2 blurred").click()
+        expect(group.get_by_role("heading")).to_contain_text("2 shots")
+        assert "keep the 2 sharp ones" in messages[0]
+        expect(page.get_by_role("button", name="Remove only")).to_have_count(0)
+
         page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name="Keep the sharpest, remove the other 2").click()
+        page.get_by_role("button", name="Keep the sharpest, remove the other 1").click()
         expect(page.get_by_role("heading", name="No similar shots")).to_be_visible()
         page.goto(server.url + "/photos?filter=all")
         names = page.locator("li.photo-card .photo-name")

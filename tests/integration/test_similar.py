@@ -101,6 +101,25 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     assert garbage.status_code == 404
 
 
+def test_with_several_sharp_shots_only_the_blurred_ones_can_go(client, api):
+    token = _signed_in(client)
+    burst = _upload_burst(api, 13, T0, [3.0, 0.0, 5.0, 0.5])  # two blurred frames, two sharp ones
+    api.wait_scored()
+    blurred = {p["id"] for p in api.get("/api/v1/photos?filter=blurred").json()["items"]}
+    assert blurred == {burst[0]["id"], burst[2]["id"]}  # the premise
+    page = client.get("/similar").text
+    assert "Keep the sharpest, remove the other 3" in page and "Remove only the 2 blurred" in page
+    forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
+    assert len(forms) == 2 and set(forms[1][1].split(",")) == blurred
+
+    done = client.post("/similar/keep-best", data={"keep": forms[1][0], "remove": forms[1][1], "_csrf_token": token})
+    assert done.status_code == 200
+    left = {p["id"] for p in api.get("/api/v1/photos").json()["items"]}
+    assert left == {burst[1]["id"], burst[3]["id"]}  # both sharp shots stay, still a group of two
+    after = client.get("/similar").text
+    assert "2 shots" in after and "Remove only" not in after and "Keep the sharpest, remove the other 1" in after
+
+
 def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api, database_url):
     burst = _upload_burst(api, 10, T0, [0.0, 0.0, 4.0])
     _upload_burst(api, 11, T0 + dt.timedelta(minutes=5), [0.0])
