@@ -91,9 +91,10 @@ def similar_groups(shots: Iterable[Shot]) -> list[SimilarGroup]:
 def _chain(shots: Sequence[Shot], max_gap: dt.timedelta | None) -> list[SimilarGroup]:
     """Each shot joins the nearest of the groups still open, or opens one of its own.
 
-    Several stay open, so two scenes that came in interleaved (an import's parallel downloads, or a look
-    away in the middle of a burst) make two groups, not a new one at every switch. A group closes when its
-    last shot is more than `max_gap` before the next shot, or when OPEN newer groups have pushed it out.
+    Several stay open, so a look away in the middle of a burst does not split it, and two scenes that came
+    in interleaved (an import's parallel downloads) make two groups, not a new one at every switch. A group
+    closes when its last shot is more than `max_gap` before the next shot, or when OPEN others have been
+    joined or opened since it was last joined.
     """
     done: list[list[Shot]] = []
     open_groups: list[tuple[list[Shot], list[int]]] = []  # (shots, their fingerprints as integers), oldest first

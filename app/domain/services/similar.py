@@ -41,10 +41,10 @@ class SimilarPage:
 async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: str | None = None) -> SimilarPage:
     """One page of the person's groups of similar shots, the most recent first.
 
-    The groups are made afresh on every call (about 20 ms for ten thousand shots, bench/bench_similar.py), so
-    a photo added or removed moves them at once; reading the shots is what costs, and the repository keeps
-    them until the person's photos change. A page goes on after the last group of the one before (by its
-    first shot), so photos that arrive while someone pages neither repeat a group nor skip one.
+    The repository makes the groups again whenever the person's photos change, so a photo added or removed
+    moves them at once, and keeps them otherwise (reading ten thousand shots and grouping them costs about
+    100 ms, bench/bench_similar.py). A page goes on after the last group of the one before (by its first
+    shot), so photos that arrive while someone pages neither repeat a group nor skip one.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.")
