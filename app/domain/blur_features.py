@@ -151,6 +151,28 @@ def _tensor(g: np.ndarray, work: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
                  for name, a, b in (("xx", sx, sx), ("xy", sx, sy), ("yy", sy, sy)))  # fmt: skip
 
 
+def _tensor_by_strips(g: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_pool(_tensor(g))` and the gradient energy gx*gx + gy*gy, made one row of tiles at a time.
+
+    The same floats bit for bit as the whole-image path (each strip's Sobel reads its true neighbour rows,
+    and the sums run in the same order), but a strip's products are pooled while they are still in the
+    cache: after a 12 MP decode has emptied it, the whole maps cost 1.15 ms and the strips 0.86.
+    """
+    h, w = g.shape
+    th, tw = max(h // rows, 1), max(w // cols, 1)
+    energy = _work("energy", (h, w))
+    pooled = np.empty((rows, cols, 3), np.float32)
+    for r in range(rows):
+        r0, r1 = r * th, (h if r == rows - 1 else (r + 1) * th)  # the last strip takes the rows left over
+        a0, a1 = max(r0 - 1, 0), min(r1 + 1, h)
+        maps = _tensor(g[a0:a1], f"strip{a1 - a0}")
+        for k, m in enumerate(maps):
+            tile = m[r0 - a0 : r0 - a0 + th, : tw * cols]
+            pooled[r, :, k] = tile.reshape(1, th, cols * tw).sum(axis=1).reshape(cols, tw).sum(axis=1)
+        cv2.add(maps[0][r0 - a0 : r1 - a0], maps[2][r0 - a0 : r1 - a0], dst=energy[r0:r1])
+    return pooled / float(th * tw), energy
+
+
 def _pool(maps: tuple[np.ndarray, ...], rows: int, cols: int) -> np.ndarray:
     """Mean of each map over a rows x cols grid (the remainder pixels at the edges left out)."""
     h, w = maps[0].shape
@@ -238,10 +260,11 @@ def measure(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -
 
     sigma = noise_sigma(g)
     g1 = cv2.pyrDown(g)  # the coarse octave, in uint8 like g
-    maps0, maps1 = _tensor(g, "t0"), _tensor(g1, "t1")
-    t0, t1 = _pool(maps0, rows, cols), _pool(maps1, rows, cols)
+    t0, energy = _tensor_by_strips(g, rows, cols)
+    maps1 = _tensor(g1, "t1")
+    t1 = _pool(maps1, rows, cols)
     # gradient energy, written over gx*gx (pooled already): one work array less to fetch into the cache
-    energy, energy1 = (cv2.add(xx, yy, dst=xx) for xx, _, yy in (maps0, maps1))
+    energy1 = cv2.add(maps1[0], maps1[2], dst=maps1[0])
     # expected noise energy on each octave's diagonal; subtract so noise does not pass for detail
     n0 = max(SOBEL_NOISE_GAIN * sigma * sigma, flat_noise_energy(g, energy, energy1))
     n1 = n0 * PYR_NOISE_GAIN

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred
-from app.domain.blur_features import SOBEL_NOISE_GAIN, flat_noise_energy, noise_sigma
+from app.domain.blur_features import (
+    SOBEL_NOISE_GAIN,
+    _pool,
+    _tensor,
+    _tensor_by_strips,
+    flat_noise_energy,
+    grid_shape,
+    noise_sigma,
+)
 from app.domain.noise import noise_level
 
 
@@ -317,3 +325,14 @@ def test_focus_missed_altogether_is_out_of_focus_not_shake(base, name, kernel):
 @pytest.mark.parametrize("kernel", [motion_kernel(45, 30), arc_kernel(20, 270)])
 def test_heavy_shake_is_still_shake(base, kernel):
     assert analyse(cv2.filter2D(base, -1, kernel)).blur_kind == "motion"
+
+
+@pytest.mark.parametrize("shape", [(375, 500), (500, 375), (333, 500), (61, 500), (17, 40), (500, 500)])
+def test_the_tensor_made_by_strips_is_the_whole_image_tensor_bit_for_bit(shape):
+    rng = np.random.default_rng(sum(shape))
+    g = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 1.0)
+    rows, cols = grid_shape(*shape)
+    pooled, energy = _tensor_by_strips(g, rows, cols)
+    maps = _tensor(g, "whole")
+    assert np.array_equal(pooled, _pool(maps, rows, cols))
+    assert np.array_equal(energy, maps[0] + maps[2])
