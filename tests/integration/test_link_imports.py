@@ -259,6 +259,8 @@ def test_a_drive_file_whose_bytes_are_here_already_is_not_downloaded(links, fake
         assert job["status"] == "done" and job["done"] == 2 and job["failed"] == 0
     # Drive lists each file's SHA-256: the copy of the uploaded photo is never fetched, the new one once.
     assert downloads(copy) == 0 and downloads(new) == 1
+    [skipped] = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()  # and the job says why it added nothing
+    assert skipped["status"] == "skipped" and "already in Classify as beach.jpg" in skipped["error"]
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 2  # the upload and new.jpg
 
 
@@ -288,6 +290,11 @@ def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fa
         assert job["status"] == "done" and job["done"] == 4 and job["failed"] == 0
     # Dropbox lists each file's content hash: the copies are never fetched, the others once.
     assert sorted(_dropbox_downloads(fake_dropbox)) == ["/new.jpg", "/sibling.jpg"]
+    items = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()
+    assert {i["item"]: i["error"].split(" (")[0] for i in items} == {
+        "/copy-of-beach.jpg": "copy-of-beach.jpg is already in Classify as beach.jpg",
+        "/copy-of-older.jpg": "copy-of-older.jpg is already in Classify as older.jpg",
+    }
     names = {p["filename"] for p in api.get("/api/v1/photos").json()["items"]}
     assert names == {"beach.jpg", "older.jpg", "sibling.jpg", "new.jpg"}
     # A photo's hash is taken from its original when a listed file has its size, and only then.

@@ -146,16 +146,17 @@ class SqlPhotoRepository:
         row = await self.session.scalar(select(PhotoRow).where(PhotoRow.user_id == user_id, PhotoRow.sha256 == sha256))
         return to_photo(row) if row else None
 
-    async def holds_content_hash(self, user_id: uuid.UUID, content_hash: str) -> bool:
-        stmt = select(PhotoRow.id).where(PhotoRow.user_id == user_id, PhotoRow.content_hash == content_hash)
-        return await self.session.scalar(stmt.limit(1)) is not None
+    async def by_content_hash(self, user_id: uuid.UUID, content_hash: str) -> Photo | None:
+        stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, PhotoRow.content_hash == content_hash)
+        row = await self.session.scalar(stmt.limit(1))
+        return to_photo(row) if row else None
 
-    async def unhashed_of_size(self, user_id: uuid.UUID, size: int) -> list[tuple[uuid.UUID, str]]:
-        """(id, storage key) of the user's photos of `size` bytes whose content hash is not kept yet."""
-        stmt = select(PhotoRow.id, PhotoRow.storage_key).where(
+    async def unhashed_of_size(self, user_id: uuid.UUID, size: int) -> list[Photo]:
+        """The user's photos of `size` bytes whose content hash is not kept yet."""
+        stmt = select(PhotoRow).where(
             PhotoRow.user_id == user_id, PhotoRow.file_size == size, PhotoRow.content_hash.is_(None)
         )
-        return [(row.id, row.storage_key) for row in await self.session.execute(stmt)]
+        return [to_photo(row) for row in await self.session.scalars(stmt)]
 
     async def set_content_hash(self, photo_id: uuid.UUID, content_hash: str) -> None:
         await self.session.execute(update(PhotoRow).where(PhotoRow.id == photo_id).values(content_hash=content_hash))

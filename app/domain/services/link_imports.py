@@ -18,7 +18,7 @@ from app.domain.link_sources import (
     dropbox_content_hash,
 )
 from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_folder, is_image_name
-from app.domain.model import Job, JobStatus, PhotoSource, User
+from app.domain.model import Job, JobStatus, Photo, PhotoSource, User
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
 from app.domain.services import google_account, imports
@@ -174,10 +174,11 @@ async def _import_file(
     async with ctx.uow() as tx:
         if await tx.photos.by_source_id(job.user_id, source, file.key):
             return "done", None  # imported before: a re-import adds nothing
-        if file.sha256 and await tx.photos.by_sha256(job.user_id, file.sha256.lower()):
-            return "done", None  # the same bytes are here already, under another name or source
-    if file.content_hash and await _holds_content(ctx, job.user_id, file.content_hash.lower(), file.size):
-        return "done", None
+        same = await tx.photos.by_sha256(job.user_id, file.sha256.lower()) if file.sha256 else None
+    if file.content_hash and same is None:
+        same = await _held_copy(ctx, job.user_id, file.content_hash.lower(), file.size)
+    if same is not None:  # the same bytes under another name or from another source: said, so it is not a mystery
+        return "skipped", f"{file.name} is already in Classify as {same.filename} (the same bytes); not downloaded."
     if source == PhotoSource.GOOGLE_DRIVE:
         data = await ctx.drive.download(file, token, ctx.max_bytes)
     else:
@@ -197,24 +198,24 @@ async def _import_file(
     )
 
 
-async def _holds_content(ctx: LinkContext, owner: uuid.UUID, content_hash: str, size: int | None) -> bool:
-    """Whether the person has a photo whose Dropbox content hash is `content_hash`, so it need not be downloaded.
+async def _held_copy(ctx: LinkContext, owner: uuid.UUID, content_hash: str, size: int | None) -> Photo | None:
+    """The person's photo whose Dropbox content hash is `content_hash`, if any: that file need not be downloaded.
 
     A photo is hashed here, from its original, the first time a listed file has its size to the byte: an
     import reads none of the library it cannot match, and intake does not pay for a hash only Dropbox uses.
     """
     async with ctx.uow() as tx:
-        if await tx.photos.holds_content_hash(owner, content_hash):
-            return True
+        if same := await tx.photos.by_content_hash(owner, content_hash):
+            return same
         unhashed = await tx.photos.unhashed_of_size(owner, size) if size else []
-    for photo_id, storage_key in unhashed:
+    for photo in unhashed:
         try:
-            value = dropbox_content_hash(await ctx.storage.read_original(storage_key))
+            value = dropbox_content_hash(await ctx.storage.read_original(photo.storage_key))
         except OSError:
             continue  # its original is gone (removed meanwhile): nothing to match
         async with ctx.uow() as tx:
-            await tx.photos.set_content_hash(photo_id, value)
+            await tx.photos.set_content_hash(photo.id, value)
             await tx.commit()
         if value == content_hash:
-            return True
-    return False
+            return photo
+    return None
