@@ -80,3 +80,20 @@ def test_an_import_past_the_storage_quota_fails_those_items_with_the_reason(tmp_
         items = api.get(f"/api/v1/blur/jobs/{accepted['job_id']}/items").json()
         assert "storage quota" in str(items), items
         assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
+
+
+def test_a_file_already_here_is_a_skipped_item_that_names_its_photo_and_a_reimport_stays_silent(folder_api):
+    assert folder_api.upload(("from-phone.jpg", images.jpeg(seed=1))).status_code == 201  # trip/a.jpg's bytes
+    first = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
+    job = _finished(folder_api, first["job_id"])
+    assert job["status"] == "done" and job["done"] == 3 and job["failed"] == 0  # a skipped item is handled
+    items = {i["item"]: i for i in folder_api.get(f"/api/v1/blur/jobs/{first['job_id']}/items").json()}
+    assert items["trip/a.jpg"]["status"] == "skipped"
+    assert items["trip/a.jpg"]["error"] == "a.jpg is already in Classify as from-phone.jpg (the same bytes)."
+    again = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
+    _finished(folder_api, again["job_id"])
+    reasons = [i["error"] for i in folder_api.get(f"/api/v1/blur/jobs/{again['job_id']}/items").json()]
+    assert [r for r in reasons if "already in Classify" in r] == [
+        "a.jpg is already in Classify as from-phone.jpg (the same bytes)."
+    ]  # b.png, imported the first time, adds nothing and says nothing
+    assert folder_api.get("/api/v1/photos").json()["counts"]["all"] == 2

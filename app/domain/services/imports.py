@@ -54,9 +54,10 @@ async def import_item(
     max_bytes: int,
     quota_bytes: int | None = None,
 ) -> tuple[str, str | None]:
-    """One file of an import job, as the job records it: done, skipped (not an image we take) or failed, and why."""
+    """One file of an import job, as the job records it: done, skipped (not an image we take, or bytes that are
+    here already) or failed, and why."""
     try:
-        await photos.import_photo(
+        imported = await photos.import_photo(
             data,
             filename,
             owner=owner,
@@ -71,4 +72,7 @@ async def import_item(
         )
     except PayloadRejected as exc:
         return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
+    same = imported.photo
+    if not imported.created and (same.source, same.source_id) != (source, source_id):  # not a re-import
+        return "skipped", f"{filename} is already in Classify as {same.filename} (the same bytes)."
     return "done", None
