@@ -14,7 +14,7 @@ from app.domain.services import google_account, google_photos, jobs
 from app.routes.deps import ContainerDep, caller
 from app.routes.events import job_context
 from app.routes.openapi_docs import errors
-from app.routes.schemas import JobAccepted
+from app.routes.schemas import JobAccepted, SimilarChoice
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 
 EXPIRED = "The selection expired; pick your photos again."
@@ -33,7 +33,7 @@ class PickerStateOut(msgspec.Struct):
 
 class AlbumBody(msgspec.Struct):
     title: str | None = None
-    similar: str = "all"  # "sharpest": only the sharpest keeper of each group of similar shots
+    similar: SimilarChoice = "all"  # "sharpest": only the sharpest keeper of each group of similar shots
 
 
 def _google_ready(container: ContainerDep) -> None:
@@ -143,8 +143,7 @@ async def album_page(request: Request[Any, Any, Any], container: ContainerDep) -
     state = await google_account.connection_state(user.id, uow=container.uow)
     if APPEND_SCOPE not in state["scope"].split() or not state["connected"]:
         return Template("album.html", context={"user": user, "needs_consent": True, "count": 0, "title": ""})
-    count = len(await google_photos.keepers(user, uow=container.uow))
-    sharpest = len(await google_photos.keepers(user, uow=container.uow, similar="sharpest"))
+    count, sharpest = await google_photos.keeper_counts(user, uow=container.uow)
     title = f"Keepers {container.clock().date().isoformat()}"
     context = {"user": user, "needs_consent": False, "count": count, "sharpest": sharpest, "title": title}
     return Template("album.html", context=context)

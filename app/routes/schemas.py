@@ -10,6 +10,7 @@ import msgspec
 
 from app.domain.categories import Category
 from app.domain.model import PhotoSource
+from app.domain.services.similar import CHOICES
 
 
 def documented(**schema: Any) -> msgspec.Meta:
@@ -21,8 +22,9 @@ def documented(**schema: Any) -> msgspec.Meta:
 Threshold = Annotated[float, documented(minimum=0.0, maximum=1.0)]
 MonthlyLimit = Annotated[int, documented(minimum=0)]
 Source = Annotated[str, documented(enum=[source.value for source in PhotoSource])]
-ImportSource = Annotated[str, documented(enum=["google_drive", "dropbox", "folder"])]
+ImportSource = Annotated[str, documented(enum=[PhotoSource.GOOGLE_DRIVE, PhotoSource.DROPBOX, PhotoSource.FOLDER])]
 CategoryName = Annotated[str, documented(enum=[category.value for category in Category])]
+SimilarChoice = Annotated[str, documented(enum=list(CHOICES))]  # what an export or album takes of similar shots
 
 
 class LoginBody(msgspec.Struct):

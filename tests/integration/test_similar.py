@@ -9,8 +9,6 @@ import re
 import uuid
 import zipfile
 
-from sqlalchemy import text
-
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain.cursors import encode_cursor
@@ -174,28 +172,22 @@ def test_groups_come_a_page_at_a_time_and_bad_paging_is_refused(api):
 def test_photos_stored_before_fingerprints_get_theirs_in_the_background(api, settings):
     _upload_burst(api, 5, T0, [0.0, 3.0])
     api.wait_scored()
+    read = "SELECT id, fingerprint FROM photos ORDER BY id"
+    taken_on_arrival = run_sql(settings.database_url, read)
+    assert len(taken_on_arrival) == 2 and all(len(fp) == 16 for _, fp in taken_on_arrival)
 
-    container = bootstrap(settings, offload=run_inline)
-    read = text("SELECT id, fingerprint FROM photos ORDER BY id")
+    run_sql(settings.database_url, "UPDATE photos SET fingerprint = NULL")  # as photos stored before them
+    waiting = api.get("/api/v1/similar").json()
+    assert (waiting["total"], waiting["pending"]) == (0, 2)
 
-    async def fingerprints() -> list[tuple]:
-        async with container.uow() as tx:
-            return [tuple(row) for row in await tx.session.execute(read)]
+    async def sweep_once() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            await sweep({"container": container})
+        finally:
+            await container.close()
 
-    async def forget() -> None:
-        async with container.uow() as tx:
-            await tx.session.execute(text("UPDATE photos SET fingerprint = NULL"))
-            await tx.commit()
-
-    with asyncio.Runner() as loop:  # one loop: the container's pooled connections belong to it
-        taken_on_arrival = loop.run(fingerprints())
-        assert len(taken_on_arrival) == 2 and all(len(fp) == 16 for _, fp in taken_on_arrival)
-        loop.run(forget())  # as photos stored before fingerprints existed
-        waiting = api.get("/api/v1/similar").json()
-        assert (waiting["total"], waiting["pending"]) == (0, 2)
-
-        loop.run(sweep({"container": container}))
-        assert loop.run(fingerprints()) == taken_on_arrival  # the same thumbs give the same fingerprints
-        body = api.get("/api/v1/similar").json()
-        assert (body["total"], body["pending"]) == (1, 0) and len(body["items"][0]["photos"]) == 2
-        loop.run(container.close())
+    asyncio.run(sweep_once())
+    assert run_sql(settings.database_url, read) == taken_on_arrival  # the same thumbs give the same fingerprints
+    body = api.get("/api/v1/similar").json()
+    assert (body["total"], body["pending"]) == (1, 0) and len(body["items"][0]["photos"]) == 2

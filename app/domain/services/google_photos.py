@@ -15,10 +15,10 @@ from app.domain.google import (
     PickedItem,
     PickerSession,
 )
-from app.domain.model import Job, JobStatus, User
+from app.domain.model import Job, JobStatus, Photo, User
 from app.domain.ports import PickerRecord, TaskQueue, UowFactory
 from app.domain.services import google_account
-from app.domain.services.similar import narrowed
+from app.domain.services.similar import narrowed, sharpest_only
 
 GOOGLE_IMPORT = "google_photos_import"
 GOOGLE_ALBUM = "google_album"
@@ -81,9 +81,18 @@ async def check_picking(
 async def keepers(user: User, *, uow: UowFactory, similar: str = "all") -> list[uuid.UUID]:
     """Only photos that are scored and not blurred at the person's threshold go into an album; with
     `similar="sharpest"`, only the sharpest keeper of each group of similar shots."""
+    return [p.id for p in await narrowed(user, await _keeper_photos(user, uow=uow), similar, uow=uow)]
+
+
+async def keeper_counts(user: User, *, uow: UowFactory) -> tuple[int, int]:
+    """How many photos an album would take: every keeper, and only the sharpest of similar shots."""
+    photos = await _keeper_photos(user, uow=uow)
+    return len(photos), len(await sharpest_only(user, photos, uow=uow))
+
+
+async def _keeper_photos(user: User, *, uow: UowFactory) -> list[Photo]:
     async with uow() as tx:
-        photos = await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)
-    return [p.id for p in await narrowed(user, photos, similar, uow=uow)]
+        return await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold)
 
 
 async def start_album(

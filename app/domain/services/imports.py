@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.domain.errors import PayloadRejected
-from app.domain.model import Job, JobStatus
+from app.domain.model import Job, JobStatus, Photo
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.services import photos
 
@@ -74,5 +74,11 @@ async def import_item(
         return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
     same = imported.photo
     if not imported.created and (same.source, same.source_id) != (source, source_id):  # not a re-import
-        return "skipped", f"{filename} is already in Classify as {same.filename} (the same bytes)."
+        return "skipped", already_here(filename, same)
     return "done", None
+
+
+def already_here(filename: str, same: Photo, *, downloaded: bool = True) -> str:
+    """Why an import item added nothing: its bytes are a photo the person has under another name or source."""
+    why = f"{filename} is already in Classify as {same.filename} (the same bytes)"
+    return f"{why}." if downloaded else f"{why}; not downloaded."

@@ -178,7 +178,7 @@ async def _import_file(
     if file.content_hash and same is None:
         same = await _held_copy(ctx, job.user_id, file.content_hash.lower(), file.size)
     if same is not None:  # the same bytes under another name or from another source: said, so it is not a mystery
-        return "skipped", f"{file.name} is already in Classify as {same.filename} (the same bytes); not downloaded."
+        return "skipped", imports.already_here(file.name, same, downloaded=False)
     if source == PhotoSource.GOOGLE_DRIVE:
         data = await ctx.drive.download(file, token, ctx.max_bytes)
     else:
