@@ -110,14 +110,17 @@
     var map = document.getElementById("sharpness-map");
     if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
   }
+  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score" };
   function photoSteps() {
-    // ← and → step through the tab a photo was opened from, unless a field or control has the keys.
+    // ← and → step through the tab a photo was opened from, and S, B and U mark the photo sharp, blurred or
+    // back to its score, unless a field or control has the keys.
     document.addEventListener("keydown", function (e) {
       if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
       var target = e.target;
       if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-      var link = document.getElementById(e.key === "ArrowLeft" ? "photo-previous" : e.key === "ArrowRight" ? "photo-next" : "");
-      if (link) { e.preventDefault(); link.click(); }
+      var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;  // s or S, whatever Caps Lock says
+      var control = document.getElementById(PHOTO_KEYS[key] || "");
+      if (control) { e.preventDefault(); control.click(); }
     });
   }
   function keepOnError() {

@@ -29,36 +29,56 @@ class Category(StrEnum):
         }[self.value]
 
 
-def is_blurred(blur_score: float | None, threshold: float) -> bool | None:
-    """None while a photo has no score; otherwise the verdict at this threshold."""
+MARKS = ("sharp", "blurred")  # a person's own call on a photo: where there is one, the score no longer decides
+
+
+def is_blurred(blur_score: float | None, threshold: float, marked_as: str | None = None) -> bool | None:
+    """The person's own mark when the photo has one; else None while it has no score, or the verdict at
+    this threshold."""
+    if marked_as is not None:
+        return marked_as == "blurred"
     if blur_score is None:
         return None
     return blur_score >= threshold
 
 
-def category_of(blur_score: float | None, threshold: float) -> Category:
-    verdict = is_blurred(blur_score, threshold)
+def category_of(blur_score: float | None, threshold: float, marked_as: str | None = None) -> Category:
+    verdict = is_blurred(blur_score, threshold, marked_as)
     if verdict is None:
         return Category.UNPROCESSED
     return Category.BLURRED if verdict else Category.NOT_BLURRED
 
 
 def kind_at(
-    blur_score: float | None, stored_kind: str | None, motion_angle: float | None, threshold: float
+    blur_score: float | None,
+    stored_kind: str | None,
+    motion_angle: float | None,
+    threshold: float,
+    marked_as: str | None = None,
 ) -> str | None:
-    """The blur kind under a person's own threshold: "sharp" below it; above it the kind the scorer found.
+    """The blur kind under a person's own threshold (or mark): "sharp" when not blurred; when blurred, the kind
+    the scorer found, or None if it has not scored the photo.
 
     The stored kind was decided at the default threshold, so a photo under it was stored as "sharp"; its
     shake direction (kept whenever the lost detail had one) tells camera shake from defocus.
     """
-    verdict = is_blurred(blur_score, threshold)
+    verdict = is_blurred(blur_score, threshold, marked_as)
     if verdict is None:
         return None
     if not verdict:
         return "sharp"
     if stored_kind in ("motion", "defocus"):
         return stored_kind
+    if blur_score is None:
+        return None
     return "motion" if motion_angle is not None else "defocus"
+
+
+def validate_mark(value: str | None) -> str | None:
+    """A person's mark: "sharp", "blurred", or None to let the score decide again."""
+    if value is not None and value not in MARKS:
+        raise ValueError('A mark is "sharp", "blurred", or null to let the score decide.')
+    return value
 
 
 def validate_threshold(value: float) -> float:

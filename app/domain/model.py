@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.domain.categories import kind_at
+from app.domain.categories import Category, category_of, is_blurred, kind_at
 
 
 class PhotoSource(StrEnum):
@@ -74,10 +74,17 @@ class Photo:
     tags: tuple[str, ...] = ()
     caption: str | None = None
     proposed_name: str | None = None
+    marked_as: str | None = None  # the person's own call, "sharp" or "blurred"; None: the score decides
+
+    def is_blurred_at(self, threshold: float) -> bool | None:
+        return is_blurred(self.blur_score, threshold, self.marked_as)
+
+    def category_at(self, threshold: float) -> Category:
+        return category_of(self.blur_score, threshold, self.marked_as)
 
     def blur_kind_at(self, threshold: float) -> str | None:
         angle = (self.blur_details or {}).get("motion_angle")
-        return kind_at(self.blur_score, self.blur_kind, angle, threshold)
+        return kind_at(self.blur_score, self.blur_kind, angle, threshold, self.marked_as)
 
 
 @dataclass(frozen=True)

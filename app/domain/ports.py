@@ -121,6 +121,9 @@ class PhotoRepository(Protocol):
         """The new photo, scored at `now` when its score is already known."""
 
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None: ...
+    async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
+        """The person's own call on the photo ("sharp" or "blurred"), or None to let the score decide."""
+
     async def page(
         self,
         user_id: uuid.UUID,

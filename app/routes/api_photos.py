@@ -28,6 +28,7 @@ from app.routes.schemas import (
     JobOut,
     PhotoList,
     PhotoOut,
+    PhotoPatch,
     SettingsOut,
     SettingsPatch,
     UploadRejection,
@@ -166,6 +167,22 @@ class PhotosController(Controller):
     ) -> File:
         return await image_response(caller(request), container, photo_id, size)
 
+    @patch(
+        "/photos/{photo_id:str}",
+        summary="Mark a photo sharp or blurred yourself, or let its score decide again",
+        description=(
+            'A mark ("sharp" or "blurred") decides the photo\'s is_blurred and category whatever its score and your '
+            "threshold, and stays through a re-score; null lets the score decide again."
+        ),
+        responses=errors(404, 422),
+    )
+    async def mark_photo(
+        self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, data: PhotoPatch
+    ) -> PhotoOut:
+        user = caller(request)
+        photo = await photos.mark_photo(user.id, parse_uuid(photo_id), data.marked_as, uow=container.uow)
+        return photo_out(photo, user.blur_threshold, details=True)
+
     @delete(
         "/photos/{photo_id:str}",
         status_code=204,
@@ -199,6 +216,7 @@ class PhotosController(Controller):
             photo.scored_at,
             photo.error,
             photo.blur_details,
+            photo.marked_as,
         )
 
     @post(

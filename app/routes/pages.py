@@ -206,6 +206,17 @@ async def delete_photo(
     return Redirect(target, status_code=303)
 
 
+@post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303)
+async def mark_photo(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, data: Form, filter: str = "all"
+) -> Redirect:
+    """The person's own call (S, B and U on the photo page); the photo stays on screen with its new verdict."""
+    user, category = caller(request), _tab(filter)
+    mark = data.get("marked_as", "").strip() or None
+    photo = await photos.mark_photo(user.id, parse_uuid(photo_id), mark, uow=container.uow)
+    return Redirect(f"/photos/{photo.id}?filter={category.value}", status_code=303)
+
+
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)
 async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Template:
     user = caller(request)
@@ -353,6 +364,7 @@ HANDLERS = [
     photo_page,
     photo_image,
     delete_photo,
+    mark_photo,
     analyze_photo,
     upload,
     start_scoring,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from app.domain.categories import Category
+from app.domain.categories import MARKS, Category
 from app.domain.model import PhotoSource
 from app.domain.services.similar import CHOICES
 
@@ -25,6 +25,8 @@ Source = Annotated[str, documented(enum=[source.value for source in PhotoSource]
 ImportSource = Annotated[str, documented(enum=[PhotoSource.GOOGLE_DRIVE, PhotoSource.DROPBOX, PhotoSource.FOLDER])]
 CategoryName = Annotated[str, documented(enum=[category.value for category in Category])]
 SimilarChoice = Annotated[str, documented(enum=list(CHOICES))]  # what an export or album takes of similar shots
+# a person's own call on a photo, or null where the score decides
+Mark = Annotated[str | None, documented(enum=[*MARKS, None])]
 
 
 class LoginBody(msgspec.Struct):
@@ -86,6 +88,7 @@ class PhotoOut(msgspec.Struct):
     image_url: str
     thumbnail_url: str
     details: dict[str, Any] | None = None
+    marked_as: Mark = None  # the person's own call, which decides is_blurred and category when set
 
 
 class PhotoList(msgspec.Struct):
@@ -126,6 +129,7 @@ class AnalyzeResult(msgspec.Struct):
     scored_at: dt.datetime | None
     error: str | None
     details: dict[str, Any] | None
+    marked_as: Mark = None
 
 
 class JobAccepted(msgspec.Struct):
@@ -162,6 +166,10 @@ class SettingsOut(msgspec.Struct):
     vision_monthly_limit: MonthlyLimit
     vision_used_this_month: int
     ai_available: bool
+
+
+class PhotoPatch(msgspec.Struct):
+    marked_as: Mark  # "sharp" or "blurred" decides the photo's category; null lets the score decide
 
 
 class SettingsPatch(msgspec.Struct):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from app.domain.categories import category_of, is_blurred
 from app.domain.model import Job, Photo
 from app.routes.schemas import JobOut, PhotoOut
 
@@ -23,8 +22,8 @@ def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: 
         created_at=photo.created_at,
         flags=list(photo.flags),
         blur_score=photo.blur_score,
-        is_blurred=is_blurred(photo.blur_score, threshold),
-        category=category_of(photo.blur_score, threshold).value,
+        is_blurred=photo.is_blurred_at(threshold),
+        category=photo.category_at(threshold).value,
         blur_kind=photo.blur_kind_at(threshold),
         scored_at=photo.scored_at,
         processing_time_ms=photo.processing_ms,
@@ -35,6 +34,7 @@ def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: 
         image_url=f"{image}?size=original",
         thumbnail_url=f"{image}?size=thumb",
         details=photo.blur_details if details else None,
+        marked_as=photo.marked_as,
     )
 
 

@@ -8,7 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from conftest import create_owner, screenshot_both
+from conftest import assert_accessible, create_owner, screenshot_both, upload_as_owner
 from playwright.sync_api import FileChooser, Locator, Page, expect
 
 from tests import images
@@ -198,6 +198,41 @@ def test_upload_sort_threshold_photo_page_and_export(
         screenshot_both(page, screenshot_dir, shot)
     page.goto(url + "/stats")
     expect(page.locator(".stat-cards")).to_contain_text("6")
+
+
+def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
+    page: Page, app_server: LiveServer, screenshot_dir: Path
+) -> None:
+    """S, B and U on a photo's page: the scorer is overruled, the tabs follow, and U hands back to the score."""
+    url = app_server.url
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=31))])
+    page.goto(url + "/photos?filter=blurred")
+    expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
+    page.reload()
+    card(page, "soft.jpg").locator("a.photo-link").click()
+    verdict = page.locator(".verdict")
+    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    expect(page.locator("#mark-score")).to_have_attribute("aria-pressed", "true")
+    assert_accessible(page)
+
+    page.keyboard.press("s")
+    expect(verdict).to_have_attribute("data-verdict", "sharp")
+    expect(verdict).to_contain_text(re.compile(r"Not blurred — your call \(score [01]\.\d{3}\)"))
+    expect(page.locator("#mark-sharp")).to_have_attribute("aria-pressed", "true")
+    screenshot_both(page, screenshot_dir, "photo-marked-sharp")
+    page.goto(url + "/")
+    expect(count(page, "blurred")).to_have_text("0")
+    expect(count(page, "not_blurred")).to_have_text("1")
+    expect(card(page, "soft.jpg").locator(".badge")).to_have_text(re.compile(r"^\s*[01]\.\d\d · sharp · your call"))
+
+    card(page, "soft.jpg").locator("a.photo-link").click()
+    page.keyboard.press("u")
+    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    expect(verdict).to_contain_text("(your threshold 0.50)")
+    page.get_by_role("button", name="Sharp", exact=True).focus()
+    page.keyboard.press("Enter")  # the buttons work from the keyboard like any other
+    expect(verdict).to_have_attribute("data-verdict", "sharp")
 
 
 def opens_file_chooser(page: Page, key: str) -> FileChooser:

@@ -1,8 +1,17 @@
-"""The sorting rules: derived from the stored score and the person's threshold, nothing else."""
+"""The sorting rules: derived from the stored score and the person's threshold, or from their own mark."""
 
 import pytest
 
-from app.domain.categories import Category, category_of, counts_from_scores, histogram, is_blurred, validate_threshold
+from app.domain.categories import (
+    Category,
+    category_of,
+    counts_from_scores,
+    histogram,
+    is_blurred,
+    kind_at,
+    validate_mark,
+    validate_threshold,
+)
 
 
 def test_a_photo_without_a_score_is_unprocessed_whatever_the_threshold():
@@ -22,6 +31,28 @@ def test_a_photo_without_a_score_is_unprocessed_whatever_the_threshold():
 )
 def test_the_threshold_splits_blurred_from_not_blurred(score, threshold, expected):
     assert category_of(score, threshold) is expected
+
+
+@pytest.mark.parametrize("score", [None, 0.0, 0.49, 0.5, 1.0])
+@pytest.mark.parametrize("threshold", [0.0, 0.5, 1.0])
+def test_a_mark_decides_whatever_the_score_and_the_threshold(score, threshold):
+    assert category_of(score, threshold, "sharp") is Category.NOT_BLURRED
+    assert category_of(score, threshold, "blurred") is Category.BLURRED
+    assert category_of(score, threshold, None) is category_of(score, threshold)
+    assert kind_at(score, "motion", 12.0, threshold, "sharp") == "sharp"
+
+
+def test_the_kind_of_a_photo_marked_blurred_is_the_scorers_or_unknown():
+    assert kind_at(0.2, "sharp", 30.0, 0.5, "blurred") == "motion"  # the shake direction it found below the line
+    assert kind_at(0.2, "sharp", None, 0.5, "blurred") == "defocus"
+    assert kind_at(None, None, None, 0.5, "blurred") is None  # not scored: nobody knows what kind of blur yet
+
+
+def test_only_sharp_blurred_or_none_is_a_mark():
+    assert [validate_mark(m) for m in ("sharp", "blurred", None)] == ["sharp", "blurred", None]
+    for bad in ("", "Sharp", "blurry"):
+        with pytest.raises(ValueError, match="null to let the score decide"):
+            validate_mark(bad)
 
 
 def test_moving_the_threshold_moves_photos_and_the_counts_add_up():

@@ -46,6 +46,7 @@ def to_photo(row: PhotoRow) -> Photo:
         tags=tuple(row.tags or ()),
         caption=row.caption,
         proposed_name=row.proposed_name,
+        marked_as=row.marked_as,
     )
 
 

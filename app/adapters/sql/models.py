@@ -56,7 +56,8 @@ class PhotoRow(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("user_id", "source", "source_id", name="uq_photos_user_source_item"),
         UniqueConstraint("user_id", "sha256", name="uq_photos_user_sha256"),
-        Index("ix_photos_user_score", "user_id", "blur_score"),
+        # the person's mark beside the score, so the tabs' counts are read from this index alone
+        Index("ix_photos_user_score_mark", "user_id", "blur_score", "marked_as"),
         Index("ix_photos_user_scored_at", "user_id", "scored_at"),
         Index("ix_photos_user_created", "user_id", "created_at", "id"),
         Index("ix_photos_user_content_hash", "user_id", "content_hash"),
@@ -88,6 +89,8 @@ class PhotoRow(UUIDv7AuditBase):
     fingerprint: Mapped[str | None] = mapped_column(String(16), default=None)
     # Dropbox's content hash of the original, taken when a Dropbox import lists a file of its size; else None
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the person's own call, "sharp" or "blurred", which then decides the category instead of the score
+    marked_as: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class JobRow(UUIDv7AuditBase):

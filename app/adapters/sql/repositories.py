@@ -122,11 +122,13 @@ def _narrowed(stmt: Select, only: PhotoFilter) -> Select:
 
 
 def _category_clause(category: Category, threshold: float) -> Any:
+    """Where a photo belongs (categories.category_of): the person's mark decides, and the score where none."""
+    unmarked = PhotoRow.marked_as.is_(None)
     return {
         Category.ALL: True,
-        Category.BLURRED: PhotoRow.blur_score >= threshold,
-        Category.NOT_BLURRED: PhotoRow.blur_score < threshold,
-        Category.UNPROCESSED: PhotoRow.blur_score.is_(None),
+        Category.BLURRED: or_(PhotoRow.marked_as == "blurred", unmarked & (PhotoRow.blur_score >= threshold)),
+        Category.NOT_BLURRED: or_(PhotoRow.marked_as == "sharp", unmarked & (PhotoRow.blur_score < threshold)),
+        Category.UNPROCESSED: unmarked & PhotoRow.blur_score.is_(None),
     }[category]
 
 
@@ -198,6 +200,10 @@ class SqlPhotoRepository:
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
         await self.session.execute(delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
 
+    async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
+        mine = (PhotoRow.id == photo_id) & (PhotoRow.user_id == user_id)
+        await self.session.execute(update(PhotoRow).where(mine).values(marked_as=marked_as))
+
     async def page(
         self,
         user_id: uuid.UUID,
@@ -237,9 +243,11 @@ class SqlPhotoRepository:
         threshold: float,
         only: PhotoFilter = NO_FILTER,
     ) -> CategoryCounts:
-        blurred = func.coalesce(func.sum(case((PhotoRow.blur_score >= threshold, 1), else_=0)), 0)
-        unprocessed = func.coalesce(func.sum(case((PhotoRow.blur_score.is_(None), 1), else_=0)), 0)
-        stmt = _narrowed(select(func.count(), blurred, unprocessed).where(PhotoRow.user_id == user_id), only)
+        def tally(category: Category) -> Any:
+            return func.coalesce(func.sum(case((_category_clause(category, threshold), 1), else_=0)), 0)
+
+        stmt = select(func.count(), tally(Category.BLURRED), tally(Category.UNPROCESSED))
+        stmt = _narrowed(stmt.where(PhotoRow.user_id == user_id), only)
         total, n_blurred, n_unprocessed = (await self.session.execute(stmt)).one()
         total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
         return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)

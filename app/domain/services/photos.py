@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.domain.categories import Category, CategoryCounts, histogram, validate_threshold
+from app.domain.categories import Category, CategoryCounts, histogram, validate_mark, validate_threshold
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import NO_FILTER, NewPhoto, Photo, PhotoFilter, User
 from app.domain.ports import (
@@ -197,6 +197,22 @@ async def neighbours(
     """The previous and next photo of `category` around `photo`, in the gallery's order (newest first)."""
     async with uow() as tx:
         return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold)
+
+
+async def mark_photo(owner: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None, *, uow: UowFactory) -> Photo:
+    """Set the person's own call on a photo: "sharp" or "blurred" decides its category whatever its score and
+    the threshold (and stays through a re-score); None lets the score decide again."""
+    try:
+        marked_as = validate_mark(marked_as)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    async with uow() as tx:
+        photo = await tx.photos.get(owner, photo_id)
+        if photo is None:
+            raise NotFound("No such photo.")
+        await tx.photos.set_mark(owner, photo_id, marked_as)
+        await tx.commit()
+    return replace(photo, marked_as=marked_as)
 
 
 async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage) -> None:

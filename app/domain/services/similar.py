@@ -29,6 +29,10 @@ class GroupView:
         """Every shot scored: only then is the best one sure to be the sharpest of them all."""
         return all(photo.blur_score is not None for photo in self.photos)
 
+    def blurred_at(self, threshold: float) -> list[Photo]:
+        """The shots blurred at this threshold, or marked blurred by the person, less the one to keep."""
+        return [photo for photo in self.photos if photo.id != self.best_id and photo.is_blurred_at(threshold)]
+
 
 @dataclass(frozen=True)
 class SimilarPage:

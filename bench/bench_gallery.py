@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The gallery's queries over a big library: each tab's first page and the tabs' counts, in SQLite.
+
+    .venv/bin/python bench/bench_gallery.py [--photos 100000] [--marked 0.01]
+
+--photos made-up photos (bench_similar.made_up_shots: every one scored, half of them blurred at 0.5), a share
+of them (--marked) marked sharp or blurred by their owner. Printed: the medians of 7 reads of each tab's
+first page of 50 (`page`) and of the counts every gallery page shows beside it (`counts`), each as a ratio to
+the All tab's first page, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import insert
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.adapters.offload import run_inline  # noqa: E402
+from app.adapters.sql.migrate import upgrade  # noqa: E402
+from app.adapters.sql.models import PhotoRow  # noqa: E402
+from app.bootstrap import bootstrap  # noqa: E402
+from app.domain.categories import MARKS, Category  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from bench.bench_similar import _row, made_up_shots  # noqa: E402
+
+REPEATS = 7
+
+
+async def run(n: int, marked: float) -> None:
+    rng = random.Random(5)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/bench.db"
+        settings = Settings(data_dir=Path(folder), database_url=url, secret_key="b" * 40)
+        upgrade(settings.database_url)
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.add("bench@example.com", None, None)
+                rows = [_row(user.id, shot, i) for i, shot in enumerate(made_up_shots(n))]
+                for row in rows:
+                    row["marked_as"] = rng.choice(MARKS) if rng.random() < marked else None
+                await tx.session.execute(insert(PhotoRow), rows)
+                await tx.commit()
+
+            async def median_ms(read: Callable[[object], Awaitable[object]]) -> float:
+                times = []
+                for _ in range(REPEATS):
+                    async with container.uow() as tx:
+                        start = time.perf_counter()
+                        await read(tx)
+                        times.append((time.perf_counter() - start) * 1000)
+                return statistics.median(times)
+
+            pages = {
+                category: await median_ms(lambda tx, c=category: tx.photos.page(user.id, c, 0.5, 50, None))
+                for category in Category
+            }
+            counts = await median_ms(lambda tx: tx.photos.counts(user.id, 0.5))
+        finally:
+            await container.close()
+    base = pages[Category.ALL]
+    print(f"{n} photos in SQLite, {marked:.0%} marked by their owner; medians of {REPEATS}")
+    for category, ms in pages.items():
+        print(f"  {category.label:12s} first page {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
+    print(f"  counts of the tabs     {counts:6.1f} ms  ({counts / base:5.1f}x the All tab)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", type=int, default=100_000)
+    ap.add_argument("--marked", type=float, default=0.01, help="share of photos their owner marked")
+    a = ap.parse_args()
+    asyncio.run(run(a.photos, a.marked))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""A person's own call on a photo: "sharp" or "blurred" decides where it belongs, whatever its score says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+
+from tests import images
+from tests.integration.test_pages import _signed_in
+from tests.integration.test_similar import T0, _upload_burst
+
+
+def _two_photos(api) -> tuple[dict, dict]:
+    blurry = api.upload(("blurry.jpg", images.blurred_jpeg(1000, 750, sigma=8, seed=3))).json()["photos"][0]
+    sharp = api.upload(("sharp.jpg", images.jpeg(1000, 750, seed=4))).json()["photos"][0]
+    api.wait_scored()
+    return blurry, sharp
+
+
+def _names(api, category: str) -> set[str]:
+    return {p["filename"] for p in api.get(f"/api/v1/photos?filter={category}").json()["items"]}
+
+
+def test_a_mark_moves_a_photo_whatever_its_score_and_the_threshold(api):
+    blurry, sharp = _two_photos(api)
+    assert _names(api, "blurred") == {"blurry.jpg"} and _names(api, "not_blurred") == {"sharp.jpg"}  # the premise
+
+    marked = api.patch(f"/api/v1/photos/{blurry['id']}", json={"marked_as": "sharp"})
+    assert marked.status_code == 200
+    body = marked.json()
+    assert body["marked_as"] == "sharp" and body["is_blurred"] is False and body["category"] == "not_blurred"
+    assert body["blur_kind"] == "sharp" and body["blur_score"] > 0.9  # the score itself is kept as it was
+    assert _names(api, "blurred") == set() and _names(api, "not_blurred") == {"blurry.jpg", "sharp.jpg"}
+    counts = api.get("/api/v1/photos").json()["counts"]
+    assert counts == {"all": 2, "blurred": 0, "not_blurred": 2, "unprocessed": 0}
+    result = api.get(f"/api/v1/photos/{blurry['id']}/result").json()
+    assert result["is_blurred"] is False and result["marked_as"] == "sharp"
+
+    # the threshold no longer moves a marked photo; the unmarked one still follows it
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.0})
+    assert _names(api, "blurred") == {"sharp.jpg"} and _names(api, "not_blurred") == {"blurry.jpg"}
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.5})
+
+    # what leaves Classify as keepers follows the mark too
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=not_blurred").content))
+    assert sorted(archive.namelist()) == ["blurry.jpg", "sharp.jpg"]
+
+    api.patch(f"/api/v1/photos/{sharp['id']}", json={"marked_as": "blurred"})
+    assert _names(api, "blurred") == {"sharp.jpg"}
+    cleared = api.patch(f"/api/v1/photos/{blurry['id']}", json={"marked_as": None}).json()
+    assert cleared["marked_as"] is None and cleared["is_blurred"] is True and cleared["blur_kind"] != "sharp"
+    assert _names(api, "blurred") == {"blurry.jpg", "sharp.jpg"} and _names(api, "not_blurred") == set()
+
+
+def test_a_mark_stays_through_a_re_score(api):
+    blurry, _ = _two_photos(api)
+    api.patch(f"/api/v1/photos/{blurry['id']}", json={"marked_as": "sharp"})
+    job_id = api.post(f"/api/v1/photos/{blurry['id']}/analyze").json()["job_id"]
+    for _ in range(200):
+        if api.get(f"/api/v1/blur/jobs/{job_id}").json()["status"] == "done":
+            break
+    shown = api.get(f"/api/v1/photos/{blurry['id']}").json()
+    assert shown["marked_as"] == "sharp" and shown["category"] == "not_blurred"
+
+
+def test_bad_marks_and_other_peoples_photos_are_refused_and_change_nothing(api, other_api):
+    blurry, _ = _two_photos(api)
+    url = f"/api/v1/photos/{blurry['id']}"
+    fuzzy = api.patch(url, json={"marked_as": "fuzzy"})
+    assert fuzzy.status_code == 422 and '"sharp", "blurred"' in fuzzy.json()["detail"]
+    assert api.patch(url, json={}).status_code == 400  # say what you want: a mark, or null
+    assert other_api.patch(url, json={"marked_as": "sharp"}).status_code == 404  # not yours: as if it did not exist
+    unknown = "/api/v1/photos/00000000-0000-0000-0000-000000000000"
+    assert api.patch(unknown, json={"marked_as": "sharp"}).status_code == 404
+    shown = api.get(url).json()
+    assert shown["marked_as"] is None and shown["category"] == "blurred"
+
+
+def test_the_photo_page_marks_with_a_form_and_the_gallery_says_whose_call_it_is(client, api):
+    blurry, _ = _two_photos(api)
+    token = _signed_in(client)
+    page = client.get(f"/photos/{blurry['id']}?filter=blurred").text
+    assert re.search(r'id="mark-score"[^>]*aria-pressed="true"', page)  # unmarked: the score decides
+    assert "(your threshold 0.50)" in page
+
+    refused = client.post(f"/photos/{blurry['id']}/mark", data={"marked_as": "sharp"})
+    assert refused.status_code == 403  # no CSRF token
+    done = client.post(
+        f"/photos/{blurry['id']}/mark?filter=blurred",
+        data={"marked_as": "sharp", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/photos/{blurry['id']}?filter=blurred"
+    page = client.get(done.headers["location"]).text
+    assert re.search(r'id="mark-sharp"[^>]*aria-pressed="true"', page)
+    assert re.search(r'data-verdict="sharp">\s*Not blurred — your call \(score [01]\.\d{3}\)', page)
+    gallery = client.get("/photos?filter=not_blurred").text
+    assert re.search(r"[01]\.\d\d · sharp · your call", gallery)
+
+    bad = client.post(f"/photos/{blurry['id']}/mark", data={"marked_as": "fuzzy", "_csrf_token": token})
+    assert bad.status_code == 422 and "A mark is" in bad.text
+    client.post(f"/photos/{blurry['id']}/mark", data={"marked_as": "", "_csrf_token": token})
+    assert api.get(f"/api/v1/photos/{blurry['id']}").json()["marked_as"] is None
+
+
+def test_remove_only_the_blurred_spares_a_shot_marked_sharp(client, api):
+    token = _signed_in(client)
+    burst = _upload_burst(api, 21, T0 + dt.timedelta(hours=1), [3.0, 0.0, 5.0, 0.5])  # two blurred, two sharp
+    api.wait_scored()
+    api.patch(f"/api/v1/photos/{burst[0]['id']}", json={"marked_as": "sharp"})  # "I like that one"
+    page = client.get("/similar").text
+    assert "Remove only the 1 blurred" in page
+    forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
+    assert forms[1][1] == burst[2]["id"]
+    client.post("/similar/keep-best", data={"keep": forms[1][0], "remove": forms[1][1], "_csrf_token": token})
+    left = {p["id"] for p in api.get("/api/v1/photos").json()["items"]}
+    assert left == {burst[0]["id"], burst[1]["id"], burst[3]["id"]}
