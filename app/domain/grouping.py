@@ -31,6 +31,7 @@ MAX_DISTANCE = 12  # of 64 bits
 MAX_GAP = dt.timedelta(seconds=30)  # a burst, or a retake of the same moment
 COMPARED = 8  # a new shot is compared with this many of the group's latest
 OPEN = 4  # groups a new shot may join: the ones most recently joined
+_PICK_ORDER = {"sharp": 0, None: 1, "blurred": 2}  # which shot of a group to keep, before the scores
 
 
 def fingerprint(gray: np.ndarray) -> str:
@@ -54,6 +55,7 @@ class Shot:
     taken_at: dt.datetime | None
     added_at: dt.datetime  # when it came in: the order of shots without a capture time
     blur_score: float | None
+    marked_as: str | None = None  # the person's own call on it ("sharp", "blurred"), if they made one
 
     @property
     def when(self) -> dt.datetime:
@@ -66,9 +68,10 @@ class SimilarGroup:
 
     @property
     def best(self) -> Shot | None:
-        """The sharpest shot scored so far; None while none is scored."""
+        """The shot to keep, of those scored so far: the person's own pick (a shot they marked sharp) first,
+        then the lowest score, and one they marked blurred only when every shot is; None while none is scored."""
         scored = [s for s in self.shots if s.blur_score is not None]
-        return min(scored, key=lambda s: s.blur_score or 0.0) if scored else None
+        return min(scored, key=lambda s: (_PICK_ORDER[s.marked_as], s.blur_score)) if scored else None
 
     @property
     def key(self) -> tuple[dt.datetime, uuid.UUID]:

@@ -23,7 +23,7 @@ Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED
 
 
 class SimilarGroupOut(msgspec.Struct):
-    best_id: uuid.UUID | None  # the sharpest scored photo of the group; null while none is scored
+    best_id: uuid.UUID | None  # the one to keep: a shot marked sharp, else the sharpest; null while none is scored
     photos: list[PhotoOut]  # in the order they were taken
 
 
@@ -41,7 +41,8 @@ class SimilarList(msgspec.Struct):
     tags=["photos"],
     summary="Groups of similar shots, the sharpest of each marked",
     description="Photos taken at most 30 seconds apart (or, without a capture time, one after the other) that "
-    "look alike; the most recent group first. `best_id` is the group's lowest blur score.",
+    "look alike; the most recent group first. `best_id` is the one to keep: a shot you marked sharp "
+    "(`PATCH /api/v1/photos/{id}`), else the lowest blur score, and one you marked blurred only if all are.",
     responses=errors(422),
 )
 async def api_similar(

@@ -117,3 +117,23 @@ def test_remove_only_the_blurred_spares_a_shot_marked_sharp(client, api):
     client.post("/similar/keep-best", data={"keep": forms[1][0], "remove": forms[1][1], "_csrf_token": token})
     left = {p["id"] for p in api.get("/api/v1/photos").json()["items"]}
     assert left == {burst[0]["id"], burst[1]["id"], burst[3]["id"]}
+
+
+def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
+    _signed_in(client)
+    burst = _upload_burst(api, 22, T0 + dt.timedelta(hours=2), [0.0, 0.5, 3.0])
+    api.wait_scored()
+    [group] = api.get("/api/v1/similar").json()["items"]
+    assert group["best_id"] == burst[0]["id"]  # the premise: the lowest score
+    page = client.get("/similar").text
+    assert "Keep the sharpest, remove the other 2" in page and "Your pick" not in page
+
+    api.patch(f"/api/v1/photos/{burst[1]['id']}", json={"marked_as": "sharp"})  # "I like this one better"
+    [group] = api.get("/api/v1/similar").json()["items"]
+    assert group["best_id"] == burst[1]["id"]
+    page = client.get("/similar").text
+    assert "Your pick" in page and "Keep your pick, remove the other 2" in page
+    photo_page = client.get(f"/photos/{burst[0]['id']}").text
+    assert re.search(r"your pick: <a [^>]*>burst22_1\.jpg</a>", photo_page)
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
+    assert archive.namelist() == ["burst22_1.jpg"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -62,6 +63,17 @@ def test_a_burst_is_one_group_and_the_sharpest_is_its_best():
     [group] = similar_groups(reversed(shots))
     assert [s.id for s in group.shots] == [s.id for s in shots[:3]]  # in the order they were taken
     assert group.best == shots[1]
+
+
+def test_the_persons_own_pick_is_kept_before_the_lowest_score():
+    shots = [_shot("1", A, 0, 0.7), _shot("2", A2, 1, 0.1), _shot("3", A, 2, 0.4)]
+    picked = [shots[0], shots[1], replace(shots[2], marked_as="sharp")]
+    assert similar_groups(picked)[0].best == picked[2]
+    # a shot marked blurred is kept only when every other is too
+    doubted = [shots[0], replace(shots[1], marked_as="blurred"), shots[2]]
+    assert similar_groups(doubted)[0].best == shots[2]
+    all_doubted = [replace(s, marked_as="blurred") for s in shots]
+    assert similar_groups(all_doubted)[0].best == all_doubted[1]
 
 
 def test_a_pause_longer_than_the_gap_starts_a_new_group():

@@ -22,12 +22,17 @@ CHOICES = ("all", "sharpest")  # what an export or album takes of similar shots:
 @dataclass(frozen=True)
 class GroupView:
     photos: list[Photo]  # in the order they were taken
-    best_id: uuid.UUID | None  # the sharpest scored photo; None while none of them is scored
+    best_id: uuid.UUID | None  # the one to keep (grouping.SimilarGroup.best); None while none of them is scored
 
     @property
     def settled(self) -> bool:
         """Every shot scored: only then is the best one sure to be the sharpest of them all."""
         return all(photo.blur_score is not None for photo in self.photos)
+
+    @property
+    def picked(self) -> bool:
+        """The one to keep is the person's own pick (a shot they marked sharp), not only the lowest score."""
+        return any(photo.id == self.best_id and photo.marked_as == "sharp" for photo in self.photos)
 
     def blurred_at(self, threshold: float) -> list[Photo]:
         """The shots blurred at this threshold, or marked blurred by the person, less the one to keep."""
