@@ -6,6 +6,7 @@ and never re-scores anything.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -79,6 +80,48 @@ def validate_mark(value: str | None) -> str | None:
     if value is not None and value not in MARKS:
         raise ValueError('A mark is "sharp", "blurred", or null to let the score decide.')
     return value
+
+
+MIN_MARKS_TO_SUGGEST = 3  # fewer marks say too little about where a person draws the line
+
+
+@dataclass(frozen=True)
+class ThresholdSuggestion:
+    threshold: float
+    agree: int  # of the person's marks on scored photos, how many this threshold agrees with
+    marks: int
+    agree_now: int  # how many their current threshold agrees with
+
+
+def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> ThresholdSuggestion | None:
+    """The threshold that agrees with most of a person's marks, given as (score, marked blurred) pairs: the
+    middle of the widest span of thresholds that does. None with fewer than MIN_MARKS_TO_SUGGEST marks, or when
+    the current threshold agrees with as many.
+
+    Each mark says which side of the line its score belongs on; the middle of the best span leaves the most room
+    on both sides, so that the next photo scored near the line falls as the marks suggest.
+    """
+    pairs = sorted(marked)
+    if len(pairs) < MIN_MARKS_TO_SUGGEST:
+        return None
+    # the spans of thresholds that sort the marked photos alike: 0 itself, then (0, s0], (s0, s1], ..., (sn, 1]
+    edges = sorted({0.0, 1.0, *(score for score, _ in pairs)})
+    spans = [(0.0, 0.0), *itertools.pairwise(edges)]
+    best = max(((_agreeing(pairs, _inside(low, high)), high - low, _inside(low, high)) for low, high in spans))
+    agree_now = _agreeing(pairs, current)
+    if best[0] <= agree_now:
+        return None
+    return ThresholdSuggestion(best[2], best[0], len(pairs), agree_now)
+
+
+def _inside(low: float, high: float) -> float:
+    """The middle of (low, high], on the slider's step of 0.01 where that stays inside; 0 for the span [0, 0]."""
+    middle = (low + high) / 2
+    return next((t for t in (round(middle, 2), round(middle, 4)) if low < t <= high), high)
+
+
+def _agreeing(pairs: list[tuple[float, bool]], threshold: float) -> int:
+    return sum(is_blurred(score, threshold) == blurred for score, blurred in pairs)
 
 
 def validate_threshold(value: float) -> float:

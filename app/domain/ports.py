@@ -143,6 +143,9 @@ class PhotoRepository(Protocol):
         only: PhotoFilter = NO_FILTER,
     ) -> CategoryCounts: ...
     async def scores(self, user_id: uuid.UUID) -> list[float]: ...
+    async def marked_scores(self, user_id: uuid.UUID) -> list[tuple[float, bool]]:
+        """(score, marked blurred) of each scored photo the person marked."""
+
     async def in_category(
         self,
         user_id: uuid.UUID,

@@ -31,6 +31,7 @@ from app.routes.schemas import (
     PhotoPatch,
     SettingsOut,
     SettingsPatch,
+    ThresholdSuggestionOut,
     UploadRejection,
     UploadResult,
 )
@@ -354,7 +355,9 @@ async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
     allowance = await tagging.budget(
         user, uow=container.uow, server_default=container.settings.vision_monthly_limit, now=container.clock()
     )
-    return SettingsOut(user.blur_threshold, allowance.limit, allowance.used, container.vision.configured)
+    found = await photos.threshold_suggestion(user, uow=container.uow)
+    suggested = found and ThresholdSuggestionOut(found.threshold, found.agree, found.marks, found.agree_now)
+    return SettingsOut(user.blur_threshold, allowance.limit, allowance.used, container.vision.configured, suggested)
 
 
 async def image_response(user: User, container: ContainerDep, photo_id: str, size: str) -> File:

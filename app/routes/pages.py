@@ -153,6 +153,25 @@ async def threshold_preview(request: Request[Any, Any, Any], container: Containe
     return Template("_threshold_preview.html", context={"preview": would_be, "threshold": threshold})
 
 
+@get("/threshold/suggestion", guards=GUARD, include_in_schema=False)
+async def threshold_suggestion(
+    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all"
+) -> Template:
+    user = caller(request)
+    suggestion = await photos.threshold_suggestion(user, uow=container.uow)
+    context = {"suggestion": suggestion, "threshold": user.blur_threshold, "category": _tab(filter)}
+    return Template("_threshold_suggestion.html", context=context)
+
+
+@post("/threshold/suggested", guards=GUARD, include_in_schema=False, status_code=303)
+async def use_suggested_threshold(
+    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all"
+) -> Redirect:
+    """Take the threshold the person's marks point to (worked out again here, not taken from the form)."""
+    await photos.use_suggested_threshold(caller(request), uow=container.uow)
+    return Redirect(f"/photos?filter={_tab(filter).value}", status_code=303)
+
+
 @post("/threshold", guards=GUARD, include_in_schema=False, status_code=200)
 async def save_threshold(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Response[str]:
     try:
@@ -365,6 +384,8 @@ HANDLERS = [
     photo_image,
     delete_photo,
     mark_photo,
+    threshold_suggestion,
+    use_suggested_threshold,
     analyze_photo,
     upload,
     start_scoring,

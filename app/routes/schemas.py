@@ -161,11 +161,22 @@ class BatchBody(msgspec.Struct):
     photo_ids: list[uuid.UUID] | None = None
 
 
+class ThresholdSuggestionOut(msgspec.Struct):
+    """The threshold that agrees with most of your marks on scored photos, and how many each agrees with."""
+
+    threshold: Threshold
+    agree: int
+    marks: int
+    agree_now: int  # at your threshold now
+
+
 class SettingsOut(msgspec.Struct):
     blur_threshold: Threshold
     vision_monthly_limit: MonthlyLimit
     vision_used_this_month: int
     ai_available: bool
+    # null with fewer than 3 marks, or when your threshold agrees with them as well as any
+    suggested_threshold: ThresholdSuggestionOut | None = None
 
 
 class PhotoPatch(msgspec.Struct):

@@ -47,6 +47,13 @@ def card(page: Page, name: str) -> Locator:
     return page.locator("li.photo-card").filter(has=page.locator(".photo-name", has_text=re.compile(f"^{name}$")))
 
 
+def open_photo(page: Page, name: str) -> None:
+    """Open a photo's page from its card, ready for the keyboard (its script listens once it has run)."""
+    card(page, name).locator("a.photo-link").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    page.wait_for_load_state()
+
+
 def set_threshold(page: Page, value: float) -> None:
     """Move the slider as a pointer would: `input` events while dragging, one `change` on release."""
     page.locator("#threshold").evaluate(
@@ -210,7 +217,7 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page.goto(url + "/photos?filter=blurred")
     expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
     page.reload()
-    card(page, "soft.jpg").locator("a.photo-link").click()
+    open_photo(page, "soft.jpg")
     verdict = page.locator(".verdict")
     expect(verdict).to_have_attribute("data-verdict", "blurred")
     expect(page.locator("#mark-score")).to_have_attribute("aria-pressed", "true")
@@ -226,13 +233,39 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(count(page, "not_blurred")).to_have_text("1")
     expect(card(page, "soft.jpg").locator(".badge")).to_have_text(re.compile(r"^\s*[01]\.\d\d · sharp · your call"))
 
-    card(page, "soft.jpg").locator("a.photo-link").click()
+    open_photo(page, "soft.jpg")
     page.keyboard.press("u")
     expect(verdict).to_have_attribute("data-verdict", "blurred")
     expect(verdict).to_contain_text("(your threshold 0.50)")
     page.get_by_role("button", name="Sharp", exact=True).focus()
     page.keyboard.press("Enter")  # the buttons work from the keyboard like any other
     expect(verdict).to_have_attribute("data-verdict", "sharp")
+
+
+def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_server: LiveServer) -> None:
+    """Three photos the scorer calls sharp, two of them marked blurred from the keyboard: the gallery offers the
+    threshold that agrees with the marks, and taking it moves the slider and the third photo's tab."""
+    url = app_server.url
+    create_owner(page, app_server)
+    softer = [(f"soft{i}.jpg", images.blurred_jpeg(800, 600, sigma=s, seed=41)) for i, s in enumerate((0.9, 1.3, 1.5))]
+    upload_as_owner(app_server, softer)
+    page.goto(url + "/")
+    expect(count(page, "not_blurred")).to_have_text("3", timeout=SCORING_TIMEOUT)
+    expect(page.locator("#threshold-suggestion")).to_have_text("")
+    for name, key in (("soft0.jpg", "s"), ("soft1.jpg", "b"), ("soft2.jpg", "b")):
+        page.goto(url + "/")
+        open_photo(page, name)
+        page.keyboard.press(key)
+        expect(page.locator("#mark-sharp" if key == "s" else "#mark-blurred")).to_have_attribute("aria-pressed", "true")
+    page.goto(url + "/")
+    offer = page.locator("#threshold-suggestion")
+    expect(offer).to_contain_text(re.compile(r"Your marks point to 0\.\d\d: it agrees with 3 of your 3 marks"))
+    value = offer.locator("strong").inner_text()
+    offer.get_by_role("button", name=f"Use {value}").click()
+    expect(page.locator("#threshold")).to_have_value(re.compile(rf"^{value.rstrip('0')}0*$"))
+    expect(page.locator("#threshold-value")).to_have_text(value)
+    expect(count(page, "blurred")).to_have_text("2")
+    expect(offer).to_have_text("")  # the threshold now agrees with every mark: nothing more to offer
 
 
 def opens_file_chooser(page: Page, key: str) -> FileChooser:

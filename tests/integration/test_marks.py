@@ -11,6 +11,8 @@ from tests import images
 from tests.integration.test_pages import _signed_in
 from tests.integration.test_similar import T0, _upload_burst
 
+SOFTER = (0.9, 1.1, 1.3, 1.5)  # Gaussian sigmas
+
 
 def _two_photos(api) -> tuple[dict, dict]:
     blurry = api.upload(("blurry.jpg", images.blurred_jpeg(1000, 750, sigma=8, seed=3))).json()["photos"][0]
@@ -137,3 +139,35 @@ def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
     assert re.search(r"your pick: <a [^>]*>burst22_1\.jpg</a>", photo_page)
     archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
     assert archive.namelist() == ["burst22_1.jpg"]
+
+
+def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api):
+    # a little softer each: scores from about 0.001 to 0.2, all sharp at the default threshold
+    files = [(f"soft{i}.jpg", images.blurred_jpeg(1000, 750, sigma=sigma, seed=40)) for i, sigma in enumerate(SOFTER)]
+    api.upload(*files)
+    api.wait_scored()
+    token = _signed_in(client)
+    scored = sorted((p["blur_score"], p["id"]) for p in api.get("/api/v1/photos").json()["items"])
+    (low, keep), (middle, soft), (high, softer) = scored[0], scored[2], scored[3]
+    assert low < middle < high < 0.5  # the premise: all four are sharp at 0.5, with distinct scores
+    assert api.get("/api/v1/settings").json()["suggested_threshold"] is None  # no marks, nothing to say
+    assert "Your marks point to" not in client.get("/threshold/suggestion").text
+
+    # "these two look soft to me", "this one is fine": a stricter line than 0.5 fits the marks
+    api.patch(f"/api/v1/photos/{soft}", json={"marked_as": "blurred"})
+    api.patch(f"/api/v1/photos/{softer}", json={"marked_as": "blurred"})
+    api.patch(f"/api/v1/photos/{keep}", json={"marked_as": "sharp"})
+    suggested = api.get("/api/v1/settings").json()["suggested_threshold"]
+    assert suggested["marks"] == 3 and suggested["agree"] == 3 and suggested["agree_now"] == 1
+    assert low < suggested["threshold"] <= middle
+
+    fragment = client.get("/threshold/suggestion?filter=blurred").text
+    assert re.search(r"it agrees with 3 of your 3 marks,\s*yours \(0\.50\) with 1", fragment)
+    used = client.post("/threshold/suggested?filter=blurred", data={"_csrf_token": token}, follow_redirects=False)
+    assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred"
+    settings = api.get("/api/v1/settings").json()
+    assert settings["blur_threshold"] == suggested["threshold"] and settings["suggested_threshold"] is None
+    assert client.get("/threshold/suggestion").text.strip() == ""
+    again = client.post("/threshold/suggested", data={"_csrf_token": token})
+    assert again.status_code == 409 and "as well as any" in again.text
+    assert client.post("/threshold/suggested", data={}).status_code == 403  # no CSRF token

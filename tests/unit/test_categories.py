@@ -9,6 +9,7 @@ from app.domain.categories import (
     histogram,
     is_blurred,
     kind_at,
+    suggest_threshold,
     validate_mark,
     validate_threshold,
 )
@@ -53,6 +54,25 @@ def test_only_sharp_blurred_or_none_is_a_mark():
     for bad in ("", "Sharp", "blurry"):
         with pytest.raises(ValueError, match="null to let the score decide"):
             validate_mark(bad)
+
+
+def test_marks_point_to_the_middle_of_the_thresholds_that_agree_with_most_of_them():
+    marks = [(0.55, False), (0.6, False), (0.8, True), (0.9, True)]  # "those two are fine", "those two are not"
+    suggestion = suggest_threshold(marks, 0.5)
+    assert suggestion is not None and suggestion.threshold == 0.7
+    assert (suggestion.agree, suggestion.marks, suggestion.agree_now) == (4, 4, 2)
+    # marks that contradict each other: the threshold that agrees with the most, still the middle of its span
+    assert suggest_threshold([*marks, (0.85, False)], 0.5).threshold == 0.7
+    # only "fine" marks: just above the highest of them
+    assert suggest_threshold([(0.6, False), (0.7, False), (0.8, False)], 0.5).threshold == 0.9
+
+
+def test_no_suggestion_from_too_few_marks_or_when_the_threshold_already_agrees():
+    assert suggest_threshold([(0.55, False), (0.6, False)], 0.5) is None
+    assert suggest_threshold([(0.2, False), (0.6, True), (0.9, True)], 0.5) is None
+    assert suggest_threshold([(1.0, False)] * 3, 0.5) is None  # no threshold calls a score of 1 sharp
+    narrow = suggest_threshold([(0.551, False), (0.552, True), (0.9, True)], 0.9)
+    assert narrow is not None and 0.551 < narrow.threshold <= 0.552  # off the slider's step rather than outside
 
 
 def test_moving_the_threshold_moves_photos_and_the_counts_add_up():

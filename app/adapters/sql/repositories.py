@@ -252,6 +252,13 @@ class SqlPhotoRepository:
         total, n_blurred, n_unprocessed = int(total), int(n_blurred), int(n_unprocessed)
         return CategoryCounts(total, n_blurred, total - n_blurred - n_unprocessed, n_unprocessed)
 
+    async def marked_scores(self, user_id: uuid.UUID) -> list[tuple[float, bool]]:
+        """(score, marked blurred) of each scored photo the person marked."""
+        stmt = select(PhotoRow.blur_score, PhotoRow.marked_as).where(
+            PhotoRow.user_id == user_id, PhotoRow.marked_as.is_not(None), PhotoRow.blur_score.is_not(None)
+        )
+        return [(float(score), mark == "blurred") for score, mark in await self.session.execute(stmt)]
+
     async def scores(self, user_id: uuid.UUID) -> list[float]:
         rows = await self.session.scalars(
             select(PhotoRow.blur_score).where(PhotoRow.user_id == user_id, PhotoRow.blur_score.is_not(None))

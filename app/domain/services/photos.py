@@ -8,7 +8,15 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.domain.categories import Category, CategoryCounts, histogram, validate_mark, validate_threshold
+from app.domain.categories import (
+    Category,
+    CategoryCounts,
+    ThresholdSuggestion,
+    histogram,
+    suggest_threshold,
+    validate_mark,
+    validate_threshold,
+)
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import NO_FILTER, NewPhoto, Photo, PhotoFilter, User
 from app.domain.ports import (
@@ -264,6 +272,20 @@ async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> flo
         await tx.users.set_threshold(user.id, threshold)
         await tx.commit()
     return threshold
+
+
+async def threshold_suggestion(user: User, *, uow: UowFactory) -> ThresholdSuggestion | None:
+    """The threshold the person's own marks point to, when it would agree with more of them than theirs does."""
+    async with uow() as tx:
+        marked = await tx.photos.marked_scores(user.id)
+    return suggest_threshold(marked, user.blur_threshold)
+
+
+async def use_suggested_threshold(user: User, *, uow: UowFactory) -> float:
+    suggestion = await threshold_suggestion(user, uow=uow)
+    if suggestion is None:
+        raise Conflict("Your marks do not point to another threshold: yours agrees with them as well as any.")
+    return await set_threshold(user, suggestion.threshold, uow=uow)
 
 
 async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_bytes: int | None = None) -> dict:
