@@ -51,6 +51,8 @@ def test_a_mark_moves_a_photo_whatever_its_score_and_the_threshold(api):
 
     api.patch(f"/api/v1/photos/{sharp['id']}", json={"marked_as": "blurred"})
     assert _names(api, "blurred") == {"sharp.jpg"}
+    # both marks say otherwise than the score: the statistics count how often the scorer was overruled
+    assert api.get("/api/v1/stats").json()["marks"] == {"sharp": 1, "blurred": 1, "overruled": 2}
     cleared = api.patch(f"/api/v1/photos/{blurry['id']}", json={"marked_as": None}).json()
     assert cleared["marked_as"] is None and cleared["is_blurred"] is True and cleared["blur_kind"] != "sharp"
     assert _names(api, "blurred") == {"blurry.jpg", "sharp.jpg"} and _names(api, "not_blurred") == set()
@@ -100,6 +102,7 @@ def test_the_photo_page_marks_with_a_form_and_the_gallery_says_whose_call_it_is(
     assert re.search(r'data-verdict="sharp">\s*Not blurred — your call \(score [01]\.\d{3}\)', page)
     gallery = client.get("/photos?filter=not_blurred").text
     assert re.search(r"[01]\.\d\d · sharp · your call", gallery)
+    assert re.search(r"<h2>1</h2><p>your calls: 1 overruled the score</p>", client.get("/stats").text)
 
     bad = client.post(f"/photos/{blurry['id']}/mark", data={"marked_as": "fuzzy", "_csrf_token": token})
     assert bad.status_code == 422 and "A mark is" in bad.text

@@ -13,6 +13,7 @@ from app.domain.categories import (
     CategoryCounts,
     ThresholdSuggestion,
     histogram,
+    is_blurred,
     suggest_threshold,
     validate_mark,
     validate_threshold,
@@ -294,11 +295,16 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
         counts = await tx.photos.counts(user.id, user.blur_threshold)
         scores = await tx.photos.scores(user.id)
         figures = await tx.photos.stats(user.id, start_of_day)
+        marked = await tx.photos.marked_scores(user.id)
+    blurred = sum(blurred for _, blurred in marked)
+    # a mark that says otherwise than the score does at the person's threshold: how often the scorer was overruled
+    overruled = sum(is_blurred(score, user.blur_threshold) != blurred for score, blurred in marked)
     return {
         "counts": counts.as_dict(),
         "threshold": user.blur_threshold,
         "histogram": {"bins": 20, "counts": histogram(scores, 20)},
         "quota_bytes": quota_bytes,
+        "marks": {"sharp": len(marked) - blurred, "blurred": blurred, "overruled": overruled},
         **figures,
     }
 
