@@ -143,6 +143,13 @@ def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
     archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
     assert archive.namelist() == ["burst22_1.jpg"]
 
+    # two picks: keeping one never removes the other
+    api.patch(f"/api/v1/photos/{burst[0]['id']}", json={"marked_as": "sharp"})
+    page = client.get("/similar").text
+    assert "Keep your 2 picks, remove the other 1" in page
+    forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
+    assert forms[0][1] == burst[2]["id"]
+
 
 def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api):
     # a little softer each: scores from about 0.001 to 0.2, all sharp at the default threshold

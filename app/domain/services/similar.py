@@ -30,9 +30,19 @@ class GroupView:
         return all(photo.blur_score is not None for photo in self.photos)
 
     @property
+    def picks(self) -> list[Photo]:
+        """The shots the person marked sharp: never removed by a keep-one action."""
+        return [photo for photo in self.photos if photo.marked_as == "sharp"]
+
+    @property
     def picked(self) -> bool:
         """The one to keep is the person's own pick (a shot they marked sharp), not only the lowest score."""
-        return any(photo.id == self.best_id and photo.marked_as == "sharp" for photo in self.photos)
+        return any(photo.id == self.best_id for photo in self.picks)
+
+    @property
+    def removable(self) -> list[Photo]:
+        """What "keep the one to keep" removes: every other shot but the person's picks."""
+        return [photo for photo in self.photos if photo.id != self.best_id and photo.marked_as != "sharp"]
 
     def blurred_at(self, threshold: float) -> list[Photo]:
         """The shots blurred at this threshold, or marked blurred by the person, less the one to keep."""
