@@ -91,6 +91,7 @@ class ThresholdSuggestion:
     agree: int  # of the person's marks on scored photos, how many this threshold agrees with
     marks: int
     agree_now: int  # how many their current threshold agrees with
+    counts: CategoryCounts | None = None  # what the tabs would hold at the suggested threshold, when known
 
 
 def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> ThresholdSuggestion | None:

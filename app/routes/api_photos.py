@@ -356,7 +356,9 @@ async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
         user, uow=container.uow, server_default=container.settings.vision_monthly_limit, now=container.clock()
     )
     found = await photos.threshold_suggestion(user, uow=container.uow)
-    suggested = found and ThresholdSuggestionOut(found.threshold, found.agree, found.marks, found.agree_now)
+    suggested = found and ThresholdSuggestionOut(
+        found.threshold, found.agree, found.marks, found.agree_now, found.counts.as_dict() if found.counts else {}
+    )
     return SettingsOut(user.blur_threshold, allowance.limit, allowance.used, container.vision.configured, suggested)
 
 

@@ -173,10 +173,12 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
 
     fragment = client.get("/threshold/suggestion?filter=blurred").text
     assert re.search(r"it agrees with 3 of your 3 marks,\s*yours \(0\.50\) with 1", fragment)
+    assert re.search(rf"At 0\.\d+, {suggested['counts']['blurred']} of your 4 photos would be blurred", fragment)
     used = client.post("/threshold/suggested?filter=blurred", data={"_csrf_token": token}, follow_redirects=False)
     assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred"
     settings = api.get("/api/v1/settings").json()
     assert settings["blur_threshold"] == suggested["threshold"] and settings["suggested_threshold"] is None
+    assert api.get("/api/v1/photos").json()["counts"] == suggested["counts"]  # the offer said what taking it does
     assert client.get("/threshold/suggestion").text.strip() == ""
     again = client.post("/threshold/suggested", data={"_csrf_token": token})
     assert again.status_code == 409 and "as well as any" in again.text

@@ -278,8 +278,10 @@ async def set_threshold(user: User, threshold: float, *, uow: UowFactory) -> flo
 async def threshold_suggestion(user: User, *, uow: UowFactory) -> ThresholdSuggestion | None:
     """The threshold the person's own marks point to, when it would agree with more of them than theirs does."""
     async with uow() as tx:
-        marked = await tx.photos.marked_scores(user.id)
-    return suggest_threshold(marked, user.blur_threshold)
+        suggestion = suggest_threshold(await tx.photos.marked_scores(user.id), user.blur_threshold)
+        if suggestion is None:
+            return None
+        return replace(suggestion, counts=await tx.photos.counts(user.id, suggestion.threshold))
 
 
 async def use_suggested_threshold(user: User, *, uow: UowFactory) -> float:
