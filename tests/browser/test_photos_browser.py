@@ -261,6 +261,7 @@ def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_serve
     offer = page.locator("#threshold-suggestion")
     expect(offer).to_contain_text(re.compile(r"Your marks point to 0\.\d\d: it agrees with 3 of your 3 marks"))
     value = offer.locator("strong").inner_text()
+    assert_accessible(page)  # the offer and its button, as shown
     offer.get_by_role("button", name=f"Use {value}").click()
     expect(page.locator("#threshold")).to_have_value(re.compile(rf"^{value.rstrip('0')}0*$"))
     expect(page.locator("#threshold-value")).to_have_text(value)
