@@ -108,8 +108,9 @@ def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> T
     # the spans of thresholds that sort the marked photos alike: 0 itself, then (0, s0], (s0, s1], ..., (sn, 1]
     edges = sorted({0.0, 1.0, *(score for score, _ in pairs)})
     spans = [(0.0, 0.0), *itertools.pairwise(edges)]
-    best = max(((_agreeing(pairs, _inside(low, high)), high - low, _inside(low, high)) for low, high in spans))
-    agree_now = _agreeing(pairs, current)
+    candidates = ((high - low, _inside(low, high)) for low, high in spans)
+    best = max((agreeing(pairs, threshold), width, threshold) for width, threshold in candidates)
+    agree_now = agreeing(pairs, current)
     if best[0] <= agree_now:
         return None
     return ThresholdSuggestion(best[2], best[0], len(pairs), agree_now)
@@ -121,8 +122,9 @@ def _inside(low: float, high: float) -> float:
     return next((t for t in (round(middle, 2), round(middle, 4)) if low < t <= high), high)
 
 
-def _agreeing(pairs: list[tuple[float, bool]], threshold: float) -> int:
-    return sum(is_blurred(score, threshold) == blurred for score, blurred in pairs)
+def agreeing(marked: Iterable[tuple[float, bool]], threshold: float) -> int:
+    """How many of a person's marks, as (score, marked blurred) pairs, this threshold agrees with."""
+    return sum(is_blurred(score, threshold) == blurred for score, blurred in marked)
 
 
 def validate_threshold(value: float) -> float:

@@ -357,7 +357,7 @@ async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
     )
     found = await photos.threshold_suggestion(user, uow=container.uow)
     suggested = found and ThresholdSuggestionOut(
-        found.threshold, found.agree, found.marks, found.agree_now, found.counts.as_dict() if found.counts else {}
+        found.threshold, found.agree, found.marks, found.agree_now, found.counts and found.counts.as_dict()
     )
     return SettingsOut(user.blur_threshold, allowance.limit, allowance.used, container.vision.configured, suggested)
 

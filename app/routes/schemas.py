@@ -168,7 +168,7 @@ class ThresholdSuggestionOut(msgspec.Struct):
     agree: int
     marks: int
     agree_now: int  # at your threshold now
-    counts: dict[str, int]  # what the tabs would hold at the suggested threshold
+    counts: dict[str, int] | None  # what the tabs would hold at the suggested threshold
 
 
 class SettingsOut(msgspec.Struct):

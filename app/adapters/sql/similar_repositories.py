@@ -28,8 +28,14 @@ def _version(user_id: uuid.UUID) -> Select:
 
 
 def _shots(user_id: uuid.UUID) -> Select:
-    columns = PhotoRow.id, PhotoRow.fingerprint, PhotoRow.taken_at, PhotoRow.created_at, PhotoRow.blur_score
-    stmt = select(*columns, PhotoRow.marked_as)
+    stmt = select(
+        PhotoRow.id,
+        PhotoRow.fingerprint,
+        PhotoRow.taken_at,
+        PhotoRow.created_at,
+        PhotoRow.blur_score,
+        PhotoRow.marked_as,
+    )
     stmt = stmt.where(PhotoRow.user_id == user_id, PhotoRow.fingerprint.is_not(None))
     return stmt.where(PhotoRow.fingerprint != UNREADABLE)
 

@@ -12,8 +12,8 @@ from app.domain.categories import (
     Category,
     CategoryCounts,
     ThresholdSuggestion,
+    agreeing,
     histogram,
-    is_blurred,
     suggest_threshold,
     validate_mark,
     validate_threshold,
@@ -299,8 +299,8 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
         figures = await tx.photos.stats(user.id, start_of_day)
         marked = await tx.photos.marked_scores(user.id)
     blurred = sum(blurred for _, blurred in marked)
-    # a mark that says otherwise than the score does at the person's threshold: how often the scorer was overruled
-    overruled = sum(is_blurred(score, user.blur_threshold) != blurred for score, blurred in marked)
+    # the marks that say otherwise than the score does at the person's threshold: how often it was overruled
+    overruled = len(marked) - agreeing(marked, user.blur_threshold)
     return {
         "counts": counts.as_dict(),
         "threshold": user.blur_threshold,
