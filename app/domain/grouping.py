@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,6 +60,10 @@ class Shot:
     @property
     def when(self) -> dt.datetime:
         return self.taken_at or self.added_at
+
+    def as_now(self, blur_score: float | None, marked_as: str | None) -> Shot:
+        """This shot with its score and mark as they are now (a kept shot has them as they were when read)."""
+        return replace(self, blur_score=blur_score, marked_as=marked_as)
 
 
 @dataclass(frozen=True, slots=True)

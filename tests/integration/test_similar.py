@@ -46,6 +46,20 @@ def test_a_burst_is_grouped_with_its_sharpest_photo_marked(api, other_api):
     assert other_api.get("/api/v1/similar").json() == {"items": [], "next_cursor": None, "total": 0, "pending": 0}
 
 
+def test_a_score_written_by_a_worker_elsewhere_moves_the_best_shot_at_once(api, database_url):
+    """The groups are kept in the web process between pages; a score is not part of them, so one written
+    by a worker in another process (arq), straight into the database, shows on the next page all the same."""
+    burst = _upload_burst(api, 3, T0, [4.0, 0.0, 2.0])
+    api.wait_scored()
+    assert api.get("/api/v1/similar").json()["items"][0]["best_id"] == burst[1]["id"]
+
+    run_sql(database_url, "UPDATE photos SET blur_score = 0.99 WHERE filename = 'burst3_1.jpg'")
+    run_sql(database_url, "UPDATE photos SET blur_score = 0.01 WHERE filename = 'burst3_2.jpg'")
+    [group] = api.get("/api/v1/similar").json()["items"]
+    assert group["best_id"] == burst[2]["id"]
+    assert {p["id"]: p["blur_score"] for p in group["photos"]}[burst[1]["id"]] == 0.99
+
+
 def test_the_pages_show_each_group_with_its_sharpest_photo_and_an_empty_state(client, api):
     _signed_in(client)
     empty = client.get("/similar")

@@ -21,10 +21,13 @@ _GROUPS: dict[uuid.UUID, tuple[list[Shot], list[SimilarGroup]]] = {}  # user -> 
 
 
 def _version(user_id: uuid.UUID) -> Select:
-    counts = func.count(), func.count(PhotoRow.fingerprint), func.count(PhotoRow.blur_score)
-    # the last update as well: a mark changed from one call to the other moves none of the counts
-    latest = func.max(PhotoRow.created_at), func.max(PhotoRow.updated_at)
-    return select(*counts, *latest).where(PhotoRow.user_id == user_id)
+    """What moves when the groups may change: a photo added or removed, or fingerprinted.
+
+    Not a score, a mark, a tag: the groups are made of fingerprints and times alone, and what a page shows of
+    a score or a mark is read with its photos (so a batch scoring or tagging does not make them again).
+    """
+    counts = func.count(), func.count(PhotoRow.fingerprint)
+    return select(*counts, func.max(PhotoRow.created_at)).where(PhotoRow.user_id == user_id)
 
 
 def _shots(user_id: uuid.UUID) -> Select:
@@ -49,9 +52,10 @@ class SqlSimilarRepository:
 
         Read through the connection, not the ORM session: these are plain columns, and the ORM's row
         handling doubled the cost (10,000 rows in SQLite: 150 ms through the session, 65 ms without it).
-        Kept in this process while the user's photos stay as they were, since the Similar shots page reads
-        them for every page of groups. What a change moves (a photo added or removed, scored, or
-        fingerprinted, or marked) moves the version, which one aggregate over the user's rows reads.
+        Kept in this process while the user's photos stay the same ones, since the Similar shots page reads
+        them for every page of groups: a kept shot's score and mark are as they were when it was read, and
+        the callers take the current ones from the photos they load (`Shot.as_now`). Whether the photos are
+        the same ones, one aggregate over the user's rows reads (`_version`).
         """
         version = tuple((await self.session.execute(_version(user_id))).one())
         cached = _SHOTS.get(user_id)
@@ -63,7 +67,7 @@ class SqlSimilarRepository:
 
     async def groups(self, user_id: uuid.UUID) -> list[SimilarGroup]:
         """The groups of `shots`, made once for each version of them (25 ms for 10,000 shots): paging through
-        them then costs one page of photos."""
+        them then costs one page of photos. Their best shots are as of the read (see `shots`)."""
         shots = await self.shots(user_id)
         cached = _GROUPS.get(user_id)
         if cached is not None and cached[0] is shots:

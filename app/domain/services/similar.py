@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.domain.cursors import decode_cursor, encode_cursor
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.grouping import SimilarGroup, similar_groups
+from app.domain.grouping import Shot, SimilarGroup, similar_groups
 from app.domain.model import Photo, User
 from app.domain.ports import ImageInspector, PhotoStorage, UowFactory
 from app.domain.services.photos import delete_photo
@@ -60,9 +60,10 @@ class SimilarPage:
 async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: str | None = None) -> SimilarPage:
     """One page of the person's groups of similar shots, the most recent first.
 
-    The repository makes the groups again whenever the person's photos change, so a photo added or removed
-    moves them at once, and keeps them otherwise (reading ten thousand shots and grouping them costs about
-    100 ms, bench/bench_similar.py). A page goes on after the last group of the one before (by its first
+    The repository makes the groups again whenever a photo is added, removed or fingerprinted, so it moves
+    them at once, and keeps them otherwise (reading ten thousand shots and grouping them costs about 100 ms,
+    bench/bench_similar.py), through scores, marks and tags: each page's best shots go by the scores and
+    marks its photos have now. A page goes on after the last group of the one before (by its first
     shot), so photos that arrive while someone pages neither repeat a group nor skip one.
     """
     if not 1 <= limit <= MAX_LIMIT:
@@ -96,8 +97,14 @@ async def group_of(user: User, photo: Photo, *, uow: UowFactory) -> GroupView | 
 
 
 def _view(group: SimilarGroup, found: dict[uuid.UUID, Photo]) -> GroupView:
-    """The group's photos as loaded (one removed meanwhile is left out), and its best shot."""
-    return GroupView([found[s.id] for s in group.shots if s.id in found], group.best.id if group.best else None)
+    """The group's photos as loaded (one removed meanwhile is left out), and its best shot by their scores
+    and marks as loaded: the group itself may have been kept from before a photo was scored or marked."""
+    now = SimilarGroup(tuple(_as_now(shot, found[shot.id]) for shot in group.shots if shot.id in found))
+    return GroupView([found[shot.id] for shot in now.shots], now.best.id if now.best else None)
+
+
+def _as_now(shot: Shot, photo: Photo) -> Shot:
+    return shot.as_now(photo.blur_score, photo.marked_as)
 
 
 async def narrowed(user: User, photos: list[Photo], similar: str, *, uow: UowFactory) -> list[Photo]:
@@ -115,10 +122,10 @@ async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> 
     """
     async with uow() as tx:
         shots = await tx.similar.shots(user.id)
-    wanted = {photo.id for photo in photos}
+    wanted = {photo.id: photo for photo in photos}
     lesser = {
         shot.id
-        for group in similar_groups(shot for shot in shots if shot.id in wanted)
+        for group in similar_groups(_as_now(shot, wanted[shot.id]) for shot in shots if shot.id in wanted)
         if group.best is not None
         for shot in group.shots
         if shot.id != group.best.id and shot.blur_score is not None
