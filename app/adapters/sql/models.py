@@ -62,6 +62,8 @@ class PhotoRow(UUIDv7AuditBase):
         Index("ix_photos_user_created", "user_id", "created_at", "id"),
         Index("ix_photos_user_content_hash", "user_id", "content_hash"),
         Index("ix_photos_user_size", "user_id", "file_size"),
+        # what the Similar shots page asks on every page (similar_repositories._version, pending), from it alone
+        Index("ix_photos_user_fingerprint", "user_id", "fingerprint", "created_at"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
