@@ -79,3 +79,11 @@ def dropbox_folder(url: str) -> DropboxFolder:
 
 def is_image_name(name: str) -> bool:
     return name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def source_link(source: str, source_id: str | None) -> str | None:
+    """Where a person can open a photo at its source, where an address follows from what Classify keeps: a Drive
+    file's page. A Dropbox path needs its folder's link, and a Google Photos item id has no address of its own."""
+    if source == "google_drive" and source_id and _DRIVE_ID.match(source_id):
+        return f"https://drive.google.com/file/d/{source_id}/view"
+    return None

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.response import File, Response, Stream
 
+from app.adapters.csv_export import csv_stream
 from app.adapters.export_copies import without_metadata
 from app.adapters.imaging import RENDITION_MEDIA_TYPE
 from app.adapters.zip_export import zip_stream
@@ -350,6 +351,28 @@ class PhotosController(Controller):
         only = PhotoFilter.of(source, tag, q)
         return await export_response(caller(request), container, filter, names, strip, only, similar)
 
+    @get(
+        "/export/csv",
+        summary="A category's photos as a CSV list: verdict, source and where to find each",
+        media_type="text/csv; charset=utf-8",
+        responses=errors(422),
+    )
+    async def export_csv(
+        self,
+        request: Request[Any, Any, Any],
+        container: ContainerDep,
+        filter: str = "not_blurred",
+        tag: str | None = None,
+        q: str | None = None,
+        source: str | None = None,
+        similar: str = "all",
+    ) -> Stream:
+        """The photos the ZIP of the same query would hold, a row each (columns in the header: `filename`,
+        `category`, `blur_score`, `blur_kind`, `your_call`, `taken_at`, `added_at`, `source`, `source_id`,
+        `source_link`, ...), for a spreadsheet or for deleting the blurred ones at their source."""
+        only = PhotoFilter.of(source, tag, q)
+        return await export_list_response(caller(request), container, filter, only, similar)
+
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
     allowance = await tagging.budget(
@@ -408,6 +431,22 @@ async def export_response(
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.zip"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def export_list_response(
+    user: User, container: ContainerDep, filter: str, only: PhotoFilter = NO_FILTER, similar: str = "all"
+) -> Stream:
+    category = parse_category(filter)
+    rows = await export.list_rows(user, category, uow=container.uow, only=only, similar=similar)
+    stamp = dt.date.today().isoformat()
+    return Stream(
+        csv_stream(export.LIST_COLUMNS, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.csv"',
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -17,6 +17,7 @@ from app.domain.model import PhotoFilter, PhotoSource, User
 from app.domain.services import google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
+    export_list_response,
     export_response,
     image_response,
     parse_category,
@@ -371,6 +372,20 @@ async def export(
     return await export_response(caller(request), container, filter, names, strip, only, similar)
 
 
+@get("/export/csv", guards=GUARD, include_in_schema=False)
+async def export_list(
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    filter: str = "not_blurred",
+    tag: str | None = None,
+    q: str | None = None,
+    source: str | None = None,
+    similar: str = "all",
+) -> Stream:
+    only = _cleaned(tag, q, source)
+    return await export_list_response(caller(request), container, filter, only, similar)
+
+
 HANDLERS = [
     home,
     import_link,
@@ -396,4 +411,5 @@ HANDLERS = [
     jobs_page,
     stats_page,
     export,
+    export_list,
 ]

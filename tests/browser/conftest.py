@@ -106,7 +106,7 @@ class Owner:
 OWNER = Owner(name="Ada Lovelace", email="ada@example.com", password="correct horse battery staple")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-# The account menu in the top bar. Not just `details.dropdown summary`: the gallery's "Export ... as ZIP" menu
+# The account menu in the top bar. Not just `details.dropdown summary`: the gallery's "Export ..." menu
 # is a `details.dropdown` too, so that selector matches two elements once there are photos.
 ACCOUNT_MENU = 'details.dropdown summary[aria-label="Account menu"]'
 

@@ -4,6 +4,7 @@ and phone widths go to tests/browser/screenshots/."""
 
 from __future__ import annotations
 
+import csv
 import re
 import zipfile
 from pathlib import Path
@@ -169,9 +170,9 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.locator("nav.tabs a[data-category=not_blurred]").click()
     expect(page).to_have_url(url + "/photos?filter=not_blurred")
     expect(page.locator("li.photo-card")).to_have_count(len(SHARP))
-    page.get_by_role("button", name=re.compile("Export .* as ZIP")).click()  # opens the export menu
+    page.get_by_role("button", name="Export Not blurred").click()  # opens the export menu
     with page.expect_download() as info:
-        page.get_by_role("link", name="Original names").click()
+        page.get_by_role("link", name="ZIP, original names").click()
     download = info.value
     assert download.suggested_filename.endswith(".zip"), download.suggested_filename
     zip_path = tmp_path / download.suggested_filename
@@ -180,6 +181,13 @@ def test_upload_sort_threshold_photo_page_and_export(
         names = sorted(Path(n).name for n in archive.namelist() if not n.endswith("/"))
         assert archive.testzip() is None
     assert names == sorted(SHARP), names
+    # the same menu lists the tab as a spreadsheet
+    with page.expect_download() as info:
+        page.get_by_role("link", name="List as CSV, for a spreadsheet").click()
+    assert info.value.suggested_filename.endswith(".csv"), info.value.suggested_filename
+    listed = list(csv.DictReader(Path(info.value.path()).read_text(encoding="utf-8-sig").splitlines()))
+    assert sorted(row["filename"] for row in listed) == sorted(SHARP)
+    assert {row["category"] for row in listed} == {"not_blurred"}
 
     # --- from a photo of the tab, the arrow keys step through that tab -------------------------
     page.goto(url + page.locator("li.photo-card a.photo-link").first.get_attribute("href"))  # export menu is open

@@ -202,7 +202,7 @@ def test_export_follows_the_filter_in_the_api_and_from_the_gallery_menu(client, 
 
     _signed_in(client)
     gallery = client.get("/photos?filter=all&q=cat").text
-    assert "Export All (these 2) as ZIP" in gallery
+    assert "Export All (these 2)</summary>" in gallery
     assert 'href="/export?filter=all&amp;q=cat" download' in gallery
     archive = zipfile.ZipFile(io.BytesIO(client.get("/export?filter=all&q=cat").content))
     assert sorted(archive.namelist()) == ["cat-1.jpg", "cat-2.jpg"]

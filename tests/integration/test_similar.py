@@ -157,7 +157,7 @@ def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api, databa
     _signed_in(client)
     menu = client.get("/photos?filter=not_blurred").text
     link = re.search(r'href="(/export\?filter=not_blurred&amp;similar=sharpest)" download', menu)
-    assert link and "Only the sharpest of similar shots" in menu
+    assert link and "ZIP of only the sharpest of similar shots" in menu
     page_zip = client.get(link.group(1).replace("&amp;", "&"))
     assert sorted(zipfile.ZipFile(io.BytesIO(page_zip.content)).namelist()) == sharpest
 

@@ -4,7 +4,7 @@ import pytest
 
 from app.domain.errors import InvalidInput
 from app.domain.link_sources import dropbox_content_hash
-from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name, link_source
+from app.domain.links import DriveFolder, drive_folder, dropbox_folder, is_image_name, link_source, source_link
 
 FOLDER = "0B7EVK8r0v71pTUZsaXdaSnZBZzg"
 
@@ -89,3 +89,11 @@ def test_dropbox_content_hash_follows_the_published_definition():
     digests = b"".join(hashlib.sha256(part).digest() for part in (big[:block], big[block : 2 * block], b"tail"))
     assert dropbox_content_hash(big) == hashlib.sha256(digests).hexdigest()
     assert dropbox_content_hash(big) != hashlib.sha256(big).hexdigest()  # not the plain SHA-256
+
+
+def test_a_drive_file_has_an_address_and_other_sources_none():
+    assert source_link("google_drive", "1AbCdEfGhIjK") == "https://drive.google.com/file/d/1AbCdEfGhIjK/view"
+    assert source_link("google_drive", "../../x") is None  # not an id: no address made of it
+    assert source_link("dropbox", "/holiday/a.jpg") is None  # needs its shared folder's link
+    assert source_link("google_photos", "AF1Qip") is None
+    assert source_link("upload", None) is None

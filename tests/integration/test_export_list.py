@@ -1,0 +1,79 @@
+"""A tab as a CSV list: a row a photo, with its verdict, the person's own call and where it came from."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from app.domain.services.export import LIST_COLUMNS
+from tests import images
+from tests.conftest import run_sql
+from tests.integration.test_marks import _two_photos
+from tests.integration.test_pages import _signed_in
+
+
+def _listed(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())  # so that Excel reads it as UTF-8
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert tuple(next(csv.reader(lines[:1]))) == LIST_COLUMNS
+    return list(csv.DictReader(lines))
+
+
+def test_the_list_holds_the_tab_at_the_persons_threshold_and_their_calls(api, other_api):
+    blurry, sharp = _two_photos(api)
+    response = api.get("/api/v1/export/csv?filter=all")
+    stamp = dt.date.today().isoformat()
+    assert response.headers["content-disposition"] == f'attachment; filename="classify-all-{stamp}.csv"'
+    rows = {row["filename"]: row for row in _listed(response)}
+    assert set(rows) == {"blurry.jpg", "sharp.jpg"}
+    assert rows["blurry.jpg"]["category"] == "blurred" and rows["blurry.jpg"]["blur_kind"] in ("defocus", "motion")
+    assert float(rows["blurry.jpg"]["blur_score"]) == round(blurry["blur_score"], 4)
+    assert rows["sharp.jpg"]["category"] == "not_blurred" and rows["sharp.jpg"]["blur_kind"] == "sharp"
+    assert rows["sharp.jpg"]["source"] == "upload" and rows["sharp.jpg"]["source_link"] == ""
+    assert rows["sharp.jpg"]["id"] == sharp["id"] and rows["sharp.jpg"]["width"] == "1000"
+
+    # the list is the tab: the person's own call and threshold decide what is in it
+    api.patch(f"/api/v1/photos/{blurry['id']}", json={"marked_as": "sharp"})
+    keepers = _listed(api.get("/api/v1/export/csv?filter=not_blurred"))
+    assert {row["filename"]: row["your_call"] for row in keepers} == {"blurry.jpg": "sharp", "sharp.jpg": ""}
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.0})
+    assert [row["filename"] for row in _listed(api.get("/api/v1/export/csv?filter=blurred"))] == ["sharp.jpg"]
+
+    # another person's list has only the header
+    assert _listed(other_api.get("/api/v1/export/csv?filter=all")) == []
+
+
+def test_a_name_a_spreadsheet_would_run_is_written_as_text(api):
+    name = "=HYPERLINK(x).jpg"
+    api.upload((name, images.jpeg(400, 300, seed=5)), ("@sum.jpg", images.jpeg(400, 300, seed=6)))
+    api.wait_scored()
+    names = {row["filename"] for row in _listed(api.get("/api/v1/export/csv?filter=all"))}
+    assert names == {"'=HYPERLINK(x).jpg", "'@sum.jpg"}
+
+
+def test_a_drive_photo_says_where_to_open_it(api, database_url):
+    _, sharp = _two_photos(api)
+    run_sql(  # as a Drive import stores it (tests/integration/test_link_imports.py imports from the fake)
+        database_url,
+        "UPDATE photos SET source = 'google_drive', source_id = '1AbCdEfGhIjKlMnOp' WHERE filename = 'sharp.jpg'",
+    )
+    [row] = _listed(api.get("/api/v1/export/csv?filter=all&source=google_drive"))
+    assert row["id"] == sharp["id"] and row["source_id"] == "1AbCdEfGhIjKlMnOp"
+    assert row["source_link"] == "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOp/view"
+
+
+def test_bad_queries_are_refused_and_the_page_menu_offers_the_list(client, api):
+    _two_photos(api)
+    assert api.get("/api/v1/export/csv?filter=sharpish").status_code == 422
+    refused = api.get("/api/v1/export/csv?similar=best")
+    assert refused.status_code == 422 and "sharpest" in refused.json()["detail"]
+    assert client.get("/api/v1/export/csv").status_code == 401
+
+    assert client.get("/export/csv?filter=all", follow_redirects=False).status_code in (302, 303)
+    _signed_in(client)
+    menu = client.get("/photos?filter=blurred").text
+    assert 'href="/export/csv?filter=blurred" download' in menu and "List as CSV, for a spreadsheet" in menu
+    from_page = client.get("/export/csv?filter=blurred")
+    assert [row["filename"] for row in _listed(from_page)] == ["blurry.jpg"]
