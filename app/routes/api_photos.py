@@ -425,14 +425,10 @@ async def export_response(
         only=only,
         similar=similar,
     )
-    stamp = dt.date.today().isoformat()
     return Stream(
         zip_stream(entries, without_metadata if strip else None),
         media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.zip"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers=_download_headers(category, "zip"),
     )
 
 
@@ -441,15 +437,16 @@ async def export_list_response(
 ) -> Stream:
     category = parse_category(filter)
     rows = await export.list_rows(user, category, uow=container.uow, only=only, similar=similar)
-    stamp = dt.date.today().isoformat()
     return Stream(
         csv_stream(export.LIST_COLUMNS, rows),
         media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="classify-{category.value}-{stamp}.csv"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers=_download_headers(category, "csv"),
     )
+
+
+def _download_headers(category: Category, extension: str) -> dict[str, str]:
+    name = f"classify-{category.value}-{dt.date.today().isoformat()}.{extension}"
+    return {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"}
 
 
 HANDLERS = [PhotosController]
