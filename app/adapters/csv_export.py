@@ -1,4 +1,4 @@
-"""Rows as CSV for spreadsheets, streamed a block of rows at a time.
+"""Rows as CSV for spreadsheets, streamed as the blocks of rows come.
 
 UTF-8 with a byte-order mark, since Excel reads a file as UTF-8 only with one, and no cell that a
 spreadsheet would run as a formula: file names and captions come from people and from a model, and a name
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BLOCK = 500  # rows a chunk
 
 
 def _cell(value: object) -> object:
@@ -24,15 +23,21 @@ def _cell(value: object) -> object:
     return value
 
 
-async def csv_stream(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> AsyncIterator[bytes]:
+async def csv_stream(columns: Sequence[str], blocks: AsyncIterable[Sequence[Sequence[object]]]) -> AsyncIterator[bytes]:
+    """The header, then each block of rows as it comes: a chunk a block."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(columns)
-    for start in range(0, len(rows), BLOCK):
-        writer.writerows([_cell(value) for value in row] for row in rows[start : start + BLOCK])
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
+    async for rows in blocks:
+        writer.writerows([_cell(value) for value in row] for row in rows)
+        yield _drain(buffer)
     if buffer.tell():  # no rows: the header alone
-        yield buffer.getvalue().encode()
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    data = buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    return data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 
 import anyio.to_thread
@@ -30,7 +30,7 @@ class _Sink:
 
 
 async def zip_stream(
-    entries: list[tuple[str, Path]], transform: Callable[[Path], bytes] | None = None
+    entries: AsyncIterable[tuple[str, Path]], transform: Callable[[Path], bytes] | None = None
 ) -> AsyncIterator[bytes]:
     """(name in the archive, file on disk) pairs to ZIP bytes. Files gone meanwhile are left out.
 
@@ -43,7 +43,7 @@ async def zip_stream(
     sink = _Sink()
     # Photos are compressed already; storing them keeps the CPU free and the archive as fast as the disk.
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
-        for name, path in entries:
+        async for name, path in entries:
             try:
                 source = await anyio.to_thread.run_sync(path.open, "rb")
             except FileNotFoundError:
@@ -62,10 +62,12 @@ async def zip_stream(
         yield data
 
 
-async def _zip_transformed(entries: list[tuple[str, Path]], transform: Callable[[Path], bytes]) -> AsyncIterator[bytes]:
+async def _zip_transformed(
+    entries: AsyncIterable[tuple[str, Path]], transform: Callable[[Path], bytes]
+) -> AsyncIterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
-        for name, path in entries:
+        async for name, path in entries:
             try:
                 data = await anyio.to_thread.run_sync(transform, path)
             except FileNotFoundError:

@@ -27,9 +27,12 @@ def split_name(filename: str) -> tuple[str, str]:
     return stem, "." + ext.lower()
 
 
-def unique_names(wanted: Iterable[tuple[str, str]]) -> list[str]:
-    """(stem, extension) pairs to names that never collide, case-insensitively: a, a-2, a-3..."""
-    taken: set[str] = set()
+def unique_names(wanted: Iterable[tuple[str, str]], taken: set[str] | None = None) -> list[str]:
+    """(stem, extension) pairs to names that never collide, case-insensitively: a, a-2, a-3...
+
+    `taken` holds the names given before, lowercase (an archive written a batch at a time); it is extended.
+    """
+    taken = set() if taken is None else taken
     names = []
     for stem, ext in wanted:
         stem = safe_stem(stem)

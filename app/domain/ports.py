@@ -152,7 +152,17 @@ class PhotoRepository(Protocol):
         category: Category,
         threshold: float,
         only: PhotoFilter = NO_FILTER,
-    ) -> list[Photo]: ...
+        *,
+        after: tuple[dt.datetime, uuid.UUID] | None = None,
+        limit: int | None = None,
+    ) -> list[Photo]:
+        """The category's photos, oldest first; with `after` (created_at, id) and `limit`, a batch of them."""
+
+    async def calls_in_category(
+        self, user_id: uuid.UUID, category: Category, threshold: float, only: PhotoFilter = NO_FILTER
+    ) -> dict[uuid.UUID, tuple[float | None, str | None]]:
+        """The category's photos as id -> (blur score, the person's mark): all a choice among them needs."""
+
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
     ) -> list[uuid.UUID]: ...

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import zipfile
 
+from app.domain.services import export
 from app.domain.services.export import LIST_COLUMNS
 from tests import images
 from tests.conftest import run_sql
 from tests.integration.test_marks import _two_photos
 from tests.integration.test_pages import _signed_in
+from tests.integration.test_similar import T0, _upload_burst
 
 
 def _listed(response) -> list[dict[str, str]]:
@@ -77,3 +81,30 @@ def test_bad_queries_are_refused_and_the_page_menu_offers_the_list(client, api):
     assert 'href="/export/csv?filter=blurred" download' in menu and "List as CSV, for a spreadsheet" in menu
     from_page = client.get("/export/csv?filter=blurred")
     assert [row["filename"] for row in _listed(from_page)] == ["blurry.jpg"]
+
+
+def test_exports_read_a_library_a_batch_at_a_time_and_lose_nothing(api, monkeypatch):
+    """Exports read the photos a batch at a time (export.BATCH, 500), so that a library of any size starts
+    downloading at once and holds one batch in memory; here batches of 2 over 5 photos. File names stay
+    unique across batches, and the order is the order they came in."""
+    monkeypatch.setattr(export, "BATCH", 2)
+    for i, name in enumerate(["a.jpg", "b.jpg", "c.jpg", "A.jpg", "a.jpg"]):
+        assert api.upload((name, images.jpeg(400, 300, seed=20 + i))).status_code == 201
+    api.wait_scored()
+
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all").content))
+    assert archive.namelist() == ["a.jpg", "b.jpg", "c.jpg", "A-2.jpg", "a-3.jpg"]
+    listed = _listed(api.get("/api/v1/export/csv?filter=all"))
+    assert [row["filename"] for row in listed] == ["a.jpg", "b.jpg", "c.jpg", "A.jpg", "a.jpg"]
+    assert len({row["id"] for row in listed}) == 5
+
+
+def test_only_the_sharpest_of_a_burst_split_over_batches(api, monkeypatch):
+    monkeypatch.setattr(export, "BATCH", 2)
+    burst = _upload_burst(api, 30, T0, [0.0, 3.0, 0.0, 4.0])
+    api.wait_scored()
+    best = api.get("/api/v1/similar").json()["items"][0]["best_id"]
+    sharpest = _listed(api.get("/api/v1/export/csv?filter=all&similar=sharpest"))
+    assert [row["id"] for row in sharpest] == [best] and best in {burst[0]["id"], burst[2]["id"]}
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
+    assert archive.namelist() == [sharpest[0]["filename"]]

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +106,15 @@ class SqlApiSessionRepository:
 
     async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
         await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
+
+
+def _arrival() -> Any:
+    """A photo's place in the order photos came in, to compare as a row value: (created_at, id) > (a, b).
+
+    SQLite and PostgreSQL seek to it in ix_photos_user_created. Spelt as created_at > a OR (created_at = a AND
+    id > b), SQLite walked the index from the start of the person's photos (at 80,000 of them: 23 ms, not 3).
+    """
+    return tuple_(PhotoRow.created_at, PhotoRow.id)
 
 
 def _narrowed(stmt: Select, only: PhotoFilter) -> Select:
@@ -217,9 +226,7 @@ class SqlPhotoRepository:
         stmt = _narrowed(stmt, only)
         if cursor:
             created, last_id = decode_cursor(cursor)
-            stmt = stmt.where(
-                or_(PhotoRow.created_at < created, and_(PhotoRow.created_at == created, PhotoRow.id < last_id))
-            )
+            stmt = stmt.where(_arrival() < (created, last_id))
         stmt = stmt.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(limit + 1)
         rows = list(await self.session.scalars(stmt))
         next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
@@ -231,8 +238,8 @@ class SqlPhotoRepository:
         """The photos just before (newer) and after (older) `photo` in the gallery's order of `category`."""
         base = select(PhotoRow.id).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
         at, pid = photo.created_at, photo.id
-        newer = base.where(or_(PhotoRow.created_at > at, and_(PhotoRow.created_at == at, PhotoRow.id > pid)))
-        older = base.where(or_(PhotoRow.created_at < at, and_(PhotoRow.created_at == at, PhotoRow.id < pid)))
+        newer = base.where(_arrival() > (at, pid))
+        older = base.where(_arrival() < (at, pid))
         before = await self.session.scalar(newer.order_by(PhotoRow.created_at.asc(), PhotoRow.id.asc()).limit(1))
         after = await self.session.scalar(older.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(1))
         return before, after
@@ -271,10 +278,23 @@ class SqlPhotoRepository:
         category: Category,
         threshold: float,
         only: PhotoFilter = NO_FILTER,
+        *,
+        after: tuple[dt.datetime, uuid.UUID] | None = None,
+        limit: int | None = None,
     ) -> list[Photo]:
         stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        rows = await self.session.scalars(_narrowed(stmt, only).order_by(PhotoRow.created_at, PhotoRow.id))
-        return [to_photo(r) for r in rows]
+        if after is not None:
+            stmt = stmt.where(_arrival() > after)
+        stmt = _narrowed(stmt, only).order_by(PhotoRow.created_at, PhotoRow.id).limit(limit)
+        return [to_photo(r) for r in await self.session.scalars(stmt)]
+
+    async def calls_in_category(
+        self, user_id: uuid.UUID, category: Category, threshold: float, only: PhotoFilter = NO_FILTER
+    ) -> dict[uuid.UUID, tuple[float | None, str | None]]:
+        stmt = select(PhotoRow.id, PhotoRow.blur_score, PhotoRow.marked_as)
+        stmt = _narrowed(stmt.where(PhotoRow.user_id == user_id, _category_clause(category, threshold)), only)
+        connection = await self.session.connection()  # plain columns: no ORM rows
+        return {row.id: (row.blur_score, row.marked_as) for row in await connection.execute(stmt)}
 
     async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:
         stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from app.domain.categories import Category
@@ -10,8 +12,8 @@ from app.domain.links import source_link
 from app.domain.model import NO_FILTER, Photo, PhotoFilter, User
 from app.domain.naming import split_name, unique_names
 from app.domain.ports import PhotoStorage, UowFactory
-from app.domain.services.photos import photos_in
-from app.domain.services.similar import narrowed
+from app.domain.services.photos import photo_batches
+from app.domain.services.similar import check_similar, lesser_shots
 from app.domain.vision import ai_file_stem
 
 EXTENSIONS = {
@@ -33,7 +35,12 @@ def _extension(photo: Photo) -> str:
     return detected  # the name lied about the type: the archive tells the truth
 
 
-def archive_names(photos: list[Photo], names: str) -> list[str]:
+NAMINGS = ("original", "ai")
+BATCH = 500  # photos read at a time: an export of any size holds one batch in memory, and starts at once
+
+
+def archive_names(photos: list[Photo], names: str, taken: set[str] | None = None) -> list[str]:
+    """Names in the archive for `photos`, none of them in `taken` (the names given so far, which it extends)."""
     if names == "ai":  # the AI's name with the capture date first; the original name where there is none yet
         wanted = [
             (ai_file_stem(p.proposed_name, p.taken_at) if p.proposed_name else split_name(p.filename)[0], _extension(p))
@@ -43,7 +50,7 @@ def archive_names(photos: list[Photo], names: str) -> list[str]:
         wanted = [(split_name(p.filename)[0], _extension(p)) for p in photos]
     else:
         raise InvalidInput("names must be 'original' or 'ai'.")
-    return unique_names(wanted)
+    return unique_names(wanted, taken)
 
 
 async def export_entries(
@@ -55,14 +62,45 @@ async def export_entries(
     storage: PhotoStorage,
     only: PhotoFilter = NO_FILTER,
     similar: str = "all",
-) -> list[tuple[str, Path]]:
+) -> AsyncIterator[tuple[str, Path]]:
     """The tab's photos (narrowed like the gallery by source, tag and search; with `similar="sharpest"`, only
-    the sharpest of each group of similar shots among them) and their names in the ZIP."""
-    photos = await narrowed(user, await photos_in(user, category, uow=uow, only=only), similar, uow=uow)
-    return [
-        (name, storage.original_path(photo.storage_key))
-        for name, photo in zip(archive_names(photos, names), photos, strict=True)
-    ]
+    the sharpest of each group of similar shots among them) and their names in the ZIP, as they are read.
+
+    What can be refused is refused here, before the archive's first byte: a stream cannot turn into an error.
+    """
+    if names not in NAMINGS:
+        raise InvalidInput("names must be 'original' or 'ai'.")
+    batches = await _exported(user, category, uow=uow, only=only, similar=similar)
+    return _entries(batches, names, storage)
+
+
+async def _entries(
+    batches: AsyncIterator[list[Photo]], names: str, storage: PhotoStorage
+) -> AsyncIterator[tuple[str, Path]]:
+    taken: set[str] = set()
+    async for batch in batches:
+        for name, photo in zip(archive_names(batch, names, taken), batch, strict=True):
+            yield name, storage.original_path(photo.storage_key)
+
+
+async def _exported(
+    user: User, category: Category, *, uow: UowFactory, only: PhotoFilter, similar: str
+) -> AsyncIterator[list[Photo]]:
+    """The batches an export takes; with `similar="sharpest"`, less the lesser shots of each moment, which are
+    known before the first batch from the scores and marks alone."""
+    check_similar(similar)
+    lesser: set[uuid.UUID] = set()
+    if similar == "sharpest":
+        async with uow() as tx:
+            calls = await tx.photos.calls_in_category(user.id, category, user.blur_threshold, only)
+        lesser = await lesser_shots(user, calls, uow=uow)
+    return _without(photo_batches(user, category, uow=uow, only=only, size=BATCH), lesser)
+
+
+async def _without(batches: AsyncIterator[list[Photo]], lesser: set[uuid.UUID]) -> AsyncIterator[list[Photo]]:
+    async for batch in batches:
+        if kept := [photo for photo in batch if photo.id not in lesser]:
+            yield kept
 
 
 LIST_COLUMNS = (
@@ -89,14 +127,20 @@ ListRow = tuple[str | float | int | None, ...]
 
 async def list_rows(
     user: User, category: Category, *, uow: UowFactory, only: PhotoFilter = NO_FILTER, similar: str = "all"
-) -> list[ListRow]:
-    """The photos a ZIP of the tab would hold, one row of LIST_COLUMNS each, at the person's threshold.
+) -> AsyncIterator[list[ListRow]]:
+    """The photos a ZIP of the tab would hold, one row of LIST_COLUMNS each, at the person's threshold, a
+    batch of rows at a time.
 
     A list to sort in a spreadsheet, or to go through and delete the blurred photos where they live: Classify
     never deletes anything at a source, so the list says where each photo came from.
     """
-    photos = await narrowed(user, await photos_in(user, category, uow=uow, only=only), similar, uow=uow)
-    return [_list_row(photo, user.blur_threshold) for photo in photos]
+    batches = await _exported(user, category, uow=uow, only=only, similar=similar)
+    return _rows(batches, user.blur_threshold)
+
+
+async def _rows(batches: AsyncIterator[list[Photo]], threshold: float) -> AsyncIterator[list[ListRow]]:
+    async for batch in batches:
+        yield [_list_row(photo, threshold) for photo in batch]
 
 
 def _list_row(photo: Photo, threshold: float) -> ListRow:

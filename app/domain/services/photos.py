@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -311,12 +312,22 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
     }
 
 
-async def photos_in(
+async def photo_batches(
     user: User,
     category: Category,
     *,
     uow: UowFactory,
     only: PhotoFilter = NO_FILTER,
-) -> list[Photo]:
-    async with uow() as tx:
-        return await tx.photos.in_category(user.id, category, user.blur_threshold, only)
+    size: int,
+) -> AsyncIterator[list[Photo]]:
+    """The category's photos oldest first, `size` at a time, each batch read on its own: a pass over a library
+    of any size holds one batch, and no transaction stays open while the caller works through one."""
+    after = None
+    while True:
+        async with uow() as tx:
+            batch = await tx.photos.in_category(user.id, category, user.blur_threshold, only, after=after, limit=size)
+        if batch:
+            yield batch
+        if len(batch) < size:
+            return
+        after = batch[-1].created_at, batch[-1].id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.domain.cursors import decode_cursor, encode_cursor
@@ -16,6 +17,7 @@ from app.domain.services.photos import delete_photo
 MAX_LIMIT = 100
 BACKLOG_BATCH = 200
 NEAR = dt.timedelta(minutes=10)  # how far from a photo its group is looked for (see group_of)
+Call = tuple[float | None, str | None]  # a photo's blur score and the person's mark on it
 CHOICES = ("all", "sharpest")  # what an export or album takes of similar shots: all of them, or the sharpest
 
 
@@ -107,30 +109,38 @@ def _as_now(shot: Shot, photo: Photo) -> Shot:
     return shot.as_now(photo.blur_score, photo.marked_as)
 
 
-async def narrowed(user: User, photos: list[Photo], similar: str, *, uow: UowFactory) -> list[Photo]:
-    """`photos` as an export or album takes them: all, or (`similar="sharpest"`) the sharpest of each moment."""
+def check_similar(similar: str) -> None:
     if similar not in CHOICES:
         raise InvalidInput("similar must be 'all' or 'sharpest'.")
+
+
+async def narrowed(user: User, photos: list[Photo], similar: str, *, uow: UowFactory) -> list[Photo]:
+    """`photos` as an export or album takes them: all, or (`similar="sharpest"`) the sharpest of each moment."""
+    check_similar(similar)
     return await sharpest_only(user, photos, uow=uow) if similar == "sharpest" else photos
 
 
 async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> list[Photo]:
-    """`photos` less the ones with a sharper similar shot among them: of each moment, only its sharpest.
+    """`photos` less the ones with a sharper similar shot among them: of each moment, only its sharpest."""
+    lesser = await lesser_shots(user, {photo.id: (photo.blur_score, photo.marked_as) for photo in photos}, uow=uow)
+    return [photo for photo in photos if photo.id not in lesser]
 
-    The groups are made within `photos`, so the keepers of a burst give their sharpest keeper, whatever
-    blurred frames the burst also holds. A shot not scored yet is kept: it may be the sharpest of them.
+
+async def lesser_shots(user: User, calls: Mapping[uuid.UUID, Call], *, uow: UowFactory) -> set[uuid.UUID]:
+    """Of the photos in `calls` (id -> their score and mark now), the ones with a sharper similar shot among them.
+
+    The groups are made within these photos, so the keepers of a burst give their sharpest keeper, whatever
+    blurred frames the burst also holds. A shot not scored yet is never lesser: it may be the sharpest of them.
     """
     async with uow() as tx:
         shots = await tx.similar.shots(user.id)
-    wanted = {photo.id: photo for photo in photos}
-    lesser = {
+    return {
         shot.id
-        for group in similar_groups(_as_now(shot, wanted[shot.id]) for shot in shots if shot.id in wanted)
+        for group in similar_groups(shot.as_now(*calls[shot.id]) for shot in shots if shot.id in calls)
         if group.best is not None
         for shot in group.shots
         if shot.id != group.best.id and shot.blur_score is not None
     }
-    return [photo for photo in photos if photo.id not in lesser]
 
 
 async def remove_others(
