@@ -1,4 +1,5 @@
-"""`classify users create EMAIL [--password-stdin]`: add a local account."""
+"""`classify users create EMAIL [--password-stdin]`: add a local account.
+`classify users set-password EMAIL [--password-stdin]`: give an account a new password (a forgotten one)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("email")
     create.add_argument("--name", default=None, help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    reset = sub.add_parser("set-password", help="give an account a new password and end all of its sign-ins")
+    reset.add_argument("email")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
 
 def _password(from_stdin: bool) -> str:
@@ -25,17 +29,24 @@ def _password(from_stdin: bool) -> str:
     return first
 
 
-async def _create(email: str, password: str, name: str | None) -> str:
+async def _apply(args: argparse.Namespace, password: str) -> str:
     from app.bootstrap import bootstrap
-    from app.domain.services.accounts import create_user
+    from app.domain.services.accounts import create_user, reset_password
     from app.settings import Settings
 
     container = bootstrap(Settings.from_env())
     try:
-        user = await create_user(email, password, uow=container.uow, passwords=container.passwords, name=name)
+        if args.users_command == "create":
+            user = await create_user(
+                args.email, password, uow=container.uow, passwords=container.passwords, name=args.name
+            )
+            return f"created {user.email}"
+        user = await reset_password(
+            args.email, password, uow=container.uow, passwords=container.passwords, now=container.clock()
+        )
+        return f"set a new password for {user.email}; its sign-ins have ended"
     finally:
         await container.close()
-    return user.email
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     password = _password(args.password_stdin)
     upgrade(Settings.from_env().database_url)
     try:
-        email = asyncio.run(_create(args.email, password, args.name))
+        done = asyncio.run(_apply(args, password))
     except DomainError as exc:
         print(f"classify: {exc.detail}", file=sys.stderr)
         return 1
-    print(f"created {email}")
+    print(done)
     return 0

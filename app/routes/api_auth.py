@@ -1,4 +1,4 @@
-"""POST /api/v1/auth/login, /refresh, /logout and GET /me: bearer tokens for API clients."""
+"""POST /api/v1/auth/login, /refresh, /logout, /password and GET /me: bearer tokens for API clients."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, caller, client_address
 from app.routes.openapi_docs import errors
-from app.routes.schemas import LoginBody, Me, RefreshBody, Tokens
+from app.routes.schemas import LoginBody, Me, PasswordChange, RefreshBody, Tokens
 from app.routes.security import BEARER, requires_api_user
 
 
@@ -71,6 +71,31 @@ class AuthController(Controller):
     async def logout(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, str]:
         await accounts.end_api_session(request.auth["session_id"], uow=container.uow, now=container.clock())
         return {"status": "signed_out"}
+
+    @post(
+        "/password",
+        guards=[requires_api_user],
+        security=BEARER,
+        status_code=204,
+        summary="Change the password; every other sign-in ends",
+        responses=errors(409, 422, 429),
+    )
+    async def change_password(
+        self, request: Request[Any, Any, Any], data: PasswordChange, container: ContainerDep
+    ) -> None:
+        """Needs the current password. This sign-in goes on; the account's other API sign-ins and browser
+        sessions end. 409 for an account that signs in with Google only (it has no password)."""
+        await accounts.change_password(
+            caller(request),
+            data.current_password,
+            data.new_password,
+            uow=container.uow,
+            passwords=container.passwords,
+            now=container.clock(),
+            throttle=container.logins,
+            client=client_address(request),
+            keep_session=request.auth["session_id"],
+        )
 
 
 HANDLERS = [AuthController]

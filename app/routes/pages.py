@@ -11,10 +11,10 @@ from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category
-from app.domain.errors import InvalidInput
+from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from app.domain.links import link_source
 from app.domain.model import PhotoFilter, PhotoSource, User
-from app.domain.services import google_account, imports, jobs, link_imports, photos, similar, tagging
+from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
     export_list_response,
@@ -25,8 +25,10 @@ from app.routes.api_photos import (
     upload_status,
     uploaded_files,
 )
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller, client_address, parse_uuid
+from app.routes.errors import status_of
 from app.routes.events import job_context
+from app.routes.pages_auth import sign_in
 from app.routes.security import LoginRequired, requires_page_user
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -317,7 +319,13 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) ->
 
 
 @get("/settings", guards=GUARD, include_in_schema=False)
-async def settings_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+async def settings_page(request: Request[Any, Any, Any], container: ContainerDep, password: str = "") -> Template:
+    return await _settings(request, container, password_changed=password == "changed")
+
+
+async def _settings(
+    request: Request[Any, Any, Any], container: ContainerDep, status_code: int = 200, **extra: Any
+) -> Template:
     user = caller(request)
     google = await google_account.connection_state(user.id, uow=container.uow)
     allowance = await tagging.budget(
@@ -333,8 +341,30 @@ async def settings_page(request: Request[Any, Any, Any], container: ContainerDep
         "ai": allowance,
         "ai_ready": container.vision.configured,
         "google_configured": container.google.configured,
+        **extra,
     }
-    return Template("settings.html", context=context)
+    return Template("settings.html", context=context, status_code=status_code)
+
+
+@post("/settings/password", guards=GUARD, include_in_schema=False, status_code=303)
+async def change_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    try:
+        if data.get("new_password", "") != data.get("new_password_again", ""):
+            raise InvalidInput("The two new passwords are not the same.")
+        user = await accounts.change_password(
+            caller(request),
+            data.get("current_password", ""),
+            data.get("new_password", ""),
+            uow=container.uow,
+            passwords=container.passwords,
+            now=container.clock(),
+            throttle=container.logins,
+            client=client_address(request),
+        )
+    except (InvalidInput, Conflict, TooManyAttempts) as exc:
+        return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
+    sign_in(request, user)  # this browser goes on, stamped with the new password; the others end
+    return Redirect("/settings?password=changed", status_code=303)
 
 
 @post("/settings/ai", guards=GUARD, include_in_schema=False, status_code=303)
@@ -390,6 +420,7 @@ HANDLERS = [
     home,
     import_link,
     settings_page,
+    change_password,
     save_ai_limit,
     gallery,
     counts,

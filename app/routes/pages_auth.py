@@ -32,7 +32,7 @@ async def _has_owner(container: ContainerDep) -> bool:
 
 def sign_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
-    request.set_session({"user_id": str(user.id)})
+    request.set_session({"user_id": str(user.id), "stamp": accounts.session_stamp(user)})
 
 
 @get("/setup", include_in_schema=False)

@@ -38,6 +38,11 @@ class RefreshBody(msgspec.Struct):
     refresh_token: str
 
 
+class PasswordChange(msgspec.Struct):
+    current_password: str
+    new_password: str
+
+
 class CodeExchange(msgspec.Struct):
     code: str
     redirect_uri: str

@@ -58,7 +58,9 @@ async def _session_caller(connection: ASGIConnection, container: Any) -> Authent
         return AuthenticationResult(user=None, auth=None)
     async with container.uow() as tx:
         user = await tx.users.get(user_id)
-    return AuthenticationResult(user=user, auth={"session": True} if user else None)
+    if user is None or connection.session.get("stamp") != accounts.session_stamp(user):
+        return AuthenticationResult(user=None, auth=None)  # gone, or signed in before its password changed
+    return AuthenticationResult(user=user, auth={"session": True})
 
 
 def requires_api_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -1,8 +1,10 @@
-"""Accounts in a real browser: first run, sign out, sign in (wrong and right password), protected pages."""
+"""Accounts in a real browser: first run, sign out, sign in (wrong and right password), protected pages, a
+new password."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import (
@@ -132,3 +134,30 @@ def test_nothing_on_the_pages_is_cut_off_on_a_phone(page: Page, app_server: Live
     for path in ("/", "/similar", "/stats", "/jobs", "/system", "/settings"):
         page.goto(app_server.url + path)
         assert page.evaluate(OVERFLOWING) == [], path
+
+
+def test_a_new_password_from_settings_signs_the_other_browsers_out(page: Page, app_server: LiveServer) -> None:
+    url = app_server.url
+    create_owner(page, app_server)
+    elsewhere = page.context.browser.new_context().new_page()  # another browser, signed in too
+    sign_in(elsewhere, app_server)
+
+    page.goto(url + "/settings")
+    page.get_by_label("Current password").fill(OWNER.password)
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("New password again").fill("a different passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_contain_text("The two new passwords are not the same.")
+    page.get_by_label("Current password").fill(OWNER.password)
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("New password again").fill("a brand new passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+    assert_accessible(page)
+
+    elsewhere.goto(url + "/stats")  # that browser's sign-in has ended
+    expect(elsewhere).to_have_url(re.compile(re.escape(url) + r"/login"))
+    sign_in(elsewhere, app_server, replace(OWNER, password="a brand new passphrase"), path="/stats")
+    page.goto(url + "/jobs")  # and this one goes on
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    elsewhere.context.close()

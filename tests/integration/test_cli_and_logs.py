@@ -34,12 +34,21 @@ def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, databas
     assert again.returncode == 1 and "already exists" in again.stderr
     short = classify("users", "create", "b@example.com", "--password-stdin", env=env, stdin="short\n")
     assert short.returncode == 1 and "at least 8" in short.stderr
+    # a forgotten password: the administrator sets a new one (and the old one stops working, below)
+    forgot = classify("users", "set-password", "a@example.com", "--password-stdin", env=env, stdin="forgotten!\n")
+    assert forgot.returncode == 0 and "set a new password for a@example.com" in forgot.stdout, forgot.stderr
+    nobody = classify("users", "set-password", "b@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert nobody.returncode == 1 and "There is no account for b@example.com" in nobody.stderr
+    back = classify("users", "set-password", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert back.returncode == 0
 
     with live_server(env) as server:
         tokens = httpx.post(
             f"{server.url}/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD}
         ).json()
         bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        stale = {"email": "a@example.com", "password": "forgotten!"}
+        assert httpx.post(f"{server.url}/api/v1/auth/login", json=stale).status_code == 401
         assert httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer).json()["email"] == "a@example.com"
         httpx.post(f"{server.url}/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         httpx.get(f"{server.url}/api/v1/auth/me?token={tokens['access_token']}", headers=bearer)

@@ -107,6 +107,12 @@ class SqlApiSessionRepository:
     async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
         await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
 
+    async def revoke_all(self, user_id: uuid.UUID, now: dt.datetime, keep: uuid.UUID | None = None) -> None:
+        live = (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None)
+        if keep is not None:
+            live &= ApiSessionRow.id != keep
+        await self.session.execute(update(ApiSessionRow).where(live).values(revoked_at=now))
+
 
 def _arrival() -> Any:
     """A photo's place in the order photos came in, to compare as a row value: (created_at, id) > (a, b).

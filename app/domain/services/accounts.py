@@ -9,7 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
+from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
 from app.domain.model import User
 from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, UowFactory
 from app.domain.units import plural
@@ -36,11 +36,21 @@ def check_new_credentials(email: str, password: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
         raise InvalidInput("Enter a valid email address, like name@example.com.")
+    check_new_password(password)
+    return email
+
+
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > 1024:
         raise InvalidInput("The password must be at most 1024 characters long.")
-    return email
+
+
+def session_stamp(user: User) -> str:
+    """What a browser's sign-in keeps of the account's password: when the password changes, the stamp does,
+    and every sign-in made before it ends (the one that changed it is stamped again)."""
+    return hashlib.sha256(f"classify-session|{user.password_hash or ''}".encode()).hexdigest()[:32]
 
 
 async def create_user(
@@ -92,6 +102,59 @@ async def authenticate(
         await tx.commit()
     if throttle:
         await throttle.succeeded(key)
+    return user
+
+
+async def change_password(
+    user: User,
+    current: str,
+    new: str,
+    *,
+    uow: UowFactory,
+    passwords: PasswordHasher,
+    now: dt.datetime,
+    throttle: LoginAttempts | None = None,
+    client: str = "",
+    keep_session: uuid.UUID | None = None,
+) -> User:
+    """Set a new password, given the current one, and end every other sign-in: the API's (all but
+    `keep_session`, the caller's own) and the browsers' (their stamp no longer matches). Wrong guesses at the
+    current password count with the failed sign-ins, so a stolen session cannot try passwords freely."""
+    key = f"{user.email}|{client}"
+    if throttle and (wait := await throttle.wait_seconds(key, now)):
+        raise TooManyAttempts("Too many wrong passwords; try again later.", wait)
+    if not user.password_hash:
+        raise Conflict("This account signs in with Google and has no password to change.")
+    if not passwords.verify(user.password_hash, current):
+        if throttle:
+            await throttle.failed(key, now)
+        raise InvalidInput("The current password is not right.")
+    check_new_password(new)
+    if new == current:
+        raise InvalidInput("The new password is the same as the current one.")
+    return await _set_password(user.id, passwords.hash(new), uow=uow, now=now, keep_session=keep_session)
+
+
+async def reset_password(email: str, new: str, *, uow: UowFactory, passwords: PasswordHasher, now: dt.datetime) -> User:
+    """Set an account's password without the current one (the server's administrator, from the command line),
+    and end every sign-in of the account."""
+    check_new_password(new)
+    async with uow() as tx:
+        user = await tx.users.by_email(email)
+    if user is None:
+        raise NotFound(f"There is no account for {email.strip().lower()}.")
+    return await _set_password(user.id, passwords.hash(new), uow=uow, now=now)
+
+
+async def _set_password(
+    user_id: uuid.UUID, password_hash: str, *, uow: UowFactory, now: dt.datetime, keep_session: uuid.UUID | None = None
+) -> User:
+    async with uow() as tx:
+        await tx.users.set_password_hash(user_id, password_hash)
+        await tx.api_sessions.revoke_all(user_id, now, keep=keep_session)
+        user = await tx.users.get(user_id)
+        await tx.commit()
+    assert user is not None
     return user
 
 
