@@ -88,10 +88,7 @@ async def authenticate(
     """The account for these credentials. After too many failures from one client for one email, even the
     right password waits (TooManyAttempts), or the limit would tell a guesser when they had it."""
     key = f"{email.strip().lower()}|{client}"
-    if throttle and (wait := await throttle.wait_seconds(key, now)):
-        minutes = max(1, round(wait / 60))
-        wait_text = f"{minutes} {plural('minute', minutes)}"
-        raise TooManyAttempts(f"Too many failed sign-ins; try again in about {wait_text}.", wait)
+    await _wait_turn(throttle, key, now)
     async with uow() as tx:
         user = await tx.users.by_email(email)
         if user is None or not user.password_hash or not passwords.verify(user.password_hash, password):
@@ -103,6 +100,13 @@ async def authenticate(
     if throttle:
         await throttle.succeeded(key)
     return user
+
+
+async def _wait_turn(throttle: LoginAttempts | None, key: str, now: dt.datetime) -> None:
+    if throttle and (wait := await throttle.wait_seconds(key, now)):
+        minutes = max(1, round(wait / 60))
+        wait_text = f"{minutes} {plural('minute', minutes)}"
+        raise TooManyAttempts(f"Too many failed sign-ins; try again in about {wait_text}.", wait)
 
 
 async def change_password(
@@ -121,8 +125,7 @@ async def change_password(
     `keep_session`, the caller's own) and the browsers' (their stamp no longer matches). Wrong guesses at the
     current password count with the failed sign-ins, so a stolen session cannot try passwords freely."""
     key = f"{user.email}|{client}"
-    if throttle and (wait := await throttle.wait_seconds(key, now)):
-        raise TooManyAttempts("Too many wrong passwords; try again later.", wait)
+    await _wait_turn(throttle, key, now)
     if not user.password_hash:
         raise Conflict("This account signs in with Google and has no password to change.")
     if not passwords.verify(user.password_hash, current):
