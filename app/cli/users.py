@@ -1,5 +1,6 @@
 """`classify users create EMAIL [--password-stdin]`: add a local account.
-`classify users set-password EMAIL [--password-stdin]`: give an account a new password (a forgotten one)."""
+`classify users set-password EMAIL [--password-stdin]`: give an account a new password (a forgotten one).
+`classify users delete EMAIL --yes`: delete an account and everything Classify keeps of it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import argparse
 import asyncio
 import getpass
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command imports the app only when it runs
+    from app.bootstrap import Container
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reset = sub.add_parser("set-password", help="give an account a new password and end all of its sign-ins")
     reset.add_argument("email")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    remove = sub.add_parser("delete", help="delete an account, its photos and everything else Classify keeps of it")
+    remove.add_argument("email")
+    remove.add_argument("--yes", action="store_true", help="really delete (nothing is deleted without it)")
 
 
 def _password(from_stdin: bool) -> str:
@@ -36,6 +44,8 @@ async def _apply(args: argparse.Namespace, password: str) -> str:
 
     container = bootstrap(Settings.from_env())
     try:
+        if args.users_command == "delete":
+            return await _delete(args.email, container)
         if args.users_command == "create":
             user = await create_user(
                 args.email, password, uow=container.uow, passwords=container.passwords, name=args.name
@@ -49,12 +59,27 @@ async def _apply(args: argparse.Namespace, password: str) -> str:
         await container.close()
 
 
+async def _delete(email: str, container: Container) -> str:
+    from app.domain.errors import NotFound
+    from app.domain.services.accounts import remove_account
+
+    async with container.uow() as tx:
+        user = await tx.users.by_email(email)
+    if user is None:
+        raise NotFound(f"There is no account for {email.strip().lower()}.")
+    photos = await remove_account(user.id, uow=container.uow, storage=container.storage, google=container.google)
+    return f"deleted {user.email} and its {photos} photos"
+
+
 def run(args: argparse.Namespace) -> int:
     from app.adapters.sql.migrate import upgrade
     from app.domain.errors import DomainError
     from app.settings import Settings
 
-    password = _password(args.password_stdin)
+    if args.users_command == "delete" and not args.yes:
+        print("classify: this deletes the account and all its photos; add --yes to do it", file=sys.stderr)
+        return 2
+    password = "" if args.users_command == "delete" else _password(args.password_stdin)
     upgrade(Settings.from_env().database_url)
     try:
         done = asyncio.run(_apply(args, password))

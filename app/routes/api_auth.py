@@ -1,16 +1,16 @@
-"""POST /api/v1/auth/login, /refresh, /logout, /password and GET /me: bearer tokens for API clients."""
+"""POST /api/v1/auth/login, /refresh, /logout, /password, GET and DELETE /me: bearer tokens for API clients."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 
 from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, caller, client_address
 from app.routes.openapi_docs import errors
-from app.routes.schemas import LoginBody, Me, PasswordChange, RefreshBody, Tokens
+from app.routes.schemas import AccountDeletion, LoginBody, Me, PasswordChange, RefreshBody, Tokens
 from app.routes.security import BEARER, requires_api_user
 
 
@@ -95,6 +95,29 @@ class AuthController(Controller):
             throttle=container.logins,
             client=client_address(request),
             keep_session=request.auth["session_id"],
+        )
+
+    @delete(
+        "/me",
+        guards=[requires_api_user],
+        security=BEARER,
+        status_code=204,
+        summary="Delete the account and everything Classify keeps of it",
+        responses=errors(422, 429),
+    )
+    async def delete_me(self, request: Request[Any, Any, Any], data: AccountDeletion, container: ContainerDep) -> None:
+        """`confirm` is the account's password, or its email address for an account that signs in with Google
+        only. Its photos (files too), jobs, sign-ins and Google tokens go; nothing is deleted at any source."""
+        await accounts.delete_account(
+            caller(request),
+            data.confirm,
+            uow=container.uow,
+            passwords=container.passwords,
+            storage=container.storage,
+            google=container.google,
+            now=container.clock(),
+            throttle=container.logins,
+            client=client_address(request),
         )
 
 

@@ -367,6 +367,26 @@ async def change_password(request: Request[Any, Any, Any], container: ContainerD
     return Redirect("/settings?password=changed", status_code=303)
 
 
+@post("/settings/delete", guards=GUARD, include_in_schema=False, status_code=303)
+async def delete_account(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    try:
+        await accounts.delete_account(
+            caller(request),
+            data.get("confirm", ""),
+            uow=container.uow,
+            passwords=container.passwords,
+            storage=container.storage,
+            google=container.google,
+            now=container.clock(),
+            throttle=container.logins,
+            client=client_address(request),
+        )
+    except (InvalidInput, TooManyAttempts) as exc:
+        return await _settings(request, container, status_code=status_of(exc), delete_error=exc.detail)
+    request.clear_session()
+    return Redirect("/login?deleted=1", status_code=303)
+
+
 @post("/settings/ai", guards=GUARD, include_in_schema=False, status_code=303)
 async def save_ai_limit(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Redirect:
     try:
@@ -421,6 +441,7 @@ HANDLERS = [
     import_link,
     settings_page,
     change_password,
+    delete_account,
     save_ai_limit,
     gallery,
     counts,

@@ -35,11 +35,14 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
     request.set_session({"user_id": str(user.id), "stamp": accounts.session_stamp(user)})
 
 
+DELETED = "Your account and everything Classify kept of it are deleted."
+
+
 @get("/setup", include_in_schema=False)
-async def setup_page(container: ContainerDep) -> Template | Redirect:
+async def setup_page(container: ContainerDep, deleted: bool = False) -> Template | Redirect:
     if await _has_owner(container):
         return Redirect("/login")
-    return Template("setup.html", context={"error": None, "email": ""})
+    return Template("setup.html", context={"error": None, "email": "", "notice": DELETED if deleted else None})
 
 
 @post("/setup", include_in_schema=False, status_code=303)
@@ -59,13 +62,14 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
 
 @get("/login", include_in_schema=False)
 async def login_page(
-    request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None
+    request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None, deleted: bool = False
 ) -> Template | Redirect:
     if not await _has_owner(container):
-        return Redirect("/setup")
+        return Redirect("/setup?deleted=1" if deleted else "/setup")
     if isinstance(request.scope.get("user"), User):
         return Redirect(safe_next(next))
     context = {"error": None, "email": "", "next": safe_next(next), "google": container.google.configured}
+    context["notice"] = DELETED if deleted else None
     return Template("login.html", context=context)
 
 

@@ -43,6 +43,10 @@ class PasswordChange(msgspec.Struct):
     new_password: str
 
 
+class AccountDeletion(msgspec.Struct):
+    confirm: str  # the account's password; for an account without one (Google only), its email address
+
+
 class CodeExchange(msgspec.Struct):
     code: str
     redirect_uri: str

@@ -161,3 +161,23 @@ def test_a_new_password_from_settings_signs_the_other_browsers_out(page: Page, a
     page.goto(url + "/jobs")  # and this one goes on
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
     elsewhere.context.close()
+
+
+def test_deleting_the_account_from_settings_takes_the_password_and_starts_afresh(
+    page: Page, app_server: LiveServer
+) -> None:
+    url = app_server.url
+    create_owner(page, app_server)
+    page.goto(url + "/settings")
+    page.get_by_label("Your password, to confirm").fill("not the password")
+    page.get_by_role("button", name="Delete my account and my photos").click()
+    expect(page.get_by_role("alert")).to_contain_text("The password is not right; nothing was deleted.")
+    assert_accessible(page)
+
+    page.get_by_label("Your password, to confirm").fill(OWNER.password)
+    page.get_by_role("button", name="Delete my account and my photos").click()
+    # the only account is gone: the server is as on its first run, and says what happened
+    expect(page).to_have_url(url + "/setup?deleted=1")
+    expect(page.get_by_role("status")).to_contain_text("Your account and everything Classify kept of it are deleted.")
+    page.goto(url + "/photos")
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/setup"))

@@ -19,7 +19,7 @@ from app.bootstrap import bootstrap
 from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from tests import images
-from tests.conftest import TEST_DB, Api, create_account, login, make_settings
+from tests.conftest import TEST_DB, Api, create_account, login, make_settings, run_sql
 
 REDIRECT = "http://testserver.local/auth/google/callback"
 
@@ -320,3 +320,25 @@ def test_an_album_can_take_only_the_sharpest_of_similar_shots(google_client):
     assert accepted.status_code == 202 and accepted.json()["total"] == 2
     album = fake.albums[wait_job(api, accepted.json()["job_id"])["result"]["album_id"]]
     assert len(album.items) == 2
+
+
+def test_deleting_a_google_only_account_takes_its_email_and_revokes_the_grant(google_client):
+    """An account made by signing in with Google has no password: its email address confirms the deletion."""
+    from tests.integration.test_pages import _signed_in
+
+    client, fake, settings = google_client
+    create_account(settings, "owner@example.com")
+    _signed_in(client)
+    _follow_google(client, "/auth/google/connect?next=/settings", fake)
+    run_sql(settings.database_url, "UPDATE users SET password_hash = NULL")  # as if made by signing in with Google
+    _follow_google(client, "/auth/google/login?next=/settings", fake)  # its stamp was of the password now gone
+    assert "Your email address (owner@example.com), to confirm" in client.get("/settings").text
+
+    token = client.cookies.get("csrftoken")
+    wrong = client.post("/settings/delete", data={"confirm": "someone@example.com", "_csrf_token": token})
+    assert wrong.status_code == 422 and "email address" in wrong.text and not fake.calls("/revoke")
+    confirm = {"confirm": "Owner@Example.com", "_csrf_token": token}
+    assert client.post("/settings/delete", data=confirm, follow_redirects=False).status_code == 303
+    assert fake.calls("/revoke")
+    assert run_sql(settings.database_url, "SELECT count(*) FROM oauth_tokens") == [(0,)]
+    assert run_sql(settings.database_url, "SELECT count(*) FROM users") == [(0,)]

@@ -54,6 +54,10 @@ class SqlUserRepository:
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
 
+    async def delete(self, user_id: uuid.UUID) -> None:
+        # the foreign keys cascade (SQLite with PRAGMA foreign_keys=ON, set in bootstrap)
+        await self.session.execute(delete(UserRow).where(UserRow.id == user_id))
+
     async def by_google_sub(self, sub: str) -> User | None:
         row = await self.session.scalar(select(UserRow).where(UserRow.google_sub == sub))
         return to_user(row) if row else None
@@ -301,6 +305,9 @@ class SqlPhotoRepository:
         stmt = _narrowed(stmt.where(PhotoRow.user_id == user_id, _category_clause(category, threshold)), only)
         connection = await self.session.connection()  # plain columns: no ORM rows
         return {row.id: (row.blur_score, row.marked_as) for row in await connection.execute(stmt)}
+
+    async def storage_keys(self, user_id: uuid.UUID) -> list[str]:
+        return list(await self.session.scalars(select(PhotoRow.storage_key).where(PhotoRow.user_id == user_id)))
 
     async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:
         stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))

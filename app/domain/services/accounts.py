@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -10,8 +11,10 @@ import uuid
 from dataclasses import dataclass
 
 from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
+from app.domain.google import GoogleFailure
 from app.domain.model import User
-from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, UowFactory
+from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, PhotoStorage, UowFactory
+from app.domain.services.google_account import GoogleAuth, disconnect
 from app.domain.units import plural
 
 REFRESH_LIFETIME = dt.timedelta(days=30)
@@ -159,6 +162,48 @@ async def _set_password(
         await tx.commit()
     assert user is not None
     return user
+
+
+async def delete_account(
+    user: User,
+    confirm: str,
+    *,
+    uow: UowFactory,
+    passwords: PasswordHasher,
+    storage: PhotoStorage,
+    google: GoogleAuth,
+    now: dt.datetime,
+    throttle: LoginAttempts | None = None,
+    client: str = "",
+) -> int:
+    """Delete the account, confirmed with its password (or, for an account that has none, its email address),
+    and everything Classify keeps of it (remove_account); how many photos went. A wrong password counts as a
+    failed sign-in, as a password change's does."""
+    key = f"{user.email}|{client}"
+    await _wait_turn(throttle, key, now)
+    if user.password_hash:
+        if not passwords.verify(user.password_hash, confirm):
+            if throttle:
+                await throttle.failed(key, now)
+            raise InvalidInput("The password is not right; nothing was deleted.")
+    elif confirm.strip().lower() != user.email:
+        raise InvalidInput("Type your account's email address to confirm; nothing was deleted.")
+    return await remove_account(user.id, uow=uow, storage=storage, google=google)
+
+
+async def remove_account(user_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage, google: GoogleAuth) -> int:
+    """Everything Classify keeps of an account, gone: its Google grant revoked (where Google can be reached;
+    the tokens go either way), its rows (photos, jobs, sign-ins, albums' records) and then its files.
+    Nothing is deleted at any source. How many photos went."""
+    with contextlib.suppress(GoogleFailure):  # out of reach: the grant stays, the tokens go with the account
+        await disconnect(user_id, google=google, uow=uow)
+    async with uow() as tx:
+        keys = await tx.photos.storage_keys(user_id)
+        await tx.users.delete(user_id)
+        await tx.commit()
+    for key in keys:
+        await storage.delete(key)
+    return len(keys)
 
 
 async def start_api_session(user: User, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime) -> TokenPair:

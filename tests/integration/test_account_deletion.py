@@ -1,0 +1,96 @@
+"""Deleting an account: confirmed, complete (rows and files), and nobody else's photos touched. The Google
+grant's revocation is in test_google.py, beside the fake Google."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests import images
+from tests.conftest import PASSWORD, run_sql
+from tests.integration.test_cli_and_logs import classify
+from tests.integration.test_pages import _signed_in
+
+
+def _originals(settings) -> set[str]:
+    return {path.name for path in Path(settings.data_dir, "originals").rglob("*") if path.is_file()}
+
+
+def _upload(api, seed: int) -> dict:
+    response = api.upload((f"photo{seed}.jpg", images.jpeg(400, 300, seed=seed)))
+    assert response.status_code == 201, response.text
+    return response.json()["photos"][0]
+
+
+def test_the_api_deletes_the_account_its_rows_and_its_files_and_nothing_else(client, api, other_api, settings):
+    mine = [_upload(api, seed) for seed in (1, 2)]
+    theirs = _upload(other_api, 3)
+    api.wait_scored()
+    before = _originals(settings)
+    assert len(before) == 3
+
+    wrong = client.request("DELETE", "/api/v1/auth/me", headers=api.headers, json={"confirm": "not my password"})
+    assert wrong.status_code == 422 and "nothing was deleted" in wrong.json()["detail"]
+    assert len(api.get("/api/v1/photos").json()["items"]) == 2 and _originals(settings) == before
+
+    gone = client.request("DELETE", "/api/v1/auth/me", headers=api.headers, json={"confirm": PASSWORD})
+    assert gone.status_code == 204
+    assert api.get("/api/v1/auth/me").status_code == 401
+    login = client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD})
+    assert login.status_code == 401
+    assert len(_originals(settings)) == 1  # only the other person's original is left
+    assert run_sql(settings.database_url, "SELECT count(*) FROM photos") == [(1,)]
+    assert run_sql(
+        settings.database_url, "SELECT count(*) FROM api_sessions WHERE user_id NOT IN (SELECT id FROM users)"
+    ) == [(0,)]
+    assert other_api.get(f"/api/v1/photos/{theirs['id']}").status_code == 200
+    assert other_api.get(f"/api/v1/photos/{mine[0]['id']}").status_code == 404
+
+
+def test_the_settings_page_deletes_it_after_the_password_and_says_so(client, api, other_api):
+    _upload(api, 4)
+    _signed_in(client)
+    page = client.get("/settings").text
+    assert 'action="/settings/delete"' in page and "Nothing is deleted where your photos came from" in page
+
+    assert client.post("/settings/delete", data={"confirm": PASSWORD}).status_code == 403  # no CSRF token
+    token = client.cookies.get("csrftoken")
+    wrong = client.post("/settings/delete", data={"confirm": "nope", "_csrf_token": token})
+    assert wrong.status_code == 422 and "The password is not right; nothing was deleted." in wrong.text
+    done = client.post("/settings/delete", data={"confirm": PASSWORD, "_csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login?deleted=1"
+    assert "Your account and everything Classify kept of it are deleted." in client.get("/login?deleted=1").text
+    assert client.get("/photos", follow_redirects=False).status_code == 302  # signed out
+    assert api.get("/api/v1/photos").status_code == 401
+
+
+def test_the_command_line_deletes_an_account_only_when_told_yes(tmp_path, database_url):
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+    assert (
+        classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n").returncode == 0
+    )
+    careful = classify("users", "delete", "a@example.com", env=env)
+    assert careful.returncode == 2 and "--yes" in careful.stderr
+    done = classify("users", "delete", "a@example.com", "--yes", env=env)
+    assert done.returncode == 0 and "deleted a@example.com and its 0 photos" in done.stdout, done.stderr
+    again = classify("users", "delete", "a@example.com", "--yes", env=env)
+    assert again.returncode == 1 and "There is no account for a@example.com" in again.stderr
+
+
+def test_a_job_still_running_when_its_account_goes_leaves_nothing_behind(client, api, other_api, settings):
+    for seed in range(10, 18):
+        _upload(api, seed)
+    api.wait_scored()
+    run_sql(settings.database_url, "UPDATE photos SET blur_score = NULL")  # so that a batch has work to do
+    keys = {key for (key,) in run_sql(settings.database_url, "SELECT storage_key FROM photos")}
+    started = api.post("/api/v1/blur/analyze-batch")
+    assert started.status_code == 202 and started.json()["total"] == 8
+    gone = client.request("DELETE", "/api/v1/auth/me", headers=api.headers, json={"confirm": PASSWORD})
+    assert gone.status_code == 204
+
+    # the worker goes on with other people's work, and the deleted account's tasks leave no files behind
+    theirs = _upload(other_api, 30)
+    other_api.wait_scored()
+    assert other_api.get(f"/api/v1/photos/{theirs['id']}").json()["blur_score"] is not None
+    assert run_sql(settings.database_url, "SELECT count(*) FROM jobs") == [(0,)]
+    files = [path.name for path in Path(settings.data_dir).rglob("*") if path.is_file()]
+    assert not [name for name in files if any(key in name for key in keys)]  # originals and renditions alike
