@@ -39,17 +39,16 @@ NAMINGS = ("original", "ai")
 BATCH = 500  # photos read at a time: an export of any size holds one batch in memory, and starts at once
 
 
-def archive_names(photos: list[Photo], names: str, taken: set[str] | None = None) -> list[str]:
-    """Names in the archive for `photos`, none of them in `taken` (the names given so far, which it extends)."""
+def _archive_names(photos: list[Photo], names: str, taken: set[str]) -> list[str]:
+    """Names in the archive for `photos` (`names` one of NAMINGS), none of them in `taken` (the names given so
+    far, which it extends)."""
     if names == "ai":  # the AI's name with the capture date first; the original name where there is none yet
         wanted = [
             (ai_file_stem(p.proposed_name, p.taken_at) if p.proposed_name else split_name(p.filename)[0], _extension(p))
             for p in photos
         ]
-    elif names == "original":
-        wanted = [(split_name(p.filename)[0], _extension(p)) for p in photos]
     else:
-        raise InvalidInput("names must be 'original' or 'ai'.")
+        wanted = [(split_name(p.filename)[0], _extension(p)) for p in photos]
     return unique_names(wanted, taken)
 
 
@@ -79,7 +78,7 @@ async def _entries(
 ) -> AsyncIterator[tuple[str, Path]]:
     taken: set[str] = set()
     async for batch in batches:
-        for name, photo in zip(archive_names(batch, names, taken), batch, strict=True):
+        for name, photo in zip(_archive_names(batch, names, taken), batch, strict=True):
             yield name, storage.original_path(photo.storage_key)
 
 

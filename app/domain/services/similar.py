@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from app.domain.cursors import decode_cursor, encode_cursor
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.grouping import Shot, SimilarGroup, similar_groups
+from app.domain.grouping import SimilarGroup, similar_groups
 from app.domain.model import Photo, User
 from app.domain.ports import ImageInspector, PhotoStorage, UowFactory
 from app.domain.services.photos import delete_photo
@@ -101,12 +101,11 @@ async def group_of(user: User, photo: Photo, *, uow: UowFactory) -> GroupView | 
 def _view(group: SimilarGroup, found: dict[uuid.UUID, Photo]) -> GroupView:
     """The group's photos as loaded (one removed meanwhile is left out), and its best shot by their scores
     and marks as loaded: the group itself may have been kept from before a photo was scored or marked."""
-    now = SimilarGroup(tuple(_as_now(shot, found[shot.id]) for shot in group.shots if shot.id in found))
+    shots = (
+        shot.as_now(found[shot.id].blur_score, found[shot.id].marked_as) for shot in group.shots if shot.id in found
+    )
+    now = SimilarGroup(tuple(shots))
     return GroupView([found[shot.id] for shot in now.shots], now.best.id if now.best else None)
-
-
-def _as_now(shot: Shot, photo: Photo) -> Shot:
-    return shot.as_now(photo.blur_score, photo.marked_as)
 
 
 def check_similar(similar: str) -> None:
