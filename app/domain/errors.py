@@ -19,6 +19,15 @@ class Conflict(DomainError):
     pass
 
 
+class Contention(Conflict):
+    """The database stopped this transaction for a concurrent one (a deadlock, or a serialization failure);
+    nothing of it was written, and doing it again is expected to work."""
+
+    def __init__(self) -> None:
+        super().__init__("Another change to the same records was being made at that moment; nothing was changed. "
+                         "Try again.")  # fmt: skip
+
+
 class InvalidInput(DomainError):
     pass
 

@@ -3,10 +3,16 @@ grant's revocation is in test_google.py, beside the fake Google."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import uuid
 from pathlib import Path
 
+import asyncpg
+import pytest
+
 from tests import images
-from tests.conftest import PASSWORD, run_sql
+from tests.conftest import PASSWORD, TEST_DB, run_sql
 from tests.integration.test_cli_and_logs import classify
 from tests.integration.test_pages import _signed_in
 
@@ -94,3 +100,57 @@ def test_a_job_still_running_when_its_account_goes_leaves_nothing_behind(client,
     assert run_sql(settings.database_url, "SELECT count(*) FROM jobs") == [(0,)]
     files = [path.name for path in Path(settings.data_dir).rglob("*") if path.is_file()]
     assert not [name for name in files if any(key in name for key in keys)]  # originals and renditions alike
+
+
+@pytest.mark.skipif(TEST_DB != "postgres", reason="SQLite writes one transaction at a time: no two wait on each other")
+def test_a_deletion_stopped_by_a_deadlock_is_done_again_and_the_other_writer_goes_through(client, api, settings):
+    photo = _upload(api, 40)
+    api.wait_scored()
+    writer = _HeldWriter(settings.database_url, photo["id"])
+    writer.start()
+    assert writer.holding.wait(10)
+
+    # The writer holds the photo and, once this deletion waits for it, asks for the account's row, as anything
+    # that updates a photo and then adds a row referring to the account would: PostgreSQL stops the deletion
+    # as a deadlock, nothing of it stays, and it is done again once the writer is through.
+    gone = client.request("DELETE", "/api/v1/auth/me", headers=api.headers, json={"confirm": PASSWORD})
+    writer.join(20)
+    assert gone.status_code == 204, gone.text
+    assert writer.outcome == "committed"
+    assert run_sql(settings.database_url, "SELECT count(*) FROM photos") == [(0,)]
+    assert not _originals(settings)
+
+
+class _HeldWriter(threading.Thread):
+    """Another process's transaction: locks one photo, waits until a second session waits on a lock, then
+    asks for the photo owner's row."""
+
+    def __init__(self, database_url: str, photo_id: str) -> None:
+        super().__init__(daemon=True)
+        self.url = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.photo_id = uuid.UUID(photo_id)
+        self.holding = threading.Event()
+        self.outcome = ""
+
+    def run(self) -> None:
+        asyncio.run(self._write())
+
+    async def _write(self) -> None:
+        writer, watcher = await asyncpg.connect(self.url), await asyncpg.connect(self.url)
+        try:
+            async with writer.transaction():
+                owner = await writer.fetchval(
+                    "UPDATE photos SET caption = 'held' WHERE id = $1 RETURNING user_id", self.photo_id
+                )
+                self.holding.set()
+                for _ in range(500):  # at most 10 s
+                    if await watcher.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted"):
+                        break
+                    await asyncio.sleep(0.02)
+                await writer.execute("SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE", owner)
+            self.outcome = "committed"
+        except asyncpg.DeadlockDetectedError:
+            self.outcome = "stopped"
+        finally:
+            await writer.close()
+            await watcher.close()

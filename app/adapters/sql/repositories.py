@@ -54,6 +54,12 @@ class SqlUserRepository:
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
 
+    async def lock(self, user_id: uuid.UUID) -> bool:
+        """Hold the account's row until the transaction ends (new rows that refer to it wait); False when
+        there is no such account."""
+        query = select(UserRow.id).where(UserRow.id == user_id).with_for_update()
+        return await self.session.scalar(query) is not None
+
     async def delete(self, user_id: uuid.UUID) -> None:
         # the foreign keys cascade (SQLite with PRAGMA foreign_keys=ON, set in bootstrap)
         await self.session.execute(delete(UserRow).where(UserRow.id == user_id))
@@ -403,8 +409,11 @@ class SqlJobRepository:
 
     async def mark_item(
         self, job_id: uuid.UUID, item_key: str, status: str, error: str | None, now: dt.datetime
-    ) -> Job:
-        """Record one item's outcome once; the job's counters follow from the items, so a repeat changes nothing."""
+    ) -> Job | None:
+        """Record one item's outcome once; the job's counters follow from the items, so a repeat changes nothing.
+        None when the job is gone (its account was deleted, say)."""
+        if not await self._lock(job_id):
+            return None
         changed = await self.session.execute(
             update(JobItemRow)
             .where(JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued")
@@ -412,8 +421,16 @@ class SqlJobRepository:
         )
         if changed.rowcount:
             column = JobRow.failed if status == "failed" else JobRow.done  # "skipped" counts as handled
+            # counted by the database: SQLite takes no row lock, and two tasks must not both write 1
             await self.session.execute(update(JobRow).where(JobRow.id == job_id).values({column: column + 1}))
         return await self._finish_if_complete(job_id, now)
+
+    async def _lock(self, job_id: uuid.UUID) -> bool:
+        """Lock the job's row before any of its items (False when the job is gone): a deletion, of the job or
+        of its account through the foreign keys, takes the job and then its items, and PostgreSQL stops one of
+        two transactions that take them in opposite orders as a deadlock. SQLite writes one at a time."""
+        query = select(JobRow.id).where(JobRow.id == job_id).with_for_update()
+        return await self.session.scalar(query) is not None
 
     async def _finish_if_complete(self, job_id: uuid.UUID, now: dt.datetime) -> Job:
         row = await self.session.get(JobRow, job_id, populate_existing=True)
@@ -438,6 +455,8 @@ class SqlJobRepository:
         return to_job(row)
 
     async def requeue_failed(self, job_id: uuid.UUID) -> int:
+        if not await self._lock(job_id):
+            return 0
         changed = await self.session.execute(
             update(JobItemRow)
             .where(JobItemRow.job_id == job_id, JobItemRow.status == "failed")
@@ -454,6 +473,8 @@ class SqlJobRepository:
 
     async def set_items(self, job_id: uuid.UUID, item_keys: Sequence[str]) -> None:
         """Add the items not there yet (a re-run lists them again) and make the total match."""
+        if not await self._lock(job_id):
+            return
         known = set(await self.session.scalars(select(JobItemRow.item_key).where(JobItemRow.job_id == job_id)))
         self.session.add_all(JobItemRow(job_id=job_id, item_key=k) for k in dict.fromkeys(item_keys) if k not in known)
         await self.session.flush()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.adapters.crypto import TokenCipher
@@ -17,6 +19,10 @@ from app.adapters.sql.repositories import (
 )
 from app.adapters.sql.similar_repositories import SqlSimilarRepository
 from app.adapters.sql.vision_repositories import SqlVisionRepository
+from app.domain.errors import Contention
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction was stopped, not refused
+CONTENTION_STATES = frozenset({"40P01", "40001"})
 
 
 class SqlUnitOfWork:
@@ -37,9 +43,13 @@ class SqlUnitOfWork:
         self.similar = SqlSimilarRepository(self.session)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         await self.session.rollback()  # a no-op after commit; undoes whatever a failure left behind
         await self.session.close()
+        if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONTENTION_STATES:
+            raise Contention() from exc
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -10,7 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
+from app.domain.errors import Conflict, Contention, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
 from app.domain.google import GoogleFailure
 from app.domain.model import User
 from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, PhotoStorage, UowFactory
@@ -19,6 +19,7 @@ from app.domain.units import plural
 
 REFRESH_LIFETIME = dt.timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
+DELETE_ATTEMPTS = 3
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -197,13 +198,29 @@ async def remove_account(user_id: uuid.UUID, *, uow: UowFactory, storage: PhotoS
     Nothing is deleted at any source. How many photos went."""
     with contextlib.suppress(GoogleFailure):  # out of reach: the grant stays, the tokens go with the account
         await disconnect(user_id, google=google, uow=uow)
-    async with uow() as tx:
-        keys = await tx.photos.storage_keys(user_id)
-        await tx.users.delete(user_id)
-        await tx.commit()
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        try:
+            keys = await _delete_rows(user_id, uow)
+            break
+        except Contention:
+            # a task of the account's still running wrote to a photo or job as they were going; it is done now
+            if attempt == DELETE_ATTEMPTS:
+                raise
     for key in keys:
         await storage.delete(key)
     return len(keys)
+
+
+async def _delete_rows(user_id: uuid.UUID, uow: UowFactory) -> list[str]:
+    """The account's rows gone (the foreign keys cascade); the storage keys of the photos that went. The
+    account's row is locked first, so a photo being added for it now is in the list or is refused."""
+    async with uow() as tx:
+        if not await tx.users.lock(user_id):
+            return []
+        keys = await tx.photos.storage_keys(user_id)
+        await tx.users.delete(user_id)
+        await tx.commit()
+    return keys
 
 
 async def start_api_session(user: User, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime) -> TokenPair:

@@ -108,9 +108,11 @@ async def tag_photo(
         )
     result = await describer.describe(await preview(photo))
     async with uow() as tx:
+        # The call first: it refers to the account, which a deletion of the account holds before the photos,
+        # so this waits for such a deletion instead of holding a photo the deletion waits for.
+        await tx.vision.record_call(user.id, photo.id)
         await tx.vision.remember(photo.sha256, describer.model, result, replace=again)
         await tx.vision.describe_photo(photo.id, result)
-        await tx.vision.record_call(user.id, photo.id)
         await tx.commit()
     return result
 
