@@ -1,5 +1,6 @@
 """`classify users create EMAIL [--password-stdin]`: add a local account.
 `classify users set-password EMAIL [--password-stdin]`: give an account a new password (a forgotten one).
+`classify users sign-out EMAIL`: end every sign-in of an account (browsers and API tokens); the password stays.
 `classify users delete EMAIL --yes`: delete an account and everything Classify keeps of it."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the command imports the app only when it runs
     from app.bootstrap import Container
+    from app.domain.model import User
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reset = sub.add_parser("set-password", help="give an account a new password and end all of its sign-ins")
     reset.add_argument("email")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    out = sub.add_parser("sign-out", help="end every sign-in of an account, browsers and API tokens alike")
+    out.add_argument("email")
     remove = sub.add_parser("delete", help="delete an account, its photos and everything else Classify keeps of it")
     remove.add_argument("email")
     remove.add_argument("--yes", action="store_true", help="really delete (nothing is deleted without it)")
@@ -46,6 +50,8 @@ async def _apply(args: argparse.Namespace, password: str) -> str:
     try:
         if args.users_command == "delete":
             return await _delete(args.email, container)
+        if args.users_command == "sign-out":
+            return await _sign_out(args.email, container)
         if args.users_command == "create":
             user = await create_user(
                 args.email, password, uow=container.uow, passwords=container.passwords, name=args.name
@@ -60,15 +66,30 @@ async def _apply(args: argparse.Namespace, password: str) -> str:
 
 
 async def _delete(email: str, container: Container) -> str:
-    from app.domain.errors import NotFound
     from app.domain.services.accounts import remove_account
+
+    user = await _account(email, container)
+    photos = await remove_account(user.id, uow=container.uow, storage=container.storage, google=container.google)
+    return f"deleted {user.email} and its {photos} photos"
+
+
+async def _sign_out(email: str, container: Container) -> str:
+    from app.domain.services.accounts import sign_out_everywhere
+    from app.domain.units import plural
+
+    user = await _account(email, container)
+    _, ended = await sign_out_everywhere(user.id, uow=container.uow, now=container.clock())
+    return f"signed {user.email} out everywhere: every browser, and {ended} API {plural('sign-in', ended)}"
+
+
+async def _account(email: str, container: Container) -> User:
+    from app.domain.errors import NotFound
 
     async with container.uow() as tx:
         user = await tx.users.by_email(email)
     if user is None:
         raise NotFound(f"There is no account for {email.strip().lower()}.")
-    photos = await remove_account(user.id, uow=container.uow, storage=container.storage, google=container.google)
-    return f"deleted {user.email} and its {photos} photos"
+    return user
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if args.users_command == "delete" and not args.yes:
         print("classify: this deletes the account and all its photos; add --yes to do it", file=sys.stderr)
         return 2
-    password = "" if args.users_command == "delete" else _password(args.password_stdin)
+    password = _password(args.password_stdin) if args.users_command in ("create", "set-password") else ""
     upgrade(Settings.from_env().database_url)
     try:
         done = asyncio.run(_apply(args, password))

@@ -43,6 +43,7 @@ class User:
     google_sub: str | None = None
     last_login_at: dt.datetime | None = None
     vision_monthly_limit: int | None = None  # None: the server's default
+    session_epoch: int = 0  # raised by "sign out everywhere": browsers' sessions from before it end
 
     @property
     def display_name(self) -> str:

@@ -1,4 +1,5 @@
-"""POST /api/v1/auth/login, /refresh, /logout, /password, GET and DELETE /me: bearer tokens for API clients."""
+"""POST /api/v1/auth/login, /refresh, /logout, /logout-everywhere, /password, GET and DELETE /me: bearer tokens
+for API clients."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, caller, client_address
 from app.routes.openapi_docs import errors
-from app.routes.schemas import AccountDeletion, LoginBody, Me, PasswordChange, RefreshBody, Tokens
+from app.routes.schemas import (
+    AccountDeletion,
+    LoginBody,
+    Me,
+    PasswordChange,
+    RefreshBody,
+    SignedOutEverywhere,
+    Tokens,
+)
 from app.routes.security import BEARER, requires_api_user
 
 
@@ -71,6 +80,20 @@ class AuthController(Controller):
     async def logout(self, request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, str]:
         await accounts.end_api_session(request.auth["session_id"], uow=container.uow, now=container.clock())
         return {"status": "signed_out"}
+
+    @post(
+        "/logout-everywhere",
+        guards=[requires_api_user],
+        security=BEARER,
+        status_code=200,
+        summary="End every sign-in of the account, this one included",
+        responses=errors(),
+    )
+    async def logout_everywhere(self, request: Request[Any, Any, Any], container: ContainerDep) -> SignedOutEverywhere:
+        """For a lost phone or a leaked token: every API sign-in of the account ends (their refresh tokens
+        stop working) and so does every browser's. The password stays; sign in again to go on."""
+        _, ended = await accounts.sign_out_everywhere(caller(request).id, uow=container.uow, now=container.clock())
+        return SignedOutEverywhere(status="signed_out", api_sign_ins_ended=ended)
 
     @post(
         "/password",

@@ -319,8 +319,10 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) ->
 
 
 @get("/settings", guards=GUARD, include_in_schema=False)
-async def settings_page(request: Request[Any, Any, Any], container: ContainerDep, password: str = "") -> Template:
-    return await _settings(request, container, password_changed=password == "changed")
+async def settings_page(
+    request: Request[Any, Any, Any], container: ContainerDep, password: str = "", signed_out: int | None = None
+) -> Template:
+    return await _settings(request, container, password_changed=password == "changed", signed_out=signed_out)
 
 
 async def _settings(
@@ -333,8 +335,10 @@ async def _settings(
     )
     async with container.uow() as tx:
         albums = await tx.albums.recent(user.id)
+        api_sign_ins = await tx.api_sessions.count_live(user.id, container.clock())
     context = {
         "user": user,
+        "api_sign_ins": api_sign_ins,
         "google": google,
         "albums": albums,
         "active": "settings",
@@ -385,6 +389,13 @@ async def delete_account(request: Request[Any, Any, Any], container: ContainerDe
         return await _settings(request, container, status_code=status_of(exc), delete_error=exc.detail)
     request.clear_session()
     return Redirect("/login?deleted=1", status_code=303)
+
+
+@post("/settings/sign-out-elsewhere", guards=GUARD, include_in_schema=False, status_code=303)
+async def sign_out_elsewhere(request: Request[Any, Any, Any], container: ContainerDep) -> Redirect:
+    user, ended = await accounts.sign_out_everywhere(caller(request).id, uow=container.uow, now=container.clock())
+    sign_in(request, user)  # this browser goes on, stamped anew; the others end
+    return Redirect(f"/settings?signed_out={ended}", status_code=303)
 
 
 @post("/settings/ai", guards=GUARD, include_in_schema=False, status_code=303)
@@ -441,6 +452,7 @@ HANDLERS = [
     import_link,
     settings_page,
     change_password,
+    sign_out_elsewhere,
     delete_account,
     save_ai_limit,
     gallery,

@@ -47,6 +47,11 @@ class AccountDeletion(msgspec.Struct):
     confirm: str  # the account's password; for an account without one (Google only), its email address
 
 
+class SignedOutEverywhere(msgspec.Struct):
+    status: str  # "signed_out"
+    api_sign_ins_ended: int  # this one included; every browser's sign-in ends as well
+
+
 class CodeExchange(msgspec.Struct):
     code: str
     redirect_uri: str

@@ -1,5 +1,5 @@
 """Accounts in a real browser: first run, sign out, sign in (wrong and right password), protected pages, a
-new password."""
+new password, signing out everywhere else."""
 
 from __future__ import annotations
 
@@ -136,7 +136,9 @@ def test_nothing_on_the_pages_is_cut_off_on_a_phone(page: Page, app_server: Live
         assert page.evaluate(OVERFLOWING) == [], path
 
 
-def test_a_new_password_from_settings_signs_the_other_browsers_out(page: Page, app_server: LiveServer) -> None:
+def test_a_new_password_or_signing_out_everywhere_else_ends_the_other_browsers(
+    page: Page, app_server: LiveServer
+) -> None:
     url = app_server.url
     create_owner(page, app_server)
     elsewhere = page.context.browser.new_context().new_page()  # another browser, signed in too
@@ -159,6 +161,16 @@ def test_a_new_password_from_settings_signs_the_other_browsers_out(page: Page, a
     expect(elsewhere).to_have_url(re.compile(re.escape(url) + r"/login"))
     sign_in(elsewhere, app_server, replace(OWNER, password="a brand new passphrase"), path="/stats")
     page.goto(url + "/jobs")  # and this one goes on
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+
+    # Signing out everywhere else, the password unchanged: that browser signs in again, this one goes on.
+    page.goto(url + "/settings")
+    page.get_by_role("button", name="Sign out everywhere else").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed out everywhere else")
+    assert_accessible(page)
+    elsewhere.goto(url + "/stats")
+    expect(elsewhere).to_have_url(re.compile(re.escape(url) + r"/login"))
+    page.goto(url + "/jobs")
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
     elsewhere.context.close()
 

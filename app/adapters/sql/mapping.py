@@ -18,6 +18,7 @@ def to_user(row: UserRow) -> User:
         google_sub=row.google_sub,
         last_login_at=row.last_login_at,
         vision_monthly_limit=row.vision_monthly_limit,
+        session_epoch=row.session_epoch,
     )
 
 

@@ -23,6 +23,7 @@ class UserRow(UUIDv7AuditBase):
     blur_threshold: Mapped[float] = mapped_column(Float, default=0.5)
     vision_monthly_limit: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the server's default
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # +1: browsers sign in again
 
 
 class ApiSessionRow(UUIDv7AuditBase):

@@ -54,6 +54,10 @@ class SqlUserRepository:
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
 
+    async def end_browser_sessions(self, user_id: uuid.UUID) -> None:
+        epoch = UserRow.session_epoch
+        await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(session_epoch=epoch + 1))
+
     async def lock(self, user_id: uuid.UUID) -> bool:
         """Hold the account's row until the transaction ends (new rows that refer to it wait); False when
         there is no such account."""
@@ -117,11 +121,19 @@ class SqlApiSessionRepository:
     async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
         await self.session.execute(update(ApiSessionRow).where(ApiSessionRow.id == session_id).values(revoked_at=now))
 
-    async def revoke_all(self, user_id: uuid.UUID, now: dt.datetime, keep: uuid.UUID | None = None) -> None:
-        live = (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None)
+    async def revoke_all(self, user_id: uuid.UUID, now: dt.datetime, keep: uuid.UUID | None = None) -> int:
+        live = _live_sessions(user_id, now)
         if keep is not None:
             live &= ApiSessionRow.id != keep
-        await self.session.execute(update(ApiSessionRow).where(live).values(revoked_at=now))
+        ended = await self.session.execute(update(ApiSessionRow).where(live).values(revoked_at=now))
+        return ended.rowcount or 0
+
+    async def count_live(self, user_id: uuid.UUID, now: dt.datetime) -> int:
+        return int(await self.session.scalar(select(func.count()).where(_live_sessions(user_id, now))) or 0)
+
+
+def _live_sessions(user_id: uuid.UUID, now: dt.datetime) -> Any:
+    return (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None) & (ApiSessionRow.expires_at > now)
 
 
 def _arrival() -> Any:

@@ -52,9 +52,10 @@ def check_new_password(password: str) -> None:
 
 
 def session_stamp(user: User) -> str:
-    """What a browser's sign-in keeps of the account's password: when the password changes, the stamp does,
-    and every sign-in made before it ends (the one that changed it is stamped again)."""
-    return hashlib.sha256(f"classify-session|{user.password_hash or ''}".encode()).hexdigest()[:32]
+    """What a browser's sign-in keeps of the account's password and session epoch: when either changes, the
+    stamp does, and every sign-in made before it ends (the one that changed it is stamped again)."""
+    epoch = f"|{user.session_epoch}" if user.session_epoch else ""  # epoch 0 keeps the stamps made before it
+    return hashlib.sha256(f"classify-session|{user.password_hash or ''}{epoch}".encode()).hexdigest()[:32]
 
 
 async def create_user(
@@ -263,3 +264,24 @@ async def end_api_session(session_id: uuid.UUID, *, uow: UowFactory, now: dt.dat
     async with uow() as tx:
         await tx.api_sessions.revoke(session_id, now)
         await tx.commit()
+
+
+async def sign_out_everywhere(
+    user_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime, keep_session: uuid.UUID | None = None
+) -> tuple[User, int]:
+    """End the account's sign-ins: every browser's (the stamp changes; a browser that asked is stamped again
+    with the account returned) and every API sign-in but `keep_session`. The account, and how many API
+    sign-ins ended."""
+    async with uow() as tx:
+        ended = await tx.api_sessions.revoke_all(user_id, now, keep=keep_session)
+        await tx.users.end_browser_sessions(user_id)
+        user = await tx.users.get(user_id)
+        await tx.commit()
+    if user is None:
+        raise NotFound("There is no such account.")
+    return user, ended
+
+
+async def live_api_sign_ins(user_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> int:
+    async with uow() as tx:
+        return await tx.api_sessions.count_live(user_id, now)
