@@ -36,6 +36,7 @@ from app.routes import (
     health,
     pages,
     pages_auth,
+    removal,
     similar,
     tagging,
 )
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *google_auth.HANDLERS,
             *google_photos.HANDLERS,
             *tagging.HANDLERS,
+            *removal.HANDLERS,
             *similar.HANDLERS,
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,

@@ -134,6 +134,9 @@ class PhotoRepository(Protocol):
         """The new photo, scored at `now` when its score is already known."""
 
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None: ...
+    async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
+        """Remove those of the photos that are the user's; the storage keys of the ones removed."""
+
     async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
         """The person's own call on the photo ("sharp" or "blurred"), or None to let the score decide."""
 
@@ -196,6 +199,9 @@ class JobRepository(Protocol):
     async def failed_items(self, job_id: uuid.UUID) -> list[tuple[str, str, str | None]]: ...
     async def mark_item(
         self, job_id: uuid.UUID, item_key: str, status: str, error: str | None, now: dt.datetime
+    ) -> Job | None: ...
+    async def mark_items(
+        self, job_id: uuid.UUID, item_keys: Sequence[str], status: str, error: str | None, now: dt.datetime
     ) -> Job | None: ...
     async def set_status(self, job_id: uuid.UUID, status: str, now: dt.datetime, error: str | None = None) -> Job: ...
     async def requeue_failed(self, job_id: uuid.UUID) -> int: ...

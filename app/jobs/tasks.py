@@ -8,7 +8,7 @@ from typing import Any
 from app.domain.errors import DomainError
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.retry import RetryLater
-from app.domain.services import imports, jobs, scoring, similar, tagging
+from app.domain.services import imports, jobs, removal, scoring, similar, tagging
 from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
 from app.jobs.link_tasks import import_link
@@ -126,6 +126,13 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
     return status
 
 
+async def remove_photos(ctx: dict[str, Any], job_id: str) -> int:
+    container = ctx["container"]
+    return await removal.run_removal(
+        uuid.UUID(job_id), uow=container.uow, storage=container.storage, clock=container.clock
+    )
+
+
 FUNCTIONS = {
     "score_photo": score_photo,
     "import_file": import_file,
@@ -133,5 +140,6 @@ FUNCTIONS = {
     "publish_google_album": publish_google_album,
     "tag_photo": tag_photo,
     "import_link": import_link,
+    "remove_photos": remove_photos,
     "sweep": sweep,
 }

@@ -22,6 +22,7 @@ from app.jobs.tasks import (
     import_google_session,
     import_link,
     publish_google_album,
+    remove_photos,
     score_photo,
     sweep,
     tag_photo,
@@ -122,7 +123,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             ),
             *(
                 func(deferring(f), name=f.__name__, timeout=WHOLE_JOB_TIMEOUT, max_tries=MAX_TRIES)
-                for f in (import_google_session, publish_google_album, import_link)
+                for f in (import_google_session, publish_google_album, import_link, remove_photos)
             ),
         ],
         "cron_jobs": [cron(deferring(sweep), minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],

@@ -4,8 +4,9 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 08:10:00
 
-A browser's session is a signed cookie, with nothing of it on the server to end; it carries a stamp made from
-the account's password hash and, from this revision, this number. Raising the number changes the stamp.
+Browsers' sessions are stored by session id, not by account, so there is no list of an account's browsers to
+end. Each carries a stamp made from the account's password hash and, from this revision, this number: raising
+the number changes the stamp, and every session with the old one is signed out at its next request.
 """
 
 from __future__ import annotations

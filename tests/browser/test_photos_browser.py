@@ -214,6 +214,18 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.goto(url + "/stats")
     expect(page.locator(".stat-cards")).to_contain_text("6")
 
+    # --- remove the Blurred tab from Classify: asked first, then done as a job -----------------
+    page.goto(url + "/photos?filter=blurred")
+    remove = page.get_by_role("button", name=f"Remove Blurred ({len(BLURRED)})")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    remove.click()
+    expect(page.locator("li.photo-card")).to_have_count(len(BLURRED))  # said no: nothing removed
+    page.once("dialog", lambda dialog: dialog.accept())
+    remove.click()
+    expect(page.locator("#job-area .job")).to_have_attribute("data-status", "done", timeout=SCORING_TIMEOUT)
+    expect(page.get_by_role("heading", name="No blurred photos at this threshold")).to_be_visible()
+    expect(count(page, "all")).to_have_text(str(len(SHARP)))
+
 
 def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page: Page, app_server: LiveServer, screenshot_dir: Path

@@ -237,6 +237,12 @@ class SqlPhotoRepository:
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
         await self.session.execute(delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
 
+    async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
+        mine = (PhotoRow.user_id == user_id) & PhotoRow.id.in_(photo_ids)
+        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(mine)))
+        await self.session.execute(delete(PhotoRow).where(mine))
+        return keys
+
     async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
         mine = (PhotoRow.id == photo_id) & (PhotoRow.user_id == user_id)
         await self.session.execute(update(PhotoRow).where(mine).values(marked_as=marked_as))
@@ -424,17 +430,23 @@ class SqlJobRepository:
     ) -> Job | None:
         """Record one item's outcome once; the job's counters follow from the items, so a repeat changes nothing.
         None when the job is gone (its account was deleted, say)."""
+        return await self.mark_items(job_id, [item_key], status, error, now)
+
+    async def mark_items(
+        self, job_id: uuid.UUID, item_keys: Sequence[str], status: str, error: str | None, now: dt.datetime
+    ) -> Job | None:
         if not await self._lock(job_id):
             return None
         changed = await self.session.execute(
             update(JobItemRow)
-            .where(JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued")
+            .where(JobItemRow.job_id == job_id, JobItemRow.item_key.in_(item_keys), JobItemRow.status == "queued")
             .values(status=status, error=error)
         )
         if changed.rowcount:
             column = JobRow.failed if status == "failed" else JobRow.done  # "skipped" counts as handled
-            # counted by the database: SQLite takes no row lock, and two tasks must not both write 1
-            await self.session.execute(update(JobRow).where(JobRow.id == job_id).values({column: column + 1}))
+            # counted by the database: SQLite takes no row lock, and two tasks must not both write the same sum
+            count = changed.rowcount
+            await self.session.execute(update(JobRow).where(JobRow.id == job_id).values({column: column + count}))
         return await self._finish_if_complete(job_id, now)
 
     async def _lock(self, job_id: uuid.UUID) -> bool:

@@ -12,11 +12,17 @@ from app.domain.services.google_photos import ALBUM_TASK, GOOGLE_ALBUM, GOOGLE_I
 from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
 from app.domain.services.link_imports import LINK_IMPORT, LINK_TASK
 from app.domain.services.photos import SCORE_TASK
+from app.domain.services.removal import REMOVE_BATCH, REMOVE_TASK
 from app.domain.services.tagging import TAG_BATCH, TAG_TASK
 
 SCORE_BATCH = "score_batch"
 MAX_BATCH = 100_000
-WHOLE_JOB_TASKS = {GOOGLE_IMPORT: IMPORT_TASK, GOOGLE_ALBUM: ALBUM_TASK, LINK_IMPORT: LINK_TASK}
+WHOLE_JOB_TASKS = {
+    GOOGLE_IMPORT: IMPORT_TASK,
+    GOOGLE_ALBUM: ALBUM_TASK,
+    LINK_IMPORT: LINK_TASK,
+    REMOVE_BATCH: REMOVE_TASK,
+}
 
 
 def item_task_id(job_id: uuid.UUID, item_key: str) -> str:

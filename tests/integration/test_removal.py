@@ -1,0 +1,148 @@
+"""Removing a tab's photos (or chosen ones) from Classify as a job: only those, only the owner's, files too,
+and nothing at any source."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.domain.categories import Category
+from app.domain.services import jobs, removal
+from tests import images
+from tests.conftest import run_sql
+from tests.integration.test_google import wait_job
+from tests.integration.test_pages import _signed_in
+
+
+def _upload(api, name: str, data: bytes) -> str:
+    response = api.upload((name, data))
+    assert response.status_code == 201, response.text
+    return response.json()["photos"][0]["id"]
+
+
+def _library(api) -> dict[str, list[str]]:
+    sharp = [_upload(api, f"sharp{seed}.jpg", images.jpeg(seed=seed)) for seed in (1, 2)]
+    blurred = [_upload(api, f"soft{seed}.jpg", images.blurred_jpeg(sigma=9, seed=seed)) for seed in (3, 4)]
+    api.wait_scored()
+    return {"sharp": sharp, "blurred": blurred}
+
+
+def _files(settings) -> set[str]:
+    return {path.name for path in Path(settings.data_dir).rglob("*") if path.is_file() and "originals" in path.parts}
+
+
+def test_the_api_removes_the_blurred_tab_and_nothing_else(api, other_api, settings):
+    mine = _library(api)
+    theirs = _upload(other_api, "theirs.jpg", images.blurred_jpeg(sigma=9, seed=5))
+    other_api.wait_scored()
+    assert len(_files(settings)) == 5
+
+    started = api.post("/api/v1/photos/remove-batch", json={"filter": "blurred"})
+    assert started.status_code == 202 and started.json()["total"] == 2
+    job = wait_job(api, started.json()["job_id"])
+    assert (job["kind"], job["status"], job["done"], job["failed"]) == ("remove_photos", "done", 2, 0)
+
+    listed = api.get("/api/v1/photos").json()
+    assert {p["id"] for p in listed["items"]} == set(mine["sharp"])
+    assert listed["counts"] == {"all": 2, "blurred": 0, "not_blurred": 2, "unprocessed": 0}
+    assert all(api.get(f"/api/v1/photos/{photo}").status_code == 404 for photo in mine["blurred"])
+    assert other_api.get(f"/api/v1/photos/{theirs}").status_code == 200  # the same tab of another account
+    assert len(_files(settings)) == 3
+
+
+def test_chosen_photos_are_removed_and_someone_elses_are_not_found(api, other_api, settings):
+    mine = _library(api)
+    theirs = _upload(other_api, "theirs.jpg", images.jpeg(seed=6))
+
+    refused = api.post("/api/v1/photos/remove-batch", json={"photo_ids": [mine["sharp"][0], theirs]})
+    assert refused.status_code == 404 and theirs in refused.json()["detail"]
+    assert run_sql(settings.database_url, "SELECT count(*) FROM jobs") == [(0,)]  # nothing started
+    assert other_api.get(f"/api/v1/photos/{theirs}").status_code == 200
+
+    started = api.post("/api/v1/photos/remove-batch", json={"photo_ids": [mine["sharp"][0], mine["blurred"][0]]})
+    assert started.status_code == 202 and started.json()["total"] == 2
+    assert wait_job(api, started.json()["job_id"])["done"] == 2
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 2
+
+
+def test_a_removal_must_say_what_it_removes(api):
+    _library(api)
+    for body, words in (
+        ({}, "Say which photos to remove"),
+        ({"filter": "blurred", "photo_ids": []}, "not both"),
+        ({"filter": "fuzzy"}, "filter must be one of"),
+    ):
+        refused = api.post("/api/v1/photos/remove-batch", json=body)
+        assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    empty = api.post("/api/v1/photos/remove-batch", json={"filter": "blurred", "tag": "no-such-tag"})
+    assert empty.status_code == 202 and empty.json()["total"] == 0
+    assert wait_job(api, empty.json()["job_id"])["status"] == "done"
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 4
+
+
+def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, api):
+    _signed_in(client)
+    api.upload(("sharp.jpg", images.jpeg(seed=7)))
+    api.upload(("soft.jpg", images.blurred_jpeg(sigma=9, seed=8)))
+    api.wait_scored()
+    page = client.get("/photos?filter=blurred").text
+    assert 'hx-post="/jobs/remove?filter=blurred"' in page and "Remove Blurred (1)" in page
+    assert 'hx-confirm="Remove this photo (Blurred) from Classify?' in page
+
+    assert client.post("/jobs/remove?filter=blurred").status_code == 403  # no CSRF token
+    headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
+    started = client.post("/jobs/remove?filter=blurred", headers=headers)
+    assert started.status_code == 200 and "Remove photos" in started.text
+    job_id = started.text.split('id="job-', 1)[1].split('"', 1)[0]
+    assert wait_job(api, job_id)["done"] == 1
+    finished = client.get(f"/jobs/{job_id}", headers=headers)
+    assert finished.headers["hx-trigger"] == "photos-scored"  # the gallery reloads its grid
+    assert api.get("/api/v1/photos").json()["counts"] == {"all": 1, "blurred": 0, "not_blurred": 1, "unprocessed": 0}
+
+
+class _HeldQueue:
+    """Keeps what is queued instead of running it, so that the test runs the task itself."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer_by: float | None = None) -> None:
+        self.queued.append((name, args))
+
+
+def test_a_cancel_stops_a_removal_between_batches_and_running_it_again_removes_nothing_more(api, settings, monkeypatch):
+    _library(api)
+    monkeypatch.setattr(removal, "BATCH", 1)
+
+    async def run() -> tuple[int, int, int]:
+        queue = _HeldQueue()
+        container = bootstrap(settings, offload=run_inline, queue=queue)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.by_email("owner@example.com")
+            job = await removal.start_removal(user, Category.ALL, uow=container.uow, queue=queue)
+            assert queue.queued == [("remove_photos", (str(job.id),))]
+            files = container.storage
+
+            class CancelAfterFirstBatch:
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(files, name)
+
+                async def delete(self, key: str) -> None:  # the person presses Cancel as the first batch ends
+                    await files.delete(key)
+                    await jobs.cancel_job(user.id, job.id, uow=container.uow, now=container.clock())
+
+            run = dict(uow=container.uow, clock=container.clock)
+            first = await removal.run_removal(job.id, storage=CancelAfterFirstBatch(), **run)
+            again = await removal.run_removal(job.id, storage=files, **run)
+            rest = await removal.start_removal(user, Category.ALL, uow=container.uow, queue=queue)
+            whole = await removal.run_removal(rest.id, storage=files, **run)
+            return first, again, whole + await removal.run_removal(rest.id, storage=files, **run)
+        finally:
+            await container.close()
+
+    assert asyncio.run(run()) == (1, 0, 3)
+    assert len(_files(settings)) == 0
