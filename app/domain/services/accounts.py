@@ -280,8 +280,3 @@ async def sign_out_everywhere(
     if user is None:
         raise NotFound("There is no such account.")
     return user, ended
-
-
-async def live_api_sign_ins(user_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> int:
-    async with uow() as tx:
-        return await tx.api_sessions.count_live(user_id, now)

@@ -69,8 +69,9 @@ async def run_removal(
             job = await tx.jobs.get_any(job_id)
             if job is None or job.status is JobStatus.CANCELLED:
                 break
-            files = await tx.photos.delete_many(job.user_id, [uuid.UUID(key) for key in batch])
+            # the job's rows before the photos: the order in which deleting the account takes them
             await tx.jobs.mark_items(job_id, batch, "done", None, clock())
+            files = await tx.photos.delete_many(job.user_id, [uuid.UUID(key) for key in batch])
             await tx.commit()
         for key in files:  # after the rows: a file without a row is never shown, a row without a file would be
             await storage.delete(key)
