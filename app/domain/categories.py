@@ -152,19 +152,6 @@ class CategoryCounts:
         return self.as_dict()[category.value]
 
 
-def counts_from_scores(scores: Iterable[float | None], threshold: float) -> CategoryCounts:
-    """Counts for a threshold that is not saved yet (the slider's preview) from the stored scores."""
-    total = blurred = unprocessed = 0
-    for score in scores:
-        total += 1
-        verdict = is_blurred(score, threshold)
-        if verdict is None:
-            unprocessed += 1
-        elif verdict:
-            blurred += 1
-    return CategoryCounts(total, blurred, total - blurred - unprocessed, unprocessed)
-
-
 def histogram(scores: Iterable[float], bins: int = 20) -> list[int]:
     """How many scores fall in each of `bins` equal slices of [0, 1]."""
     counts = [0] * bins
