@@ -5,8 +5,9 @@
 
 --photos made-up photos (bench_similar.made_up_shots: every one scored, half of them blurred at 0.5), a share
 of them (--marked) marked sharp or blurred by their owner. Printed: the medians of 7 reads of each tab's
-first page of 50 (`page`) and of the counts every gallery page shows beside it (`counts`), each as a ratio to
-the All tab's first page, measured in the same run.
+first page of 50 (`page`), of the All and Blurred tabs' first page in blur-score order (`sort=blurriest` and
+`sharpest`), and of the counts every gallery page shows beside it (`counts`), each as a ratio to the All tab's
+first page (newest first), measured in the same run.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from app.adapters.offload import run_inline  # noqa: E402
 from app.adapters.sql.migrate import upgrade  # noqa: E402
 from app.adapters.sql.models import PhotoRow  # noqa: E402
 from app.bootstrap import bootstrap  # noqa: E402
-from app.domain.categories import MARKS, Category  # noqa: E402
+from app.domain.categories import MARKS, Category, Order  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench.bench_similar import _row, made_up_shots  # noqa: E402
 
@@ -66,6 +67,13 @@ async def run(n: int, marked: float) -> None:
                 category: await median_ms(lambda tx, c=category: tx.photos.page(user.id, c, 0.5, 50, None))
                 for category in Category
             }
+            ordered = {
+                (category, order): await median_ms(
+                    lambda tx, c=category, o=order: tx.photos.page(user.id, c, 0.5, 50, None, order=o)
+                )
+                for category in (Category.ALL, Category.BLURRED)
+                for order in (Order.BLURRIEST, Order.SHARPEST)
+            }
             counts = await median_ms(lambda tx: tx.photos.counts(user.id, 0.5))
         finally:
             await container.close()
@@ -73,6 +81,9 @@ async def run(n: int, marked: float) -> None:
     print(f"{n} photos in SQLite, {marked:.0%} marked by their owner; medians of {REPEATS}")
     for category, ms in pages.items():
         print(f"  {category.label:12s} first page {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
+    for (category, order), ms in ordered.items():
+        label = f"{category.label}, {order.label.lower()}"
+        print(f"  {label:30s} {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
     print(f"  counts of the tabs     {counts:6.1f} ms  ({counts / base:5.1f}x the All tab)")
 
 

@@ -105,6 +105,12 @@
     var out = document.getElementById("threshold-value");
     if (range && out) range.addEventListener("input", function () { out.textContent = Number(range.value).toFixed(2); });
   }
+  function submitOnChange() {
+    // The gallery's order applies as soon as it is chosen, as a link would; the form's button still works.
+    document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.requestSubmit(); });
+    });
+  }
   function mapToggle() {
     var toggle = document.getElementById("map-toggle");
     var map = document.getElementById("sharpness-map");
@@ -136,5 +142,5 @@
       if (into) { e.detail.target = into; e.detail.swapOverride = "innerHTML"; }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); mapToggle(); photoSteps(); keepOnError(); });
+  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); submitOnChange(); mapToggle(); photoSteps(); keepOnError(); });
 })();

@@ -30,6 +30,18 @@ class Category(StrEnum):
         }[self.value]
 
 
+class Order(StrEnum):
+    """The order of a gallery tab (and of a photo's previous and next): by arrival, or by blur score."""
+
+    NEWEST = "newest"
+    BLURRIEST = "blurriest"  # to confirm the worst first
+    SHARPEST = "sharpest"
+
+    @property
+    def label(self) -> str:
+        return {"newest": "Newest first", "blurriest": "Most blurred first", "sharpest": "Sharpest first"}[self.value]
+
+
 MARKS = ("sharp", "blurred")  # a person's own call on a photo: where there is one, the score no longer decides
 
 

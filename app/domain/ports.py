@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from app.domain.categories import Category, CategoryCounts
+from app.domain.categories import Category, CategoryCounts, Order
 from app.domain.grouping import Shot, SimilarGroup
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 
@@ -148,9 +148,10 @@ class PhotoRepository(Protocol):
         limit: int,
         cursor: str | None,
         only: PhotoFilter = NO_FILTER,
+        order: Order = Order.NEWEST,
     ) -> PhotoPage: ...
     async def neighbours(
-        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float
+        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float, order: Order = Order.NEWEST
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]: ...
     async def counts(
         self,

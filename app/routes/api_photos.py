@@ -13,7 +13,7 @@ from app.adapters.csv_export import csv_stream
 from app.adapters.export_copies import without_metadata
 from app.adapters.imaging import RENDITION_MEDIA_TYPE
 from app.adapters.zip_export import zip_stream
-from app.domain.categories import Category
+from app.domain.categories import Category, Order
 from app.domain.errors import InvalidInput, PayloadRejected
 from app.domain.model import NO_FILTER, PhotoFilter, PhotoSource, User
 from app.domain.services import export, imports, jobs, link_imports, photos, tagging
@@ -48,6 +48,13 @@ def parse_category(value: str) -> Category:
         return Category(value)
     except ValueError:
         raise InvalidInput("filter must be one of all, blurred, not_blurred, unprocessed.") from None
+
+
+def parse_order(value: str) -> Order:
+    try:
+        return Order(value)
+    except ValueError:
+        raise InvalidInput("sort must be one of newest, blurriest, sharpest.") from None
 
 
 async def store_uploads(
@@ -139,7 +146,10 @@ class PhotosController(Controller):
         source: str | None = None,
         tag: str | None = None,
         q: str | None = None,
+        sort: str = "newest",
     ) -> PhotoList:
+        """`sort`: newest (by arrival), blurriest or sharpest (by blur score; unscored photos last). A cursor
+        continues the order it came from."""
         user = caller(request)
         page, counts = await photos.list_photos(
             user,
@@ -148,6 +158,7 @@ class PhotosController(Controller):
             limit=limit,
             cursor=cursor,
             only=PhotoFilter.of(source, tag, q),
+            order=parse_order(sort),
         )
         items = [photo_out(p, user.blur_threshold) for p in page.items]
         return PhotoList(items, page.next_cursor, counts.as_dict(), user.blur_threshold)

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
-from app.domain.categories import Category
+from app.domain.categories import Category, Order
 from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from app.domain.links import link_source
 from app.domain.model import PhotoFilter, PhotoSource, User
@@ -21,6 +21,7 @@ from app.routes.api_photos import (
     export_response,
     image_response,
     parse_category,
+    parse_order,
     store_uploads,
     upload_status,
     uploaded_files,
@@ -59,6 +60,16 @@ def _tab(value: str) -> Category:
     return Category(value) if value in {c.value for c in Category} else Category.ALL
 
 
+def _order(value: str) -> Order:
+    """The order a photo was opened in; an unknown one is the gallery's default, as with `_tab`."""
+    return Order(value) if value in {o.value for o in Order} else Order.NEWEST
+
+
+def _view(category: Category, order: Order) -> str:
+    """A photo page's tab and order as a query string, for its previous, next and its forms."""
+    return urlencode({"filter": category.value, **({"sort": order.value} if order is not Order.NEWEST else {})})
+
+
 def _cleaned(tag: str | None, q: str | None, source: str | None) -> PhotoFilter:
     """The gallery's filters; an unknown source (a stale link) is ignored rather than matching nothing."""
     return PhotoFilter.of(source if source in SOURCES else None, tag, q)
@@ -72,12 +83,16 @@ async def _gallery_context(
     tag: str | None = None,
     q: str | None = None,
     source: str | None = None,
+    order: Order = Order.NEWEST,
 ) -> dict:
     only = _cleaned(tag, q, source)
     page, counts = await photos.list_photos(
-        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, only=only
+        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, only=only, order=order
     )
     return {
+        "order": order,
+        "orders": list(Order),
+        "sort_param": f"&sort={order.value}" if order is not Order.NEWEST else "",
         "tag": only.tag,
         "q": only.query,
         "source": only.source,
@@ -116,8 +131,10 @@ async def gallery(
     tag: str | None = None,
     q: str | None = None,
     source: str | None = None,
+    sort: str = "newest",
 ) -> Template:
-    context = await _gallery_context(caller(request), container, parse_category(filter), cursor, tag, q, source)
+    category, order = parse_category(filter), parse_order(sort)
+    context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -188,13 +205,15 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
 
 @get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False)
 async def photo_page(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all"
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all", sort: str = ""
 ) -> Template:
-    """One photo, with the previous and next one of the tab it was opened from (← and → on the keyboard)."""
-    user, category = caller(request), _tab(filter)
+    """One photo, with the previous and next one of the tab it was opened from, in its order (← and → on the
+    keyboard)."""
+    user, category, order = caller(request), _tab(filter), _order(sort)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    previous, following = await photos.neighbours(user, photo, category, uow=container.uow)
+    previous, following = await photos.neighbours(user, photo, category, uow=container.uow, order=order)
     context = {
+        "view": _view(category, order),
         "user": user,
         "photo": photo,
         "similar": await similar.group_of(user, photo, uow=container.uow),
@@ -216,27 +235,32 @@ async def photo_image(
 
 @post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303)
 async def delete_photo(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all"
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all", sort: str = ""
 ) -> Redirect:
     """Remove the photo, then show the next one of the same tab (going through a tab is how people clean up)."""
-    user, category = caller(request), _tab(filter)
+    user, category, order = caller(request), _tab(filter), _order(sort)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    previous, following = await photos.neighbours(user, photo, category, uow=container.uow)
+    previous, following = await photos.neighbours(user, photo, category, uow=container.uow, order=order)
     await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
     shown = following or previous
-    target = f"/photos/{shown}?filter={category.value}" if shown else f"/photos?filter={category.value}"
-    return Redirect(target, status_code=303)
+    view = _view(category, order)
+    return Redirect(f"/photos/{shown}?{view}" if shown else f"/photos?{view}", status_code=303)
 
 
 @post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303)
 async def mark_photo(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, data: Form, filter: str = "all"
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    photo_id: str,
+    data: Form,
+    filter: str = "all",
+    sort: str = "",
 ) -> Redirect:
     """The person's own call (S, B and U on the photo page); the photo stays on screen with its new verdict."""
-    user, category = caller(request), _tab(filter)
+    user, view = caller(request), _view(_tab(filter), _order(sort))
     mark = data.get("marked_as", "").strip() or None
     photo = await photos.mark_photo(user.id, parse_uuid(photo_id), mark, uow=container.uow)
-    return Redirect(f"/photos/{photo.id}?filter={category.value}", status_code=303)
+    return Redirect(f"/photos/{photo.id}?{view}", status_code=303)
 
 
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)

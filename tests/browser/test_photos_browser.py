@@ -214,6 +214,17 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.goto(url + "/stats")
     expect(page.locator(".stat-cards")).to_contain_text("6")
 
+    # --- the order: most blurred first as soon as it is chosen, and the photo page follows it ----
+    page.goto(url + "/photos?filter=all")
+    page.get_by_label("Order").select_option("blurriest")
+    expect(page).to_have_url(re.compile(r"sort=blurriest"))
+    badges = page.locator("li.photo-card .badge")
+    expect(badges).to_have_count(6)
+    scores = [float(re.search(r"[01]\.\d\d", text).group()) for text in badges.all_inner_texts()]
+    assert scores == sorted(scores, reverse=True), scores
+    page.locator("li.photo-card a.photo-link").first.click()
+    expect(page.locator("#photo-next")).to_have_attribute("href", re.compile(r"sort=blurriest"))
+
     # --- remove the Blurred tab from Classify: asked first, then done as a job -----------------
     page.goto(url + "/photos?filter=blurred")
     remove = page.get_by_role("button", name=f"Remove Blurred ({len(BLURRED)})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, case, delete, func, or_, select, tuple_, update
@@ -14,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.adapters.crypto import TokenCipher
 from app.adapters.sql.mapping import to_job, to_photo, to_user
 from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, OAuthTokenRow, PhotoRow, UserRow
-from app.domain.categories import Category, CategoryCounts
-from app.domain.cursors import decode_cursor, encode_cursor
+from app.domain.categories import Category, CategoryCounts, Order
+from app.domain.cursors import decode_cursor, decode_score_cursor, encode_cursor, encode_score_cursor
 from app.domain.errors import Conflict
 from app.domain.google import TokenSet
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
@@ -134,6 +135,54 @@ class SqlApiSessionRepository:
 
 def _live_sessions(user_id: uuid.UUID, now: dt.datetime) -> Any:
     return (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None) & (ApiSessionRow.expires_at > now)
+
+
+@dataclass(frozen=True)
+class _Ordering:
+    """A gallery order as SQL: a key (arrival time, or the blur score with unscored photos last) and the id,
+    compared as a row value so that a page seeks to its cursor in one comparison."""
+
+    order: Order
+
+    @property
+    def descending(self) -> bool:
+        return self.order is not Order.SHARPEST
+
+    @property
+    def key(self) -> Any:
+        if self.order is Order.NEWEST:
+            return PhotoRow.created_at
+        return func.coalesce(PhotoRow.blur_score, self._unscored)
+
+    @property
+    def _unscored(self) -> float:
+        return -1.0 if self.descending else 2.0  # past either end of [0, 1], so unscored photos come last
+
+    def key_of(self, created_at: dt.datetime, blur_score: float | None) -> Any:
+        if self.order is Order.NEWEST:
+            return created_at
+        return self._unscored if blur_score is None else blur_score
+
+    def after(self, key: Any, photo_id: uuid.UUID) -> Any:
+        """What comes after (key, id) in this order."""
+        row = tuple_(self.key, PhotoRow.id)
+        return row < (key, photo_id) if self.descending else row > (key, photo_id)
+
+    def before(self, key: Any, photo_id: uuid.UUID) -> Any:
+        row = tuple_(self.key, PhotoRow.id)
+        return row > (key, photo_id) if self.descending else row < (key, photo_id)
+
+    def sorted(self, stmt: Select, *, reverse: bool = False) -> Select:
+        down = self.descending != reverse
+        return stmt.order_by(*(c.desc() if down else c.asc() for c in (self.key, PhotoRow.id)))
+
+    def encode(self, row: PhotoRow) -> str:
+        if self.order is Order.NEWEST:
+            return encode_cursor(row.created_at, row.id)
+        return encode_score_cursor(self.key_of(row.created_at, row.blur_score), row.id)
+
+    def decode(self, cursor: str) -> tuple[Any, uuid.UUID]:
+        return decode_cursor(cursor) if self.order is Order.NEWEST else decode_score_cursor(cursor)
 
 
 def _arrival() -> Any:
@@ -255,27 +304,26 @@ class SqlPhotoRepository:
         limit: int,
         cursor: str | None,
         only: PhotoFilter = NO_FILTER,
+        order: Order = Order.NEWEST,
     ) -> PhotoPage:
         stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
         stmt = _narrowed(stmt, only)
+        ordering = _Ordering(order)
         if cursor:
-            created, last_id = decode_cursor(cursor)
-            stmt = stmt.where(_arrival() < (created, last_id))
-        stmt = stmt.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(limit + 1)
-        rows = list(await self.session.scalars(stmt))
-        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+            stmt = stmt.where(ordering.after(*ordering.decode(cursor)))
+        rows = list(await self.session.scalars(ordering.sorted(stmt).limit(limit + 1)))
+        next_cursor = ordering.encode(rows[limit - 1]) if len(rows) > limit else None
         return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
 
     async def neighbours(
-        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float
+        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float, order: Order = Order.NEWEST
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-        """The photos just before (newer) and after (older) `photo` in the gallery's order of `category`."""
+        """The photos just before and after `photo` in the gallery's order of `category`."""
         base = select(PhotoRow.id).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        at, pid = photo.created_at, photo.id
-        newer = base.where(_arrival() > (at, pid))
-        older = base.where(_arrival() < (at, pid))
-        before = await self.session.scalar(newer.order_by(PhotoRow.created_at.asc(), PhotoRow.id.asc()).limit(1))
-        after = await self.session.scalar(older.order_by(PhotoRow.created_at.desc(), PhotoRow.id.desc()).limit(1))
+        ordering = _Ordering(order)
+        here = ordering.key_of(photo.created_at, photo.blur_score), photo.id
+        before = await self.session.scalar(ordering.sorted(base.where(ordering.before(*here)), reverse=True).limit(1))
+        after = await self.session.scalar(ordering.sorted(base.where(ordering.after(*here))).limit(1))
         return before, after
 
     async def counts(

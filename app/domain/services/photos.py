@@ -12,6 +12,7 @@ from pathlib import Path
 from app.domain.categories import (
     Category,
     CategoryCounts,
+    Order,
     ThresholdSuggestion,
     agreeing,
     histogram,
@@ -202,11 +203,11 @@ async def get_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -
 
 
 async def neighbours(
-    user: User, photo: Photo, category: Category, *, uow: UowFactory
+    user: User, photo: Photo, category: Category, *, uow: UowFactory, order: Order = Order.NEWEST
 ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-    """The previous and next photo of `category` around `photo`, in the gallery's order (newest first)."""
+    """The previous and next photo of `category` around `photo`, in the gallery's `order`."""
     async with uow() as tx:
-        return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold)
+        return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold, order)
 
 
 async def mark_photo(owner: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None, *, uow: UowFactory) -> Photo:
@@ -244,11 +245,12 @@ async def list_photos(
     limit: int = 48,
     cursor: str | None = None,
     only: PhotoFilter = NO_FILTER,
+    order: Order = Order.NEWEST,
 ) -> tuple[PhotoPage, CategoryCounts]:
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200.")
     async with uow() as tx:
-        page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, only)
+        page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, only, order)
         counts = await tx.photos.counts(user.id, user.blur_threshold, only)  # what the tabs would show
     return page, counts
 

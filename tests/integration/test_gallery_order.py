@@ -1,0 +1,76 @@
+"""A tab in blur-score order, most blurred or sharpest first: through the API's pages, on the gallery, and
+from one photo to the next."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+from tests import images
+from tests.conftest import run_sql
+from tests.integration.test_pages import _signed_in
+
+
+def _library(api) -> list[str]:
+    """Five photos of rising blur, and the order of their ids from the sharpest."""
+    ids = [api.upload(("sharp.jpg", images.jpeg(seed=1))).json()["photos"][0]["id"]]
+    for sigma in (1.5, 3, 6, 9):
+        data = images.blurred_jpeg(sigma=sigma, seed=2)
+        ids.append(api.upload((f"sigma{sigma}.jpg", data)).json()["photos"][0]["id"])
+    api.wait_scored()
+    scores = {p["id"]: p["blur_score"] for p in api.get("/api/v1/photos").json()["items"]}
+    assert sorted(ids, key=scores.__getitem__) == ids, scores  # the scores rise with the blur
+    return ids
+
+
+def _walk(api, query: str, limit: int = 2) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page = api.get(f"/api/v1/photos?{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")).json()
+        seen += [p["id"] for p in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            return seen
+
+
+def test_the_api_lists_a_tab_in_blur_order_page_after_page_with_unscored_photos_last(api, settings):
+    ids = _library(api)
+    assert _walk(api, "filter=all&sort=sharpest") == ids
+    assert _walk(api, "filter=all&sort=blurriest") == ids[::-1]
+    assert _walk(api, "filter=all") == ids[::-1]  # newest first, as ever: they came in from the sharpest
+    blurred = _walk(api, "filter=blurred&sort=sharpest", limit=1)
+    assert blurred and blurred == [i for i in ids if i in set(blurred)]
+
+    run_sql(settings.database_url, "UPDATE photos SET blur_score = NULL WHERE id = :id", id=_db_id(ids[2], settings))
+    assert _walk(api, "filter=all&sort=blurriest")[-1] == ids[2]
+    assert _walk(api, "filter=all&sort=sharpest")[-1] == ids[2]
+
+    wrong = api.get("/api/v1/photos?sort=fuzziest")
+    assert wrong.status_code == 422 and "sort must be one of newest, blurriest, sharpest" in wrong.json()["detail"]
+    newest_cursor = api.get("/api/v1/photos?limit=1").json()["next_cursor"]
+    mixed = api.get(f"/api/v1/photos?sort=blurriest&cursor={newest_cursor}")
+    assert mixed.status_code == 422 and "not valid for this order" in mixed.json()["detail"]
+
+
+def _db_id(photo_id: str, settings) -> object:
+    """The id as the database keeps it (a UUID's bytes in SQLite, a uuid in PostgreSQL)."""
+    return uuid.UUID(photo_id) if settings.database_url.startswith("postgresql") else uuid.UUID(photo_id).bytes
+
+
+def test_the_gallery_orders_its_tab_and_a_photo_steps_through_that_order(client, api):
+    ids = _library(api)
+    _signed_in(client)
+    page = client.get("/photos?filter=all&sort=blurriest").text
+    assert '<option value="blurriest" selected>Most blurred first</option>' in page
+    linked = re.findall(r'href="/photos/([0-9a-f-]{36})\?filter=all&amp;sort=blurriest"', page)
+    assert linked == ids[::-1]
+    tabs = html.unescape(page)
+    assert '/photos?filter=blurred&sort=blurriest"' in tabs  # the other tabs keep the order
+
+    middle = client.get(f"/photos/{ids[2]}?filter=all&sort=blurriest").text
+    assert f'href="/photos/{ids[3]}?filter=all&amp;sort=blurriest" id="photo-previous"' in middle
+    assert f'href="/photos/{ids[1]}?filter=all&amp;sort=blurriest" id="photo-next"' in middle
+    sharpest_first = client.get(f"/photos/{ids[2]}?filter=all&sort=sharpest").text
+    assert f'href="/photos/{ids[3]}?filter=all&amp;sort=sharpest" id="photo-next"' in sharpest_first
+    stale = client.get(f"/photos/{ids[2]}?filter=all&sort=fuzziest")  # an old link still shows the photo
+    assert stale.status_code == 200 and f'href="/photos/{ids[1]}?filter=all" id="photo-next"' in stale.text
