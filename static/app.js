@@ -116,10 +116,11 @@
     var map = document.getElementById("sharpness-map");
     if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
   }
-  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score" };
+  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove" };
   function photoSteps() {
-    // ← and → step through the tab a photo was opened from, and S, B and U mark the photo sharp, blurred or
-    // back to its score, unless a field or control has the keys.
+    // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or
+    // back to its score, and Delete removes it (after asking, then on to the next), unless a field or control
+    // has the keys.
     document.addEventListener("keydown", function (e) {
       if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
       var target = e.target;

@@ -272,6 +272,16 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page.keyboard.press("Enter")  # the buttons work from the keyboard like any other
     expect(verdict).to_have_attribute("data-verdict", "sharp")
 
+    # Delete removes the photo, after asking: no, then yes, and the tab is empty.
+    page.locator("body").focus()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.keyboard.press("Delete")
+    expect(verdict).to_have_attribute("data-verdict", "sharp")  # still here
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Delete")
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos\?filter=all$"))
+    expect(count(page, "all")).to_have_text("0")
+
 
 def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_server: LiveServer) -> None:
     """Three photos the scorer calls sharp, two of them marked blurred from the keyboard: the gallery offers the
