@@ -245,9 +245,14 @@ class PhotosController(Controller):
         job = await jobs.start_score_batch(caller(request).id, ids, uow=container.uow, queue=container.queue)
         return JobAccepted(job.id, job.total)
 
-    @get("/blur/jobs", summary="Recent jobs", responses=errors())
-    async def list_jobs(self, request: Request[Any, Any, Any], container: ContainerDep) -> list[JobOut]:
-        return [job_out(j) for j in await jobs.recent_jobs(caller(request).id, uow=container.uow)]
+    @get("/blur/jobs", summary="Recent jobs, newest first", responses=errors(404, 422))
+    async def list_jobs(
+        self, request: Request[Any, Any, Any], container: ContainerDep, limit: int = 50, before: str | None = None
+    ) -> list[JobOut]:
+        """`before`: a job's id, for the jobs started before it (the last id of a page gives the next page)."""
+        after = parse_uuid(before, "job") if before else None
+        found = await jobs.recent_jobs(caller(request).id, uow=container.uow, limit=limit, before=after)
+        return [job_out(j) for j in found]
 
     @get("/blur/jobs/{job_id:str}", summary="A job's progress", responses=errors(404))
     async def get_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:

@@ -34,6 +34,8 @@ from app.routes.security import LoginRequired, requires_page_user
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 48
+JOBS_PAGE = 20
+JOB_ERRORS_SHOWN = 50  # of a job's failed or skipped items on the Jobs page; the API lists them all
 GUARD = [requires_page_user]
 
 
@@ -329,17 +331,24 @@ async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, jo
 
 
 @get("/jobs", guards=GUARD, include_in_schema=False)
-async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template:
+async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, before: str | None = None) -> Template:
+    """JOBS_PAGE jobs, newest first, then "Older jobs" from the last one shown."""
     user = caller(request)
-    recent = await jobs.recent_jobs(user.id, uow=container.uow)
-    errors = {
-        job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in recent if job.status.finished
+    after = parse_uuid(before, "job") if before else None
+    recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE + 1, before=after)
+    shown = recent[:JOBS_PAGE]
+    errors = {job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in shown if job.status.finished}
+    context = {
+        "user": user,
+        "jobs": shown,
+        "older": shown[-1].id if len(recent) > JOBS_PAGE else None,
+        "paged": before is not None,
+        "errors": errors,
+        "errors_shown": JOB_ERRORS_SHOWN,
+        "active": "jobs",
+        "folder_import": container.settings.import_root is not None,
     }
-    folder_import = container.settings.import_root is not None
-    return Template(
-        "jobs.html",
-        context={"user": user, "jobs": recent, "errors": errors, "active": "jobs", "folder_import": folder_import},
-    )
+    return Template("jobs.html", context=context)
 
 
 @get("/settings", guards=GUARD, include_in_schema=False)

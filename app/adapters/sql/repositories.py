@@ -452,10 +452,11 @@ class SqlJobRepository:
         row = await self.session.get(JobRow, job_id, populate_existing=True)
         return to_job(row) if row else None
 
-    async def recent(self, user_id: uuid.UUID, limit: int) -> list[Job]:
-        rows = await self.session.scalars(
-            select(JobRow).where(JobRow.user_id == user_id).order_by(JobRow.created_at.desc()).limit(limit)
-        )
+    async def recent(self, user_id: uuid.UUID, limit: int, before: Job | None = None) -> list[Job]:
+        stmt = select(JobRow).where(JobRow.user_id == user_id)
+        if before is not None:
+            stmt = stmt.where(tuple_(JobRow.created_at, JobRow.id) < (before.created_at, before.id))
+        rows = await self.session.scalars(stmt.order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit))
         return [to_job(r) for r in rows]
 
     async def pending_items(self, job_id: uuid.UUID) -> list[str]:

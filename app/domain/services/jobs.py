@@ -74,9 +74,17 @@ async def get_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> Jo
     return job
 
 
-async def recent_jobs(owner: uuid.UUID, *, uow: UowFactory, limit: int = 50) -> list[Job]:
+async def recent_jobs(
+    owner: uuid.UUID, *, uow: UowFactory, limit: int = 50, before: uuid.UUID | None = None
+) -> list[Job]:
+    """The owner's jobs, newest first; with `before` (a job of theirs), the ones started before it."""
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200.")
     async with uow() as tx:
-        return await tx.jobs.recent(owner, limit)
+        after = None
+        if before is not None and (after := await tx.jobs.get(owner, before)) is None:
+            raise NotFound("No such job.")
+        return await tx.jobs.recent(owner, limit, after)
 
 
 async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) -> list[tuple[str, str, str | None]]:

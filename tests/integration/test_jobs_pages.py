@@ -1,0 +1,70 @@
+"""Many jobs: the Jobs page and the API page through them, newest first, and a job with many failed items
+shows the first ones and says how to get the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from tests.integration.test_pages import _signed_in
+
+
+def _jobs(api, n: int) -> list[str]:
+    """n finished jobs (a batch with nothing to score is done at once), newest first."""
+    made = [api.post("/api/v1/blur/analyze-batch").json()["job_id"] for _ in range(n)]
+    return made[::-1]
+
+
+def test_the_api_pages_through_the_jobs_newest_first(api, other_api):
+    made = _jobs(api, 7)
+    first = api.get("/api/v1/blur/jobs?limit=3").json()
+    assert [job["id"] for job in first] == made[:3]
+    seen, before = [], None
+    while page := api.get("/api/v1/blur/jobs?limit=3" + (f"&before={before}" if before else "")).json():
+        seen += [job["id"] for job in page]
+        before = page[-1]["id"]
+    assert seen == made
+    assert api.get("/api/v1/blur/jobs").json()[0]["id"] == made[0]  # without parameters, as before
+    assert api.get("/api/v1/blur/jobs?limit=0").status_code == 422
+    theirs = other_api.post("/api/v1/blur/analyze-batch").json()["job_id"]
+    assert api.get(f"/api/v1/blur/jobs?before={theirs}").status_code == 404  # not yours: not found
+    assert api.get("/api/v1/blur/jobs?before=not-a-job").status_code == 404
+
+
+def test_the_jobs_page_shows_twenty_then_older_ones(client, api):
+    made = _jobs(api, 23)
+    _signed_in(client)
+    page = client.get("/jobs").text
+    shown = re.findall(r'<article class="job" id="job-([0-9a-f-]{36})"', page)
+    assert shown == made[:20]
+    assert f'href="/jobs?before={made[19]}" rel="next">Older jobs' in page
+    older = client.get(f"/jobs?before={made[19]}").text
+    assert re.findall(r'<article class="job" id="job-([0-9a-f-]{36})"', older) == made[20:]
+    assert "Older jobs" not in older and "← Newest jobs" in older
+    oldest = client.get(f"/jobs?before={made[-1]}").text
+    assert "No older jobs" in oldest
+
+
+def test_a_job_with_many_failed_items_lists_the_first_fifty(client, api, settings):
+    keys = [f"folder/file{i:03}.txt" for i in range(60)]
+
+    async def failed_job() -> str:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.by_email("owner@example.com")
+                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
+                await tx.jobs.mark_items(job.id, keys, "failed", "not an image", container.clock())
+                await tx.commit()
+            return str(job.id)
+        finally:
+            await container.close()
+
+    job_id = asyncio.run(failed_job())
+    _signed_in(client)
+    page = client.get("/jobs").text
+    assert "60 items failed or skipped" in page and page.count("(failed): not an image") == 50
+    assert 'data-more-items="10"' in page and f"GET /api/v1/blur/jobs/{job_id}/items" in page
+    assert len(api.get(f"/api/v1/blur/jobs/{job_id}/items").json()) == 60
