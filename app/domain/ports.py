@@ -134,6 +134,9 @@ class PhotoRepository(Protocol):
         """The new photo, scored at `now` when its score is already known."""
 
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None: ...
+    async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of the ids that are photos of the user."""
+
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
         """Remove those of the photos that are the user's; the storage keys of the ones removed."""
 

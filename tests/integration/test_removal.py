@@ -10,7 +10,7 @@ from typing import Any
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain.categories import Category
-from app.domain.services import jobs, removal
+from app.domain.services import jobs, photos, removal
 from tests import images
 from tests.conftest import run_sql
 from tests.integration.test_google import wait_job
@@ -146,3 +146,13 @@ def test_a_cancel_stops_a_removal_between_batches_and_running_it_again_removes_n
 
     assert asyncio.run(run()) == (1, 0, 3)
     assert len(_files(settings)) == 0
+
+
+def test_a_batch_names_at_most_so_many_photos_each_counted_once(api, monkeypatch):
+    mine = _library(api)
+    monkeypatch.setattr(photos, "MAX_CHOSEN", 2)
+    for path in ("/api/v1/photos/remove-batch", "/api/v1/blur/analyze-batch"):
+        refused = api.post(path, json={"photo_ids": mine["sharp"] + mine["blurred"][:1]})
+        assert refused.status_code == 422 and "at most 2 photos" in refused.json()["detail"], refused.text
+    twice = api.post("/api/v1/photos/remove-batch", json={"photo_ids": [mine["sharp"][0]] * 3})
+    assert twice.status_code == 202 and twice.json()["total"] == 1

@@ -137,6 +137,13 @@ def _live_sessions(user_id: uuid.UUID, now: dt.datetime) -> Any:
     return (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None) & (ApiSessionRow.expires_at > now)
 
 
+ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
+
+
+def mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:
+    return (PhotoRow.user_id == user_id) & PhotoRow.id.in_(photo_ids)
+
+
 @dataclass(frozen=True)
 class _Ordering:
     """A gallery order as SQL: a key (arrival time, or the blur score with unscored photos last) and the id,
@@ -286,10 +293,16 @@ class SqlPhotoRepository:
     async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
         await self.session.execute(delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
 
+    async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(photo_ids), ID_CHUNK):
+            chunk = photo_ids[start : start + ID_CHUNK]
+            found.update(await self.session.scalars(select(PhotoRow.id).where(mine(user_id, chunk))))
+        return found
+
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
-        mine = (PhotoRow.user_id == user_id) & PhotoRow.id.in_(photo_ids)
-        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(mine)))
-        await self.session.execute(delete(PhotoRow).where(mine))
+        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(mine(user_id, photo_ids))))
+        await self.session.execute(delete(PhotoRow).where(mine(user_id, photo_ids)))
         return keys
 
     async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:

@@ -11,12 +11,11 @@ from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.google_photos import ALBUM_TASK, GOOGLE_ALBUM, GOOGLE_IMPORT, IMPORT_TASK
 from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
 from app.domain.services.link_imports import LINK_IMPORT, LINK_TASK
-from app.domain.services.photos import SCORE_TASK
+from app.domain.services.photos import SCORE_TASK, chosen_photos
 from app.domain.services.removal import REMOVE_BATCH, REMOVE_TASK
 from app.domain.services.tagging import TAG_BATCH, TAG_TASK
 
 SCORE_BATCH = "score_batch"
-MAX_BATCH = 100_000
 WHOLE_JOB_TASKS = {
     GOOGLE_IMPORT: IMPORT_TASK,
     GOOGLE_ALBUM: ALBUM_TASK,
@@ -37,12 +36,7 @@ async def start_score_batch(
         if photo_ids is None:
             keys = [str(p) for p in await tx.photos.unprocessed_ids(owner, with_errors=True)]
         else:
-            if len(photo_ids) > MAX_BATCH:
-                raise InvalidInput(f"A batch can hold at most {MAX_BATCH} photos.")
-            for photo_id in photo_ids:
-                if await tx.photos.get(owner, photo_id) is None:
-                    raise NotFound(f"No such photo: {photo_id}.")
-            keys = list(dict.fromkeys(str(p) for p in photo_ids))
+            keys = [str(p) for p in await chosen_photos(tx, owner, photo_ids)]
         job = await tx.jobs.add(owner, SCORE_BATCH, len(keys), {}, keys)
         if not keys:
             job = await tx.jobs.set_status(job.id, JobStatus.DONE, job.created_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,11 +29,25 @@ from app.domain.ports import (
     ProbedImage,
     ScoreOutcome,
     TaskQueue,
+    UnitOfWork,
     UowFactory,
 )
 from app.domain.units import megabytes
 
 SCORE_TASK = "score_photo"
+MAX_CHOSEN = 100_000  # photos a batch (to score, tag or remove) can name
+
+
+async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """The photos a batch names, each once and in the order given; one that is not the owner's is not found,
+    and nothing is started."""
+    unique = list(dict.fromkeys(photo_ids))
+    if len(unique) > MAX_CHOSEN:
+        raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos.")
+    theirs = await tx.photos.owned(owner, unique)
+    if missing := next((photo_id for photo_id in unique if photo_id not in theirs), None):
+        raise NotFound(f"No such photo: {missing}.")
+    return unique
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable
 
 from app.domain.categories import Category
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import InvalidInput
 from app.domain.model import NO_FILTER, Job, JobStatus, PhotoFilter, User
 from app.domain.ports import PhotoStorage, TaskQueue, UowFactory
+from app.domain.services.photos import chosen_photos
 
 REMOVE_BATCH = "remove_photos"
 REMOVE_TASK = "remove_photos"
@@ -35,10 +36,7 @@ async def start_removal(
             assert category is not None
             chosen = list(await tx.photos.calls_in_category(user.id, category, user.blur_threshold, only))
         else:
-            chosen = list(dict.fromkeys(photo_ids))
-            for photo_id in chosen:
-                if await tx.photos.get(user.id, photo_id) is None:
-                    raise NotFound(f"No such photo: {photo_id}.")
+            chosen = await chosen_photos(tx, user.id, photo_ids)
         keys = [str(photo_id) for photo_id in chosen]
         job = await tx.jobs.add(user.id, REMOVE_BATCH, len(keys), {}, keys)
         if not keys:

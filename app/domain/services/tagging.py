@@ -12,6 +12,7 @@ from app.domain.categories import Category
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import NO_FILTER, Job, JobStatus, Photo, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
+from app.domain.services.photos import chosen_photos
 from app.domain.vision import VisionResult, month_start, next_month
 
 __all__ = ["VisionResult"]
@@ -132,13 +133,9 @@ async def start_tag_batch(
         raise AiOff("AI tagging is not set up on this server.")
     async with uow() as tx:
         if photo_ids is None:
-            keepers = await tx.photos.in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only)
-            chosen = [p.id for p in keepers]
+            chosen = list(await tx.photos.calls_in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only))
         else:
-            for photo_id in photo_ids:
-                if await tx.photos.get(user.id, photo_id) is None:
-                    raise NotFound(f"No such photo: {photo_id}.")
-            chosen = list(dict.fromkeys(photo_ids))
+            chosen = await chosen_photos(tx, user.id, photo_ids)
         keys = [str(p) for p in chosen]
         job = await tx.jobs.add(user.id, TAG_BATCH, len(keys), {}, keys)
         if not keys:
