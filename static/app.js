@@ -111,6 +111,23 @@
       select.addEventListener("change", function () { select.form.requestSubmit(); });
     });
   }
+  function picking() {
+    // Ticked photos of the grid: the bar above it says how many and offers to remove them, or to untick all.
+    function update() {
+      var bar = document.getElementById("picked");
+      if (!bar) return;
+      var ticked = document.querySelectorAll('input[form="picked"]:checked').length;
+      bar.hidden = ticked === 0;
+      document.getElementById("picked-count").textContent = ticked + " selected";
+    }
+    document.addEventListener("change", function (e) { if (e.target.form && e.target.form.id === "picked") update(); });
+    document.addEventListener("click", function (e) {
+      if (!e.target.closest || !e.target.closest("[data-clear-picked]")) return;
+      document.querySelectorAll('input[form="picked"]:checked').forEach(function (box) { box.checked = false; });
+      update();
+    });
+    document.body.addEventListener("htmx:afterSwap", update);
+  }
   function mapToggle() {
     var toggle = document.getElementById("map-toggle");
     var map = document.getElementById("sharpness-map");
@@ -143,5 +160,5 @@
       if (into) { e.detail.target = into; e.detail.swapOverride = "innerHTML"; }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); submitOnChange(); mapToggle(); photoSteps(); keepOnError(); });
+  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); keepOnError(); });
 })();

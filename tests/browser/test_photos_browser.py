@@ -237,6 +237,21 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.get_by_role("heading", name="No blurred photos at this threshold")).to_be_visible()
     expect(count(page, "all")).to_have_text(str(len(SHARP)))
 
+    # --- tick photos in the grid: the bar counts them, clears them, and removes the ticked ones -----
+    page.goto(url + "/photos?filter=all")
+    bar = page.locator("#picked")
+    expect(bar).to_be_hidden()
+    page.get_by_label(f"Select {SHARP[0]}").check()
+    page.get_by_label(f"Select {SHARP[1]}").check()
+    expect(bar).to_contain_text("2 selected")
+    page.get_by_role("button", name="Clear selection").click()
+    expect(bar).to_be_hidden()
+    page.get_by_label(f"Select {SHARP[0]}").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove selected…").click()
+    expect(count(page, "all")).to_have_text(str(len(SHARP) - 1), timeout=SCORING_TIMEOUT)
+    expect(card(page, SHARP[0])).to_have_count(0)
+
 
 def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page: Page, app_server: LiveServer, screenshot_dir: Path

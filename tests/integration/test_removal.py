@@ -156,3 +156,30 @@ def test_a_batch_names_at_most_so_many_photos_each_counted_once(api, monkeypatch
         assert refused.status_code == 422 and "at most 2 photos" in refused.json()["detail"], refused.text
     twice = api.post("/api/v1/photos/remove-batch", json={"photo_ids": [mine["sharp"][0]] * 3})
     assert twice.status_code == 202 and twice.json()["total"] == 1
+
+
+def test_the_photos_ticked_in_the_grid_are_removed_and_only_those(client, api, other_api):
+    mine = _library(api)
+    theirs = _upload(other_api, "theirs.jpg", images.jpeg(seed=9))
+    _signed_in(client)
+    grid = client.get("/photos").text
+    assert grid.count('form="picked"') == 4 and 'hx-post="/jobs/remove-selected"' in grid
+    headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
+    form = "&".join(f"photo_ids={photo}" for photo in (mine["sharp"][0], mine["blurred"][1]))
+    form_headers = {**headers, "content-type": "application/x-www-form-urlencoded"}
+
+    unprotected = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/jobs/remove-selected", content=form, headers=unprotected).status_code == 403  # no CSRF
+    none = client.post("/jobs/remove-selected", content="", headers=form_headers)
+    assert none.status_code == 422 and "Tick the photos to remove first." in none.text
+    stranger = client.post("/jobs/remove-selected", content=f"photo_ids={theirs}", headers=form_headers)
+    assert stranger.status_code == 404 and other_api.get(f"/api/v1/photos/{theirs}").status_code == 200
+
+    started = client.post("/jobs/remove-selected", content=form, headers=form_headers)
+    assert started.status_code == 200 and "Remove photos" in started.text
+    job_id = started.text.split('id="job-', 1)[1].split('"', 1)[0]
+    assert wait_job(api, job_id)["done"] == 2
+    left = {p["id"] for p in api.get("/api/v1/photos").json()["items"]}
+    assert left == {mine["sharp"][1], mine["blurred"][0]}
+    one = client.post("/jobs/remove-selected", content=f"photo_ids={mine['sharp'][1]}", headers=form_headers)
+    assert one.status_code == 200 and wait_job(api, one.text.split('id="job-', 1)[1].split('"', 1)[0])["done"] == 1
