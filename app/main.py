@@ -37,6 +37,7 @@ from app.routes import (
     pages,
     pages_auth,
     removal,
+    selection,
     similar,
     tagging,
 )
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *google_photos.HANDLERS,
             *tagging.HANDLERS,
             *removal.HANDLERS,
+            *selection.HANDLERS,
             *similar.HANDLERS,
             *api_auth.HANDLERS,
             *api_photos.HANDLERS,

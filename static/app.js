@@ -112,21 +112,36 @@
     });
   }
   function picking() {
-    // Ticked photos of the grid: the bar above it says how many and offers to remove them, or to untick all.
+    // Ticked photos of the grid: the bar above it says how many and offers to mark or remove them, or to untick
+    // all. The ticks stay through the grid's reloads (a photo scored, the threshold moved) and go once acted on.
+    var kept = [];
+    function ticked() { return document.querySelectorAll('input[form="picked"]:checked'); }
+    function untick() { ticked().forEach(function (box) { box.checked = false; }); update(); }
     function update() {
       var bar = document.getElementById("picked");
       if (!bar) return;
-      var ticked = document.querySelectorAll('input[form="picked"]:checked').length;
-      bar.hidden = ticked === 0;
-      document.getElementById("picked-count").textContent = ticked + " selected";
+      var count = ticked().length;
+      bar.hidden = count === 0;
+      document.getElementById("picked-count").textContent = count + " selected";
     }
     document.addEventListener("change", function (e) { if (e.target.form && e.target.form.id === "picked") update(); });
-    document.addEventListener("click", function (e) {
-      if (!e.target.closest || !e.target.closest("[data-clear-picked]")) return;
-      document.querySelectorAll('input[form="picked"]:checked').forEach(function (box) { box.checked = false; });
+    document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("[data-clear-picked]")) untick(); });
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
+    });
+    document.body.addEventListener("htmx:afterSwap", function (e) {
+      if (e.detail.target && e.detail.target.id === "gallery") {
+        kept.forEach(function (id) {
+          var box = document.querySelector('input[form="picked"][value="' + id + '"]');
+          if (box) box.checked = true;
+        });
+      }
       update();
     });
-    document.body.addEventListener("htmx:afterSwap", update);
+    document.body.addEventListener("htmx:afterRequest", function (e) {
+      var elt = e.detail.elt;
+      if (e.detail.successful && elt && (elt.id === "picked" || elt.form && elt.form.id === "picked")) untick();
+    });
   }
   function mapToggle() {
     var toggle = document.getElementById("map-toggle");

@@ -27,6 +27,8 @@ from app.routes.schemas import (
     JobAccepted,
     JobItemOut,
     JobOut,
+    MarkBatch,
+    MarkedOut,
     PhotoList,
     PhotoOut,
     PhotoPatch,
@@ -195,6 +197,17 @@ class PhotosController(Controller):
         user = caller(request)
         photo = await photos.mark_photo(user.id, parse_uuid(photo_id), data.marked_as, uow=container.uow)
         return photo_out(photo, user.blur_threshold, details=True)
+
+    @post(
+        "/photos/mark-batch",
+        status_code=200,
+        summary="Mark many photos sharp or blurred yourself, or let their scores decide again",
+        responses=errors(404, 422),
+    )
+    async def mark_batch(self, request: Request[Any, Any, Any], container: ContainerDep, data: MarkBatch) -> MarkedOut:
+        """All or none: a photo that is not yours is a 404 and nothing is marked."""
+        marked = await photos.mark_photos(caller(request).id, data.photo_ids, data.marked_as, uow=container.uow)
+        return MarkedOut(marked)
 
     @delete(
         "/photos/{photo_id:str}",

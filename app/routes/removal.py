@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Template
 
-from app.domain.errors import InvalidInput
 from app.domain.model import PhotoFilter
 from app.domain.services import removal
 from app.routes.api_photos import parse_category
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller
 from app.routes.events import job_context
 from app.routes.openapi_docs import errors
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
-
-SelectionForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class RemoveBatchBody(msgspec.Struct):
@@ -59,19 +54,6 @@ async def api_remove_batch(
     return JobAccepted(job.id, job.total)
 
 
-@post("/jobs/remove-selected", guards=[requires_page_user], include_in_schema=False, status_code=200)
-async def page_remove_selected(
-    request: Request[Any, Any, Any], container: ContainerDep, data: SelectionForm
-) -> Template:
-    """The photos ticked in the gallery's grid (the form sends one photo_ids field for each)."""
-    ticked = data.get("photo_ids") or []
-    ids = [parse_uuid(value) for value in ([ticked] if isinstance(ticked, str) else ticked)]
-    if not ids:
-        raise InvalidInput("Tick the photos to remove first.")
-    job = await removal.start_removal(caller(request), None, uow=container.uow, queue=container.queue, photo_ids=ids)
-    return Template("_job.html", context=job_context(job, container.clock()))
-
-
 @post("/jobs/remove", guards=[requires_page_user], include_in_schema=False, status_code=200)
 async def page_remove(
     request: Request[Any, Any, Any],
@@ -92,4 +74,4 @@ async def page_remove(
     return Template("_job.html", context=job_context(job, container.clock()))
 
 
-HANDLERS = [api_remove_batch, page_remove, page_remove_selected]
+HANDLERS = [api_remove_batch, page_remove]

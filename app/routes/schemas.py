@@ -194,6 +194,15 @@ class SettingsOut(msgspec.Struct):
     suggested_threshold: ThresholdSuggestionOut | None = None
 
 
+class MarkBatch(msgspec.Struct):
+    photo_ids: list[uuid.UUID]
+    marked_as: Mark  # as PhotoPatch's, for every one of them
+
+
+class MarkedOut(msgspec.Struct):
+    marked: int
+
+
 class PhotoPatch(msgspec.Struct):
     marked_as: Mark  # "sharp" or "blurred" decides the photo's category; null lets the score decide
 

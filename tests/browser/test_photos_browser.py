@@ -246,6 +246,18 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(bar).to_contain_text("2 selected")
     page.get_by_role("button", name="Clear selection").click()
     expect(bar).to_be_hidden()
+    # a tick stays while the grid reloads (here: the threshold saved again), and goes once acted on
+    page.get_by_label(f"Select {SHARP[1]}").check()
+    page.locator("#grid").evaluate("grid => { grid.dataset.before = 'reload'; }")
+    release_threshold(page)
+    expect(page.locator("#grid[data-before]")).to_have_count(0)  # the grid was loaded afresh
+    expect(page.get_by_label(f"Select {SHARP[1]}")).to_be_checked()
+    expect(bar).to_contain_text("1 selected")
+    page.get_by_role("button", name="Mark blurred").click()  # no question: a call is undone with another
+    expect(page.locator("#job-area")).to_contain_text("Marked 1 photo blurred.")
+    expect(bar).to_be_hidden()
+    expect(count(page, "blurred")).to_have_text("1")
+    expect(card(page, SHARP[1]).locator(".badge")).to_contain_text("your call")
     page.get_by_label(f"Select {SHARP[0]}").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove selected…").click()

@@ -1,5 +1,5 @@
 """Removing a tab's photos (or chosen ones) from Classify as a job: only those, only the owner's, files too,
-and nothing at any source."""
+and nothing at any source. And the same call on many photos at once, from the API and from the grid's ticks."""
 
 from __future__ import annotations
 
@@ -183,3 +183,40 @@ def test_the_photos_ticked_in_the_grid_are_removed_and_only_those(client, api, o
     assert left == {mine["sharp"][1], mine["blurred"][0]}
     one = client.post("/jobs/remove-selected", content=f"photo_ids={mine['sharp'][1]}", headers=form_headers)
     assert one.status_code == 200 and wait_job(api, one.text.split('id="job-', 1)[1].split('"', 1)[0])["done"] == 1
+
+
+def test_many_photos_get_the_same_call_at_once_from_the_api_and_the_grid(client, api, other_api):
+    mine = _library(api)
+    theirs = _upload(other_api, "theirs.jpg", images.jpeg(seed=10))
+
+    def counts() -> dict:
+        return api.get("/api/v1/photos").json()["counts"]
+
+    assert counts() == {"all": 4, "blurred": 2, "not_blurred": 2, "unprocessed": 0}
+    marked = api.post("/api/v1/photos/mark-batch", json={"photo_ids": mine["blurred"], "marked_as": "sharp"})
+    assert marked.status_code == 200 and marked.json() == {"marked": 2}
+    assert counts()["not_blurred"] == 4
+    refused = api.post(
+        "/api/v1/photos/mark-batch", json={"photo_ids": [mine["sharp"][0], theirs], "marked_as": "blurred"}
+    )
+    assert refused.status_code == 404 and counts()["blurred"] == 0  # all or none
+    assert (
+        api.post("/api/v1/photos/mark-batch", json={"photo_ids": mine["sharp"], "marked_as": "meh"}).status_code == 422
+    )
+    back = api.post("/api/v1/photos/mark-batch", json={"photo_ids": mine["blurred"], "marked_as": None})
+    assert back.json() == {"marked": 2} and counts()["blurred"] == 2
+
+    _signed_in(client)
+    headers = {
+        "x-csrftoken": client.cookies.get("csrftoken"),
+        "hx-request": "true",
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    form = f"marked_as=blurred&photo_ids={mine['sharp'][0]}&photo_ids={mine['sharp'][1]}"
+    done = client.post("/photos/mark-selected", content=form, headers=headers)
+    assert done.status_code == 200 and "Marked 2 photos blurred." in done.text
+    assert done.headers["hx-trigger"] == "photos-scored" and counts()["blurred"] == 4
+    none = client.post("/photos/mark-selected", content="marked_as=sharp", headers=headers)
+    assert none.status_code == 422 and "Tick the photos to mark first." in none.text
+    odd = client.post("/photos/mark-selected", content=f"marked_as=<b>&photo_ids={mine['sharp'][0]}", headers=headers)
+    assert odd.status_code == 422 and "<b>" not in odd.text

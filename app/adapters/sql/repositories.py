@@ -305,6 +305,11 @@ class SqlPhotoRepository:
         await self.session.execute(delete(PhotoRow).where(mine(user_id, photo_ids)))
         return keys
 
+    async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None:
+        for start in range(0, len(photo_ids), ID_CHUNK):
+            chunk = photo_ids[start : start + ID_CHUNK]
+            await self.session.execute(update(PhotoRow).where(mine(user_id, chunk)).values(marked_as=marked_as))
+
     async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
         mine = (PhotoRow.id == photo_id) & (PhotoRow.user_id == user_id)
         await self.session.execute(update(PhotoRow).where(mine).values(marked_as=marked_as))

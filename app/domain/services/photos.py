@@ -240,6 +240,21 @@ async def mark_photo(owner: uuid.UUID, photo_id: uuid.UUID, marked_as: str | Non
     return replace(photo, marked_as=marked_as)
 
 
+async def mark_photos(
+    owner: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None, *, uow: UowFactory
+) -> int:
+    """The same call on many photos at once (all or none: one that is not the owner's is not found); how many."""
+    try:
+        marked_as = validate_mark(marked_as)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    async with uow() as tx:
+        chosen = await chosen_photos(tx, owner, photo_ids)
+        await tx.photos.set_marks(owner, chosen, marked_as)
+        await tx.commit()
+    return len(chosen)
+
+
 async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage) -> None:
     """Remove the photo from Classify only; nothing is deleted at its source."""
     async with uow() as tx:
