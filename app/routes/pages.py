@@ -337,14 +337,17 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, be
     after = parse_uuid(before, "job") if before else None
     recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE + 1, before=after)
     shown = recent[:JOBS_PAGE]
-    errors = {job.id: await jobs.job_errors(user.id, job.id, uow=container.uow) for job in shown if job.status.finished}
+    errors = {
+        job.id: await jobs.first_job_errors(user.id, job.id, JOB_ERRORS_SHOWN, uow=container.uow)
+        for job in shown
+        if job.status.finished
+    }
     context = {
         "user": user,
         "jobs": shown,
         "older": shown[-1].id if len(recent) > JOBS_PAGE else None,
         "paged": before is not None,
         "errors": errors,
-        "errors_shown": JOB_ERRORS_SHOWN,
         "active": "jobs",
         "folder_import": container.settings.import_root is not None,
     }

@@ -137,6 +137,10 @@ def _live_sessions(user_id: uuid.UUID, now: dt.datetime) -> Any:
     return (ApiSessionRow.user_id == user_id) & ApiSessionRow.revoked_at.is_(None) & (ApiSessionRow.expires_at > now)
 
 
+def _not_through(job_id: uuid.UUID) -> Any:
+    return (JobItemRow.job_id == job_id) & JobItemRow.status.in_(("failed", "skipped"))
+
+
 ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
 
 
@@ -483,14 +487,18 @@ class SqlJobRepository:
         )
         return list(rows)
 
-    async def failed_items(self, job_id: uuid.UUID) -> list[tuple[str, str, str | None]]:
-        """(item, "failed" or "skipped", why) for the items that did not go through."""
+    async def failed_items(self, job_id: uuid.UUID, limit: int | None = None) -> list[tuple[str, str, str | None]]:
+        """(item, "failed" or "skipped", why) for the items that did not go through, the first `limit` of them."""
         rows = await self.session.execute(
             select(JobItemRow.item_key, JobItemRow.status, JobItemRow.error)
-            .where(JobItemRow.job_id == job_id, JobItemRow.status.in_(("failed", "skipped")))
+            .where(_not_through(job_id))
             .order_by(JobItemRow.item_key)
+            .limit(limit)
         )
         return [(key, status, error) for key, status, error in rows]
+
+    async def count_failed_items(self, job_id: uuid.UUID) -> int:
+        return int(await self.session.scalar(select(func.count()).where(_not_through(job_id))) or 0)
 
     async def mark_item(
         self, job_id: uuid.UUID, item_key: str, status: str, error: str | None, now: dt.datetime

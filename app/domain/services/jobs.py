@@ -88,6 +88,15 @@ async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) ->
         return await tx.jobs.failed_items(job_id)
 
 
+async def first_job_errors(
+    owner: uuid.UUID, job_id: uuid.UUID, limit: int, *, uow: UowFactory
+) -> tuple[list[tuple[str, str, str | None]], int]:
+    """The first `limit` items that failed or were skipped, and how many there are in all."""
+    await get_job(owner, job_id, uow=uow)
+    async with uow() as tx:
+        return await tx.jobs.failed_items(job_id, limit), await tx.jobs.count_failed_items(job_id)
+
+
 async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> Job:
     async with uow() as tx:
         job = await tx.jobs.get(owner, job_id)
