@@ -140,9 +140,8 @@ class PhotoRepository(Protocol):
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
         """Remove those of the photos that are the user's; the storage keys of the ones removed."""
 
-    async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None: ...
-    async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
-        """The person's own call on the photo ("sharp" or "blurred"), or None to let the score decide."""
+    async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None:
+        """The person's own call on the photos ("sharp" or "blurred"), or None to let the score decide."""
 
     async def page(
         self,

@@ -9,7 +9,7 @@ from litestar import Controller, Request, delete, get, post
 
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep, caller, client_address
+from app.routes.deps import ContainerDep, caller, password_checks
 from app.routes.openapi_docs import errors
 from app.routes.schemas import (
     AccountDeletion,
@@ -50,11 +50,7 @@ class AuthController(Controller):
         user = await accounts.authenticate(
             data.email,
             data.password,
-            uow=container.uow,
-            passwords=container.passwords,
-            now=now,
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
         )
         return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
 
@@ -112,11 +108,7 @@ class AuthController(Controller):
             caller(request),
             data.current_password,
             data.new_password,
-            uow=container.uow,
-            passwords=container.passwords,
-            now=container.clock(),
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
             keep_session=request.auth["session_id"],
         )
 
@@ -134,13 +126,9 @@ class AuthController(Controller):
         await accounts.delete_account(
             caller(request),
             data.confirm,
-            uow=container.uow,
-            passwords=container.passwords,
             storage=container.storage,
             google=container.google,
-            now=container.clock(),
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
         )
 
 

@@ -35,3 +35,15 @@ def parse_uuid(value: str, what: str = "photo") -> uuid.UUID:
 def client_address(request: Request[Any, Any, Any]) -> str:
     """Who is asking, as far as this server can tell (behind a proxy: the proxy, unless uvicorn trusts it)."""
     return request.client.host if request.client else ""
+
+
+def password_checks(request: Request[Any, Any, Any], container: Container) -> dict[str, Any]:
+    """What the accounts service needs to check a password and count failed tries (sign-in, a password
+    change, deleting the account), as keyword arguments."""
+    return {
+        "uow": container.uow,
+        "passwords": container.passwords,
+        "now": container.clock(),
+        "throttle": container.logins,
+        "client": client_address(request),
+    }

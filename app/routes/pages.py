@@ -26,7 +26,7 @@ from app.routes.api_photos import (
     upload_status,
     uploaded_files,
 )
-from app.routes.deps import ContainerDep, caller, client_address, parse_uuid
+from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks
 from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.pages_auth import sign_in
@@ -395,11 +395,7 @@ async def change_password(request: Request[Any, Any, Any], container: ContainerD
             caller(request),
             data.get("current_password", ""),
             data.get("new_password", ""),
-            uow=container.uow,
-            passwords=container.passwords,
-            now=container.clock(),
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
         )
     except (InvalidInput, Conflict, TooManyAttempts) as exc:
         return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
@@ -413,13 +409,9 @@ async def delete_account(request: Request[Any, Any, Any], container: ContainerDe
         await accounts.delete_account(
             caller(request),
             data.get("confirm", ""),
-            uow=container.uow,
-            passwords=container.passwords,
             storage=container.storage,
             google=container.google,
-            now=container.clock(),
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
         )
     except (InvalidInput, TooManyAttempts) as exc:
         return await _settings(request, container, status_code=status_of(exc), delete_error=exc.detail)

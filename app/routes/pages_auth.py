@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep, client_address
+from app.routes.deps import ContainerDep, password_checks
 from app.routes.errors import status_of
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -80,11 +80,7 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
         user = await accounts.authenticate(
             email,
             data.get("password", ""),
-            uow=container.uow,
-            passwords=container.passwords,
-            now=container.clock(),
-            throttle=container.logins,
-            client=client_address(request),
+            **password_checks(request, container),
         )
     except (NotAuthenticated, TooManyAttempts) as exc:
         context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}

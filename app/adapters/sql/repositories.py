@@ -144,7 +144,7 @@ def _not_through(job_id: uuid.UUID) -> Any:
 ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
 
 
-def mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:
+def _mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:
     return (PhotoRow.user_id == user_id) & PhotoRow.id.in_(photo_ids)
 
 
@@ -301,22 +301,18 @@ class SqlPhotoRepository:
         found: set[uuid.UUID] = set()
         for start in range(0, len(photo_ids), ID_CHUNK):
             chunk = photo_ids[start : start + ID_CHUNK]
-            found.update(await self.session.scalars(select(PhotoRow.id).where(mine(user_id, chunk))))
+            found.update(await self.session.scalars(select(PhotoRow.id).where(_mine(user_id, chunk))))
         return found
 
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
-        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(mine(user_id, photo_ids))))
-        await self.session.execute(delete(PhotoRow).where(mine(user_id, photo_ids)))
+        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(_mine(user_id, photo_ids))))
+        await self.session.execute(delete(PhotoRow).where(_mine(user_id, photo_ids)))
         return keys
 
     async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None:
         for start in range(0, len(photo_ids), ID_CHUNK):
             chunk = photo_ids[start : start + ID_CHUNK]
-            await self.session.execute(update(PhotoRow).where(mine(user_id, chunk)).values(marked_as=marked_as))
-
-    async def set_mark(self, user_id: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None) -> None:
-        mine = (PhotoRow.id == photo_id) & (PhotoRow.user_id == user_id)
-        await self.session.execute(update(PhotoRow).where(mine).values(marked_as=marked_as))
+            await self.session.execute(update(PhotoRow).where(_mine(user_id, chunk)).values(marked_as=marked_as))
 
     async def page(
         self,

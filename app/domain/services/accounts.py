@@ -107,6 +107,25 @@ async def authenticate(
     return user
 
 
+async def _confirm_password(
+    user: User,
+    given: str,
+    wrong: str,
+    passwords: PasswordHasher,
+    throttle: LoginAttempts | None,
+    client: str,
+    now: dt.datetime,
+) -> None:
+    """A signed-in person's own password, asked again before a change that matters; a wrong one counts with the
+    failed sign-ins (InvalidInput saying `wrong`), so a stolen session cannot try passwords freely."""
+    key = f"{user.email}|{client}"
+    await _wait_turn(throttle, key, now)
+    if not passwords.verify(user.password_hash or "", given):
+        if throttle:
+            await throttle.failed(key, now)
+        raise InvalidInput(wrong)
+
+
 async def _wait_turn(throttle: LoginAttempts | None, key: str, now: dt.datetime) -> None:
     if throttle and (wait := await throttle.wait_seconds(key, now)):
         minutes = max(1, round(wait / 60))
@@ -129,14 +148,9 @@ async def change_password(
     """Set a new password, given the current one, and end every other sign-in: the API's (all but
     `keep_session`, the caller's own) and the browsers' (their stamp no longer matches). Wrong guesses at the
     current password count with the failed sign-ins, so a stolen session cannot try passwords freely."""
-    key = f"{user.email}|{client}"
-    await _wait_turn(throttle, key, now)
     if not user.password_hash:
         raise Conflict("This account signs in with Google and has no password to change.")
-    if not passwords.verify(user.password_hash, current):
-        if throttle:
-            await throttle.failed(key, now)
-        raise InvalidInput("The current password is not right.")
+    await _confirm_password(user, current, "The current password is not right.", passwords, throttle, client, now)
     check_new_password(new)
     if new == current:
         raise InvalidInput("The new password is the same as the current one.")
@@ -181,13 +195,9 @@ async def delete_account(
     """Delete the account, confirmed with its password (or, for an account that has none, its email address),
     and everything Classify keeps of it (remove_account); how many photos went. A wrong password counts as a
     failed sign-in, as a password change's does."""
-    key = f"{user.email}|{client}"
-    await _wait_turn(throttle, key, now)
     if user.password_hash:
-        if not passwords.verify(user.password_hash, confirm):
-            if throttle:
-                await throttle.failed(key, now)
-            raise InvalidInput("The password is not right; nothing was deleted.")
+        wrong = "The password is not right; nothing was deleted."
+        await _confirm_password(user, confirm, wrong, passwords, throttle, client, now)
     elif confirm.strip().lower() != user.email:
         raise InvalidInput("Type your account's email address to confirm; nothing was deleted.")
     return await remove_account(user.id, uow=uow, storage=storage, google=google)

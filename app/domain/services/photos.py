@@ -235,7 +235,7 @@ async def mark_photo(owner: uuid.UUID, photo_id: uuid.UUID, marked_as: str | Non
         photo = await tx.photos.get(owner, photo_id)
         if photo is None:
             raise NotFound("No such photo.")
-        await tx.photos.set_mark(owner, photo_id, marked_as)
+        await tx.photos.set_marks(owner, [photo_id], marked_as)
         await tx.commit()
     return replace(photo, marked_as=marked_as)
 
