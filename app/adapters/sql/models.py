@@ -8,8 +8,14 @@ import uuid
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import JsonB
 from advanced_alchemy.types.datetime import DateTimeUTC
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
+
+# A photo's key in blur-score order, most blurred first or sharpest first: unscored photos sort past either end
+# of [0, 1], so they come last both ways. Spelt with literals so that the query's expression is the index's.
+BLURRIEST_KEY = "coalesce(blur_score, -1.0)"
+SHARPEST_KEY = "coalesce(blur_score, 2.0)"
+UNSCORED = "blur_score IS NULL"
 
 
 class UserRow(UUIDv7AuditBase):
@@ -65,6 +71,18 @@ class PhotoRow(UUIDv7AuditBase):
         Index("ix_photos_user_size", "user_id", "file_size"),
         # what the Similar shots page asks on every page (similar_repositories._version, pending), from it alone
         Index("ix_photos_user_fingerprint", "user_id", "fingerprint", "created_at"),
+        # a tab in blur-score order, unscored photos last either way (repositories._Ordering)
+        Index("ix_photos_user_blurriest", "user_id", text(BLURRIEST_KEY), "id"),
+        Index("ix_photos_user_sharpest", "user_id", text(SHARPEST_KEY), "id"),
+        # the Unprocessed tab, newest first: only the photos not scored yet, so it stays small
+        Index(
+            "ix_photos_user_unscored",
+            "user_id",
+            "created_at",
+            "id",
+            sqlite_where=text(UNSCORED),
+            postgresql_where=text(UNSCORED),
+        ),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

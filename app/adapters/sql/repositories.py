@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, or_, select, tuple_, update
+from sqlalchemy import Select, case, delete, func, literal_column, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,7 +163,8 @@ class _Ordering:
     def key(self) -> Any:
         if self.order is Order.NEWEST:
             return PhotoRow.created_at
-        return func.coalesce(PhotoRow.blur_score, self._unscored)
+        # the unscored value as a literal, not a bound parameter, so the databases see the indexed expression
+        return func.coalesce(PhotoRow.blur_score, literal_column(repr(self._unscored)))
 
     @property
     def _unscored(self) -> float:
