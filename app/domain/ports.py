@@ -154,7 +154,13 @@ class PhotoRepository(Protocol):
         order: Order = Order.NEWEST,
     ) -> PhotoPage: ...
     async def neighbours(
-        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float, order: Order = Order.NEWEST
+        self,
+        user_id: uuid.UUID,
+        photo: Photo,
+        category: Category,
+        threshold: float,
+        order: Order = Order.NEWEST,
+        only: PhotoFilter = NO_FILTER,
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]: ...
     async def counts(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
@@ -13,7 +15,7 @@ from litestar.response import File, Redirect, Response, Stream, Template
 from app.domain.categories import Category, Order
 from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from app.domain.links import link_source
-from app.domain.model import PhotoFilter, PhotoSource, User
+from app.domain.model import NO_FILTER, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
@@ -67,9 +69,30 @@ def _order(value: str) -> Order:
     return Order(value) if value in {o.value for o in Order} else Order.NEWEST
 
 
-def _view(category: Category, order: Order) -> str:
-    """A photo page's tab and order as a query string, for its previous, next and its forms."""
-    return urlencode({"filter": category.value, **({"sort": order.value} if order is not Order.NEWEST else {})})
+@dataclass(frozen=True)
+class PhotoView:
+    """Where a photo page was opened from: the gallery's tab, order and filters. Previous and Next walk that
+    list, and the page's links and forms carry it on."""
+
+    category: Category
+    order: Order
+    only: PhotoFilter
+
+    @property
+    def query(self) -> str:
+        tab = {"filter": self.category.value, **({"sort": self.order.value} if self.order is not Order.NEWEST else {})}
+        return "&".join(part for part in (urlencode(tab), _filters(self.only)) if part)
+
+
+def provide_photo_view(
+    filter: str = "all", sort: str = "", tag: str | None = None, q: str | None = None, source: str | None = None
+) -> PhotoView:
+    """Lenient, unlike the gallery: a stale link with an unknown tab or order still shows the photo."""
+    return PhotoView(_tab(filter), _order(sort), _cleaned(tag, q, source))
+
+
+PHOTO_VIEW = {"view": Provide(provide_photo_view, sync_to_thread=False)}
+PhotoViewDep = NamedDependency[PhotoView]
 
 
 def _cleaned(tag: str | None, q: str | None, source: str | None) -> PhotoFilter:
@@ -205,23 +228,24 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
     return Response(f"Saved: {saved:.2f}", headers={"HX-Trigger": "threshold-changed"}, media_type="text/html")
 
 
-@get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False)
+@get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False, dependencies=PHOTO_VIEW)
 async def photo_page(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all", sort: str = ""
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, view: PhotoViewDep
 ) -> Template:
-    """One photo, with the previous and next one of the tab it was opened from, in its order (← and → on the
-    keyboard)."""
-    user, category, order = caller(request), _tab(filter), _order(sort)
+    """One photo, with the previous and next one of the tab it was opened from, in its order and with its
+    filters (← and → on the keyboard)."""
+    user = caller(request)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    previous, following = await photos.neighbours(user, photo, category, uow=container.uow, order=order)
+    previous, following = await _neighbours(user, photo, view, container)
     context = {
-        "view": _view(category, order),
+        "view": view.query,
+        "filtered": view.only != NO_FILTER,
         "user": user,
         "photo": photo,
         "similar": await similar.group_of(user, photo, uow=container.uow),
         "threshold": user.blur_threshold,
         "ai_ready": container.vision.configured,
-        "category": category,
+        "category": view.category,
         "previous_id": previous,
         "next_id": following,
     }
@@ -235,34 +259,31 @@ async def photo_image(
     return await image_response(caller(request), container, photo_id, size)
 
 
-@post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303)
+async def _neighbours(user: User, photo: Photo, view: PhotoView, container: ContainerDep) -> tuple[Any, Any]:
+    return await photos.neighbours(user, photo, view.category, uow=container.uow, order=view.order, only=view.only)
+
+
+@post("/photos/{photo_id:str}/delete", guards=GUARD, include_in_schema=False, status_code=303, dependencies=PHOTO_VIEW)
 async def delete_photo(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, filter: str = "all", sort: str = ""
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, view: PhotoViewDep
 ) -> Redirect:
-    """Remove the photo, then show the next one of the same tab (going through a tab is how people clean up)."""
-    user, category, order = caller(request), _tab(filter), _order(sort)
+    """Remove the photo, then show the next one of the same list (going through a tab is how people clean up)."""
+    user = caller(request)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
-    previous, following = await photos.neighbours(user, photo, category, uow=container.uow, order=order)
+    previous, following = await _neighbours(user, photo, view, container)
     await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
     shown = following or previous
-    view = _view(category, order)
-    return Redirect(f"/photos/{shown}?{view}" if shown else f"/photos?{view}", status_code=303)
+    return Redirect(f"/photos/{shown}?{view.query}" if shown else f"/photos?{view.query}", status_code=303)
 
 
-@post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303)
+@post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303, dependencies=PHOTO_VIEW)
 async def mark_photo(
-    request: Request[Any, Any, Any],
-    container: ContainerDep,
-    photo_id: str,
-    data: Form,
-    filter: str = "all",
-    sort: str = "",
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, data: Form, view: PhotoViewDep
 ) -> Redirect:
     """The person's own call (S, B and U on the photo page); the photo stays on screen with its new verdict."""
-    user, view = caller(request), _view(_tab(filter), _order(sort))
     mark = data.get("marked_as", "").strip() or None
-    photo = await photos.mark_photo(user.id, parse_uuid(photo_id), mark, uow=container.uow)
-    return Redirect(f"/photos/{photo.id}?{view}", status_code=303)
+    photo = await photos.mark_photo(caller(request).id, parse_uuid(photo_id), mark, uow=container.uow)
+    return Redirect(f"/photos/{photo.id}?{view.query}", status_code=303)
 
 
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)

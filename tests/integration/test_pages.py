@@ -161,6 +161,43 @@ def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, ap
     assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched
 
 
+def test_a_photo_opened_from_a_search_steps_through_the_search_only(client, api):
+    ids = {}
+    for name, seed in (("cat-1.jpg", 1), ("dog.jpg", 2), ("cat-2.jpg", 3)):
+        ids[name] = api.upload((name, images.jpeg(seed=seed))).json()["photos"][0]["id"]
+    api.wait_scored()
+    token = _signed_in(client)
+    gallery = client.get("/photos?filter=all&q=cat").text
+    assert f'href="/photos/{ids["cat-2.jpg"]}?filter=all&q=cat"' in gallery
+
+    newest = client.get(f"/photos/{ids['cat-2.jpg']}?filter=all&q=cat").text
+    assert f'href="/photos/{ids["cat-1.jpg"]}?filter=all&amp;q=cat" id="photo-next"' in newest  # not the dog
+    assert 'id="photo-previous"' not in newest
+    assert '<a href="/photos?filter=all&amp;q=cat">All (filtered)</a>' in newest  # back to the search
+    last = client.get(f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat").text
+    assert 'id="photo-next"' not in last
+
+    marked = client.post(
+        f"/photos/{ids['cat-1.jpg']}/mark?filter=all&q=cat",
+        data={"_csrf_token": token, "marked_as": "blurred"},
+        follow_redirects=False,
+    )
+    assert marked.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat"
+    removed = client.post(
+        f"/photos/{ids['cat-2.jpg']}/delete?filter=all&q=cat", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert removed.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat"
+
+
+def test_a_percent_sign_or_underscore_in_the_search_is_that_character(client, api):
+    for name, seed in (("100%_sharp.jpg", 1), ("dog.jpg", 2), ("cat.jpg", 3)):
+        assert api.upload((name, images.jpeg(seed=seed))).status_code == 201
+    api.wait_scored()
+    for q, found in (("%", ["100%_sharp.jpg"]), ("_", ["100%_sharp.jpg"]), ("0%_s", ["100%_sharp.jpg"]), ("c_t", [])):
+        items = api.get("/api/v1/photos", params={"q": q}).json()["items"]
+        assert [p["filename"] for p in items] == found, q
+
+
 def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client, api):
     ids = [api.upload((f"p{i}.jpg", images.jpeg(seed=10 + i))).json()["photos"][0]["id"] for i in range(3)]
     blurry = api.upload(("blurry.jpg", images.blurred_jpeg(sigma=6))).json()["photos"][0]["id"]

@@ -212,10 +212,17 @@ def _narrowed(stmt: Select, only: PhotoFilter) -> Select:
         stmt = stmt.where(PhotoRow.source == only.source)
     if only.tag:
         # Tags are stored as a JSON list of lowercase words; match the quoted word in its text form.
-        stmt = stmt.where(func.lower(func.cast(PhotoRow.tags, _text_type())).contains(f'"{only.tag.lower()}"'))
+        tags = func.lower(func.cast(PhotoRow.tags, _text_type()))
+        stmt = stmt.where(tags.contains(f'"{only.tag.lower()}"', autoescape=True))
     if only.query:
-        pattern = f"%{only.query.lower()}%"
-        stmt = stmt.where(or_(func.lower(PhotoRow.caption).like(pattern), func.lower(PhotoRow.filename).like(pattern)))
+        # autoescape: a % or _ typed in the search box is that character, not LIKE's wildcard
+        words = only.query.lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(PhotoRow.caption).contains(words, autoescape=True),
+                func.lower(PhotoRow.filename).contains(words, autoescape=True),
+            )
+        )
     return stmt
 
 
@@ -335,10 +342,17 @@ class SqlPhotoRepository:
         return PhotoPage([to_photo(r) for r in rows[:limit]], next_cursor)
 
     async def neighbours(
-        self, user_id: uuid.UUID, photo: Photo, category: Category, threshold: float, order: Order = Order.NEWEST
+        self,
+        user_id: uuid.UUID,
+        photo: Photo,
+        category: Category,
+        threshold: float,
+        order: Order = Order.NEWEST,
+        only: PhotoFilter = NO_FILTER,
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-        """The photos just before and after `photo` in the gallery's order of `category`."""
+        """The photos just before and after `photo` in the gallery's order of `category`, as filtered."""
         base = select(PhotoRow.id).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
+        base = _narrowed(base, only)
         ordering = _Ordering(order)
         here = ordering.key_of(photo.created_at, photo.blur_score), photo.id
         before = await self.session.scalar(ordering.sorted(base.where(ordering.before(*here)), reverse=True).limit(1))

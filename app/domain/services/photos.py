@@ -217,11 +217,18 @@ async def get_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -
 
 
 async def neighbours(
-    user: User, photo: Photo, category: Category, *, uow: UowFactory, order: Order = Order.NEWEST
+    user: User,
+    photo: Photo,
+    category: Category,
+    *,
+    uow: UowFactory,
+    order: Order = Order.NEWEST,
+    only: PhotoFilter = NO_FILTER,
 ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-    """The previous and next photo of `category` around `photo`, in the gallery's `order`."""
+    """The previous and next photo of `category` around `photo`, in the gallery's `order`, among the photos
+    its filters (`only`) let through."""
     async with uow() as tx:
-        return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold, order)
+        return await tx.photos.neighbours(user.id, photo, category, user.blur_threshold, order, only)
 
 
 async def mark_photo(owner: uuid.UUID, photo_id: uuid.UUID, marked_as: str | None, *, uow: UowFactory) -> Photo:
