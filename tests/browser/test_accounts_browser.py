@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 from conftest import (
     ACCOUNT_MENU,
     OWNER,
@@ -16,9 +17,11 @@ from conftest import (
     screenshot_both,
     sign_in,
     sign_out,
+    upload_as_owner,
 )
 from playwright.sync_api import Page, expect
 
+from tests import images
 from tests.support.live_server import LiveServer
 
 
@@ -134,6 +137,31 @@ def test_nothing_on_the_pages_is_cut_off_on_a_phone(page: Page, app_server: Live
     for path in ("/", "/similar", "/stats", "/jobs", "/system", "/settings"):
         page.goto(app_server.url + path)
         assert page.evaluate(OVERFLOWING) == [], path
+
+
+LONG_NAME = "holiday_" + "x" * 60 + "__motion_strong.jpg"
+
+
+def test_a_photo_with_a_long_name_fits_the_screen_on_a_phone_and_a_desktop(page: Page, app_server: LiveServer) -> None:
+    """A long file name wraps in the breadcrumb, the title and the facts instead of widening the page."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [(LONG_NAME, images.jpeg(seed=4)), ("short.jpg", images.blurred_jpeg(sigma=6))])
+    token = httpx.post(f"{app_server.url}/api/v1/auth/login", json={"email": OWNER.email, "password": OWNER.password})
+    settings = httpx.patch(
+        f"{app_server.url}/api/v1/settings",
+        json={"blur_threshold": 0.97},  # the Statistics page's threshold label at the histogram's right edge
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+    )
+    assert settings.status_code == 200, settings.text
+    page.goto(app_server.url + "/photos")
+    page.locator("a.photo-link").first.wait_for()
+    photo_url = page.locator("li.photo-card", has_text=LONG_NAME).locator("a.photo-link").get_attribute("href")
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in (photo_url, "/stats"):
+            page.goto(app_server.url + path)
+            assert page.evaluate(OVERFLOWING) == [], (width, path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
 
 
 def test_a_new_password_or_signing_out_everywhere_else_ends_the_other_browsers(
