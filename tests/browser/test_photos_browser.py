@@ -133,6 +133,18 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.locator("#threshold")).to_have_value(re.compile(r"^0(\.0+)?$"))
     expect(count(page, "blurred")).to_have_text("6")
 
+    # a quick drag (or arrow keys held down): the preview ends on the value the slider shows, not one it passed
+    page.locator("#threshold").evaluate(
+        """(el) => {
+            for (let step = 1; step <= 20; step++) {
+                el.value = String(step / 100);
+                el.dispatchEvent(new Event("input", { bubbles: true }));
+            }
+        }"""
+    )
+    expect(page.locator("#threshold-value")).to_have_text("0.20")
+    expect(page.locator("#threshold-preview")).to_contain_text("At 0.20:")
+
     set_threshold(page, original)
     expect(preview(page, "blurred")).to_have_text(str(len(BLURRED)))
     expect(preview(page, "not_blurred")).to_have_text(str(len(SHARP)))
