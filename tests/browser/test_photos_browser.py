@@ -253,9 +253,15 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.goto(url + "/photos?filter=all")
     bar = page.locator("#picked")
     expect(bar).to_be_hidden()
+    before = card(page, SHARP[0]).bounding_box()
     page.get_by_label(f"Select {SHARP[0]}").check()
+    expect(bar).to_be_visible()
+    assert card(page, SHARP[0]).bounding_box() == before  # the bar does not push the grid from under the finger
+    bar_box, window = bar.bounding_box(), page.viewport_size
+    assert bar_box and window and 0 <= bar_box["y"] and bar_box["y"] + bar_box["height"] <= window["height"]
     page.get_by_label(f"Select {SHARP[1]}").check()
     expect(bar).to_contain_text("2 selected")
+    screenshot_both(page, screenshot_dir, "gallery-ticked")
     page.get_by_role("button", name="Clear selection").click()
     expect(bar).to_be_hidden()
     # a tick stays while the grid reloads (here: the threshold saved again), and goes once acted on
