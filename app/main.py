@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from litestar import Litestar
@@ -99,8 +99,21 @@ def _lifespan(container: Container):
     return lifespan
 
 
-def _template_filters(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(plural=plural, noise_level=noise_level)
+def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], None]:
+    """Filters, and what this server is set up for (`features`): pages offer only what can work here."""
+    features = {
+        "google": container.google.configured,
+        "drive": bool(container.drive.api_key) or container.google.configured,  # public folders, or one's own
+        "dropbox": container.dropbox.configured,
+        "ai": container.vision.configured,
+        "folder_import": container.settings.import_root is not None,
+    }
+
+    def setup(engine: JinjaTemplateEngine) -> None:
+        engine.engine.filters.update(plural=plural, noise_level=noise_level)
+        engine.engine.globals["features"] = features
+
+    return setup
 
 
 def request_limit(settings: Settings) -> int:
@@ -159,7 +172,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             exclude=["^/api/", "^/health", "^/metrics"],
         ),
         template_config=TemplateConfig(
-            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_filters
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_setup(container)
         ),
         plugins=[HTMXPlugin()],
         openapi_config=OpenAPIConfig(

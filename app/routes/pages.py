@@ -95,6 +95,18 @@ PHOTO_VIEW = {"view": Provide(provide_photo_view, sync_to_thread=False)}
 PhotoViewDep = NamedDependency[PhotoView]
 
 
+def _offered_sources(container: ContainerDep, chosen: str | None) -> dict[str, str]:
+    """The sources this server can bring photos from (and the one chosen, should a link still name it)."""
+    offered = {
+        PhotoSource.UPLOAD.value: True,
+        PhotoSource.FOLDER.value: container.settings.import_root is not None,
+        PhotoSource.GOOGLE_PHOTOS.value: container.google.configured,
+        PhotoSource.GOOGLE_DRIVE.value: bool(container.drive.api_key) or container.google.configured,
+        PhotoSource.DROPBOX.value: container.dropbox.configured,
+    }
+    return {value: label for value, label in SOURCES.items() if offered[value] or value == chosen}
+
+
 def _cleaned(tag: str | None, q: str | None, source: str | None) -> PhotoFilter:
     """The gallery's filters; an unknown source (a stale link) is ignored rather than matching nothing."""
     return PhotoFilter.of(source if source in SOURCES else None, tag, q)
@@ -121,7 +133,7 @@ async def _gallery_context(
         "tag": only.tag,
         "q": only.query,
         "source": only.source,
-        "sources": SOURCES,
+        "sources": _offered_sources(container, only.source),
         "filters": _filters(only),
         "ai_ready": container.vision.configured,
         "user": user,
@@ -133,7 +145,6 @@ async def _gallery_context(
         "threshold": user.blur_threshold,
         "active": category.value,
         "google_configured": container.google.configured,
-        "folder_import": container.settings.import_root is not None,
     }
 
 
@@ -370,7 +381,6 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, be
         "paged": before is not None,
         "errors": errors,
         "active": "jobs",
-        "folder_import": container.settings.import_root is not None,
     }
     return Template("jobs.html", context=context)
 

@@ -32,7 +32,7 @@ def test_a_shared_folder_imported_from_the_gallery_lands_in_it(
 ):
     create_owner(page, server_with_dropbox)
     expect(page.locator('[data-count="all"]')).to_have_text("0")
-    page.get_by_text("Import a shared Google Drive or Dropbox folder").click()
+    page.get_by_text("Import a shared Dropbox folder").click()  # the one service set up here
     link = page.get_by_label("Import from a link")
 
     # A link to neither service is refused where it was pasted, with what to paste instead.

@@ -190,7 +190,8 @@ def test_dropbox_without_app_credentials_says_so(tmp_path, database_url):
             "/api/v1/imports",
             json={"source": "google_drive", "url": "https://drive.google.com/drive/folders/1AbCdEfGhIjKlMnOp"},
         )
-        assert drive.status_code == 422 and "GOOGLE_API_KEY" in drive.json()["detail"]
+        assert drive.status_code == 422 and "Google Drive is not set up on this server" in drive.json()["detail"]
+        assert "GOOGLE_API_KEY" in drive.json()["detail"]
 
 
 def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_drive, fake_dropbox):
@@ -199,7 +200,11 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     token = client.cookies.get("csrftoken")
     client.post("/login", data={"email": "owner@example.com", "password": PASSWORD, "_csrf_token": token})
     headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
-    assert "Import from a link" in client.get("/jobs").text
+    assert "Import from a link: a shared Google Drive or Dropbox folder" in client.get("/jobs").text
+    gallery = client.get("/photos").text
+    assert "Import a shared Google Drive or Dropbox folder" in gallery
+    assert '<option value="google_drive">Google Drive</option>' in gallery and '<option value="dropbox">' in gallery
+    assert '<option value="google_photos">' not in gallery  # no Google sign-in on this server: no Picker
     folder = fake_drive.add_folder("From the page")
     fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
     dropbox = fake_dropbox.add_shared_folder("Box", [("box.jpg", images.jpeg(seed=500))])

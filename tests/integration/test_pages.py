@@ -161,6 +161,22 @@ def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, ap
     assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched
 
 
+def test_a_server_with_nothing_set_up_offers_only_what_works_there(client, api):
+    """No Google, Dropbox, AI or import folder: no link that would end on "not set up"."""
+    assert api.upload(("one.jpg", images.jpeg(seed=1))).status_code == 201
+    api.wait_scored()
+    _signed_in(client)
+    gallery = client.get("/photos").text
+    assert "Export All" in gallery and "ZIP, original names" in gallery
+    for offered in ("/google/album", "Import a shared", "Import from a link", "names=ai", "Pick from Google Photos"):
+        assert offered not in gallery, offered
+    sources = re.findall(r'<option value="([a-z_]*)"', gallery.split('name="source"')[1].split("</select>")[0])
+    assert sources == ["", "upload"]  # all sources, uploads
+    assert "Import from a link" not in client.get("/jobs").text
+    settings = client.get("/settings").text
+    assert "AI tagging is not set up on this server" in settings and "vision_monthly_limit" not in settings
+
+
 def test_a_photo_opened_from_a_search_steps_through_the_search_only(client, api):
     ids = {}
     for name, seed in (("cat-1.jpg", 1), ("dog.jpg", 2), ("cat-2.jpg", 3)):

@@ -77,6 +77,11 @@ async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolde
         except FolderUnavailable:
             if token is None:
                 raise
+    if token is None and not ctx.google.configured:
+        raise InvalidInput(
+            "Google Drive is not set up on this server (GOOGLE_API_KEY for public folders, or GOOGLE_CLIENT_ID "
+            "and GOOGLE_CLIENT_SECRET for the folders a person can open)."
+        )
     if token is None:
         raise InvalidInput(
             "This server has no GOOGLE_API_KEY for public Drive folders: connect Google with Drive "
