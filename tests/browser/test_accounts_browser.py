@@ -139,6 +139,22 @@ def test_nothing_on_the_pages_is_cut_off_on_a_phone(page: Page, app_server: Live
         assert page.evaluate(OVERFLOWING) == [], path
 
 
+def test_pages_load_without_a_console_error_or_a_request_off_the_server(page: Page, app_server: LiveServer) -> None:
+    """Every page names its icon (it used to ask for a /favicon.ico that was not there), and the API docs page
+    takes its own instead of Litestar's from a CDN: nothing fails, nothing leaves the machine."""
+    errors: list[str] = []
+    elsewhere: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("request", lambda request: elsewhere.append(request.url) if app_server.url not in request.url else None)
+    create_owner(page, app_server)
+    for path in ("/", "/similar", "/stats", "/jobs", "/system", "/settings", "/schema"):
+        page.goto(app_server.url + path)
+        page.wait_for_load_state("networkidle")
+    assert errors == [] and elsewhere == []
+    icon = httpx.get(app_server.url + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
 LONG_NAME = "holiday_" + "x" * 60 + "__motion_strong.jpg"
 
 
