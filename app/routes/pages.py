@@ -15,7 +15,7 @@ from litestar.response import File, Redirect, Response, Stream, Template
 from app.domain.categories import Category, Order
 from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
 from app.domain.links import link_source
-from app.domain.model import NO_FILTER, Photo, PhotoFilter, PhotoSource, User
+from app.domain.model import NO_FILTER, Job, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.api_photos import (
@@ -342,7 +342,10 @@ async def import_link(request: Request[Any, Any, Any], container: ContainerDep, 
 
 @get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)
 async def job_progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
-    job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
+    user = caller(request)
+    job = await jobs.get_job(user.id, parse_uuid(job_id, "job"), uow=container.uow)
+    if not _is_htmx(request):  # a link to one job, opened in the browser: the Jobs page with that job alone
+        return await _jobs_template(user, [job], container, older=None, paged=True)
     # A job that has just ended changed what the gallery shows (imported or scored photos): it reloads its grid.
     headers = {"HX-Trigger": "photos-scored"} if job.status.finished else {}
     return Template("_job.html", context=job_context(job, container.clock()), headers=headers)
@@ -369,19 +372,17 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, be
     after = parse_uuid(before, "job") if before else None
     recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE + 1, before=after)
     shown = recent[:JOBS_PAGE]
+    older = shown[-1].id if len(recent) > JOBS_PAGE else None
+    return await _jobs_template(user, shown, container, older=older, paged=before is not None)
+
+
+async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, **context: Any) -> Template:
     errors = {
         job.id: await jobs.first_job_errors(user.id, job.id, JOB_ERRORS_SHOWN, uow=container.uow)
         for job in shown
         if job.status.finished
     }
-    context = {
-        "user": user,
-        "jobs": shown,
-        "older": shown[-1].id if len(recent) > JOBS_PAGE else None,
-        "paged": before is not None,
-        "errors": errors,
-        "active": "jobs",
-    }
+    context.update(user=user, jobs=shown, errors=errors, active="jobs")
     return Template("jobs.html", context=context)
 
 

@@ -8,6 +8,7 @@ import re
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from tests import images
 from tests.integration.test_pages import _signed_in
 
 
@@ -68,3 +69,19 @@ def test_a_job_with_many_failed_items_lists_the_first_fifty(client, api, setting
     assert "60 items failed or skipped" in page and page.count("(failed): not an image") == 50
     assert 'data-more-items="10"' in page and f"GET /api/v1/blur/jobs/{job_id}/items" in page
     assert len(api.get(f"/api/v1/blur/jobs/{job_id}/items").json()) == 60
+
+
+def test_a_link_to_one_job_opens_as_a_page_and_says_when_it_ran(client, api, other_api):
+    empty = _jobs(api, 1)[0]
+    api.upload(("one.jpg", images.jpeg(seed=1)))
+    api.wait_scored()
+    _signed_in(client)
+    alone = client.get(f"/jobs/{empty}")  # typed or followed in the browser, not fetched by htmx
+    assert alone.status_code == 200 and "<title>Jobs" in alone.text and "← Newest jobs" in alone.text
+    assert re.findall(r'<article class="job" id="job-([0-9a-f-]{36})"', alone.text) == [empty]
+    assert "Nothing to do: no photo matched." in alone.text  # a batch that found nothing, not "0 of 0"
+    assert re.search(r"started <time datetime=\"[0-9T:.+-]+\">\d{4}-\d\d-\d\d \d\d:\d\d</time>, ended", alone.text)
+    fragment = client.get(f"/jobs/{empty}", headers={"hx-request": "true"}).text
+    assert fragment.lstrip().startswith('<article class="job"')  # htmx still gets the card alone
+    theirs = other_api.post("/api/v1/blur/analyze-batch").json()["job_id"]
+    assert client.get(f"/jobs/{theirs}").status_code == 404
