@@ -62,7 +62,7 @@ GOOGLE_API: dict[str, Any] = {
 }
 
 
-@post("/api/v1/google/picker/sessions", status_code=201, **GOOGLE_API)
+@post("/api/v1/google/picker/sessions", status_code=201, summary="Start choosing photos in Google Photos", **GOOGLE_API)
 async def api_start_picking(request: Request[Any, Any, Any], container: ContainerDep) -> PickerSessionOut:
     _google_ready(container)
     record = await _reconnect_guard(
@@ -71,7 +71,11 @@ async def api_start_picking(request: Request[Any, Any, Any], container: Containe
     return PickerSessionOut(record.session_id, record.picker_uri, record.poll_interval)
 
 
-@get("/api/v1/google/picker/sessions/{session_id:str}", **GOOGLE_API)
+@get(
+    "/api/v1/google/picker/sessions/{session_id:str}",
+    summary="Whether the photos are chosen, and the import job once they are",
+    **GOOGLE_API,
+)
 async def api_check_picking(
     request: Request[Any, Any, Any], container: ContainerDep, session_id: str
 ) -> PickerStateOut:
@@ -88,7 +92,9 @@ async def api_check_picking(
     return PickerStateOut(done, str(record.job_id) if record.job_id else None)
 
 
-@post("/api/v1/albums/google", status_code=202, **GOOGLE_API)
+@post(
+    "/api/v1/albums/google", status_code=202, summary="Save the sharp photos as a new Google Photos album", **GOOGLE_API
+)
 async def api_start_album(
     request: Request[Any, Any, Any], container: ContainerDep, data: AlbumBody | None = None
 ) -> JobAccepted:

@@ -68,7 +68,7 @@ async def service_report(container: Container) -> dict[str, dict[str, Any]]:
     }
 
 
-@get("/health", include_in_schema=True, tags=["health"])
+@get("/health", include_in_schema=True, tags=["health"], summary="The process is up")
 async def liveness() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -76,6 +76,7 @@ async def liveness() -> dict[str, str]:
 @get(
     "/health/ready",
     tags=["health"],
+    summary="The database and the queue answer",
     responses={503: ResponseSpec(dict[str, Any], description="A check failed: the same report, with its error.")},
 )
 async def readiness(request: Request) -> Response[dict[str, Any]]:
@@ -85,7 +86,7 @@ async def readiness(request: Request) -> Response[dict[str, Any]]:
     return Response({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
 
 
-@get("/health/services", tags=["health"])
+@get("/health/services", tags=["health"], summary="Each external service: set up, answering, how fast")
 async def services(request: Request) -> dict[str, Any]:
     report = await service_report(request.app.state.container)
     overall = "ok" if all(v["status"] in ("ok", "not_configured") for v in report.values()) else "degraded"

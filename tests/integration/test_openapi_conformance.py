@@ -98,3 +98,15 @@ def test_the_document_names_the_ranges_and_values_the_api_takes(api):
     assert refused.status_code == 422 and "between 0 and 1" in refused.json()["detail"]
     refused = api.client.post("/api/v1/imports", json={"source": "ftp"}, headers=api.headers)
     assert refused.status_code == 422 and "source must be" in refused.json()["detail"]
+
+
+def test_every_operation_says_what_it_does_in_words(api):
+    """The docs page lists each operation by its summary: a sentence, not a handler's name (ApiStartPicking)."""
+    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    unsaid = [
+        f"{method.upper()} {path}: {op.get('summary')!r}"
+        for path, operations in paths.items()
+        for method, op in operations.items()
+        if isinstance(op, dict) and " " not in (op.get("summary") or "")
+    ]
+    assert unsaid == []
