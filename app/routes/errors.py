@@ -113,10 +113,12 @@ def _describe(extra: object) -> str:
 
 
 def login_required(request: Request, _: LoginRequired) -> Response:
+    auth = request.scope.get("auth")
+    ended = isinstance(auth, dict) and auth.get("ended")  # signed out from elsewhere: the login page says so
     if request.headers.get("hx-request"):
-        return Response("", status_code=401, headers={"HX-Redirect": "/login"})
+        return Response("", status_code=401, headers={"HX-Redirect": "/login?ended=1" if ended else "/login"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/login?next={quote(target)}")
+    return Redirect(f"/login?next={quote(target)}" + ("&ended=1" if ended else ""))
 
 
 CLIENT_GONE = "client disconnected prematurely"  # Litestar's detail when the body stops half-way

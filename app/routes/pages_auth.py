@@ -36,6 +36,7 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
 
 
 DELETED = "Your account and everything Classify kept of it are deleted."
+ENDED = "You were signed out here: the password was changed, or this account signed out everywhere else."
 
 
 @get("/setup", include_in_schema=False)
@@ -55,21 +56,26 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
             email, password, uow=container.uow, passwords=container.passwords, name=data.get("name") or None
         )
     except (InvalidInput, Conflict) as exc:
-        return Template("setup.html", context={"error": exc.detail, "email": email}, status_code=422)
+        context = {"error": exc.detail, "email": email, "name": data.get("name", "")}
+        return Template("setup.html", context=context, status_code=422)
     sign_in(request, user)
     return Redirect("/", status_code=303)
 
 
 @get("/login", include_in_schema=False)
 async def login_page(
-    request: Request[Any, Any, Any], container: ContainerDep, next: str | None = None, deleted: bool = False
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    next: str | None = None,
+    deleted: bool = False,
+    ended: bool = False,
 ) -> Template | Redirect:
     if not await _has_owner(container):
         return Redirect("/setup?deleted=1" if deleted else "/setup")
     if isinstance(request.scope.get("user"), User):
         return Redirect(safe_next(next))
     context = {"error": None, "email": "", "next": safe_next(next), "google": container.google.configured}
-    context["notice"] = DELETED if deleted else None
+    context["notice"] = DELETED if deleted else (ENDED if ended else None)
     return Template("login.html", context=context)
 
 

@@ -58,8 +58,10 @@ async def _session_caller(connection: ASGIConnection, container: Any) -> Authent
         return AuthenticationResult(user=None, auth=None)
     async with container.uow() as tx:
         user = await tx.users.get(user_id)
-    if user is None or connection.session.get("stamp") != accounts.session_stamp(user):
-        return AuthenticationResult(user=None, auth=None)  # gone, or signed in before its password changed
+    if user is None:
+        return AuthenticationResult(user=None, auth=None)
+    if connection.session.get("stamp") != accounts.session_stamp(user):  # signed in before a sign-out everywhere
+        return AuthenticationResult(user=None, auth={"ended": True})
     return AuthenticationResult(user=user, auth={"session": True})
 
 

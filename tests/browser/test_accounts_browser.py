@@ -36,7 +36,7 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     screenshot_both(page, screenshot_dir, "setup")
     assert_accessible(page)
 
-    # Two different passwords: a clear error, nothing created, the email kept.
+    # Two different passwords: a clear error, nothing created, the name and the email kept.
     page.get_by_label("Name").fill(OWNER.name)
     page.get_by_label("Email").fill(OWNER.email)
     page.get_by_label("Password", exact=True).fill(OWNER.password)
@@ -44,6 +44,7 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("alert")).to_contain_text("not the same")
     expect(page.get_by_label("Email")).to_have_value(OWNER.email)
+    expect(page.get_by_label("Name")).to_have_value(OWNER.name)
 
     # The real thing: signed in on the (empty) gallery, the name in the account menu.
     create_owner(page, app_server)
@@ -201,8 +202,9 @@ def test_a_new_password_or_signing_out_everywhere_else_ends_the_other_browsers(
     expect(page.get_by_role("status")).to_contain_text("Your password is changed")
     assert_accessible(page)
 
-    elsewhere.goto(url + "/stats")  # that browser's sign-in has ended
+    elsewhere.goto(url + "/stats")  # that browser's sign-in has ended, and it is told why
     expect(elsewhere).to_have_url(re.compile(re.escape(url) + r"/login"))
+    expect(elsewhere.get_by_role("status")).to_contain_text("You were signed out here: the password was changed")
     sign_in(elsewhere, app_server, replace(OWNER, password="a brand new passphrase"), path="/stats")
     page.goto(url + "/jobs")  # and this one goes on
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
