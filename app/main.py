@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.domain.noise import noise_level
-from app.domain.units import plural
+from app.domain.units import megabytes, plural
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
 from app.routes import (
@@ -118,7 +118,7 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
     }
 
     def setup(engine: JinjaTemplateEngine) -> None:
-        engine.engine.filters.update(plural=plural, noise_level=noise_level)
+        engine.engine.filters.update(plural=plural, noise_level=noise_level, megabytes=megabytes)
         engine.engine.globals["features"] = features
 
     return setup

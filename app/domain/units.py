@@ -4,11 +4,12 @@ MB = 1024 * 1024  # the unit of CLASSIFY_MAX_UPLOAD_MB and the quota, so "50 MB"
 
 
 def megabytes(size: int) -> str:
-    """A byte count the way people read it: "52 MB", "1.5 MB", "0.2 MB", "80 KB"."""
+    """A byte count the way people read it, in the unit of the settings (MB of 1024 x 1024 bytes): "520 MB",
+    "52 MB", "10.4 MB", "0.2 MB", "80 KB". A tenth below 100 MB, so a nearly full quota does not read full."""
     if size < MB // 10:
         return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
     value = size / MB
-    return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+    return f"{value:.0f} MB" if value >= 100 or value == int(value) else f"{value:.1f} MB"
 
 
 def plural(noun: str, count: int) -> str:

@@ -383,7 +383,7 @@ class PhotosController(Controller):
     @get(
         "/export/csv",
         summary="A category's photos as a CSV list: verdict, source and where to find each",
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         responses=errors(422),
     )
     async def export_csv(
@@ -468,7 +468,7 @@ async def export_list_response(
     rows = await export.list_rows(user, category, uow=container.uow, only=only, similar=similar)
     return Stream(
         csv_stream(export.LIST_COLUMNS, rows),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers=_download_headers(category, "csv"),
     )
 

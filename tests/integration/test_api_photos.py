@@ -15,6 +15,7 @@ from PIL import Image
 from app.adapters.offload import run_inline
 from app.adapters.scorer import score_image
 from app.bootstrap import bootstrap
+from app.domain.units import megabytes
 from app.main import create_app
 from tests import images
 from tests.conftest import PASSWORD, create_account, login, make_settings
@@ -393,7 +394,9 @@ def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_p
         )
         assert signed_in.status_code == 200
         page = client.get("/stats").text
-        assert f"{len(first) / 1e6:.1f} MB" in page and f"of your {settings.quota_bytes / 1e6:.0f} MB quota" in page
+        used, quota = megabytes(len(first)), megabytes(settings.quota_bytes)  # the unit of the settings
+        assert f"{used} of {quota} are used" in detail  # the refusal and the Statistics page say the same
+        assert f"<h2>{used}</h2>" in page and f"of your {quota} quota" in page
         other_account = "other@example.com"  # the quota is each person's own
         create_account(settings, other_account)
         assert login(client, other_account).upload(("second.jpg", second)).status_code == 201

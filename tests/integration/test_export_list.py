@@ -18,7 +18,7 @@ from tests.integration.test_similar import T0, _upload_burst
 
 def _listed(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"  # once: it used to say its charset twice
     assert response.content.startswith("\ufeff".encode())  # so that Excel reads it as UTF-8
     lines = response.content.decode("utf-8-sig").splitlines()
     assert tuple(next(csv.reader(lines[:1]))) == LIST_COLUMNS
