@@ -11,7 +11,6 @@ from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -47,6 +46,7 @@ from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.openapi_docs import COMPONENTS
 from app.routes.security import CallerMiddleware
+from app.routes.sessions import SignInSessionConfig, sweep_expired_sessions
 from app.settings import Settings
 
 MULTIPART_SLACK = 1 << 20
@@ -94,6 +94,7 @@ def _lifespan(container: Container):
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.container = container
         background = _start_workers(container)
+        background.append(asyncio.create_task(sweep_expired_sessions(app.stores.get("sessions"))))
         try:
             yield
         finally:
@@ -137,7 +138,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     settings = settings or (container.settings if container else Settings.from_env())
     configure_logging(settings.log_level)
     container = container or bootstrap(settings)
-    sessions = ServerSideSessionConfig(
+    sessions = SignInSessionConfig(
         key="classify_session",
         secure=settings.secure_cookies,
         httponly=True,

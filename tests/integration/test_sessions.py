@@ -1,0 +1,45 @@
+"""Browser sessions on disk: none for anonymous visits, one per sign-in, gone at sign-out or once expired."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar.stores.file import FileStore
+
+from app.routes.sessions import sweep_expired_sessions
+from tests.conftest import create_account
+from tests.integration.test_pages import _signed_in
+
+
+def _session_files(settings) -> list:
+    return [p for p in (settings.data_dir / "sessions").glob("*") if p.is_file()]
+
+
+def test_anonymous_visits_keep_no_session_and_a_sign_in_keeps_one_until_sign_out(client, settings):
+    create_account(settings, "owner@example.com")
+    for path in ("/login", "/", "/login?next=/stats", "/setup", "/photos"):
+        response = client.get(path, follow_redirects=False)
+        assert "classify_session" not in response.headers.get("set-cookie", ""), path
+    assert _session_files(settings) == []  # forty anonymous visits used to leave forty files for 14 days
+
+    token = _signed_in(client)
+    assert len(_session_files(settings)) == 1 and client.get("/photos").status_code == 200
+    signed_out = client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert signed_out.status_code == 303 and _session_files(settings) == []
+    assert client.get("/photos", follow_redirects=False).status_code == 302
+
+
+def test_expired_sessions_are_swept_away(tmp_path):
+    store = FileStore(tmp_path / "sessions", create_directories=True)
+
+    async def sweep_once() -> list[str]:
+        await store.set("ended", b"{}", expires_in=1)
+        await store.set("live", b"{}", expires_in=3600)
+        await asyncio.sleep(1.1)
+        sweeper = asyncio.create_task(sweep_expired_sessions(store))
+        await asyncio.sleep(0.2)
+        sweeper.cancel()
+        return sorted(p.name for p in (tmp_path / "sessions").iterdir())
+
+    left = asyncio.run(sweep_once())
+    assert len(left) == 1 and asyncio.run(store.get("live")) == b"{}"
