@@ -25,16 +25,41 @@ def test_login_me_refresh_logout(client, settings):
 
     refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
     assert refreshed["refresh_token"] != tokens["refresh_token"]
-    # The old refresh token was rotated away and no longer works.
-    again = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    assert again.status_code == 401 and again.json()["status_code"] == 401
-
+    new_bearer = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=new_bearer).status_code == 200
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": refreshed["refresh_token"]}).json()
     new_bearer = {"Authorization": f"Bearer {refreshed['access_token']}"}
     assert client.post("/api/v1/auth/logout", headers=new_bearer).status_code == 200
     assert client.get("/api/v1/auth/me", headers=new_bearer).status_code == 401
     assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401  # same sign-in, also ended
     gone = client.post("/api/v1/auth/refresh", json={"refresh_token": refreshed["refresh_token"]})
     assert gone.status_code == 401
+
+
+def test_a_refresh_token_used_twice_ends_its_sign_in(client, settings):
+    """Rotated away, a refresh token works no more; used again, it was copied, and the sign-in it belongs to ends
+    for whoever holds its newer tokens too. Other sign-ins of the account go on."""
+    create_account(settings, "a@example.com")
+    login = {"email": "a@example.com", "password": PASSWORD}
+    stolen = client.post("/api/v1/auth/login", json=login).json()
+    other = client.post("/api/v1/auth/login", json=login).json()
+    thief = client.post("/api/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]}).json()
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {thief['access_token']}"}).status_code == 200
+    )
+
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": stolen["refresh_token"]})  # the owner, later
+    assert again.status_code == 401 and "used already" in again.json()["detail"]
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {thief['access_token']}"}).status_code == 401
+    )
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": thief["refresh_token"]}).status_code == 401
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {other['access_token']}"}).status_code == 200
+    )
+    for made_up in ("0" * 32 + ".x", "not-a-token", "zz.zz"):
+        refused = client.post("/api/v1/auth/refresh", json={"refresh_token": made_up})
+        assert refused.status_code == 401 and "invalid, used already, or expired" in refused.json()["detail"]
 
 
 def test_wrong_password_and_unknown_user_are_401_with_the_same_message(client, settings):

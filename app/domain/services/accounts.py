@@ -36,6 +36,20 @@ def _hash_refresh(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _refresh_token(session_id: uuid.UUID) -> str:
+    """A new refresh token of this sign-in: its id, then 256 random bits. The id is what tells a token used
+    twice (copied, and used by someone else) from one that was never issued."""
+    return f"{session_id.hex}.{secrets.token_urlsafe(32)}"
+
+
+def _session_named(refresh_token: str) -> uuid.UUID | None:
+    head, dot, _ = refresh_token.partition(".")
+    try:
+        return uuid.UUID(hex=head) if dot else None
+    except ValueError:
+        return None
+
+
 def check_new_credentials(email: str, password: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
@@ -235,9 +249,11 @@ async def _delete_rows(user_id: uuid.UUID, uow: UowFactory) -> list[str]:
 
 
 async def start_api_session(user: User, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime) -> TokenPair:
-    refresh = secrets.token_urlsafe(32)
     async with uow() as tx:
-        session_id = await tx.api_sessions.add(user.id, _hash_refresh(refresh), now + REFRESH_LIFETIME)
+        # the row first, for its id; the hash it is made with belongs to no token ever issued
+        session_id = await tx.api_sessions.add(user.id, _hash_refresh(secrets.token_urlsafe(32)), now)
+        refresh = _refresh_token(session_id)
+        await tx.api_sessions.rotate(session_id, _hash_refresh(refresh), now + REFRESH_LIFETIME)
         await tx.commit()
     return TokenPair(tokens.issue(user.id, session_id, now), refresh, tokens.lifetime_seconds)
 
@@ -245,13 +261,25 @@ async def start_api_session(user: User, *, uow: UowFactory, tokens: AccessTokens
 async def refresh_api_session(
     refresh_token: str, *, uow: UowFactory, tokens: AccessTokens, now: dt.datetime
 ) -> TokenPair:
-    """Swap a refresh token for a new pair; the old refresh token stops working at once."""
-    new_refresh = secrets.token_urlsafe(32)
+    """Swap a refresh token for a new pair; the old refresh token stops working at once.
+
+    A refresh token used a second time was copied: whoever holds the newer one may not be its owner, so the
+    whole sign-in ends (every token of it), and its owner signs in again (RFC 9700, 2.2.2)."""
     async with uow() as tx:
         found = await tx.api_sessions.by_refresh_hash(_hash_refresh(refresh_token))
+        if found is None:
+            reused = _session_named(refresh_token)
+            if reused is not None and await tx.api_sessions.is_live(reused, now):
+                await tx.api_sessions.revoke(reused, now)
+                await tx.commit()
+                raise NotAuthenticated(
+                    "This refresh token was used already, so a copy of it may be in other hands: its sign-in "
+                    "is ended, every token of it. Sign in again."
+                )
         if found is None or found[2] <= now:
             raise NotAuthenticated("The refresh token is invalid, used already, or expired; sign in again.")
         session_id, user_id, _ = found
+        new_refresh = _refresh_token(session_id)
         await tx.api_sessions.rotate(session_id, _hash_refresh(new_refresh), now + REFRESH_LIFETIME)
         await tx.commit()
     return TokenPair(tokens.issue(user_id, session_id, now), new_refresh, tokens.lifetime_seconds)
