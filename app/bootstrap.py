@@ -17,7 +17,7 @@ from app.adapters.dropbox import DropboxSharedLinks
 from app.adapters.folders import LocalFolders
 from app.adapters.google import GoogleApi
 from app.adapters.imaging import ImageLimits
-from app.adapters.login_attempts import RedisLoginAttempts
+from app.adapters.login_attempts import LoggedLoginAttempts, RedisLoginAttempts
 from app.adapters.offload import ProcessOffload
 from app.adapters.passwords import Argon2Passwords
 from app.adapters.photo_processing import PillowImageInspector, ProcessBlurScorer, VisionPreviews
@@ -134,6 +134,7 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         parts["logins"] = RedisLoginAttempts(parts["queue"].pool)  # counted across every web process
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
+    parts["logins"] = LoggedLoginAttempts(parts.get("logins") or LoginThrottle())
     parts.update(overrides)
     parts.setdefault("previews", VisionPreviews(parts["storage"], parts["images"], offload, parts["uow"]))
     return Container(settings=settings, engine=engine, offload=offload, **parts)

@@ -71,3 +71,29 @@ def _redis_error() -> type[Exception]:
     from redis.exceptions import RedisError  # only with REDIS_URL: redis is not loaded otherwise
 
     return RedisError
+
+
+class LoggedLoginAttempts:
+    """Failed sign-ins and the waits they lead to, in the log for whoever runs the server (a guesser at work
+    shows as a run of these from one client), around the counting itself. The key is "email|client"."""
+
+    def __init__(self, counted: Any) -> None:
+        self.counted = counted
+
+    async def wait_seconds(self, key: str, now: dt.datetime) -> float:
+        wait = await self.counted.wait_seconds(key, now)
+        if wait:
+            log.warning("sign-in refused: too many failures", **_who(key), retry_after=round(wait))
+        return wait
+
+    async def failed(self, key: str, now: dt.datetime) -> None:
+        log.warning("sign-in failed", **_who(key))
+        await self.counted.failed(key, now)
+
+    async def succeeded(self, key: str) -> None:
+        await self.counted.succeeded(key)
+
+
+def _who(key: str) -> dict[str, str]:
+    email, _, client = key.rpartition("|")
+    return {"email": email, "client": client}

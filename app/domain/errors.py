@@ -36,6 +36,10 @@ class NotAuthenticated(DomainError):
     pass
 
 
+class RefreshTokenReused(NotAuthenticated):
+    """A rotated refresh token came back: it was copied, and its sign-in is ended."""
+
+
 class PayloadRejected(DomainError):
     """An incoming file we do not keep, with the status that says why (413, 415 or 422)."""
 

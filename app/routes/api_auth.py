@@ -7,9 +7,11 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, post
 
+from app.domain.errors import RefreshTokenReused
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep, caller, password_checks
+from app.logs import log
+from app.routes.deps import ContainerDep, caller, client_address, password_checks
 from app.routes.openapi_docs import errors
 from app.routes.schemas import (
     AccountDeletion,
@@ -55,10 +57,14 @@ class AuthController(Controller):
         return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
 
     @post("/refresh", status_code=200, summary="Swap a refresh token for a new token pair", responses=errors())
-    async def refresh(self, data: RefreshBody, container: ContainerDep) -> Tokens:
-        pair = await accounts.refresh_api_session(
-            data.refresh_token, uow=container.uow, tokens=container.tokens, now=container.clock()
-        )
+    async def refresh(self, request: Request[Any, Any, Any], data: RefreshBody, container: ContainerDep) -> Tokens:
+        try:
+            pair = await accounts.refresh_api_session(
+                data.refresh_token, uow=container.uow, tokens=container.tokens, now=container.clock()
+            )
+        except RefreshTokenReused:
+            log.warning("a refresh token was used twice: its sign-in is ended", client=client_address(request))
+            raise
         return _tokens(pair)
 
     @get("/me", guards=[requires_api_user], security=BEARER, summary="The signed-in account", responses=errors())
@@ -88,7 +94,8 @@ class AuthController(Controller):
     async def logout_everywhere(self, request: Request[Any, Any, Any], container: ContainerDep) -> SignedOutEverywhere:
         """For a lost phone or a leaked token: every API sign-in of the account ends (their refresh tokens
         stop working) and so does every browser's. The password stays; sign in again to go on."""
-        _, ended = await accounts.sign_out_everywhere(caller(request).id, uow=container.uow, now=container.clock())
+        user, ended = await accounts.sign_out_everywhere(caller(request).id, uow=container.uow, now=container.clock())
+        log.info("signed out everywhere", user_id=str(user.id), api_sign_ins_ended=ended)
         return SignedOutEverywhere(status="signed_out", api_sign_ins_ended=ended)
 
     @post(
@@ -130,6 +137,7 @@ class AuthController(Controller):
             google=container.google,
             **password_checks(request, container),
         )
+        log.info("account deleted", user_id=str(caller(request).id))
 
 
 HANDLERS = [AuthController]

@@ -18,6 +18,7 @@ from app.domain.links import link_source
 from app.domain.model import NO_FILTER, Job, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
+from app.logs import log
 from app.routes.api_photos import (
     export_list_response,
     export_response,
@@ -447,6 +448,7 @@ async def delete_account(request: Request[Any, Any, Any], container: ContainerDe
         )
     except (InvalidInput, TooManyAttempts) as exc:
         return await _settings(request, container, status_code=status_of(exc), delete_error=exc.detail)
+    log.info("account deleted", user_id=str(caller(request).id))
     request.clear_session()
     return Redirect("/login?deleted=1", status_code=303)
 
@@ -454,6 +456,7 @@ async def delete_account(request: Request[Any, Any, Any], container: ContainerDe
 @post("/settings/sign-out-elsewhere", guards=GUARD, include_in_schema=False, status_code=303)
 async def sign_out_elsewhere(request: Request[Any, Any, Any], container: ContainerDep) -> Redirect:
     user, ended = await accounts.sign_out_everywhere(caller(request).id, uow=container.uow, now=container.clock())
+    log.info("signed out everywhere else", user_id=str(user.id), api_sign_ins_ended=ended)
     sign_in(request, user)  # this browser goes on, stamped anew; the others end
     return Redirect(f"/settings?signed_out={ended}", status_code=303)
 

@@ -10,7 +10,15 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from app.domain.errors import Conflict, Contention, InvalidInput, NotAuthenticated, NotFound, TooManyAttempts
+from app.domain.errors import (
+    Conflict,
+    Contention,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    RefreshTokenReused,
+    TooManyAttempts,
+)
 from app.domain.google import GoogleFailure
 from app.domain.model import User
 from app.domain.ports import AccessTokens, LoginAttempts, PasswordHasher, PhotoStorage, UowFactory
@@ -272,7 +280,7 @@ async def refresh_api_session(
             if reused is not None and await tx.api_sessions.is_live(reused, now):
                 await tx.api_sessions.revoke(reused, now)
                 await tx.commit()
-                raise NotAuthenticated(
+                raise RefreshTokenReused(
                     "This refresh token was used already, so a copy of it may be in other hands: its sign-in "
                     "is ended, every token of it. Sign in again."
                 )
