@@ -77,7 +77,11 @@ async def liveness() -> dict[str, str]:
     "/health/ready",
     tags=["health"],
     summary="The database and the queue answer",
-    responses={503: ResponseSpec(dict[str, Any], description="A check failed: the same report, with its error.")},
+    responses={
+        503: ResponseSpec(
+            dict[str, Any], description="A check failed: the same report, with its error.", generate_examples=False
+        )
+    },
 )
 async def readiness(request: Request) -> Response[dict[str, Any]]:
     container: Container = request.app.state.container

@@ -45,18 +45,23 @@ WHY = {
 }
 
 
+def _answer(body: type, description: str) -> ResponseSpec:
+    # no made-up example: Litestar's are random strings and numbers ("status_code": 3674), shown on /schema
+    return ResponseSpec(body, description=description, generate_examples=False)
+
+
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """An API operation's error answers, all `{status_code, detail}`. Every one can answer 400 (a NUL
     character anywhere is refused) and 401 (a missing token; a wrong password or refresh token for sign-in)."""
-    return {code: ResponseSpec(ErrorBody, description=WHY[code]) for code in sorted({400, 401, *codes})}
+    return {code: _answer(ErrorBody, WHY[code]) for code in sorted({400, 401, *codes})}
 
 
 UPLOAD_RESPONSES = {
     **errors(409),  # the same bytes stored at the same moment by another request, which then failed
-    200: ResponseSpec(UploadResult, description="Every file kept was already there (same bytes): the existing photos."),
-    413: ResponseSpec(UploadRefused, description="Too large: a file, its pixels, or too many files in one request."),
-    415: ResponseSpec(UploadRefused, description="Not an image type Classify takes (typed by content, not name)."),
-    422: ResponseSpec(UploadRefused, description="A damaged or unreadable image, or no 'files' field."),
+    200: _answer(UploadResult, "Every file kept was already there (same bytes): the existing photos."),
+    413: _answer(UploadRefused, "Too large: a file, its pixels, or too many files in one request."),
+    415: _answer(UploadRefused, "Not an image type Classify takes (typed by content, not name)."),
+    422: _answer(UploadRefused, "A damaged or unreadable image, or no 'files' field."),
 }
 
 

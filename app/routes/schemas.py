@@ -126,11 +126,12 @@ class UploadResult(msgspec.Struct):
 
 
 class UploadRefused(msgspec.Struct):
-    """Nothing was kept: the status of the (first) refusal, and each file's reason."""
+    """Nothing was kept: the status of the (first) refusal, and each file's reason; no files listed when the
+    request as a whole was refused (too many files, or too large to read)."""
 
     status_code: int
     detail: str
-    rejected: list[UploadRejection]
+    rejected: list[UploadRejection] = msgspec.field(default_factory=list)
 
 
 class AnalyzeResult(msgspec.Struct):
