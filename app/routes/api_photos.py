@@ -20,6 +20,16 @@ from app.domain.services import export, imports, jobs, link_imports, photos, tag
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation, errors
+from app.routes.query_params import (
+    JobsLimit,
+    NamesQuery,
+    PageLimit,
+    SimilarQuery,
+    SizeQuery,
+    SortQuery,
+    SourceQuery,
+    TabQuery,
+)
 from app.routes.schemas import (
     AnalyzeResult,
     BatchBody,
@@ -142,13 +152,13 @@ class PhotosController(Controller):
         self,
         request: Request[Any, Any, Any],
         container: ContainerDep,
-        filter: str = "all",
-        limit: int = 50,
+        filter: TabQuery = "all",
+        limit: PageLimit = 50,
         cursor: str | None = None,
-        source: str | None = None,
+        source: SourceQuery = None,
         tag: str | None = None,
         q: str | None = None,
-        sort: str = "newest",
+        sort: SortQuery = "newest",
     ) -> PhotoList:
         """`sort`: newest (by arrival), blurriest or sharpest (by blur score; unscored photos last). A cursor
         continues the order it came from."""
@@ -178,7 +188,7 @@ class PhotosController(Controller):
         responses=errors(404, 422),
     )
     async def image(
-        self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: str = "medium"
+        self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: SizeQuery = "medium"
     ) -> File:
         return await image_response(caller(request), container, photo_id, size)
 
@@ -260,7 +270,11 @@ class PhotosController(Controller):
 
     @get("/blur/jobs", summary="Recent jobs, newest first", responses=errors(404, 422))
     async def list_jobs(
-        self, request: Request[Any, Any, Any], container: ContainerDep, limit: int = 50, before: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        container: ContainerDep,
+        limit: JobsLimit = 50,
+        before: str | None = None,
     ) -> list[JobOut]:
         """`before`: a job's id, for the jobs started before it (the last id of a page gives the next page)."""
         after = parse_uuid(before, "job") if before else None
@@ -366,13 +380,13 @@ class PhotosController(Controller):
         self,
         request: Request[Any, Any, Any],
         container: ContainerDep,
-        filter: str = "not_blurred",
-        names: str = "original",
+        filter: TabQuery = "not_blurred",
+        names: NamesQuery = "original",
         strip: bool = False,
         tag: str | None = None,
         q: str | None = None,
-        source: str | None = None,
-        similar: str = "all",
+        source: SourceQuery = None,
+        similar: SimilarQuery = "all",
     ) -> Stream:
         """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
         `tag`, `q` and `source` narrow the category as they do the photo list; `similar=sharpest` keeps only
@@ -390,11 +404,11 @@ class PhotosController(Controller):
         self,
         request: Request[Any, Any, Any],
         container: ContainerDep,
-        filter: str = "not_blurred",
+        filter: TabQuery = "not_blurred",
         tag: str | None = None,
         q: str | None = None,
-        source: str | None = None,
-        similar: str = "all",
+        source: SourceQuery = None,
+        similar: SimilarQuery = "all",
     ) -> Stream:
         """The photos the ZIP of the same query would hold, a row each (columns in the header: `filename`,
         `category`, `blur_score`, `blur_kind`, `your_call`, `taken_at`, `added_at`, `source`, `source_id`,

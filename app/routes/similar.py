@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from app.domain.services import similar
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.openapi_docs import errors
+from app.routes.query_params import GroupsLimit
 from app.routes.schemas import PhotoOut
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 from app.routes.views import photo_out
@@ -46,7 +47,10 @@ class SimilarList(msgspec.Struct):
     responses=errors(422),
 )
 async def api_similar(
-    request: Request[Any, Any, Any], container: ContainerDep, limit: int = PAGE_GROUPS, cursor: str | None = None
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    limit: GroupsLimit = PAGE_GROUPS,
+    cursor: str | None = None,
 ) -> SimilarList:
     user = caller(request)
     page = await similar.similar_page(user, uow=container.uow, limit=limit, cursor=cursor)

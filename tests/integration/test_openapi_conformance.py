@@ -98,6 +98,19 @@ def test_the_document_names_the_ranges_and_values_the_api_takes(api):
     assert refused.status_code == 422 and "between 0 and 1" in refused.json()["detail"]
     refused = api.client.post("/api/v1/imports", json={"source": "ftp"}, headers=api.headers)
     assert refused.status_code == 422 and "source must be" in refused.json()["detail"]
+    # the query parameters too: the tab, the order, the page's size, what an export names and keeps
+    paths = api.client.get("/schema/openapi.json").json()["paths"]
+    listed = {p["name"]: p["schema"] for p in paths["/api/v1/photos"]["get"]["parameters"]}
+    assert listed["filter"]["enum"] == ["all", "blurred", "not_blurred", "unprocessed"]
+    assert listed["sort"]["enum"] == ["newest", "blurriest", "sharpest"]
+    assert (listed["limit"]["minimum"], listed["limit"]["maximum"], listed["limit"]["default"]) == (1, 200, 50)
+    exported = {p["name"]: p["schema"] for p in paths["/api/v1/export"]["get"]["parameters"]}
+    assert exported["names"]["enum"] == ["original", "ai"] and exported["similar"]["enum"] == ["all", "sharpest"]
+    groups = {p["name"]: p["schema"] for p in paths["/api/v1/similar"]["get"]["parameters"]}["limit"]
+    assert groups["maximum"] == 100
+    for query, words in (("limit=201", "limit must be between 1 and 200"), ("sort=oldest", "sort must be one of")):
+        refused = api.get(f"/api/v1/photos?{query}")
+        assert refused.status_code == 422 and words in refused.json()["detail"], query
 
 
 def test_every_operation_says_what_it_does_in_words(api):

@@ -23,6 +23,8 @@ WHOLE_JOB_TASKS = {
     REMOVE_BATCH: REMOVE_TASK,
 }
 
+MAX_RECENT = 200  # jobs in one answer
+
 
 def item_task_id(job_id: uuid.UUID, item_key: str) -> str:
     return f"job:{job_id}:{item_key}"
@@ -72,8 +74,8 @@ async def recent_jobs(
     owner: uuid.UUID, *, uow: UowFactory, limit: int = 50, before: uuid.UUID | None = None
 ) -> list[Job]:
     """The owner's jobs, newest first; with `before` (a job of theirs), the ones started before it."""
-    if not 1 <= limit <= 200:
-        raise InvalidInput("limit must be between 1 and 200.")
+    if not 1 <= limit <= MAX_RECENT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_RECENT}.")
     async with uow() as tx:
         after = None
         if before is not None and (after := await tx.jobs.get(owner, before)) is None:

@@ -37,6 +37,8 @@ from app.domain.units import megabytes
 SCORE_TASK = "score_photo"
 MAX_CHOSEN = 100_000  # photos a batch (to score, tag or remove) can name
 
+MAX_PAGE = 200  # photos on one page of the list
+
 
 async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """The photos a batch names, each once and in the order given; one that is not the owner's is not found,
@@ -283,8 +285,8 @@ async def list_photos(
     only: PhotoFilter = NO_FILTER,
     order: Order = Order.NEWEST,
 ) -> tuple[PhotoPage, CategoryCounts]:
-    if not 1 <= limit <= 200:
-        raise InvalidInput("limit must be between 1 and 200.")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
     async with uow() as tx:
         page = await tx.photos.page(user.id, category, user.blur_threshold, limit, cursor, only, order)
         counts = await tx.photos.counts(user.id, user.blur_threshold, only)  # what the tabs would show

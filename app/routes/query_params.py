@@ -1,0 +1,47 @@
+"""The JSON API's query parameters as its OpenAPI document describes them: their values and ranges.
+
+Described, not enforced by Litestar: the services check them and answer a 422 that names the value, where
+Litestar's own check would answer a bare 400 (as `schemas.documented` does for the bodies' fields).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.params import Parameter
+
+from app.adapters.imaging import RENDITION_SIZES
+from app.domain.categories import Category, Order
+from app.domain.model import PhotoSource
+from app.domain.services.export import NAMINGS
+from app.domain.services.jobs import MAX_RECENT
+from app.domain.services.photos import MAX_PAGE
+from app.domain.services.similar import CHOICES, MAX_LIMIT
+
+
+def described(description: str, **schema: Any) -> Any:
+    return Parameter(description=description, required=False, schema_extra=schema)
+
+
+TabQuery = Annotated[
+    str, described("The tab: all, blurred, not_blurred or unprocessed.", enum=[c.value for c in Category])
+]
+SortQuery = Annotated[
+    str,
+    described(
+        "newest (by arrival), blurriest or sharpest (by blur score; unscored last).", enum=[o.value for o in Order]
+    ),
+]
+PageLimit = Annotated[int, described(f"How many on a page, 1 to {MAX_PAGE}.", minimum=1, maximum=MAX_PAGE)]
+JobsLimit = Annotated[int, described(f"How many jobs, 1 to {MAX_RECENT}.", minimum=1, maximum=MAX_RECENT)]
+GroupsLimit = Annotated[int, described(f"How many groups, 1 to {MAX_LIMIT}.", minimum=1, maximum=MAX_LIMIT)]
+SourceQuery = Annotated[str | None, described("Only the photos from this source.", enum=[s.value for s in PhotoSource])]
+NamesQuery = Annotated[
+    str, described("original file names, or names from the AI descriptions (date first).", enum=list(NAMINGS))
+]
+SimilarQuery = Annotated[
+    str, described("all photos, or only the sharpest of each group of similar shots.", enum=list(CHOICES))
+]
+SizeQuery = Annotated[
+    str, described("A rendition (thumb, medium) or the original file.", enum=[*RENDITION_SIZES, "original"])
+]
