@@ -121,8 +121,19 @@
       var bar = document.getElementById("picked");
       if (!bar) return;
       var count = ticked().length;
+      var focused = bar.contains(document.activeElement);
       bar.hidden = count === 0;
       document.getElementById("picked-count").textContent = count + " selected";
+      if (focused && bar.hidden) afterBar();
+    }
+    function afterBar() {
+      // The bar went with the focus in it: on to what its action said (in the job area), or back to the grid,
+      // rather than to the top of the page.
+      var area = document.getElementById("job-area");
+      var next = area && area.textContent.trim() ? area : document.querySelector("#grid .photo-link");
+      if (!next) return;
+      if (next === area) area.setAttribute("tabindex", "-1");
+      next.focus();
     }
     document.addEventListener("change", function (e) { if (e.target.form && e.target.form.id === "picked") update(); });
     document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("[data-clear-picked]")) untick(); });
@@ -147,6 +158,22 @@
     var toggle = document.getElementById("map-toggle");
     var map = document.getElementById("sharpness-map");
     if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
+  }
+  function backToCard() {
+    // Back from a photo's page, the focus is on the card it was opened from (not at the top of the page), so
+    // the keyboard goes on from there.
+    var OPENED = "classify:opened";
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest && e.target.closest("#grid a.photo-link");
+      if (link) sessionStorage.setItem(OPENED, link.getAttribute("href"));
+    });
+    window.addEventListener("pageshow", function () {
+      var href = sessionStorage.getItem(OPENED);
+      if (!href || !document.getElementById("grid")) return;
+      sessionStorage.removeItem(OPENED);
+      var link = document.querySelector('#grid a.photo-link[href="' + CSS.escape(href) + '"]');
+      if (link) link.focus();
+    });
   }
   var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove" };
   function photoSteps() {
@@ -176,4 +203,5 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); keepOnError(); });
+  backToCard();  // its pageshow listener must be there before the first pageshow
 })();

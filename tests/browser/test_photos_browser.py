@@ -171,6 +171,7 @@ def test_upload_sort_threshold_photo_page_and_export(
 
     page.go_back()
     expect(page).to_have_url(url + "/")
+    expect(card(page, BLURRED[0]).locator("a.photo-link")).to_be_focused()  # the keyboard goes on from its card
     card(page, SHARP[0]).locator("a.photo-link").click()
     expect(page.locator(".verdict")).to_have_attribute("data-verdict", "sharp")
     expect(page.locator(".verdict")).to_contain_text(re.compile(r"Not blurred — score 0\.\d{3}"))
@@ -265,8 +266,10 @@ def test_upload_sort_threshold_photo_page_and_export(
     page.get_by_label(f"Select {SHARP[1]}").check()
     expect(bar).to_contain_text("2 selected")
     screenshot_both(page, screenshot_dir, "gallery-ticked")
-    page.get_by_role("button", name="Clear selection").click()
+    page.get_by_role("button", name="Clear selection").focus()
+    page.keyboard.press("Enter")
     expect(bar).to_be_hidden()
+    expect(page.locator("#grid .photo-link").first).to_be_focused()  # not lost at the top of the page
     # a tick stays while the grid reloads (here: the threshold saved again), and goes once acted on
     page.get_by_label(f"Select {SHARP[1]}").check()
     page.locator("#grid").evaluate("grid => { grid.dataset.before = 'reload'; }")
@@ -276,6 +279,7 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(bar).to_contain_text("1 selected")
     page.get_by_role("button", name="Mark blurred").click()  # no question: a call is undone with another
     expect(page.locator("#job-area")).to_contain_text("Marked 1 photo blurred.")
+    expect(page.locator("#job-area")).to_be_focused()  # where the answer is, in view
     expect(bar).to_be_hidden()
     expect(count(page, "blurred")).to_have_text("1")
     expect(card(page, SHARP[1]).locator(".badge")).to_contain_text("your call")

@@ -105,6 +105,8 @@ def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
     saved = client.post("/threshold", data={"threshold": "0.0"}, headers=headers)
     assert saved.status_code == 200 and saved.headers["hx-trigger"] == "threshold-changed"
     assert api.get("/api/v1/settings").json()["blur_threshold"] == 0.0
+    card = client.get("/photos?filter=blurred").text  # the card names the kind as the photo page does
+    assert re.search(r"· blurred · (out of focus|shake)</span>", card) and "· defocus" not in card
     assert client.post("/threshold", data={"threshold": "x"}, headers=headers).status_code == 422
     assert client.get("/photos/00000000-0000-0000-0000-000000000000").status_code == 404
     for path in ("/stats", "/jobs", "/system"):
