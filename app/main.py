@@ -41,7 +41,7 @@ from app.routes import (
     similar,
     tagging,
 )
-from app.routes.deps import provide_container
+from app.routes.deps import provide_container, server_features
 from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.openapi_docs import COMPONENTS
@@ -110,13 +110,7 @@ def _lifespan(container: Container):
 
 def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], None]:
     """Filters, and what this server is set up for (`features`): pages offer only what can work here."""
-    features = {
-        "google": container.google.configured,
-        "drive": bool(container.drive.api_key) or container.google.configured,  # public folders, or one's own
-        "dropbox": container.dropbox.configured,
-        "ai": container.vision.configured,
-        "folder_import": container.settings.import_root is not None,
-    }
+    features = server_features(container)
 
     def setup(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters.update(plural=plural, noise_level=noise_level, megabytes=megabytes)

@@ -47,3 +47,14 @@ def password_checks(request: Request[Any, Any, Any], container: Container) -> di
         "throttle": container.logins,
         "client": client_address(request),
     }
+
+
+def server_features(container: Container) -> dict[str, bool]:
+    """What this server is set up for, so that pages offer only what can work here."""
+    return {
+        "google": container.google.configured,
+        "drive": bool(container.drive.api_key) or container.google.configured,  # public folders, or one's own
+        "dropbox": container.dropbox.configured,
+        "ai": container.vision.configured,
+        "folder_import": container.settings.import_root is not None,
+    }

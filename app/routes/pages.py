@@ -29,7 +29,7 @@ from app.routes.api_photos import (
     upload_status,
     uploaded_files,
 )
-from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks
+from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks, server_features
 from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.pages_auth import sign_in
@@ -98,12 +98,13 @@ PhotoViewDep = NamedDependency[PhotoView]
 
 def _offered_sources(container: ContainerDep, chosen: str | None) -> dict[str, str]:
     """The sources this server can bring photos from (and the one chosen, should a link still name it)."""
+    features = server_features(container)
     offered = {
         PhotoSource.UPLOAD.value: True,
-        PhotoSource.FOLDER.value: container.settings.import_root is not None,
-        PhotoSource.GOOGLE_PHOTOS.value: container.google.configured,
-        PhotoSource.GOOGLE_DRIVE.value: bool(container.drive.api_key) or container.google.configured,
-        PhotoSource.DROPBOX.value: container.dropbox.configured,
+        PhotoSource.FOLDER.value: features["folder_import"],
+        PhotoSource.GOOGLE_PHOTOS.value: features["google"],
+        PhotoSource.GOOGLE_DRIVE.value: features["drive"],
+        PhotoSource.DROPBOX.value: features["dropbox"],
     }
     return {value: label for value, label in SOURCES.items() if offered[value] or value == chosen}
 
