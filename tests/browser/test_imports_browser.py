@@ -43,9 +43,11 @@ def test_a_shared_folder_imported_from_the_gallery_lands_in_it(
     photos = [("beach.jpg", images.jpeg(seed=1)), ("pier.jpg", images.jpeg(seed=2))]
     url = fake_dropbox.add_shared_folder("Trip", photos)
     link.fill(url)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import", exact=True).dblclick()  # an impatient double click: one import
     job = page.locator("#job-area article.job")
     expect(job.locator(".job-status")).to_have_text("done", timeout=60_000)
     # The grid and its counts follow without a reload.
     expect(page.locator('[data-count="all"]')).to_have_text("2", timeout=10_000)
     expect(page.locator("#grid .photo-card")).to_have_count(2)
+    page.goto(server_with_dropbox.url + "/jobs")
+    expect(page.locator("article.job")).to_have_count(1)
