@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
+from app.logs import log
 
 if TYPE_CHECKING:
     import openai
@@ -103,7 +105,7 @@ class OpenAIVision:
         except openai.APIConnectionError:
             raise VisionUnavailable("The AI server cannot be reached; try again later.") from None
         except openai.APIStatusError as exc:
-            raise VisionUnavailable(f"The AI server refused the request ({exc.status_code}): {_message(exc)}") from None
+            raise VisionUnavailable(_refusal(exc)) from None
         return parse_answer(_content(completion))
 
     async def aclose(self) -> None:
@@ -128,7 +130,26 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
+def _refusal(exc: openai.APIStatusError) -> str:
+    """What a person is told. A refused key is the administrator's to fix, and the provider's own words about it
+    (which may quote part of the key) go to the log, not to the page; a server error is said to be one."""
+    status = exc.status_code
+    if status in (401, 403):
+        log.warning("the AI server refused this server's credentials", status=status, detail=_message(exc))
+        return (
+            f"The AI server refused this server's credentials ({status}): whoever runs Classify must check "
+            "OPENAI_API_KEY (and OPENAI_BASE_URL)."
+        )
+    if status >= 500:
+        return f"The AI server failed ({status}); try again later."
+    return f"The AI server refused the request ({status}): {_message(exc)}"
+
+
 def _message(exc: openai.APIStatusError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     error = body.get("error", body) if isinstance(body, dict) else {}
-    return str(error.get("message") if isinstance(error, dict) else exc.message)[:200]
+    text = str(error.get("message") if isinstance(error, dict) else exc.message)[:200]
+    return API_KEY.sub("sk-…", text)  # an API key, or the part of one a provider quotes back
+
+
+API_KEY = re.compile(r"\bsk-[\w*.-]+")

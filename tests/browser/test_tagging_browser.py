@@ -149,9 +149,12 @@ def test_a_refused_tagging_says_why_the_next_try_works_and_describe_again_asks_a
     page.reload()
     open_photo(page, LIGHTHOUSE)
 
-    fake_openai.fail_next(401, message="Incorrect API key provided.")
+    fake_openai.fail_next(401, message="Incorrect API key provided: sk-abc12***cret.")
     page.get_by_role("button", name="Tag with AI").click()
-    expect(page.locator("#photo-tags [role=alert]")).to_contain_text("The AI server refused the request (401)")
+    refused = page.locator("#photo-tags [role=alert]")
+    expect(refused).to_contain_text("The AI server refused this server's credentials (401)")
+    expect(refused).to_contain_text("OPENAI_API_KEY")
+    expect(refused).not_to_contain_text("sk-abc12")  # the provider's words, quoting the key, go to the log only
     expect(page.get_by_role("button", name="Tag with AI")).to_be_enabled()  # the section and its button stay
 
     tag_on_photo_page(page, fake_openai, LIGHTHOUSE)  # the next try works, and the message goes

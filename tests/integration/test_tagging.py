@@ -222,3 +222,19 @@ def test_without_an_ai_server_the_rest_works_and_the_ui_says_so(api, client):
     assert off.status_code == 409 and "not set up" in off.json()["detail"]
     assert api.get("/api/v1/settings").json()["ai_available"] is False
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
+
+
+def test_a_refused_key_or_a_failing_ai_server_is_said_plainly_and_the_key_is_never_shown(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=60)
+    fake.fail_next(401, message="Incorrect API key provided: sk-proj-abc123***9xyz. Find your key at ...")
+    refused = api.post(f"/api/v1/photos/{photo_id}/tag").json()["detail"]
+    assert "refused this server's credentials (401)" in refused and "OPENAI_API_KEY" in refused
+    assert "sk-" not in refused  # the provider's words quote the key: they go to the log only
+    fake.fail_next(500, times=5, message="Internal error")
+    failed = api.post(f"/api/v1/photos/{photo_id}/tag").json()["detail"]
+    assert failed == "The AI server failed (500); try again later."
+    fake.fail_next(400, message="Invalid image for key sk-abc123")
+    bad = api.post(f"/api/v1/photos/{photo_id}/tag").json()["detail"]
+    assert "refused the request (400): Invalid image for key sk-…" == bad.split("The AI server ")[1]
+    assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200  # and the next try works
