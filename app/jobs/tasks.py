@@ -118,6 +118,8 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
         )
     except VisionBusy as exc:
         raise RetryLater(max(exc.retry_after or 0, 10.0), exc.detail) from exc
+    except (tagging.BudgetExhausted, tagging.AiOff) as exc:
+        status, error = "skipped", exc.detail  # the month's limit, not a fault: no "Retry failed" that cannot work
     except (DomainError, VisionUnavailable) as exc:
         status, error = "failed", exc.detail
     async with container.uow() as tx:

@@ -84,6 +84,8 @@ async def api_tag_batch(
         uow=container.uow,
         queue=container.queue,
         describer=container.vision,
+        server_default=container.settings.vision_monthly_limit,
+        now=container.clock(),
         only=PhotoFilter.of(body.source, body.tag, body.q),
     )
     return JobAccepted(job.id, job.total)
@@ -113,6 +115,8 @@ async def page_tag_keepers(
         uow=container.uow,
         queue=container.queue,
         describer=container.vision,
+        server_default=container.settings.vision_monthly_limit,
+        now=container.clock(),
         only=PhotoFilter.of(source, tag, q),
     )
     return Template("_job.html", context=job_context(job, container.clock()))

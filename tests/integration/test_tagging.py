@@ -238,3 +238,70 @@ def test_a_refused_key_or_a_failing_ai_server_is_said_plainly_and_the_key_is_nev
     bad = api.post(f"/api/v1/photos/{photo_id}/tag").json()["detail"]
     assert bad.split("The AI server ")[1] == "refused the request (400): Invalid image for key sk-…"
     assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200  # and the next try works
+
+
+def test_tasks_side_by_side_cannot_go_past_the_monthly_limit(settings):
+    """Five photos described at once with two calls left: two are, three are refused, and two calls count.
+    Each task used to check the allowance and count its call after the model answered, so they all passed."""
+    import asyncio
+    import datetime as dt
+
+    from app.domain.model import NewPhoto
+    from app.domain.services import tagging
+    from app.domain.vision import VisionResult
+
+    class SlowModel:
+        model, configured = "slow-model", True
+
+        async def describe(self, jpeg: bytes) -> VisionResult:
+            await asyncio.sleep(0.2)  # all five are between the check and the answer together
+            return VisionResult(tags=("sea",), caption="The sea.", proposed_name="sea", subject=None)
+
+    async def run() -> tuple[list[object], int]:
+        container = bootstrap(settings, offload=run_inline)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.add("owner@example.com", None, None)
+                new = [NewPhoto(user.id, "upload", f"p{i}.jpg", "image/jpeg", 8, 8, 100, f"{i:064}", f"k{i}")
+                       for i in range(5)]  # fmt: skip
+                photos = [await tx.photos.add(photo) for photo in new]
+                await tx.vision.set_monthly_limit(user.id, 2)
+                await tx.commit()
+                user = await tx.users.get(user.id)
+            outcomes = await asyncio.gather(
+                *(tagging.tag_photo(user, photo.id, uow=container.uow, describer=SlowModel(),
+                                    preview=lambda p: asyncio.sleep(0, b"jpeg"), server_default=500, now=now)
+                  for photo in photos),
+                return_exceptions=True,
+            )  # fmt: skip
+            async with container.uow() as tx:
+                used = await tx.vision.calls_since(user.id, now - dt.timedelta(days=1))
+            return outcomes, used
+        finally:
+            await container.close()
+
+    outcomes, used = asyncio.run(run())
+    refused = [o for o in outcomes if isinstance(o, tagging.BudgetExhausted)]
+    assert (len(outcomes) - len(refused), len(refused), used) == (2, 3, 2)
+
+
+def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai):
+    api, fake, _, _ = ai
+    for i in range(3):
+        upload(api, f"keeper{i}.jpg", seed=70 + i)
+    api.wait_scored()
+    assert api.patch("/api/v1/settings", json={"vision_monthly_limit": 2}).status_code == 200
+    job_id = api.post("/api/v1/photos/tag-batch").json()["job_id"]
+    for _ in range(200):
+        job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+        if job["status"] == "done":
+            break
+        time.sleep(0.05)
+    items = api.get(f"/api/v1/blur/jobs/{job_id}/items").json()
+    skipped = [item for item in items if item["status"] == "skipped"]
+    assert job["failed"] == 0 and len(skipped) == 1 and "used all 2 AI descriptions" in skipped[0]["error"]
+    assert len(fake.requests) == 2 and api.get("/api/v1/settings").json()["vision_used_this_month"] == 2
+    refused = api.post("/api/v1/photos/tag-batch")  # nothing left: refused at once, no job
+    assert refused.status_code == 429 and "used all 2 AI descriptions" in refused.json()["detail"]
+    assert len(api.get("/api/v1/blur/jobs").json()) == 1

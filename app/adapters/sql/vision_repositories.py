@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,9 +38,14 @@ class SqlVisionRepository:
         except IntegrityError:
             pass  # the same image was described concurrently: the first answer stays
 
-    async def record_call(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
-        self.session.add(VisionCallRow(user_id=user_id, photo_id=photo_id))
+    async def record_call(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> uuid.UUID:
+        row = VisionCallRow(user_id=user_id, photo_id=photo_id)
+        self.session.add(row)
         await self.session.flush()
+        return row.id
+
+    async def forget_call(self, call_id: uuid.UUID) -> None:
+        await self.session.execute(delete(VisionCallRow).where(VisionCallRow.id == call_id))
 
     async def calls_since(self, user_id: uuid.UUID, since: dt.datetime) -> int:
         count = await self.session.scalar(

@@ -99,23 +99,41 @@ async def tag_photo(
             await tx.vision.describe_photo(photo.id, cached)
             await tx.commit()
             return cached
-    allowance = await budget(user, uow=uow, server_default=server_default, now=now)
-    if allowance.limit == 0:
-        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
-    if allowance.left == 0:
-        raise BudgetExhausted(
-            f"You have used all {allowance.limit} AI descriptions for this month; "
-            f"more from {allowance.resets_on.isoformat()}, or raise your limit in Settings."
-        )
-    result = await describer.describe(await preview(photo))
+    call = await _reserve_call(user, photo, uow=uow, server_default=server_default, now=now)
+    try:
+        result = await describer.describe(await preview(photo))
+    except Exception:
+        async with uow() as tx:  # no answer, no charge: the reserved call goes
+            await tx.vision.forget_call(call)
+            await tx.commit()
+        raise
     async with uow() as tx:
-        # The call first: it refers to the account, which a deletion of the account holds before the photos,
-        # so this waits for such a deletion instead of holding a photo the deletion waits for.
-        await tx.vision.record_call(user.id, photo.id)
         await tx.vision.remember(photo.sha256, describer.model, result, replace=again)
         await tx.vision.describe_photo(photo.id, result)
         await tx.commit()
     return result
+
+
+async def _reserve_call(
+    user: User, photo: Photo, *, uow: UowFactory, server_default: int, now: dt.datetime
+) -> uuid.UUID:
+    """Count the call before it is made, one at a time per account, so that a batch's tasks running side by
+    side cannot all see the last call left and go past the limit (a limit of 12 used to end at 14)."""
+    limit = limit_for(user, server_default)
+    if limit == 0:
+        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
+    async with uow() as tx:
+        # The account's row first (PostgreSQL: the reservations of one account wait for each other), as its
+        # deletion does; then the call's row, which on SQLite takes the write lock before the count.
+        await tx.users.lock(user.id)
+        call = await tx.vision.record_call(user.id, photo.id)
+        if await tx.vision.calls_since(user.id, month_start(now)) > limit:
+            raise BudgetExhausted(  # the transaction rolls back: nothing reserved
+                f"You have used all {limit} AI descriptions for this month; "
+                f"more from {next_month(now).isoformat()}, or raise your limit in Settings."
+            )
+        await tx.commit()
+    return call
 
 
 async def start_tag_batch(
@@ -125,12 +143,23 @@ async def start_tag_batch(
     uow: UowFactory,
     queue: TaskQueue,
     describer: Describer,
+    server_default: int,
+    now: dt.datetime,
     only: PhotoFilter = NO_FILTER,
 ) -> Job:
     """Tag the chosen photos, or by default the keepers (scored and not blurred at the person's threshold)
-    that `only` lets through: the ones a filtered gallery shows."""
+    that `only` lets through: the ones a filtered gallery shows. Refused at once when no call is left this
+    month; a batch bigger than what is left tags that many and skips the rest, each saying why."""
     if not describer.configured:
         raise AiOff("AI tagging is not set up on this server.")
+    allowance = await budget(user, uow=uow, server_default=server_default, now=now)
+    if allowance.limit == 0:
+        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
+    if allowance.left == 0:
+        raise BudgetExhausted(
+            f"You have used all {allowance.limit} AI descriptions for this month; "
+            f"more from {allowance.resets_on.isoformat()}, or raise your limit in Settings."
+        )
     async with uow() as tx:
         if photo_ids is None:
             chosen = list(await tx.photos.calls_in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only))
