@@ -342,3 +342,15 @@ def test_deleting_a_google_only_account_takes_its_email_and_revokes_the_grant(go
     assert fake.calls("/revoke")
     assert run_sql(settings.database_url, "SELECT count(*) FROM oauth_tokens") == [(0,)]
     assert run_sql(settings.database_url, "SELECT count(*) FROM users") == [(0,)]
+
+
+def test_a_permission_taken_back_is_not_still_claimed_after_reconnecting(google_client):
+    """Albums granted, the grant revoked, Google connected again without them: Classify asks for the
+    permission again instead of starting an album that Google refuses ("insufficient authentication scopes")."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))
+    fake.revoke_all()
+    api = api_sign_in(client, fake)  # reconnected, the album permission not given this time
+    album = api.post("/api/v1/albums/google", json={"title": "Keepers"})
+    assert album.status_code == 409, album.text
+    assert "may not create albums yet" in album.json()["detail"]

@@ -631,7 +631,10 @@ class SqlOAuthTokenRepository:
         if tokens.refresh_token:  # Google sends a refresh token only on the first consent: keep the old one
             row.refresh_token = self.cipher.encrypt(tokens.refresh_token)
         row.expires_at = tokens.expires_at
-        row.scope = " ".join(sorted(set((row.scope or "").split()) | set(tokens.scope.split())))
+        # Google's answer lists every scope the grant holds now (include_granted_scopes): it replaces what was
+        # kept, so a permission taken back (a revoked grant, a box unticked at reconnect) is not still claimed
+        if tokens.scope.strip():
+            row.scope = " ".join(sorted(set(tokens.scope.split())))
         row.status = "connected"
         await self.session.flush()
 
