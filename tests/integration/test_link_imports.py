@@ -306,3 +306,13 @@ def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fa
     hashes = dict(run_sql(database_url, "SELECT filename, content_hash FROM photos"))
     assert hashes["beach.jpg"] == content_hash(beach) and hashes["older.jpg"] == content_hash(older)
     assert hashes["new.jpg"] is None
+
+
+def test_a_busy_service_when_the_link_is_checked_says_nothing_was_started(links, fake_dropbox):
+    url = fake_dropbox.fill_shared_folder("Busy at once", 2, extras=False)
+    fake_dropbox.fail_next("/sharing/get_shared_link_metadata", 429, retry_after=1)
+    busy = links.post("/api/v1/imports", json={"source": "dropbox", "url": url})
+    assert busy.status_code == 429
+    assert busy.json()["detail"] == "Dropbox is busy (429): nothing was started. Paste the link again in a minute."
+    assert links.get("/api/v1/blur/jobs").json() == []  # "trying again later" it used to say, with nothing to try
+    assert finished(links, start(links, "dropbox", url))["done"] == 2  # pasted again, it works

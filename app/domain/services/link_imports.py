@@ -105,6 +105,12 @@ async def start_link_import(user: User, source: str, url: str, ctx: LinkContext,
             raise InvalidInput("source must be 'google_drive', 'dropbox' or 'folder'.")
     except FolderUnavailable as exc:
         raise InvalidInput(exc.detail) from None
+    except SourceBusy as exc:  # before the job exists nothing will try again: say so
+        service = "Google Drive" if source == PhotoSource.GOOGLE_DRIVE else "Dropbox"
+        raise PayloadRejected(
+            429 if exc.status_code == 429 else 503,
+            f"{service} is busy ({exc.status_code}): nothing was started. Paste the link again in a minute.",
+        ) from None
     except SourceFailure as exc:
         raise PayloadRejected(exc.status_code if exc.status_code >= 400 else 502, exc.detail) from None
     async with ctx.uow() as tx:
