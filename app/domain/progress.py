@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.domain.model import Job
+from app.domain.model import Job, JobStatus
 
 
 def eta_seconds(job: Job, now: dt.datetime) -> float | None:
     """Seconds left at the rate so far; None until there is a rate to go by."""
     processed = job.done + job.failed
-    if job.status.finished or not job.started_at or processed == 0 or processed >= job.total:
+    if job.status.finished or job.status is JobStatus.PAUSED or not job.started_at:
+        return None  # a paused job waits on the person, not on the clock
+    if processed == 0 or processed >= job.total:
         return None
     elapsed = (now - job.started_at).total_seconds()
     if elapsed <= 0:

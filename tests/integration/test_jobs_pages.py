@@ -85,3 +85,33 @@ def test_a_link_to_one_job_opens_as_a_page_and_says_when_it_ran(client, api, oth
     assert fragment.lstrip().startswith('<article class="job"')  # htmx still gets the card alone
     theirs = other_api.post("/api/v1/blur/analyze-batch").json()["job_id"]
     assert client.get(f"/jobs/{theirs}").status_code == 404
+
+
+def test_a_paused_job_resumed_no_longer_says_why_it_paused_nor_when_it_would_end(settings):
+    """Paused for Google to be reconnected, a job shows no time left; once it goes on, the reason goes (it stayed
+    on the job through to its end: "done, 40 of 40 · Google needs you to reconnect the account")."""
+    import datetime as dt
+
+    from app.domain.model import JobStatus
+    from app.domain.progress import eta_seconds
+    from app.domain.services.google_jobs import RECONNECT
+
+    async def pause_then_resume() -> tuple[object, object]:
+        container = bootstrap(settings, offload=run_inline)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.add("owner@example.com", None, None)
+                job = await tx.jobs.add(user.id, "google_import", 4, {}, ["a", "b", "c", "d"])
+                await tx.jobs.set_status(job.id, JobStatus.RUNNING, now - dt.timedelta(seconds=10))
+                await tx.jobs.mark_items(job.id, ["a"], "done", None, now)
+                paused = await tx.jobs.set_status(job.id, JobStatus.PAUSED, now, RECONNECT)
+                resumed = await tx.jobs.set_status(job.id, JobStatus.QUEUED, now)
+                await tx.commit()
+            return paused, resumed
+        finally:
+            await container.close()
+
+    paused, resumed = asyncio.run(pause_then_resume())
+    assert paused.error == RECONNECT and eta_seconds(paused, paused.created_at) is None
+    assert resumed.error is None and resumed.status is JobStatus.QUEUED

@@ -554,6 +554,8 @@ class SqlJobRepository:
     async def set_status(self, job_id: uuid.UUID, status: str, now: dt.datetime, error: str | None = None) -> Job:
         row = await self.session.get(JobRow, job_id, populate_existing=True)
         assert row is not None
+        if row.status == "paused" and status in ("queued", "running"):
+            row.error = None  # why it paused (Google to reconnect) is no longer so
         row.status = status
         if status == "running" and row.started_at is None:
             row.started_at = now
