@@ -157,6 +157,8 @@ async def home(request: Request[Any, Any, Any], container: ContainerDep) -> Temp
             return Redirect("/setup")
     if not isinstance(request.scope.get("user"), User):
         raise LoginRequired()
+    if request.url.query:  # "/?tag=sea": the gallery's own address, which reads its filters
+        return Redirect(f"/photos?{request.url.query}")
     return Template("gallery.html", context=await _gallery_context(caller(request), container, Category.ALL, None))
 
 

@@ -159,6 +159,8 @@ def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, ap
     assert page.count('class="photo-card"') == 2 and 'data-count="all">2<' in page
     tabs = client.get("/photos/counts?filter=all&q=cat", headers={"hx-request": "true"}).text
     assert 'data-count="all">2<' in tabs
+    home = client.get("/?q=cat", follow_redirects=False)  # the home page's address with filters: the gallery's
+    assert home.status_code in (302, 303) and home.headers["location"] == "/photos?q=cat"
     unmatched = client.get("/photos?filter=all&q=zebra").text
     assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched
 
