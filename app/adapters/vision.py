@@ -8,6 +8,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from PIL import Image
 
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
@@ -73,6 +74,23 @@ class OpenAIVision:
                 max_retries=MAX_RETRIES,
             )
         return self._client
+
+    async def check(self) -> str:
+        """Whether the AI server answers, takes this server's key and has the model: its model list (free to
+        read), for the System page. Plain HTTP, so that a look at the page does not load the SDK."""
+        root = (self._base_url or "https://api.openai.com/v1").rstrip("/")
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            response = await http.get(f"{root}/models", headers=headers)
+        status = response.status_code
+        if status in (401, 403):
+            raise RuntimeError(f"the AI server refused this server's credentials ({status}): check OPENAI_API_KEY")
+        if status >= 400:
+            raise RuntimeError(f"the AI server answered {status} to a list of its models")
+        listed = {str(m.get("id")) for m in response.json().get("data", []) if isinstance(m, dict)}
+        if listed and self.model not in listed:
+            raise RuntimeError(f"the AI server has no model {self.model} (CLASSIFY_VISION_MODEL)")
+        return f"answering, model {self.model}"
 
     async def describe(self, jpeg: bytes) -> VisionResult:
         if not self.configured:

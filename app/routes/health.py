@@ -62,9 +62,9 @@ async def service_report(container: Container) -> dict[str, dict[str, Any]]:
         "storage": await _timed(lambda: _storage(container)),
         "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", bool(s.google_client_id and s.google_client_secret)),
         "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", bool(s.dropbox_app_key and s.dropbox_app_secret)),
-        "vision": _configured(
-            "AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)", bool(s.openai_api_key or s.openai_base_url)
-        ),
+        "vision": await _timed(container.vision.check)
+        if container.vision.configured
+        else _configured("AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)", False),
     }
 
 

@@ -305,3 +305,17 @@ def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai
     refused = api.post("/api/v1/photos/tag-batch")  # nothing left: refused at once, no job
     assert refused.status_code == 429 and "used all 2 AI descriptions" in refused.json()["detail"]
     assert len(api.get("/api/v1/blur/jobs").json()) == 1
+
+
+def test_the_system_check_asks_the_ai_server_itself(ai):
+    """It said "ok · configured" while the AI server refused every call: now it reads the server's model list."""
+    api, fake, client, _ = ai
+
+    def vision() -> dict:
+        return client.get("/health/services").json()["services"]["vision"]
+
+    assert vision()["status"] == "ok" and "gpt-4o-mini" in vision()["detail"]
+    fake.fail_next(401, path="/v1/models")
+    refused = vision()
+    assert refused["status"] == "error" and "OPENAI_API_KEY" in refused["detail"]
+    assert client.get("/health/services").json()["status"] == "ok"  # and the next look is well again
