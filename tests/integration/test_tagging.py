@@ -309,7 +309,7 @@ def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai
 
 def test_the_system_check_asks_the_ai_server_itself(ai):
     """It said "ok · configured" while the AI server refused every call: now it reads the server's model list."""
-    api, fake, client, _ = ai
+    _, fake, client, _ = ai
 
     def vision() -> dict:
         return client.get("/health/services").json()["services"]["vision"]
