@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
 from app.bootstrap import Container
+from app.routes.deps import server_features
 from app.routes.security import requires_page_user
 
 
@@ -55,15 +56,15 @@ def _configured(name: str, present: bool) -> dict[str, Any]:
 
 
 async def service_report(container: Container) -> dict[str, dict[str, Any]]:
-    s = container.settings
+    features = server_features(container)
     return {
         "database": await _timed(lambda: _database(container)),
         "queue": await _timed(lambda: _queue(container)),
         "storage": await _timed(lambda: _storage(container)),
-        "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", bool(s.google_client_id and s.google_client_secret)),
-        "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", bool(s.dropbox_app_key and s.dropbox_app_secret)),
+        "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", features["google"]),
+        "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", features["dropbox"]),
         "vision": await _timed(container.vision.check)
-        if container.vision.configured
+        if features["ai"]
         else _configured("AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)", False),
     }
 

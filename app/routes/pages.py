@@ -137,7 +137,6 @@ async def _gallery_context(
         "source": only.source,
         "sources": _offered_sources(container, only.source),
         "filters": _filters(only),
-        "ai_ready": container.vision.configured,
         "user": user,
         "photos": page.items,
         "next_cursor": page.next_cursor,
@@ -146,7 +145,6 @@ async def _gallery_context(
         "categories": list(Category),
         "threshold": user.blur_threshold,
         "active": category.value,
-        "google_configured": container.google.configured,
     }
 
 
@@ -259,7 +257,6 @@ async def photo_page(
         "photo": photo,
         "similar": await similar.group_of(user, photo, uow=container.uow),
         "threshold": user.blur_threshold,
-        "ai_ready": container.vision.configured,
         "category": view.category,
         "previous_id": previous,
         "next_id": following,
@@ -415,8 +412,6 @@ async def _settings(
         "albums": albums,
         "active": "settings",
         "ai": allowance,
-        "ai_ready": container.vision.configured,
-        "google_configured": container.google.configured,
         **extra,
     }
     return Template("settings.html", context=context, status_code=status_code)

@@ -97,7 +97,7 @@ async def page_tag(
 ) -> Template:
     await _tag(request, container, photo_id, again)
     photo = await photos.get_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow)
-    return Template("_photo_tags.html", context={"photo": photo, "ai_ready": True})
+    return Template("_photo_tags.html", context={"photo": photo})
 
 
 @post("/jobs/tag-keepers", guards=[requires_page_user], include_in_schema=False, status_code=200)

@@ -36,7 +36,6 @@ from app.domain.units import megabytes
 
 SCORE_TASK = "score_photo"
 MAX_CHOSEN = 100_000  # photos a batch (to score, tag or remove) can name
-
 MAX_PAGE = 200  # photos on one page of the list
 
 

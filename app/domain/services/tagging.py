@@ -120,20 +120,26 @@ async def _reserve_call(
     """Count the call before it is made, one at a time per account, so that a batch's tasks running side by
     side cannot all see the last call left and go past the limit (a limit of 12 used to end at 14)."""
     limit = limit_for(user, server_default)
-    if limit == 0:
-        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
+    _refuse_when_spent(limit, 0, now)
     async with uow() as tx:
         # The account's row first (PostgreSQL: the reservations of one account wait for each other), as its
         # deletion does; then the call's row, which on SQLite takes the write lock before the count.
         await tx.users.lock(user.id)
         call = await tx.vision.record_call(user.id, photo.id)
-        if await tx.vision.calls_since(user.id, month_start(now)) > limit:
-            raise BudgetExhausted(  # the transaction rolls back: nothing reserved
-                f"You have used all {limit} AI descriptions for this month; "
-                f"more from {next_month(now).isoformat()}, or raise your limit in Settings."
-            )
+        # the count holds this call too; a refusal rolls the transaction back, so nothing stays reserved
+        _refuse_when_spent(limit, await tx.vision.calls_since(user.id, month_start(now)) - 1, now)
         await tx.commit()
     return call
+
+
+def _refuse_when_spent(limit: int, used: int, now: dt.datetime) -> None:
+    if limit == 0:
+        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
+    if used >= limit:
+        raise BudgetExhausted(
+            f"You have used all {limit} AI descriptions for this month; "
+            f"more from {next_month(now).isoformat()}, or raise your limit in Settings."
+        )
 
 
 async def start_tag_batch(
@@ -153,13 +159,7 @@ async def start_tag_batch(
     if not describer.configured:
         raise AiOff("AI tagging is not set up on this server.")
     allowance = await budget(user, uow=uow, server_default=server_default, now=now)
-    if allowance.limit == 0:
-        raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
-    if allowance.left == 0:
-        raise BudgetExhausted(
-            f"You have used all {allowance.limit} AI descriptions for this month; "
-            f"more from {allowance.resets_on.isoformat()}, or raise your limit in Settings."
-        )
+    _refuse_when_spent(allowance.limit, allowance.used, now)
     async with uow() as tx:
         if photo_ids is None:
             chosen = list(await tx.photos.calls_in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only))
