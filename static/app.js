@@ -112,8 +112,9 @@
     });
   }
   function picking() {
-    // Ticked photos of the grid: the bar above it says how many and offers to mark or remove them, or to untick
-    // all. The ticks stay through the grid's reloads (a photo scored, the threshold moved) and go once acted on.
+    // Ticked photos of the grid: the bar along the foot of the window says how many and offers to mark or remove
+    // them, or to untick all. The ticks stay through the grid's reloads (a photo scored, the threshold moved) and
+    // go once acted on.
     var kept = [];
     function ticked() { return document.querySelectorAll('input[form="picked"]:checked'); }
     function untick() { ticked().forEach(function (box) { box.checked = false; }); update(); }
