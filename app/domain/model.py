@@ -139,6 +139,7 @@ class Job:
     finished_at: dt.datetime | None = None
     payload: dict = field(default_factory=dict)
     result: dict = field(default_factory=dict)
+    skipped: int = 0  # of `done`: items handled without a result (not an image, already there, past a limit)
 
     @property
     def processed(self) -> int:

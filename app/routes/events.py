@@ -34,7 +34,7 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
     last: tuple | None = None
     for _ in range(int(MAX_STREAM_SECONDS / POLL_SECONDS)):
         job = await jobs.get_job(owner, job_id, uow=container.uow)
-        state = (job.status, job.done, job.failed, job.total)
+        state = (job.status, job.done, job.failed, job.skipped, job.total)
         if state != last:
             last = state
             html = template.render(**job_context(job, container.clock()))

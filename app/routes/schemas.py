@@ -164,6 +164,7 @@ class JobOut(msgspec.Struct):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     result: dict[str, Any]
+    skipped: int = 0  # of `done`: handled without a result (not an image, already there, past the AI limit)
 
 
 class JobItemOut(msgspec.Struct):

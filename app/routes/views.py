@@ -51,4 +51,5 @@ def job_out(job: Job) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         result=job.result,
+        skipped=job.skipped,
     )

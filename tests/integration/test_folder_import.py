@@ -42,6 +42,7 @@ def test_folder_import_is_recursive_and_skips_non_images(folder_api):
     assert accepted.status_code == 202 and accepted.json()["total"] == 3
     job = _finished(folder_api, accepted.json()["job_id"])
     assert job["status"] == "done" and job["done"] == 3 and job["failed"] == 0
+    assert job["skipped"] == 1  # notes.txt: handled, so counted in done, and said apart
     photos = folder_api.get("/api/v1/photos?source=folder").json()["items"]
     assert sorted(p["filename"] for p in photos) == ["a.jpg", "b.png"]
     assert {p["source_id"] for p in photos} == {"trip/a.jpg", "trip/day2/b.png"}
@@ -87,6 +88,7 @@ def test_a_file_already_here_is_a_skipped_item_that_names_its_photo_and_a_reimpo
     first = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
     job = _finished(folder_api, first["job_id"])
     assert job["status"] == "done" and job["done"] == 3 and job["failed"] == 0  # a skipped item is handled
+    assert job["skipped"] == 2  # notes.txt, and a.jpg already here
     items = {i["item"]: i for i in folder_api.get(f"/api/v1/blur/jobs/{first['job_id']}/items").json()}
     assert items["trip/a.jpg"]["status"] == "skipped"
     assert items["trip/a.jpg"]["error"] == "a.jpg is already in Classify as from-phone.jpg (the same bytes)."

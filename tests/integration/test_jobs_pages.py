@@ -115,3 +115,29 @@ def test_a_paused_job_resumed_no_longer_says_why_it_paused_nor_when_it_would_end
     paused, resumed = asyncio.run(pause_then_resume())
     assert paused.error == RECONNECT and eta_seconds(paused, paused.created_at) is None
     assert resumed.error is None and resumed.status is JobStatus.QUEUED
+
+
+def test_skipped_items_are_counted_apart_from_the_done_ones(client, api, settings):
+    keys = ["trip/a.jpg", "trip/b.jpg", "trip/notes.txt", "trip/c.jpg"]
+
+    async def mixed_job() -> str:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.by_email("owner@example.com")
+                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
+                await tx.jobs.mark_items(job.id, keys[:2], "done", None, container.clock())
+                await tx.jobs.mark_items(job.id, keys[2:3], "skipped", "not an image", container.clock())
+                await tx.jobs.mark_items(job.id, keys[2:3], "skipped", "not an image", container.clock())  # a repeat
+                await tx.jobs.mark_items(job.id, keys[3:], "failed", "broken", container.clock())
+                await tx.commit()
+            return str(job.id)
+        finally:
+            await container.close()
+
+    job_id = asyncio.run(mixed_job())
+    job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+    assert (job["status"], job["done"], job["skipped"], job["failed"], job["total"]) == ("done", 3, 1, 1, 4)
+    _signed_in(client)
+    counts = re.search(r'<p class="job-counts">(.*?)</p>', client.get(f"/jobs/{job_id}").text, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", " ", counts).split()) == "2 done, 1 skipped, 1 failed of 4"

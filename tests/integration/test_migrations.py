@@ -1,9 +1,14 @@
 """The migrations and the ORM models describe the same schema, on whichever database the suite runs."""
 
+import asyncio
+
 import pytest
 from alembic import command
 
+from app.adapters.offload import run_inline
 from app.adapters.sql.migrate import alembic_config, upgrade
+from app.bootstrap import bootstrap
+from tests.conftest import create_account, make_settings, run_sql
 
 
 # SQLite's reflection cannot read an index on an expression; PostgreSQL's run of this test compares those too
@@ -11,3 +16,27 @@ from app.adapters.sql.migrate import alembic_config, upgrade
 def test_migrations_match_the_models_and_are_idempotent(database_url):
     upgrade(database_url)  # a second run is a no-op
     command.check(alembic_config(database_url))  # raises if the models drifted from the migrations
+
+
+def test_jobs_from_before_the_skipped_count_are_counted_from_their_items(tmp_path, database_url):
+    settings = make_settings(tmp_path / "data", database_url)
+    create_account(settings, "owner@example.com")
+    keys = ["trip/a.jpg", "trip/notes.txt", "trip/b.jpg"]
+
+    async def job_with_skipped_items() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.by_email("owner@example.com")
+                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
+                await tx.jobs.mark_items(job.id, keys[:1], "done", None, container.clock())
+                await tx.jobs.mark_items(job.id, keys[1:], "skipped", "not an image", container.clock())
+                await tx.commit()
+        finally:
+            await container.close()
+
+    asyncio.run(job_with_skipped_items())
+    command.downgrade(alembic_config(database_url), "0009")
+    assert run_sql(database_url, "SELECT count(*) FROM job_items") == [(3,)]
+    upgrade(database_url)
+    assert run_sql(database_url, "SELECT done, skipped, failed FROM jobs") == [(3, 2, 0)]

@@ -301,6 +301,7 @@ def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai
     items = api.get(f"/api/v1/blur/jobs/{job_id}/items").json()
     skipped = [item for item in items if item["status"] == "skipped"]
     assert job["failed"] == 0 and len(skipped) == 1 and "used all 2 AI descriptions" in skipped[0]["error"]
+    assert job["skipped"] == 1
     assert len(fake.requests) == 2 and api.get("/api/v1/settings").json()["vision_used_this_month"] == 2
     refused = api.post("/api/v1/photos/tag-batch")  # nothing left: refused at once, no job
     assert refused.status_code == 429 and "used all 2 AI descriptions" in refused.json()["detail"]

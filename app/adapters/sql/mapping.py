@@ -60,6 +60,7 @@ def to_job(row: JobRow) -> Job:
         total=row.total,
         done=row.done,
         failed=row.failed,
+        skipped=row.skipped,
         created_at=row.created_at,
         error=row.error,
         started_at=row.started_at,

@@ -124,6 +124,7 @@ class JobRow(UUIDv7AuditBase):
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of `done`
     error: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict] = mapped_column(JsonB, default=dict)
     result: Mapped[dict] = mapped_column(JsonB, default=dict)

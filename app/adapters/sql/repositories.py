@@ -529,10 +529,15 @@ class SqlJobRepository:
             .values(status=status, error=error)
         )
         if changed.rowcount:
-            column = JobRow.failed if status == "failed" else JobRow.done  # "skipped" counts as handled
             # counted by the database: SQLite takes no row lock, and two tasks must not both write the same sum
             count = changed.rowcount
-            await self.session.execute(update(JobRow).where(JobRow.id == job_id).values({column: column + count}))
+            if status == "failed":
+                counts = {JobRow.failed: JobRow.failed + count}
+            else:  # a skipped item is handled too: done + failed still reach the total
+                counts = {JobRow.done: JobRow.done + count}
+                if status == "skipped":
+                    counts[JobRow.skipped] = JobRow.skipped + count
+            await self.session.execute(update(JobRow).where(JobRow.id == job_id).values(counts))
         return await self._finish_if_complete(job_id, now)
 
     async def _lock(self, job_id: uuid.UUID) -> bool:
