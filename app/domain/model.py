@@ -144,3 +144,26 @@ class Job:
     @property
     def processed(self) -> int:
         return self.done + self.failed
+
+    @property
+    def title(self) -> str:
+        """What the job is, in words, with what it works on where the job knows it."""
+        p = self.payload
+        match self.kind:
+            case "link_import":
+                service = SOURCE_NAMES.get(p.get("source", ""), "a shared link")
+                return f"Import from {service}" + (f": {p['folder_name']}" if p.get("folder_name") else "")
+            case "import_folder":
+                return f"Import of the server folder {p['path']}" if p.get("path") else "Import of a server folder"
+            case "google_album":
+                return f"Google Photos album: {p['title']}" if p.get("title") else "Google Photos album"
+        return JOB_TITLES.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+SOURCE_NAMES = {PhotoSource.GOOGLE_DRIVE: "Google Drive", PhotoSource.DROPBOX: "Dropbox"}
+JOB_TITLES = {
+    "score_batch": "Blur scoring",
+    "tag_photos": "AI tagging",
+    "remove_photos": "Removal",
+    "google_photos_import": "Import from Google Photos",
+}

@@ -165,6 +165,7 @@ class JobOut(msgspec.Struct):
     finished_at: dt.datetime | None
     result: dict[str, Any]
     skipped: int = 0  # of `done`: handled without a result (not an image, already there, past the AI limit)
+    title: str = ""  # what the job is, in words ("Import from Dropbox: Holidays")
 
 
 class JobItemOut(msgspec.Struct):

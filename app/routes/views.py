@@ -52,4 +52,5 @@ def job_out(job: Job) -> JobOut:
         finished_at=job.finished_at,
         result=job.result,
         skipped=job.skipped,
+        title=job.title,
     )

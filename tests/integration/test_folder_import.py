@@ -43,6 +43,7 @@ def test_folder_import_is_recursive_and_skips_non_images(folder_api):
     job = _finished(folder_api, accepted.json()["job_id"])
     assert job["status"] == "done" and job["done"] == 3 and job["failed"] == 0
     assert job["skipped"] == 1  # notes.txt: handled, so counted in done, and said apart
+    assert job["title"] == "Import of the server folder trip"
     photos = folder_api.get("/api/v1/photos?source=folder").json()["items"]
     assert sorted(p["filename"] for p in photos) == ["a.jpg", "b.png"]
     assert {p["source_id"] for p in photos} == {"trip/a.jpg", "trip/day2/b.png"}

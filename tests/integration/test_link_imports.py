@@ -74,6 +74,7 @@ def test_a_250_file_drive_folder_is_paged_imported_scored_and_non_images_skipped
     fake_drive.fill_folder(folder, 250, png_every=0)  # distinct JPEGs, plus notes.txt and a Google Doc
     job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder, form="sharing")))
     assert job["status"] == "done" and job["total"] == 252 and job["failed"] == 0
+    assert job["title"] == "Import from Google Drive: Holiday" and job["skipped"] == 2
     pages = [c for c in fake_drive.calls("/files", "GET") if c.path.endswith("/files")]
     assert len(pages) == 3  # 252 entries at 100 a page
     counts = api.wait_scored()["counts"]
@@ -145,7 +146,7 @@ def test_a_dropbox_folder_with_has_more_is_listed_to_the_end(links, fake_dropbox
     fake_dropbox.page_size = 10
     url = fake_dropbox.fill_shared_folder("Trip", 25, png_every=0)  # plus notes.txt
     job = finished(api, start(api, "dropbox", url))
-    assert job["status"] == "done" and job["total"] == 26
+    assert job["status"] == "done" and job["total"] == 26 and job["title"] == "Import from Dropbox: Trip"
     assert len(fake_dropbox.calls("/files/list_folder/continue")) == 2
     assert api.wait_scored()["counts"]["all"] == 25
     listed = api.get("/api/v1/photos?source=dropbox&limit=100").json()["items"]
@@ -215,6 +216,9 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     assert refused.status_code == 422 and "Paste the link of a shared Google Drive folder" in refused.text
     jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
     assert sorted(j["total"] for j in jobs) == [1, 2] and all(j["status"] == "done" for j in jobs)
+    listed = client.get("/jobs").text  # each job named after its folder, not "Link import"
+    assert "Import from Google Drive: From the page</strong>" in listed
+    assert "Import from Dropbox: Box</strong>" in listed
     page = client.get("/photos?filter=all&source=dropbox").text
     assert page.count('class="photo-card"') == 1 and "“Dropbox” only" in page
     assert 'href="/photos?filter=blurred&amp;source=dropbox"' in page  # the tabs keep the filter

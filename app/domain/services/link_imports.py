@@ -67,13 +67,13 @@ async def _drive_token(ctx: LinkContext, user_id: uuid.UUID) -> str | None:
     return await google_account.access_token(user_id, google=ctx.google, uow=ctx.uow, now=ctx.clock())
 
 
-async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> bool:
-    """Whether the folder needs the person's token (True) or the server's API key is enough (False)."""
+async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> tuple[bool, str]:
+    """Whether the folder needs the person's token (True) or the server's API key is enough (False), and
+    the folder's name."""
     token = await _drive_token(ctx, user_id)
     if ctx.drive.api_key:
         try:
-            await ctx.drive.check_folder(folder, None)
-            return False
+            return False, await ctx.drive.check_folder(folder, None)
         except FolderUnavailable:
             if token is None:
                 raise
@@ -87,8 +87,7 @@ async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolde
             "This server has no GOOGLE_API_KEY for public Drive folders: connect Google with Drive "
             "access in Settings to import folders you can open."
         )
-    await ctx.drive.check_folder(folder, token)
-    return True
+    return True, await ctx.drive.check_folder(folder, token)
 
 
 async def start_link_import(user: User, source: str, url: str, ctx: LinkContext, *, recursive: bool = False) -> Job:
@@ -96,11 +95,11 @@ async def start_link_import(user: User, source: str, url: str, ctx: LinkContext,
     payload: dict[str, Any] = {"source": source, "url": url.strip(), "recursive": recursive}
     try:
         if source == PhotoSource.GOOGLE_DRIVE:
-            payload["use_token"] = await _drive_access(ctx, user.id, drive_folder(url))
+            payload["use_token"], payload["folder_name"] = await _drive_access(ctx, user.id, drive_folder(url))
         elif source == PhotoSource.DROPBOX:
             if not ctx.dropbox.configured:
                 raise InvalidInput("Dropbox is not set up on this server (DROPBOX_APP_KEY / DROPBOX_APP_SECRET).")
-            await ctx.dropbox.check_folder(dropbox_folder(url))
+            payload["folder_name"] = await ctx.dropbox.check_folder(dropbox_folder(url))
         else:
             raise InvalidInput("source must be 'google_drive', 'dropbox' or 'folder'.")
     except FolderUnavailable as exc:
