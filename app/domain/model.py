@@ -140,6 +140,14 @@ class Job:
     payload: dict = field(default_factory=dict)
     result: dict = field(default_factory=dict)
     skipped: int = 0  # of `done`: items handled without a result (not an image, already there, past a limit)
+    waiting_until: dt.datetime | None = None  # a service asked it to slow down: it goes on then
+    waiting_reason: str | None = None
+
+    def waiting_at(self, now: dt.datetime) -> str | None:
+        """Why the job is waiting on a service at `now`, or None when it is not."""
+        if self.status.finished or self.waiting_until is None or self.waiting_until <= now:
+            return None
+        return self.waiting_reason
 
     @property
     def processed(self) -> int:

@@ -12,6 +12,8 @@ def eta_seconds(job: Job, now: dt.datetime) -> float | None:
     processed = job.done + job.failed
     if job.status.finished or job.status is JobStatus.PAUSED or not job.started_at:
         return None  # a paused job waits on the person, not on the clock
+    if job.waiting_at(now):
+        return None  # a service asked it to wait: the rate so far says nothing about when it ends
     if processed == 0 or processed >= job.total:
         return None
     elapsed = (now - job.started_at).total_seconds()

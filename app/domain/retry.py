@@ -18,13 +18,18 @@ DEFAULT_RATE_LIMIT_SECONDS = 10.0
 MIN_RATE_LIMIT_SECONDS = {"google_photos": 30.0}
 
 
-class RetryLater(Exception):
-    """Run this task again after `seconds`; `reason` says why, for the logs and the job's error."""
+SERVICE_NAMES = {"google_photos": "Google Photos", "google_drive": "Google Drive", "dropbox": "Dropbox"}
 
-    def __init__(self, seconds: float, reason: str) -> None:
+
+class RetryLater(Exception):
+    """Run this task again after `seconds`; `reason` says why, for the logs, and `waiting` for the person
+    (the job's page says it waits, and until when)."""
+
+    def __init__(self, seconds: float, reason: str, waiting: str | None = None) -> None:
         super().__init__(reason)
         self.seconds = seconds
         self.reason = reason
+        self.waiting = waiting or reason
 
 
 class GiveUp(Exception):
@@ -71,4 +76,10 @@ def decide(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitt
 
 def retry_later(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitter: float) -> RetryLater:
     seconds = decide(answer, attempt, service=service, now=now, jitter=jitter)
-    return RetryLater(seconds, f"{service} answered {answer.status_code}; trying again in {seconds:.0f} s")
+    name = SERVICE_NAMES.get(service, service)
+    waiting = (
+        f"{name} asked Classify to slow down"
+        if answer.status_code == 429
+        else f"{name} is not answering ({answer.status_code})"
+    )
+    return RetryLater(seconds, f"{service} answered {answer.status_code}; trying again in {seconds:.0f} s", waiting)

@@ -8,7 +8,7 @@ from typing import Any
 from app.domain.errors import DomainError
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.retry import RetryLater
-from app.domain.services import imports, jobs, removal, scoring, similar, tagging
+from app.domain.services import imports, jobs, removal, scoring, similar, tagging, waiting
 from app.domain.vision import VisionBusy, VisionUnavailable
 from app.jobs.google_tasks import import_google_session, publish_google_album
 from app.jobs.link_tasks import import_link
@@ -117,7 +117,8 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
             now=container.clock(),
         )
     except VisionBusy as exc:
-        raise RetryLater(max(exc.retry_after or 0, 10.0), exc.detail) from exc
+        later = RetryLater(max(exc.retry_after or 0, 10.0), exc.detail, "The AI server asked Classify to slow down")
+        raise await waiting.noted(later, job_uuid, uow=container.uow, now=container.clock()) from exc
     except (tagging.BudgetExhausted, tagging.AiOff) as exc:
         status, error = "skipped", exc.detail  # the month's limit, not a fault: no "Retry failed" that cannot work
     except (DomainError, VisionUnavailable) as exc:

@@ -279,11 +279,12 @@ class PhotosController(Controller):
         """`before`: a job's id, for the jobs started before it (the last id of a page gives the next page)."""
         after = parse_uuid(before, "job") if before else None
         found = await jobs.recent_jobs(caller(request).id, uow=container.uow, limit=limit, before=after)
-        return [job_out(j) for j in found]
+        return [job_out(j, container.clock()) for j in found]
 
     @get("/blur/jobs/{job_id:str}", summary="A job's progress", responses=errors(404))
     async def get_job(self, request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> JobOut:
-        return job_out(await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow))
+        job = await jobs.get_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow)
+        return job_out(job, container.clock())
 
     @get(
         "/blur/jobs/{job_id:str}/items",
@@ -301,7 +302,7 @@ class PhotosController(Controller):
         job = await jobs.cancel_job(
             caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock()
         )
-        return job_out(job)
+        return job_out(job, container.clock())
 
     @post(
         "/blur/jobs/{job_id:str}/retry",
@@ -313,7 +314,7 @@ class PhotosController(Controller):
         job = await jobs.retry_failed(
             caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, queue=container.queue
         )
-        return job_out(job)
+        return job_out(job, container.clock())
 
     @post(
         "/imports",

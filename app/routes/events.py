@@ -7,6 +7,7 @@ progress made by any worker process shows up without a pub/sub channel.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,7 @@ from litestar import Request, get
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
+from app.domain.model import Job
 from app.domain.progress import describe_eta, eta_seconds
 from app.domain.services import jobs
 from app.routes.deps import ContainerDep, caller, parse_uuid
@@ -24,8 +26,8 @@ POLL_SECONDS = 0.4
 MAX_STREAM_SECONDS = 3600  # the browser reconnects by itself if a stream is cut
 
 
-def job_context(job: Any, now: Any) -> dict[str, Any]:
-    return {"job": job, "eta": describe_eta(eta_seconds(job, now))}
+def job_context(job: Job, now: dt.datetime) -> dict[str, Any]:
+    return {"job": job, "eta": describe_eta(eta_seconds(job, now)), "waiting": job.waiting_at(now)}
 
 
 async def _progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: uuid.UUID) -> AsyncIterator:
@@ -34,7 +36,7 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
     last: tuple | None = None
     for _ in range(int(MAX_STREAM_SECONDS / POLL_SECONDS)):
         job = await jobs.get_job(owner, job_id, uow=container.uow)
-        state = (job.status, job.done, job.failed, job.skipped, job.total)
+        state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(container.clock()))
         if state != last:
             last = state
             html = template.render(**job_context(job, container.clock()))

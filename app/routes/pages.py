@@ -383,7 +383,9 @@ async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, 
         for job in shown
         if job.status.finished
     }
-    context.update(user=user, jobs=shown, errors=errors, active="jobs")
+    now = container.clock()
+    states = {job.id: job_context(job, now) for job in shown}  # each card's time left, or why it waits
+    context.update(user=user, jobs=shown, errors=errors, states=states, active="jobs")
     return Template("jobs.html", context=context)
 
 

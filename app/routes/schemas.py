@@ -166,6 +166,8 @@ class JobOut(msgspec.Struct):
     result: dict[str, Any]
     skipped: int = 0  # of `done`: handled without a result (not an image, already there, past the AI limit)
     title: str = ""  # what the job is, in words ("Import from Dropbox: Holidays")
+    waiting: str | None = None  # why it waits on a service that asked it to slow down, while it does
+    waiting_until: dt.datetime | None = None  # when it goes on
 
 
 class JobItemOut(msgspec.Struct):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from app.domain.model import Job, Photo
 from app.routes.schemas import JobOut, PhotoOut
 
@@ -38,7 +40,8 @@ def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: 
     )
 
 
-def job_out(job: Job) -> JobOut:
+def job_out(job: Job, now: dt.datetime) -> JobOut:
+    waiting = job.waiting_at(now)
     return JobOut(
         id=job.id,
         kind=job.kind,
@@ -53,4 +56,6 @@ def job_out(job: Job) -> JobOut:
         result=job.result,
         skipped=job.skipped,
         title=job.title,
+        waiting=waiting,
+        waiting_until=job.waiting_until if waiting else None,
     )

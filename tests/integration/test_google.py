@@ -168,6 +168,8 @@ def test_rate_limit_defers_the_import_instead_of_failing_it(google_client):
     time.sleep(1.5)
     job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
     assert job["status"] in ("queued", "running") and job["failed"] == 0  # waiting ≥ 30 s, as Google asks
+    assert job["waiting"] == "Google Photos asked Classify to slow down"
+    assert (dt.datetime.fromisoformat(job["waiting_until"]) - dt.datetime.now(dt.UTC)).total_seconds() > 25
     assert len(fake.calls("/picker/v1/mediaItems")) == 1
 
 

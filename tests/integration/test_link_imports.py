@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -169,6 +170,29 @@ def test_dropbox_429_with_retry_after_waits_then_finishes(links, fake_dropbox):
     assert len(downloads) == 5  # the refused one, then each file once
     assert finished(api, start(api, "dropbox", legacy))["done"] == 2  # an older /sh/ link works too
     assert len(api.get("/api/v1/photos?source=dropbox").json()["items"]) == 4  # its 2 pictures are already there
+
+
+def test_a_job_told_to_slow_down_says_it_waits_and_until_when(links, fake_dropbox):
+    api, client = links, links.client
+    url = fake_dropbox.fill_shared_folder("Slow", 2, extras=False)
+    fake_dropbox.fail_next("/sharing/get_shared_link_file", 429, retry_after=3)
+    job_id = start(api, "dropbox", url)
+    deadline = time.monotonic() + 10
+    while not (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["waiting"]:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["status"] == "running" and job["waiting"] == "Dropbox asked Classify to slow down"
+    until = dt.datetime.fromisoformat(job["waiting_until"])
+    assert 1 < (until - dt.datetime.now(dt.UTC)).total_seconds() <= 3.5
+    client.get("/login")
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD,
+                                "_csrf_token": client.cookies.get("csrftoken")})  # fmt: skip
+    card = client.get(f"/jobs/{job_id}").text
+    assert f'Waiting: Dropbox asked Classify to slow down. Going on at <time datetime="{until.isoformat()}">' in card
+    assert " left" not in card  # no time estimate while it waits
+    done = finished(api, job_id)
+    assert done["status"] == "done" and done["done"] == 2 and done["waiting"] is None
+    assert "Waiting:" not in client.get(f"/jobs/{job_id}").text
 
 
 def test_a_revoked_dropbox_link_is_a_clear_error(links, fake_dropbox):

@@ -163,6 +163,20 @@ def test_a_429_is_retried_by_the_sdk_then_a_persistent_one_fails_clearly(ai):
     assert api.get(f"/api/v1/photos/{other}").status_code == 200
 
 
+def test_a_batch_on_a_busy_ai_server_says_it_waits_instead_of_failing(ai):
+    api, fake, _, _ = ai
+    upload(api, seed=42)
+    api.wait_scored()
+    fake.fail_next(429, times=10, retry_after=0)
+    job_id = api.post("/api/v1/photos/tag-batch").json()["job_id"]
+    for _ in range(200):
+        if (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["waiting"]:
+            break
+        time.sleep(0.05)
+    assert job["waiting"] == "The AI server asked Classify to slow down"
+    assert job["status"] == "running" and job["failed"] == 0  # deferred (at least 10 s), not failed
+
+
 def test_a_timeout_fails_clearly_without_losing_the_photo(ai):
     api, fake, _, _ = ai
     photo_id = upload(api, seed=50)

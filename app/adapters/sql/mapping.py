@@ -61,6 +61,8 @@ def to_job(row: JobRow) -> Job:
         done=row.done,
         failed=row.failed,
         skipped=row.skipped,
+        waiting_until=row.waiting_until,
+        waiting_reason=row.waiting_reason,
         created_at=row.created_at,
         error=row.error,
         started_at=row.started_at,

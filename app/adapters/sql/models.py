@@ -130,6 +130,8 @@ class JobRow(UUIDv7AuditBase):
     result: Mapped[dict] = mapped_column(JsonB, default=dict)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    waiting_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    waiting_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class JobItemRow(UUIDv7AuditBase):

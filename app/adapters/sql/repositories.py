@@ -571,6 +571,11 @@ class SqlJobRepository:
         await self.session.flush()
         return to_job(row)
 
+    async def set_waiting(self, job_id: uuid.UUID, until: dt.datetime, reason: str) -> None:
+        await self.session.execute(
+            update(JobRow).where(JobRow.id == job_id).values(waiting_until=until, waiting_reason=reason)
+        )
+
     async def requeue_failed(self, job_id: uuid.UUID) -> int:
         if not await self._lock(job_id):
             return 0

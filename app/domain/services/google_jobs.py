@@ -19,8 +19,8 @@ from app.domain.google import (
 )
 from app.domain.model import Job, JobStatus, PhotoSource
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
-from app.domain.retry import Answer, GiveUp, retry_later
-from app.domain.services import google_account, imports
+from app.domain.retry import Answer, GiveUp, RetryLater, retry_later
+from app.domain.services import google_account, imports, waiting
 from app.domain.services.google_photos import GooglePhotos, album_result
 
 T = TypeVar("T")
@@ -75,6 +75,9 @@ async def _guarded(ctx: GoogleJobContext, job_id: uuid.UUID, work: Callable[[Job
         return
     try:
         await work(job)
+    except RetryLater as later:
+        await waiting.noted(later, job_id, uow=ctx.uow, now=ctx.clock())
+        raise
     except google_account.NeedsReconnect:
         await _end(ctx, job_id, JobStatus.PAUSED, RECONNECT)
     except SessionGone:

@@ -21,7 +21,7 @@ from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_f
 from app.domain.model import Job, JobStatus, Photo, PhotoSource, User
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
-from app.domain.services import google_account, imports
+from app.domain.services import google_account, imports, waiting
 
 LINK_IMPORT = "link_import"
 LINK_TASK = "import_link"
@@ -130,13 +130,14 @@ async def run_link_import(ctx: LinkContext, job_id: uuid.UUID) -> None:
     try:
         await _import(ctx, job)
     except SourceBusy as exc:
-        raise retry_later(
+        later = retry_later(
             Answer(exc.status_code, exc.retry_after),
             ctx.attempt,
             service=job.payload["source"],
             now=ctx.clock(),
             jitter=ctx.jitter(),
-        ) from exc
+        )
+        raise await waiting.noted(later, job_id, uow=ctx.uow, now=ctx.clock()) from exc
     except (FolderUnavailable, GiveUp, SourceFailure, google_account.NeedsReconnect) as exc:
         detail = getattr(exc, "detail", None) or str(exc) or "Google needs you to reconnect the account."
         async with ctx.uow() as tx:
