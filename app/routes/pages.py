@@ -13,7 +13,7 @@ from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category, Order
-from app.domain.errors import Conflict, InvalidInput, TooManyAttempts
+from app.domain.errors import Conflict, InvalidInput, PayloadRejected, TooManyAttempts
 from app.domain.links import link_source
 from app.domain.model import NO_FILTER, Job, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
@@ -393,7 +393,8 @@ async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, 
 async def settings_page(
     request: Request[Any, Any, Any], container: ContainerDep, password: str = "", signed_out: int | None = None
 ) -> Template:
-    return await _settings(request, container, password_changed=password == "changed", signed_out=signed_out)
+    changed = {"password_changed": password == "changed", "password_added": password == "added"}
+    return await _settings(request, container, signed_out=signed_out, **changed)
 
 
 async def _settings(
@@ -414,6 +415,7 @@ async def _settings(
         "albums": albums,
         "active": "settings",
         "ai": allowance,
+        "may_add_password": accounts.may_add_password(user, container.clock()),
         **extra,
     }
     return Template("settings.html", context=context, status_code=status_code)
@@ -434,6 +436,22 @@ async def change_password(request: Request[Any, Any, Any], container: ContainerD
         return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
     sign_in(request, user)  # this browser goes on, stamped with the new password; the others end
     return Redirect("/settings?password=changed", status_code=303)
+
+
+@post("/settings/add-password", guards=GUARD, include_in_schema=False, status_code=303)
+async def add_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    try:
+        if data.get("new_password", "") != data.get("new_password_again", ""):
+            raise InvalidInput("The two passwords are not the same.")
+        user = await accounts.add_password(
+            caller(request), data.get("new_password", ""), uow=container.uow, passwords=container.passwords,
+            now=container.clock(),
+        )  # fmt: skip
+    except (InvalidInput, Conflict, PayloadRejected) as exc:
+        return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
+    log.info("password added", user_id=str(user.id))
+    sign_in(request, user)  # this browser goes on, stamped with the new password
+    return Redirect("/settings?password=added", status_code=303)
 
 
 @post("/settings/delete", guards=GUARD, include_in_schema=False, status_code=303)
@@ -515,6 +533,7 @@ HANDLERS = [
     import_link,
     settings_page,
     change_password,
+    add_password,
     sign_out_elsewhere,
     delete_account,
     save_ai_limit,

@@ -346,6 +346,44 @@ def test_deleting_a_google_only_account_takes_its_email_and_revokes_the_grant(go
     assert run_sql(settings.database_url, "SELECT count(*) FROM users") == [(0,)]
 
 
+def test_a_google_only_account_can_add_a_password_after_a_fresh_google_sign_in(google_client):
+    """Without a password there is no API token by email; a password needs a recent Google sign-in instead of
+    the current password it does not have."""
+    from tests.integration.test_pages import _signed_in
+
+    client, fake, settings = google_client
+    create_account(settings, "owner@example.com")
+    _signed_in(client)
+    _follow_google(client, "/auth/google/connect?next=/settings", fake)
+    run_sql(settings.database_url, "UPDATE users SET password_hash = NULL")  # as if made by signing in with Google
+    _follow_google(client, "/auth/google/login?next=/settings", fake)
+    run_sql(settings.database_url, "UPDATE users SET last_login_at = NULL")  # a sign-in long ago
+    page = client.get("/settings").text
+    assert 'data-password="reauthenticate"' in page and 'action="/settings/add-password"' not in page
+    token = client.cookies.get("csrftoken")
+    form = {"new_password": "a new password", "new_password_again": "a new password", "_csrf_token": token}
+    stale = client.post("/settings/add-password", data=form)
+    assert stale.status_code == 403 and "Sign in with Google again first" in stale.text
+    assert run_sql(settings.database_url, "SELECT password_hash FROM users") == [(None,)]
+
+    _follow_google(client, "/auth/google/login?next=/settings", fake)
+    assert 'action="/settings/add-password"' in client.get("/settings").text
+    token = client.cookies.get("csrftoken")
+    differ = client.post("/settings/add-password", data={**form, "new_password_again": "another", "_csrf_token": token})
+    assert differ.status_code == 422 and "not the same" in differ.text
+    short = client.post("/settings/add-password", data={**form, "new_password": "short", "new_password_again": "short",
+                                                         "_csrf_token": token})  # fmt: skip
+    assert short.status_code == 422 and "at least 8 characters" in short.text
+    added = client.post("/settings/add-password", data={**form, "_csrf_token": token}, follow_redirects=False)
+    assert added.status_code == 303 and added.headers["location"] == "/settings?password=added"
+    page = client.get("/settings?password=added").text  # this browser goes on
+    assert "Your password is set" in page and "Change password" in page
+    api = client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "a new password"})
+    assert api.status_code == 200 and api.json()["access_token"]
+    again = client.post("/settings/add-password", data={**form, "_csrf_token": client.cookies.get("csrftoken")})
+    assert again.status_code == 409 and "has a password already" in again.text
+
+
 def test_a_permission_taken_back_is_not_still_claimed_after_reconnecting(google_client):
     """Albums granted, the grant revoked, Google connected again without them: Classify asks for the
     permission again instead of starting an album that Google refuses ("insufficient authentication scopes")."""

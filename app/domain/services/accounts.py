@@ -16,6 +16,7 @@ from app.domain.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
+    PayloadRejected,
     RefreshTokenReused,
     TooManyAttempts,
 )
@@ -176,6 +177,36 @@ async def change_password(
     check_new_password(new)
     if new == current:
         raise InvalidInput("The new password is the same as the current one.")
+    return await _set_password(user.id, passwords.hash(new), uow=uow, now=now, keep_session=keep_session)
+
+
+RECENT_SIGN_IN = dt.timedelta(minutes=15)  # how fresh a Google sign-in must be to give its account a password
+
+
+def may_add_password(user: User, now: dt.datetime) -> bool:
+    return user.last_login_at is not None and now - user.last_login_at <= RECENT_SIGN_IN
+
+
+async def add_password(
+    user: User,
+    new: str,
+    *,
+    uow: UowFactory,
+    passwords: PasswordHasher,
+    now: dt.datetime,
+    keep_session: uuid.UUID | None = None,
+) -> User:
+    """Give an account made by signing in with Google a password: to sign in with the email too, and for apps
+    and scripts to get an API token. There is no current password to ask for, so a recent Google sign-in
+    stands in for it: a browser left signed in for days cannot give the account a password that outlives it."""
+    if user.password_hash:
+        raise Conflict("This account has a password already; change it with the current one.")
+    if not may_add_password(user, now):
+        minutes = int(RECENT_SIGN_IN.total_seconds() // 60)
+        raise PayloadRejected(
+            403, f"Sign in with Google again first: a password can be added within {minutes} minutes of a sign-in."
+        )
+    check_new_password(new)
     return await _set_password(user.id, passwords.hash(new), uow=uow, now=now, keep_session=keep_session)
 
 
