@@ -424,29 +424,27 @@ async def _settings(
 @post("/settings/password", guards=GUARD, include_in_schema=False, status_code=303)
 async def change_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
     try:
-        if data.get("new_password", "") != data.get("new_password_again", ""):
-            raise InvalidInput("The two new passwords are not the same.")
-        user = await accounts.change_password(
-            caller(request),
-            data.get("current_password", ""),
-            data.get("new_password", ""),
-            **password_checks(request, container),
-        )
+        current, new = data.get("current_password", ""), _new_password(data)
+        user = await accounts.change_password(caller(request), current, new, **password_checks(request, container))
     except (InvalidInput, Conflict, TooManyAttempts) as exc:
         return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
     sign_in(request, user)  # this browser goes on, stamped with the new password; the others end
     return Redirect("/settings?password=changed", status_code=303)
 
 
+def _new_password(data: dict[str, str]) -> str:
+    """The new password of a form that asks for it twice."""
+    if data.get("new_password", "") != data.get("new_password_again", ""):
+        raise InvalidInput("The two new passwords are not the same.")
+    return data.get("new_password", "")
+
+
 @post("/settings/add-password", guards=GUARD, include_in_schema=False, status_code=303)
 async def add_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
     try:
-        if data.get("new_password", "") != data.get("new_password_again", ""):
-            raise InvalidInput("The two passwords are not the same.")
-        user = await accounts.add_password(
-            caller(request), data.get("new_password", ""), uow=container.uow, passwords=container.passwords,
-            now=container.clock(),
-        )  # fmt: skip
+        new = _new_password(data)
+        user = await accounts.add_password(caller(request), new, uow=container.uow, passwords=container.passwords,
+                                           now=container.clock())  # fmt: skip
     except (InvalidInput, Conflict, PayloadRejected) as exc:
         return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
     log.info("password added", user_id=str(user.id))

@@ -10,6 +10,7 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from tests import images
 from tests.integration.test_pages import _signed_in
+from tests.support.jobs import job_with_items
 
 
 def _jobs(api, n: int) -> list[str]:
@@ -50,20 +51,7 @@ def test_the_jobs_page_shows_twenty_then_older_ones(client, api):
 
 def test_a_job_with_many_failed_items_lists_the_first_fifty(client, api, settings):
     keys = [f"folder/file{i:03}.txt" for i in range(60)]
-
-    async def failed_job() -> str:
-        container = bootstrap(settings, offload=run_inline)
-        try:
-            async with container.uow() as tx:
-                user = await tx.users.by_email("owner@example.com")
-                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
-                await tx.jobs.mark_items(job.id, keys, "failed", "not an image", container.clock())
-                await tx.commit()
-            return str(job.id)
-        finally:
-            await container.close()
-
-    job_id = asyncio.run(failed_job())
+    job_id = job_with_items(settings, "owner@example.com", keys, [(keys, "failed", "not an image")])
     _signed_in(client)
     page = client.get("/jobs").text
     assert "60 items failed or skipped" in page and page.count("(failed): not an image") == 50
@@ -119,23 +107,9 @@ def test_a_paused_job_resumed_no_longer_says_why_it_paused_nor_when_it_would_end
 
 def test_skipped_items_are_counted_apart_from_the_done_ones(client, api, settings):
     keys = ["trip/a.jpg", "trip/b.jpg", "trip/notes.txt", "trip/c.jpg"]
-
-    async def mixed_job() -> str:
-        container = bootstrap(settings, offload=run_inline)
-        try:
-            async with container.uow() as tx:
-                user = await tx.users.by_email("owner@example.com")
-                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
-                await tx.jobs.mark_items(job.id, keys[:2], "done", None, container.clock())
-                await tx.jobs.mark_items(job.id, keys[2:3], "skipped", "not an image", container.clock())
-                await tx.jobs.mark_items(job.id, keys[2:3], "skipped", "not an image", container.clock())  # a repeat
-                await tx.jobs.mark_items(job.id, keys[3:], "failed", "broken", container.clock())
-                await tx.commit()
-            return str(job.id)
-        finally:
-            await container.close()
-
-    job_id = asyncio.run(mixed_job())
+    skipped = (keys[2:3], "skipped", "not an image")
+    outcomes = [(keys[:2], "done", None), skipped, skipped, (keys[3:], "failed", "broken")]  # the skip repeated
+    job_id = job_with_items(settings, "owner@example.com", keys, outcomes)
     job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
     assert (job["status"], job["done"], job["skipped"], job["failed"], job["total"]) == ("done", 3, 1, 1, 4)
     _signed_in(client)

@@ -1,14 +1,11 @@
 """The migrations and the ORM models describe the same schema, on whichever database the suite runs."""
 
-import asyncio
-
 import pytest
 from alembic import command
 
-from app.adapters.offload import run_inline
 from app.adapters.sql.migrate import alembic_config, upgrade
-from app.bootstrap import bootstrap
 from tests.conftest import create_account, make_settings, run_sql
+from tests.support.jobs import job_with_items
 
 
 # SQLite's reflection cannot read an index on an expression; PostgreSQL's run of this test compares those too
@@ -22,20 +19,7 @@ def test_jobs_from_before_the_skipped_count_are_counted_from_their_items(tmp_pat
     settings = make_settings(tmp_path / "data", database_url)
     create_account(settings, "owner@example.com")
     keys = ["trip/a.jpg", "trip/notes.txt", "trip/b.jpg"]
-
-    async def job_with_skipped_items() -> None:
-        container = bootstrap(settings, offload=run_inline)
-        try:
-            async with container.uow() as tx:
-                user = await tx.users.by_email("owner@example.com")
-                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, keys)
-                await tx.jobs.mark_items(job.id, keys[:1], "done", None, container.clock())
-                await tx.jobs.mark_items(job.id, keys[1:], "skipped", "not an image", container.clock())
-                await tx.commit()
-        finally:
-            await container.close()
-
-    asyncio.run(job_with_skipped_items())
+    job_with_items(settings, "owner@example.com", keys, [(keys[:1], "done", None), (keys[1:], "skipped", "gone")])
     command.downgrade(alembic_config(database_url), "0009")
     assert run_sql(database_url, "SELECT count(*) FROM job_items") == [(3,)]
     upgrade(database_url)
