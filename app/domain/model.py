@@ -172,6 +172,6 @@ SOURCE_NAMES = {PhotoSource.GOOGLE_DRIVE: "Google Drive", PhotoSource.DROPBOX: "
 JOB_TITLES = {
     "score_batch": "Blur scoring",
     "tag_photos": "AI tagging",
-    "remove_photos": "Removal",
+    "remove_photos": "Remove photos",
     "google_photos_import": "Import from Google Photos",
 }
