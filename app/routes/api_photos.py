@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.response import File, Response, Stream
 
-from app.adapters.csv_export import csv_stream
-from app.adapters.export_copies import without_metadata
 from app.adapters.imaging import RENDITION_MEDIA_TYPE
-from app.adapters.zip_export import zip_stream
-from app.domain.categories import Category, Order
 from app.domain.errors import InvalidInput, PayloadRejected
-from app.domain.model import NO_FILTER, PhotoFilter, PhotoSource, User
-from app.domain.services import export, imports, jobs, link_imports, photos, tagging
+from app.domain.model import PhotoFilter, PhotoSource, User
+from app.domain.services import imports, jobs, link_imports, photos, tagging
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation, errors
 from app.routes.query_params import (
     JobsLimit,
@@ -29,6 +25,8 @@ from app.routes.query_params import (
     SortQuery,
     SourceQuery,
     TabQuery,
+    parse_category,
+    parse_order,
 )
 from app.routes.schemas import (
     AnalyzeResult,
@@ -53,20 +51,6 @@ from app.routes.upload_stream import IncomingFile, received_files
 from app.routes.views import job_out, photo_out
 
 SIZES = {"thumb", "medium", "original"}
-
-
-def parse_category(value: str) -> Category:
-    try:
-        return Category(value)
-    except ValueError:
-        raise InvalidInput("filter must be one of all, blurred, not_blurred, unprocessed.") from None
-
-
-def parse_order(value: str) -> Order:
-    try:
-        return Order(value)
-    except ValueError:
-        raise InvalidInput("sort must be one of newest, blurriest, sharpest.") from None
 
 
 async def store_uploads(
@@ -388,12 +372,14 @@ class PhotosController(Controller):
         q: str | None = None,
         source: SourceQuery = None,
         similar: SimilarQuery = "all",
+        sort: SortQuery = "newest",
     ) -> Stream:
         """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
         `tag`, `q` and `source` narrow the category as they do the photo list; `similar=sharpest` keeps only
-        the sharpest of each group of similar shots among them."""
+        the sharpest of each group of similar shots among them; `sort` orders the entries as the photo list."""
         only = PhotoFilter.of(source, tag, q)
-        return await export_response(caller(request), container, filter, names, strip, only, similar)
+        wanted = ExportQuery(filter, only, similar, parse_order(sort))
+        return await export_response(caller(request), container, wanted, names, strip)
 
     @get(
         "/export/csv",
@@ -410,12 +396,14 @@ class PhotosController(Controller):
         q: str | None = None,
         source: SourceQuery = None,
         similar: SimilarQuery = "all",
+        sort: SortQuery = "newest",
     ) -> Stream:
-        """The photos the ZIP of the same query would hold, a row each (columns in the header: `filename`,
-        `category`, `blur_score`, `blur_kind`, `your_call`, `taken_at`, `added_at`, `source`, `source_id`,
-        `source_link`, ...), for a spreadsheet or for deleting the blurred ones at their source."""
+        """The photos the ZIP of the same query would hold, a row each in the same order (columns in the header:
+        `filename`, `category`, `blur_score`, `blur_kind`, `your_call`, `taken_at`, `added_at`, `source`,
+        `source_id`, `source_link`, ...), for a spreadsheet or for deleting the blurred ones at their source."""
         only = PhotoFilter.of(source, tag, q)
-        return await export_list_response(caller(request), container, filter, only, similar)
+        wanted = ExportQuery(filter, only, similar, parse_order(sort))
+        return await export_list_response(caller(request), container, wanted)
 
 
 async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
@@ -448,49 +436,6 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
         headers=headers,
         filename=photo.filename if size == "original" else f"{photo.id}.{size}.jpg",
     )
-
-
-async def export_response(
-    user: User,
-    container: ContainerDep,
-    filter: str,
-    names: str,
-    strip: bool = False,
-    only: PhotoFilter = NO_FILTER,
-    similar: str = "all",
-) -> Stream:
-    category = parse_category(filter)
-    entries = await export.export_entries(
-        user,
-        category,
-        names,
-        uow=container.uow,
-        storage=container.storage,
-        only=only,
-        similar=similar,
-    )
-    return Stream(
-        zip_stream(entries, without_metadata if strip else None),
-        media_type="application/zip",
-        headers=_download_headers(category, "zip"),
-    )
-
-
-async def export_list_response(
-    user: User, container: ContainerDep, filter: str, only: PhotoFilter = NO_FILTER, similar: str = "all"
-) -> Stream:
-    category = parse_category(filter)
-    rows = await export.list_rows(user, category, uow=container.uow, only=only, similar=similar)
-    return Stream(
-        csv_stream(export.LIST_COLUMNS, rows),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
-        headers=_download_headers(category, "csv"),
-    )
-
-
-def _download_headers(category: Category, extension: str) -> dict[str, str]:
-    name = f"classify-{category.value}-{dt.date.today().isoformat()}.{extension}"
-    return {"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"}
 
 
 HANDLERS = [PhotosController]

@@ -19,20 +19,13 @@ from app.domain.model import NO_FILTER, Job, Photo, PhotoFilter, PhotoSource, Us
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.logs import log
-from app.routes.api_photos import (
-    export_list_response,
-    export_response,
-    image_response,
-    parse_category,
-    parse_order,
-    store_uploads,
-    upload_status,
-    uploaded_files,
-)
+from app.routes.api_photos import image_response, store_uploads, upload_status, uploaded_files
 from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks, server_features
+from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.pages_auth import sign_in
+from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, requires_page_user
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -507,9 +500,10 @@ async def export(
     q: str | None = None,
     source: str | None = None,
     similar: str = "all",
+    sort: str = "newest",
 ) -> Stream:
-    only = _cleaned(tag, q, source)
-    return await export_response(caller(request), container, filter, names, strip, only, similar)
+    wanted = ExportQuery(filter, _cleaned(tag, q, source), similar, parse_order(sort))
+    return await export_response(caller(request), container, wanted, names, strip)
 
 
 @get("/export/csv", guards=GUARD, include_in_schema=False)
@@ -521,9 +515,10 @@ async def export_list(
     q: str | None = None,
     source: str | None = None,
     similar: str = "all",
+    sort: str = "newest",
 ) -> Stream:
-    only = _cleaned(tag, q, source)
-    return await export_list_response(caller(request), container, filter, only, similar)
+    wanted = ExportQuery(filter, _cleaned(tag, q, source), similar, parse_order(sort))
+    return await export_list_response(caller(request), container, wanted)
 
 
 HANDLERS = [

@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from app.adapters.imaging import RENDITION_SIZES
 from app.domain.categories import Category, Order
+from app.domain.errors import InvalidInput
 from app.domain.model import PhotoSource
 from app.domain.services.export import NAMINGS
 from app.domain.services.jobs import MAX_RECENT
@@ -45,3 +46,17 @@ SimilarQuery = Annotated[
 SizeQuery = Annotated[
     str, described("A rendition (thumb, medium) or the original file.", enum=[*RENDITION_SIZES, "original"])
 ]
+
+
+def parse_category(value: str) -> Category:
+    try:
+        return Category(value)
+    except ValueError:
+        raise InvalidInput("filter must be one of all, blurred, not_blurred, unprocessed.") from None
+
+
+def parse_order(value: str) -> Order:
+    try:
+        return Order(value)
+    except ValueError:
+        raise InvalidInput("sort must be one of newest, blurriest, sharpest.") from None

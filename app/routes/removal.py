@@ -11,10 +11,10 @@ from litestar.response import Template
 
 from app.domain.model import PhotoFilter
 from app.domain.services import removal
-from app.routes.api_photos import parse_category
 from app.routes.deps import ContainerDep, caller
 from app.routes.events import job_context
 from app.routes.openapi_docs import errors
+from app.routes.query_params import parse_category
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 

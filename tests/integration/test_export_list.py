@@ -86,16 +86,16 @@ def test_bad_queries_are_refused_and_the_page_menu_offers_the_list(client, api):
 def test_exports_read_a_library_a_batch_at_a_time_and_lose_nothing(api, monkeypatch):
     """Exports read the photos a batch at a time (export.BATCH, 500), so that a library of any size starts
     downloading at once and holds one batch in memory; here batches of 2 over 5 photos. File names stay
-    unique across batches, and the order is the order they came in."""
+    unique across batches, and the order is the tab's (newest first)."""
     monkeypatch.setattr(export, "BATCH", 2)
     for i, name in enumerate(["a.jpg", "b.jpg", "c.jpg", "A.jpg", "a.jpg"]):
         assert api.upload((name, images.jpeg(400, 300, seed=20 + i))).status_code == 201
     api.wait_scored()
 
     archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all").content))
-    assert archive.namelist() == ["a.jpg", "b.jpg", "c.jpg", "A-2.jpg", "a-3.jpg"]
+    assert archive.namelist() == ["a.jpg", "A-2.jpg", "c.jpg", "b.jpg", "a-3.jpg"]
     listed = _listed(api.get("/api/v1/export/csv?filter=all"))
-    assert [row["filename"] for row in listed] == ["a.jpg", "b.jpg", "c.jpg", "A.jpg", "a.jpg"]
+    assert [row["filename"] for row in listed] == ["a.jpg", "A.jpg", "c.jpg", "b.jpg", "a.jpg"]
     assert len({row["id"] for row in listed}) == 5
 
 
@@ -108,3 +108,20 @@ def test_only_the_sharpest_of_a_burst_split_over_batches(api, monkeypatch):
     assert [row["id"] for row in sharpest] == [best] and best in {burst[0]["id"], burst[2]["id"]}
     archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
     assert archive.namelist() == [sharpest[0]["filename"]]
+
+
+def test_a_download_follows_the_tabs_order_and_names_what_narrowed_it(api):
+    _two_photos(api)  # blurry.jpg, then sharp.jpg: the newest first is sharp.jpg
+    stamp = dt.date.today().isoformat()
+    newest = _listed(api.get("/api/v1/export/csv?filter=all"))
+    assert [row["filename"] for row in newest] == ["sharp.jpg", "blurry.jpg"]  # as the tab shows it
+    shown = [p["filename"] for p in api.get("/api/v1/photos?filter=all&sort=blurriest").json()["items"]]
+    blurriest = _listed(api.get("/api/v1/export/csv?filter=all&sort=blurriest"))
+    assert [row["filename"] for row in blurriest] == shown == ["blurry.jpg", "sharp.jpg"]
+    archive = api.get("/api/v1/export?filter=all&sort=sharpest")
+    assert zipfile.ZipFile(io.BytesIO(archive.content)).namelist() == ["sharp.jpg", "blurry.jpg"]
+    assert archive.headers["content-disposition"] == f'attachment; filename="classify-all-{stamp}.zip"'
+    narrowed = api.get("/api/v1/export/csv?filter=not_blurred&q=Sharp%20ph%C3%B6to&source=upload&similar=sharpest")
+    expected = f"classify-not_blurred-search-sharp-ph-to-upload-sharpest-{stamp}.csv"
+    assert narrowed.headers["content-disposition"] == f'attachment; filename="{expected}"'
+    assert api.get("/api/v1/export/csv?filter=all&sort=sideways").status_code == 422

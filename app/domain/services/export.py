@@ -6,13 +6,13 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from app.domain.categories import Category
+from app.domain.categories import Category, Order
 from app.domain.errors import InvalidInput
 from app.domain.links import source_link
 from app.domain.model import NO_FILTER, Photo, PhotoFilter, User
 from app.domain.naming import split_name, unique_names
 from app.domain.ports import PhotoStorage, UowFactory
-from app.domain.services.photos import photo_batches
+from app.domain.services.photos import ordered_batches
 from app.domain.services.similar import check_similar, lesser_shots
 from app.domain.vision import ai_file_stem
 
@@ -61,15 +61,17 @@ async def export_entries(
     storage: PhotoStorage,
     only: PhotoFilter = NO_FILTER,
     similar: str = "all",
+    order: Order = Order.NEWEST,
 ) -> AsyncIterator[tuple[str, Path]]:
     """The tab's photos (narrowed like the gallery by source, tag and search; with `similar="sharpest"`, only
-    the sharpest of each group of similar shots among them) and their names in the ZIP, as they are read.
+    the sharpest of each group of similar shots among them) and their names in the ZIP, as they are read, in
+    the tab's order.
 
     What can be refused is refused here, before the archive's first byte: a stream cannot turn into an error.
     """
     if names not in NAMINGS:
         raise InvalidInput("names must be 'original' or 'ai'.")
-    batches = await _exported(user, category, uow=uow, only=only, similar=similar)
+    batches = await _exported(user, category, uow=uow, only=only, similar=similar, order=order)
     return _entries(batches, names, storage)
 
 
@@ -83,7 +85,7 @@ async def _entries(
 
 
 async def _exported(
-    user: User, category: Category, *, uow: UowFactory, only: PhotoFilter, similar: str
+    user: User, category: Category, *, uow: UowFactory, only: PhotoFilter, similar: str, order: Order
 ) -> AsyncIterator[list[Photo]]:
     """The batches an export takes; with `similar="sharpest"`, less the lesser shots of each moment, which are
     known before the first batch from the scores and marks alone."""
@@ -93,7 +95,7 @@ async def _exported(
         async with uow() as tx:
             calls = await tx.photos.calls_in_category(user.id, category, user.blur_threshold, only)
         lesser = await lesser_shots(user, calls, uow=uow)
-    return _without(photo_batches(user, category, uow=uow, only=only, size=BATCH), lesser)
+    return _without(ordered_batches(user, category, order, uow=uow, only=only, size=BATCH), lesser)
 
 
 async def _without(batches: AsyncIterator[list[Photo]], lesser: set[uuid.UUID]) -> AsyncIterator[list[Photo]]:
@@ -125,7 +127,13 @@ ListRow = tuple[str | float | int | None, ...]
 
 
 async def list_rows(
-    user: User, category: Category, *, uow: UowFactory, only: PhotoFilter = NO_FILTER, similar: str = "all"
+    user: User,
+    category: Category,
+    *,
+    uow: UowFactory,
+    only: PhotoFilter = NO_FILTER,
+    similar: str = "all",
+    order: Order = Order.NEWEST,
 ) -> AsyncIterator[list[ListRow]]:
     """The photos a ZIP of the tab would hold, one row of LIST_COLUMNS each, at the person's threshold, a
     batch of rows at a time.
@@ -133,7 +141,7 @@ async def list_rows(
     A list to sort in a spreadsheet, or to go through and delete the blurred photos where they live: Classify
     never deletes anything at a source, so the list says where each photo came from.
     """
-    batches = await _exported(user, category, uow=uow, only=only, similar=similar)
+    batches = await _exported(user, category, uow=uow, only=only, similar=similar, order=order)
     return _rows(batches, user.blur_threshold)
 
 

@@ -351,22 +351,18 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
     }
 
 
-async def photo_batches(
-    user: User,
-    category: Category,
-    *,
-    uow: UowFactory,
-    only: PhotoFilter = NO_FILTER,
-    size: int,
+async def ordered_batches(
+    user: User, category: Category, order: Order, *, uow: UowFactory, only: PhotoFilter = NO_FILTER, size: int
 ) -> AsyncIterator[list[Photo]]:
-    """The category's photos oldest first, `size` at a time, each batch read on its own: a pass over a library
-    of any size holds one batch, and no transaction stays open while the caller works through one."""
-    after = None
+    """The category's photos in a gallery order, `size` at a time: what the tab shows, page after page, each
+    page read on its own: a pass over a library of any size holds one page, and no transaction stays open
+    while the caller works through one."""
+    cursor = None
     while True:
         async with uow() as tx:
-            batch = await tx.photos.in_category(user.id, category, user.blur_threshold, only, after=after, limit=size)
-        if batch:
-            yield batch
-        if len(batch) < size:
+            page = await tx.photos.page(user.id, category, user.blur_threshold, size, cursor, only, order)
+        if page.items:
+            yield page.items
+        if not page.next_cursor:
             return
-        after = batch[-1].created_at, batch[-1].id
+        cursor = page.next_cursor
