@@ -10,13 +10,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.adapters.offload import tune_allocator
-    from app.jobs.worker import arq_worker
+    from app.jobs.worker import run_worker
     from app.logs import configure_logging
     from app.settings import Settings
 
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     tune_allocator()  # it holds each photo's bytes on the way to the pool, as the web process does
-    arq_worker(settings, burst=args.burst).run()
+    asyncio.run(run_worker(settings, burst=args.burst))
     return 0

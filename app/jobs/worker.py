@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -15,7 +17,7 @@ from arq.constants import in_progress_key_prefix
 from arq.worker import Retry, Worker
 from redis.exceptions import RedisError
 
-from app.bootstrap import bootstrap
+from app.bootstrap import Container, bootstrap
 from app.domain.retry import RetryLater
 from app.jobs.tasks import (
     import_file,
@@ -27,6 +29,7 @@ from app.jobs.tasks import (
     sweep,
     tag_photo,
 )
+from app.logs import log
 from app.settings import Settings
 
 # Why these numbers:
@@ -48,6 +51,7 @@ JOB_TIMEOUT = 60
 WHOLE_JOB_TIMEOUT = 30 * 60
 MAX_TRIES = 5
 LEASE_SECONDS = 30.0
+RECONNECT_FIRST, RECONNECT_LONGEST = 1.0, 30.0  # seconds between starts of a worker while Redis is away
 
 
 def arq_worker(settings: Settings, **options: Any) -> Worker:
@@ -100,16 +104,67 @@ def deferring(task: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[An
     return run
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+def worker_container(settings: Settings) -> Container:
     # This process runs tasks whatever CLASSIFY_RUN_WORKER says for web processes, so photos its imports
     # bring in are scored as they arrive (one decode for thumb and score).
-    ctx["container"] = bootstrap(dataclasses.replace(Settings.from_env(), run_worker=True))
+    return bootstrap(dataclasses.replace(settings, run_worker=True))
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    if "container" not in ctx:  # `run_worker` brings one that outlives each of its workers
+        ctx["container"] = worker_container(Settings.from_env())
+        ctx["owns_container"] = True
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    container = ctx.get("container")
-    if container is not None:
+    if ctx.get("owns_container"):
+        await ctx["container"].close()
+
+
+async def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """`classify worker`: arq's worker, started again whenever Redis goes away.
+
+    arq's worker ends on the first error talking to Redis (a restart, a failover, a network blip) and does not
+    start while Redis is down, so a short outage stopped all scoring until someone restarted every worker by
+    hand. This waits and starts a new one instead, 1 s after the first failure and up to RECONNECT_LONGEST
+    apart, keeping the database pool and the scoring processes between them. What the lost worker was
+    running is taken over when its lease ends, as after a crash. SIGINT or SIGTERM ends it.
+    """
+    container = worker_container(settings)
+    wait, stopped = RECONNECT_FIRST, asyncio.Event()
+    try:
+        while True:
+            worker = arq_worker(settings, burst=burst, ctx={"container": container})
+            started = time.monotonic()
+            try:
+                await worker.async_run()
+                return
+            except asyncio.CancelledError:  # arq's signal handler cancelled it: stop
+                return
+            except (RedisError, OSError) as exc:
+                wait = RECONNECT_FIRST if time.monotonic() - started > RECONNECT_LONGEST else wait
+                log.warning("redis unreachable; the worker starts again", seconds=wait, error=str(exc))
+            finally:
+                await _let_go(worker)
+            for signum in (signal.SIGINT, signal.SIGTERM):  # between workers, arq's handlers are gone
+                asyncio.get_running_loop().add_signal_handler(signum, stopped.set)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), wait)
+            if stopped.is_set():
+                return
+            wait = min(2 * wait, RECONNECT_LONGEST)
+    finally:
         await container.close()
+
+
+async def _let_go(worker: Worker) -> None:
+    """What arq's close() does, short of what needs Redis up: let running tasks end, drop the connections."""
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    if worker.pool is not None:
+        with contextlib.suppress(RedisError, OSError):
+            await worker.pool.delete(worker.health_check_key)
+        with contextlib.suppress(RedisError, OSError):
+            await worker.pool.aclose(close_connection_pool=True)
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:

@@ -393,8 +393,11 @@ def _redis_ping(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def redis_server(*, timeout: float = 20.0, extra_args: list[str] | None = None) -> Iterator[str]:
-    """Start a throwaway redis-server on a free 127.0.0.1 port (no persistence); yield its URL.
+def redis_server(
+    *, timeout: float = 20.0, extra_args: list[str] | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Start a throwaway redis-server on a free 127.0.0.1 port, or on `port` (to start one again where another
+    was), with no persistence; yield its URL.
 
     The URL is ``redis://127.0.0.1:PORT/0``. The server is stopped (SIGTERM, then SIGKILL) and its
     directory removed on exit, also when the body raises.
@@ -408,8 +411,9 @@ def redis_server(*, timeout: float = 20.0, extra_args: list[str] | None = None) 
     logfile = tmp / "redis.log"
     proc: subprocess.Popen | None = None
     try:
+        wanted = port
         for attempt in range(3):  # the free port can be taken between free_port() and bind()
-            port = free_port()
+            port = wanted or free_port()
             with open(logfile, "ab") as log:
                 proc = subprocess.Popen(
                     [
