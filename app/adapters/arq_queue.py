@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
+
+from app.logs import log
 
 if TYPE_CHECKING:
     from arq.connections import ArqRedis
@@ -14,7 +17,8 @@ class ArqQueue:
     def __init__(self, redis_url: str) -> None:
         from arq.connections import RedisSettings
 
-        self.redis_settings = RedisSettings.from_dsn(redis_url)
+        # a request that queues work must not wait out arq's five connection retries when Redis is down
+        self.redis_settings = dataclasses.replace(RedisSettings.from_dsn(redis_url), conn_retries=0, conn_timeout=2)
         self._pool: ArqRedis | None = None
 
     async def pool(self) -> ArqRedis:
@@ -25,8 +29,19 @@ class ArqQueue:
         return self._pool
 
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
-        # arq refuses an id that is already queued or running: that is our de-duplication.
-        await (await self.pool()).enqueue_job(name, *args, _job_id=job_id)
+        """Queue a task; with Redis down, say so in the log and go on.
+
+        What a task does is recorded in the database first (a photo to score, a job's items), and the periodic
+        sweep queues whatever the database says is undone, so the work starts within minutes of Redis coming
+        back. Raising here would answer 500 to an upload or a batch that was stored and will be done.
+        """
+        from redis.exceptions import RedisError
+
+        try:
+            # arq refuses an id that is already queued or running: that is our de-duplication.
+            await (await self.pool()).enqueue_job(name, *args, _job_id=job_id)
+        except (RedisError, OSError) as exc:
+            log.warning("queue unreachable; the sweep queues the task when it answers", task=name, error=str(exc))
 
     async def backlog_size(self) -> int:
         return int(await (await self.pool()).zcard("arq:queue"))
