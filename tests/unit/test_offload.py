@@ -50,3 +50,43 @@ async def test_a_crash_costs_only_the_task_that_crashed_not_the_ones_beside_it()
         assert await offload(sum, [1, 2, 3]) == 6
     finally:
         offload.close()
+
+
+PARENT = """
+import asyncio, os, sys
+from app.adapters.offload import ProcessOffload
+
+async def main():
+    offload = ProcessOffload(workers=1, memory_limit_mb=1024)
+    print(await offload(os.getpid), flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_the_pool_process_ends_when_its_parent_is_killed():
+    """kill -9 of a worker or web process used to leave its scoring processes running, orphaned, for good."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # alive
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the pool process outlived its killed parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
