@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from arq.connections import ArqRedis
 
 # arq (with redis) is imported where it is used: a server without REDIS_URL never loads it (~12 MB).
+QUEUE = "arq:queue"  # arq's default queue name, which the workers poll
+WORKER_REPORT_SECONDS = 30  # app/jobs/worker.py's health_check_interval
 
 
 class ArqQueue:
@@ -44,7 +46,15 @@ class ArqQueue:
             log.warning("queue unreachable; the sweep queues the task when it answers", task=name, error=str(exc))
 
     async def backlog_size(self) -> int:
-        return int(await (await self.pool()).zcard("arq:queue"))
+        return int(await (await self.pool()).zcard(QUEUE))
+
+    async def worker_report(self) -> str | None:
+        """What the last worker to poll the queue said of itself (arq writes it every WORKER_REPORT_SECONDS,
+        to expire a second later), or None when no worker has reported for that long."""
+        from arq.constants import health_check_key_suffix
+
+        report = await (await self.pool()).get(QUEUE + health_check_key_suffix)
+        return report.decode() if isinstance(report, bytes) else report
 
     async def close(self) -> None:
         if self._pool is not None:

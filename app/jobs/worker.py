@@ -17,6 +17,7 @@ from arq.constants import in_progress_key_prefix
 from arq.worker import Retry, Worker
 from redis.exceptions import RedisError
 
+from app.adapters.arq_queue import WORKER_REPORT_SECONDS
 from app.bootstrap import Container, bootstrap
 from app.domain.retry import RetryLater
 from app.jobs.tasks import (
@@ -189,5 +190,5 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "job_timeout": JOB_TIMEOUT,
         "max_tries": MAX_TRIES,
         "max_jobs": max(2, (settings.score_workers or 2) * 2),
-        "health_check_interval": 30,
+        "health_check_interval": WORKER_REPORT_SECONDS,  # what /health/services reads to see workers
     }

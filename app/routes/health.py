@@ -13,6 +13,7 @@ from litestar.response import Response, Template
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
+from app.adapters.arq_queue import WORKER_REPORT_SECONDS
 from app.bootstrap import Container
 from app.routes.deps import server_features
 from app.routes.security import requires_page_user
@@ -40,6 +41,24 @@ async def _queue(container: Container) -> str:
     return f"in-process, {container.queue.backlog} waiting"
 
 
+async def _workers(container: Container) -> str:
+    """Whether anything takes the queue's tasks: this process, or `classify worker` processes (on Redis)."""
+    if not hasattr(container.queue, "worker_report"):
+        return "in this process"
+    report, waiting = await container.queue.worker_report(), await container.queue.backlog_size()
+    if report is not None:
+        return f"a worker reported in the last {WORKER_REPORT_SECONDS} s ({report})"
+    if container.settings.run_worker:
+        return "this process runs the tasks (CLASSIFY_RUN_WORKER)"
+    if waiting:
+        raise RuntimeError(
+            f"no worker has reported in the last {WORKER_REPORT_SECONDS} s, and {waiting} "
+            f"{'task is' if waiting == 1 else 'tasks are'} waiting: "
+            "start `classify worker`, or check why the workers stopped"
+        )
+    return f"no worker has reported in the last {WORKER_REPORT_SECONDS} s; nothing is waiting"
+
+
 async def _storage(container: Container) -> str:
     usage = shutil.disk_usage(container.settings.data_dir)
     if usage.free < 200 * 1024 * 1024:
@@ -60,6 +79,7 @@ async def service_report(container: Container) -> dict[str, dict[str, Any]]:
     return {
         "database": await _timed(lambda: _database(container)),
         "queue": await _timed(lambda: _queue(container)),
+        "workers": await _timed(lambda: _workers(container)),
         "storage": await _timed(lambda: _storage(container)),
         "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", features["google"]),
         "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", features["dropbox"]),

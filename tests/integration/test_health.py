@@ -8,6 +8,7 @@ def test_liveness_readiness_services(client):
     services = client.get("/health/services").json()["services"]
     assert services["database"]["status"] == "ok" and services["database"]["latency_ms"] >= 0
     assert services["google"]["status"] == "not_configured"
+    assert services["workers"] == {**services["workers"], "status": "ok", "detail": "in this process"}
 
 
 def test_metrics_and_openapi(client):
@@ -57,3 +58,34 @@ def test_the_api_docs_page_loads_its_assets_from_this_server(client):
     page = client.get("/schema").text
     assert "/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js" in page and "unpkg" not in page
     assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_services_report_says_when_no_worker_takes_the_waiting_tasks(tmp_path, database_url, redis_url):
+    """On Redis, with the web process leaving tasks to `classify worker`: the queue answering is not enough."""
+    import redis
+    from litestar.testing import TestClient
+
+    from app.bootstrap import bootstrap
+    from app.main import create_app
+    from tests import images
+    from tests.conftest import create_account, login, make_settings
+
+    store = redis.Redis.from_url(redis_url)
+    store.flushdb()
+    settings = make_settings(tmp_path / "data", database_url, redis_url=redis_url, run_worker=False)
+    try:
+        with TestClient(app=create_app(settings, bootstrap(settings))) as client:
+            assert client.get("/health/services").json()["services"]["workers"]["detail"].endswith("nothing is waiting")
+            create_account(settings, "owner@example.com")
+            login(client, "owner@example.com").upload(("a.jpg", images.jpeg(seed=1)))  # a task, and no worker
+            report = client.get("/health/services").json()
+            workers = report["services"]["workers"]
+            assert report["status"] == "degraded" and workers["status"] == "error"
+            assert "no worker has reported in the last 30 s, and 1 task is waiting" in workers["detail"]
+            assert client.get("/health/ready").status_code == 200  # the web process itself is ready
+            store.set("arq:queue:health-check", "Dec-06 14:00:00 j_complete=3 j_ongoing=0 queued=1", ex=31)
+            workers = client.get("/health/services").json()["services"]["workers"]  # as a live worker writes it
+            assert workers["status"] == "ok" and "a worker reported in the last 30 s (Dec-06" in workers["detail"]
+    finally:
+        store.flushdb()
+        store.close()
