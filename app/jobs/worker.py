@@ -53,6 +53,10 @@ WHOLE_JOB_TIMEOUT = 30 * 60
 MAX_TRIES = 5
 LEASE_SECONDS = 30.0
 RECONNECT_FIRST, RECONNECT_LONGEST = 1.0, 30.0  # seconds between starts of a worker while Redis is away
+# arq polls the queue every poll_delay (0.5 s by default) and starts at most max_jobs tasks a poll: with photos
+# scored in 20 ms, a worker spent most of its time waiting for its next poll (bench/bench_worker_poll.py).
+POLL_SECONDS = 0.05
+MAX_JOBS_PER_SCORER = 2  # tasks at once for each scoring process: one decoding while the other is stored
 
 
 def arq_worker(settings: Settings, **options: Any) -> Worker:
@@ -189,6 +193,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "keep_result": 0,
         "job_timeout": JOB_TIMEOUT,
         "max_tries": MAX_TRIES,
-        "max_jobs": max(2, (settings.score_workers or 2) * 2),
+        "max_jobs": max(2, (settings.score_workers or 2) * MAX_JOBS_PER_SCORER),
+        "poll_delay": POLL_SECONDS,
         "health_check_interval": WORKER_REPORT_SECONDS,  # what /health/services reads to see workers
     }
