@@ -6,15 +6,17 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 MAX_STEM = 80
+_KEPT_PUNCTUATION = "._ -"
 
 
 def safe_stem(name: str) -> str:
-    """ASCII, no path parts, no leading dots, at most MAX_STEM characters; never empty."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    stem = _UNSAFE.sub("-", ascii_name).strip(" .-_")
+    """Letters and digits of any script (a ZIP names its entries in UTF-8, which unzip tools read), spaces,
+    dots, dashes and underscores; no path parts, no leading dots, at most MAX_STEM characters; never empty.
+    Symbols and the characters some file system refuses (`<>:"|?*`, controls) become a dash."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    kept = "".join(c if c in _KEPT_PUNCTUATION or unicodedata.category(c)[0] in "LNM" else "-" for c in name)
+    stem = kept.strip(" .-_")
     stem = re.sub(r"-{2,}", "-", stem)
     return stem[:MAX_STEM].rstrip(" .-_") or "photo"
 

@@ -6,7 +6,9 @@ from app.domain.naming import safe_stem, split_name, unique_names
 def test_safe_stem_strips_paths_and_unsafe_characters():
     assert safe_stem("../../etc/passwd") == "passwd"
     assert safe_stem("C:\\Users\\me\\Pic 1.jpg") == "Pic 1.jpg"
-    assert safe_stem("Été à Noël") == "Ete a Noel"
+    assert safe_stem("Été à Noël") == "Été à Noël"
+    assert safe_stem("Привет фото ✓") == "Привет фото" and safe_stem("写真 2024") == "写真 2024"
+    assert safe_stem("tab\there\x00") == "tab-here"
     assert safe_stem("...") == "photo"
     assert safe_stem("a" * 300) == "a" * 80
     assert safe_stem("x<>:|?*y") == "x-y"
