@@ -183,12 +183,17 @@
     // has the keys.
     document.addEventListener("keydown", function (e) {
       if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-      var target = e.target;
-      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      if (takesKeys(e.target)) return;
       var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;  // s or S, whatever Caps Lock says
       var control = document.getElementById(PHOTO_KEYS[key] || "");
       if (control) { e.preventDefault(); control.click(); }
     });
+  }
+  function takesKeys(el) {
+    // a field or slider uses letters and arrows; a checkbox or switch (the sharpness map's) only Space
+    if (!el) return false;
+    if (el.isContentEditable || /^(TEXTAREA|SELECT)$/.test(el.tagName)) return true;
+    return el.tagName === "INPUT" && !/^(checkbox|button|submit|reset)$/.test(el.type);
   }
   function keepOnError() {
     // Error answers are swapped in where an action was taken (htmx-config in base.html); a background

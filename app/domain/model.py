@@ -83,9 +83,11 @@ class Photo:
     def category_at(self, threshold: float) -> Category:
         return category_of(self.blur_score, threshold, self.marked_as)
 
-    def blur_kind_at(self, threshold: float) -> str | None:
+    def blur_kind_at(self, threshold: float, *, measured: bool = False) -> str | None:
+        """The kind shown at a threshold: the person's call decides sharp or not, unless `measured` asks what
+        the score alone says."""
         angle = (self.blur_details or {}).get("motion_angle")
-        return kind_at(self.blur_score, self.blur_kind, angle, threshold, self.marked_as)
+        return kind_at(self.blur_score, self.blur_kind, angle, threshold, None if measured else self.marked_as)
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,8 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.locator("#photo-next")).to_be_visible()
     expect(page.locator("#photo-previous")).to_have_count(0)  # the newest photo of the tab
     first_url = page.url
+    page.locator("#map-toggle").click()  # the map's switch keeps the focus, and leaves the keys to the page
+    expect(page.locator("#map-toggle")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(re.escape(url) + r"/photos/[0-9a-f-]{36}\?filter=not_blurred$"))
     expect(page).not_to_have_url(first_url)

@@ -111,7 +111,9 @@ def test_upload_page_flow_gallery_photo_page_and_threshold(client, api):
     assert client.get("/photos/00000000-0000-0000-0000-000000000000").status_code == 404
     for path in ("/stats", "/jobs", "/system"):
         assert client.get(path).status_code == 200, path
-    assert "0 photos could not be scored." in client.get("/stats").text
+    stats = client.get("/stats").text
+    assert "could not be scored" not in stats  # none failed: nothing to say
+    assert "<summary>The counts, score by score</summary>" in stats and '<p class="stat-value">' in stats
 
 
 def test_job_progress_streams_as_server_sent_events_until_done(client, api):
@@ -163,6 +165,8 @@ def test_tab_counts_follow_the_search_and_an_unmatched_filter_says_so(client, ap
     assert home.status_code in (302, 303) and home.headers["location"] == "/photos?q=cat"
     unmatched = client.get("/photos?filter=all&q=zebra").text
     assert "No photos match" in unmatched and "No photos yet" not in unmatched and 'data-count="all">0<' in unmatched
+    assert "No photo matches this tag, search or source." in unmatched
+    assert "No photo in Not blurred matches" in client.get("/photos?filter=not_blurred&q=zebra").text
 
 
 def test_a_server_with_nothing_set_up_offers_only_what_works_there(client, api):
@@ -271,4 +275,8 @@ def test_photo_page_names_the_kind_of_blur_in_words(client, api):
     api.wait_scored()
     page = client.get(f"/photos/{blurred}").text
     assert 'data-verdict="blurred"' in page and "<li>out of focus</li>" in page
-    assert "<dt>Kind</dt><dd>out of focus</dd>" in page
+    assert '<dt>Kind</dt><dd data-kind="defocus">out of focus</dd>' in page
+    api.patch(f"/api/v1/photos/{blurred}", json={"marked_as": "sharp"})  # the person's call, and the score's
+    called = client.get(f"/photos/{blurred}").text
+    said = '<dd data-kind="sharp">sharp <span class="muted">(your call; the score says out of focus)</span></dd>'
+    assert said in called
