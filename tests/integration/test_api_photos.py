@@ -396,7 +396,7 @@ def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_p
         page = client.get("/stats").text
         used, quota = megabytes(len(first)), megabytes(settings.quota_bytes)  # the unit of the settings
         assert f"{used} of {quota} are used" in detail  # the refusal and the Statistics page say the same
-        assert f"<h2>{used}</h2>" in page and f"of your {quota} quota" in page
+        assert f'<p class="stat-value">{used}</p>' in page and f"of your {quota} quota" in page
         other_account = "other@example.com"  # the quota is each person's own
         create_account(settings, other_account)
         assert login(client, other_account).upload(("second.jpg", second)).status_code == 201

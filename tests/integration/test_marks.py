@@ -102,7 +102,7 @@ def test_the_photo_page_marks_with_a_form_and_the_gallery_says_whose_call_it_is(
     assert re.search(r'data-verdict="sharp">\s*Not blurred — your call \(score [01]\.\d{3}\)', page)
     gallery = client.get("/photos?filter=not_blurred").text
     assert re.search(r"[01]\.\d\d · sharp · your call", gallery)
-    assert re.search(r"<h2>1</h2><p>your calls, 1 against the score</p>", client.get("/stats").text)
+    assert re.search(r"<p class=\"stat-value\">1</p><p>your calls, 1 against the score</p>", client.get("/stats").text)
 
     bad = client.post(f"/photos/{blurry['id']}/mark", data={"marked_as": "fuzzy", "_csrf_token": token})
     assert bad.status_code == 422 and "A mark is" in bad.text
