@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, get, post
@@ -62,10 +64,19 @@ async def api_similar(
 
 
 @get("/similar", guards=[requires_page_user], include_in_schema=False)
-async def similar_page(request: Request[Any, Any, Any], container: ContainerDep, cursor: str | None = None) -> Template:
+async def similar_page(
+    request: Request[Any, Any, Any], container: ContainerDep, cursor: str | None = None, removed: int | None = None
+) -> Template:
     user = caller(request)
     page = await similar.similar_page(user, uow=container.uow, limit=PAGE_GROUPS, cursor=cursor)
-    context = {"user": user, "page": page, "threshold": user.blur_threshold, "active": "similar"}
+    context = {
+        "user": user,
+        "page": page,
+        "cursor": cursor,
+        "removed": removed,
+        "threshold": user.blur_threshold,
+        "active": "similar",
+    }
     if request.headers.get("hx-request") and cursor:
         return Template("_similar_groups.html", context=context)
     return Template("similar.html", context=context)
@@ -73,11 +84,15 @@ async def similar_page(request: Request[Any, Any, Any], container: ContainerDep,
 
 @post("/similar/keep-best", guards=[requires_page_user], include_in_schema=False, status_code=303)
 async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Redirect:
-    """The group's "Keep the sharpest": the other shots it showed are removed from Classify."""
+    """The group's "Keep the sharpest": the other shots it showed are removed from Classify. Back to the page
+    of groups it was on, at the group after it, saying how many went."""
     keep = parse_uuid(data.get("keep", ""))
     others = [parse_uuid(value) for value in data.get("remove", "").split(",") if value.strip()]
-    await similar.remove_others(caller(request).id, keep, others, uow=container.uow, storage=container.storage)
-    return Redirect("/similar", status_code=303)
+    owner = caller(request).id
+    removed = await similar.remove_others(owner, keep, others, uow=container.uow, storage=container.storage)
+    query = urlencode({"cursor": data.get("cursor") or "", "removed": removed})
+    anchor = f"#{data['next']}" if re.fullmatch(r"group-[0-9a-f-]{36}", data.get("next", "")) else ""
+    return Redirect(f"/similar?{query.removeprefix('cursor=&')}{anchor}", status_code=303)
 
 
 HANDLERS = [api_similar, similar_page, keep_best]
