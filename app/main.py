@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.domain.noise import noise_level
+from app.domain.services.stray_files import remove_stray_files
 from app.domain.units import megabytes, plural
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
@@ -52,6 +53,7 @@ from app.settings import Settings
 MULTIPART_SLACK = 1 << 20
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
+STRAY_SWEEP_SECONDS = 3600
 FIRST_SWEEP_AFTER_SECONDS = 5  # let start-up finish and the first requests through before a backlog is queued
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 UNGUARDED = ["^/static/", "^/health", "^/metrics", "^/schema", "^/favicon.ico$"]
@@ -76,6 +78,17 @@ async def _sweep_forever(container: Container) -> None:
         await asyncio.sleep(SWEEP_EVERY_SECONDS)
 
 
+async def _remove_stray_files_hourly(container: Container) -> None:
+    """Every web process has the data dir (shared, when scaled out): removing a stray file twice is harmless."""
+    while True:
+        await asyncio.sleep(STRAY_SWEEP_SECONDS)
+        try:
+            if removed := await remove_stray_files(uow=container.uow, storage=container.storage):
+                log.info("removed files no photo owns", files=removed)
+        except Exception:
+            log.exception("removing stray files failed")
+
+
 def _start_workers(container: Container) -> list[asyncio.Task[None]]:
     """In-process queue: its workers and the sweeper. With Redis, an arq worker, only when told to."""
     if not container.settings.run_worker:
@@ -95,6 +108,7 @@ def _lifespan(container: Container):
         app.state.container = container
         background = _start_workers(container)
         background.append(asyncio.create_task(sweep_expired_sessions(app.stores.get("sessions"))))
+        background.append(asyncio.create_task(_remove_stray_files_hourly(container)))
         try:
             yield
         finally:

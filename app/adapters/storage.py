@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 import anyio.to_thread
@@ -44,6 +46,21 @@ class LocalPhotoStorage:
 
     async def put_rendition(self, key: str, size: str, data: bytes) -> None:
         await anyio.to_thread.run_sync(_write_atomically, self.rendition_path(key, size), data)
+
+    async def keys_older_than(self, seconds: float) -> list[str]:
+        def walk() -> list[str]:
+            cutoff, keys = time.time() - seconds, []
+            for entry in self.originals.glob("*/*"):
+                with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                    if entry.stat().st_mtime >= cutoff:
+                        continue
+                    if entry.name.startswith(".tmp-"):  # a write cut off by a crash: never renamed into place
+                        entry.unlink()
+                    else:
+                        keys.append(entry.name)
+            return keys
+
+        return await anyio.to_thread.run_sync(walk)
 
     async def delete(self, key: str) -> None:
         def unlink_all() -> None:

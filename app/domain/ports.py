@@ -192,6 +192,9 @@ class PhotoRepository(Protocol):
     ) -> dict[uuid.UUID, tuple[float | None, str | None]]:
         """The category's photos as id -> (blur score, the person's mark): all a choice among them needs."""
 
+    async def all_storage_keys(self) -> set[str]:
+        """Every photo's storage key, of every account."""
+
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
     ) -> list[uuid.UUID]: ...
@@ -295,6 +298,8 @@ class PhotoStorage(Protocol):
     def original_path(self, key: str) -> Path: ...
     def rendition_path(self, key: str, size: str) -> Path: ...
     async def delete(self, key: str) -> None: ...
+    async def keys_older_than(self, seconds: float) -> list[str]:
+        """The keys of the originals written more than `seconds` ago; half-written files that old are removed."""
 
 
 class LoginAttempts(Protocol):

@@ -414,6 +414,9 @@ class SqlPhotoRepository:
     async def storage_keys(self, user_id: uuid.UUID) -> list[str]:
         return list(await self.session.scalars(select(PhotoRow.storage_key).where(PhotoRow.user_id == user_id)))
 
+    async def all_storage_keys(self) -> set[str]:
+        return set(await self.session.scalars(select(PhotoRow.storage_key)))
+
     async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:
         stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))
         if user_id is not None:
