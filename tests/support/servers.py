@@ -362,8 +362,9 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def create_database(url: str, name: str) -> str:
-    """Create a fresh, empty database ``name`` on the server of ``url`` and return a URL for it.
+def create_database(url: str, name: str, template: str = "template0") -> str:
+    """Create a fresh database ``name`` on the server of ``url``, a copy of ``template`` (empty by default),
+    and return a URL for it.
 
     An existing database of that name is dropped first (connections to it are terminated).
     Synchronous (runs psql), so it can be called from sync and async code alike; takes ~0.1 s.
@@ -371,7 +372,9 @@ def create_database(url: str, name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"bad database name {name!r}: use letters, digits and _ (max 63)")
     _psql(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(url, f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    if not _IDENTIFIER.match(template):
+        raise ValueError(f"bad template name {template!r}")
+    _psql(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}" ENCODING \'UTF8\'')
     return _with_database(url, name)
 
 
