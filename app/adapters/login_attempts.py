@@ -3,7 +3,8 @@
 The same rule as the in-memory `LoginThrottle` (LIMIT failures within WINDOW make the key wait until the
 oldest of them ages out), kept as one sorted set per key: member a unique id, score the failure's time.
 Keys are hashed, so Redis holds no email addresses. If Redis cannot be reached, sign-in is not blocked
-on it: the failure is logged, and the queue, which needs Redis too, reports the outage on /health.
+on it, and the failures are counted by this process alone meanwhile (a guesser gets the limit once per web
+process, not without end); the outage is logged, and the queue, which needs Redis too, reports it on /health.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from app.domain.throttle import LIMIT, WINDOW
+from app.domain.throttle import LIMIT, WINDOW, LoginThrottle
 
 log = structlog.get_logger("classify.logins")
 PREFIX = "classify:login-failures:"
@@ -29,6 +30,7 @@ class RedisLoginAttempts:
         self.connect = connect  # the queue's Redis connection pool, made on first use
         self.limit = limit
         self.window = window.total_seconds()
+        self.fallback = LoginThrottle(limit, window)  # while Redis is away
 
     async def wait_seconds(self, key: str, now: dt.datetime) -> float:
         try:
@@ -39,8 +41,8 @@ class RedisLoginAttempts:
                 return 0.0
             oldest = await redis.zrange(name, 0, 0, withscores=True)
         except (OSError, _redis_error()) as exc:
-            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
-            return 0.0
+            _unavailable(exc)
+            return await self.fallback.wait_seconds(key, now)
         if not oldest:  # aged out in between
             return 0.0
         return max(1.0, oldest[0][1] + self.window - now.timestamp())
@@ -54,13 +56,19 @@ class RedisLoginAttempts:
                 pipe.expire(name, int(self.window) + 1)
                 await pipe.execute()
         except (OSError, _redis_error()) as exc:
-            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
+            _unavailable(exc)
+            await self.fallback.failed(key, now)
 
     async def succeeded(self, key: str) -> None:
         try:
             await (await self.connect()).delete(_name(key))
         except (OSError, _redis_error()) as exc:
-            log.warning("sign-in throttle unavailable", error=type(exc).__name__)
+            _unavailable(exc)
+        await self.fallback.succeeded(key)
+
+
+def _unavailable(exc: Exception) -> None:
+    log.warning("sign-in throttle unavailable; counting in this process", error=type(exc).__name__)
 
 
 def _name(key: str) -> str:

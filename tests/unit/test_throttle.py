@@ -31,7 +31,7 @@ async def test_a_success_clears_the_count_and_memory_stays_bounded(monkeypatch):
     assert len(limiter._failures) == 3
 
 
-async def test_without_redis_sign_in_is_not_blocked_by_the_throttle():
+async def test_without_redis_sign_in_is_not_blocked_and_failures_are_counted_in_the_process():
     import redis.asyncio
 
     from app.adapters.login_attempts import RedisLoginAttempts
@@ -43,6 +43,11 @@ async def test_without_redis_sign_in_is_not_blocked_by_the_throttle():
 
     limiter = RedisLoginAttempts(connect)
     await limiter.failed("a|1", T0)
-    assert await limiter.wait_seconds("a|1", T0) == 0
+    assert await limiter.wait_seconds("a|1", T0) == 0  # not blocked on Redis being away
+    for _ in range(4):  # a guesser still meets the limit: this process counts while Redis is away
+        await limiter.failed("a|1", T0)
+    assert await limiter.wait_seconds("a|1", T0) == 15 * 60
+    assert await limiter.wait_seconds("b|1", T0) == 0  # only that email and client
     await limiter.succeeded("a|1")
+    assert await limiter.wait_seconds("a|1", T0) == 0
     await unreachable.aclose()
