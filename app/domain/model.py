@@ -18,6 +18,15 @@ class PhotoSource(StrEnum):
     DROPBOX = "dropbox"
 
 
+SOURCE_NAMES = {  # what people call each source, in menus and messages
+    PhotoSource.UPLOAD: "Uploads",
+    PhotoSource.FOLDER: "Server folder",
+    PhotoSource.GOOGLE_PHOTOS: "Google Photos",
+    PhotoSource.GOOGLE_DRIVE: "Google Drive",
+    PhotoSource.DROPBOX: "Dropbox",
+}
+
+
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -170,7 +179,6 @@ class Job:
         return JOB_TITLES.get(self.kind, self.kind.replace("_", " ").capitalize())
 
 
-SOURCE_NAMES = {PhotoSource.GOOGLE_DRIVE: "Google Drive", PhotoSource.DROPBOX: "Dropbox"}
 JOB_TITLES = {
     "score_batch": "Blur scoring",
     "tag_photos": "AI tagging",

@@ -181,11 +181,8 @@ class PhotoRepository(Protocol):
         category: Category,
         threshold: float,
         only: PhotoFilter = NO_FILTER,
-        *,
-        after: tuple[dt.datetime, uuid.UUID] | None = None,
-        limit: int | None = None,
     ) -> list[Photo]:
-        """The category's photos, oldest first; with `after` (created_at, id) and `limit`, a batch of them."""
+        """The category's photos, oldest first."""
 
     async def calls_in_category(
         self, user_id: uuid.UUID, category: Category, threshold: float, only: PhotoFilter = NO_FILTER

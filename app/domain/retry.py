@@ -10,15 +10,14 @@ import datetime as dt
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from app.domain.model import SOURCE_NAMES
+
 MAX_TRIES = 6
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 DEFAULT_RATE_LIMIT_SECONDS = 10.0
 # Google Photos asks clients that hit its quota to wait at least 30 s before trying again.
 MIN_RATE_LIMIT_SECONDS = {"google_photos": 30.0}
-
-
-SERVICE_NAMES = {"google_photos": "Google Photos", "google_drive": "Google Drive", "dropbox": "Dropbox"}
 
 
 class RetryLater(Exception):
@@ -76,7 +75,7 @@ def decide(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitt
 
 def retry_later(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitter: float) -> RetryLater:
     seconds = decide(answer, attempt, service=service, now=now, jitter=jitter)
-    name = SERVICE_NAMES.get(service, service)
+    name = SOURCE_NAMES.get(service, service)
     waiting = (
         f"{name} asked Classify to slow down"
         if answer.status_code == 429

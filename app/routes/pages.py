@@ -15,7 +15,7 @@ from litestar.response import File, Redirect, Response, Stream, Template
 from app.domain.categories import Category, Order
 from app.domain.errors import Conflict, InvalidInput, PayloadRejected, TooManyAttempts
 from app.domain.links import link_source
-from app.domain.model import NO_FILTER, Job, Photo, PhotoFilter, PhotoSource, User
+from app.domain.model import NO_FILTER, SOURCE_NAMES, Job, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
 from app.jobs.link_tasks import link_context
 from app.logs import log
@@ -39,13 +39,7 @@ def _is_htmx(request: Request[Any, Any, Any]) -> bool:
     return bool(request.headers.get("hx-request"))
 
 
-SOURCES = {
-    PhotoSource.UPLOAD.value: "Uploads",
-    PhotoSource.FOLDER.value: "Server folder",
-    PhotoSource.GOOGLE_PHOTOS.value: "Google Photos",
-    PhotoSource.GOOGLE_DRIVE.value: "Google Drive",
-    PhotoSource.DROPBOX.value: "Dropbox",
-}
+SOURCES = {source.value: name for source, name in SOURCE_NAMES.items()}
 
 
 def _filters(only: PhotoFilter) -> str:

@@ -187,15 +187,7 @@ def may_add_password(user: User, now: dt.datetime) -> bool:
     return user.last_login_at is not None and now - user.last_login_at <= RECENT_SIGN_IN
 
 
-async def add_password(
-    user: User,
-    new: str,
-    *,
-    uow: UowFactory,
-    passwords: PasswordHasher,
-    now: dt.datetime,
-    keep_session: uuid.UUID | None = None,
-) -> User:
+async def add_password(user: User, new: str, *, uow: UowFactory, passwords: PasswordHasher, now: dt.datetime) -> User:
     """Give an account made by signing in with Google a password: to sign in with the email too, and for apps
     and scripts to get an API token. There is no current password to ask for, so a recent Google sign-in
     stands in for it: a browser left signed in for days cannot give the account a password that outlives it."""
@@ -207,7 +199,7 @@ async def add_password(
             403, f"Sign in with Google again first: a password can be added within {minutes} minutes of a sign-in."
         )
     check_new_password(new)
-    return await _set_password(user.id, passwords.hash(new), uow=uow, now=now, keep_session=keep_session)
+    return await _set_password(user.id, passwords.hash(new), uow=uow, now=now)
 
 
 async def reset_password(email: str, new: str, *, uow: UowFactory, passwords: PasswordHasher, now: dt.datetime) -> User:

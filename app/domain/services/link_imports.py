@@ -18,7 +18,7 @@ from app.domain.link_sources import (
     dropbox_content_hash,
 )
 from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_folder, is_image_name
-from app.domain.model import Job, JobStatus, Photo, PhotoSource, User
+from app.domain.model import SOURCE_NAMES, Job, JobStatus, Photo, PhotoSource, User
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
 from app.domain.services import google_account, imports, waiting
@@ -105,7 +105,7 @@ async def start_link_import(user: User, source: str, url: str, ctx: LinkContext,
     except FolderUnavailable as exc:
         raise InvalidInput(exc.detail) from None
     except SourceBusy as exc:  # before the job exists nothing will try again: say so
-        service = "Google Drive" if source == PhotoSource.GOOGLE_DRIVE else "Dropbox"
+        service = SOURCE_NAMES[PhotoSource(source)]
         raise PayloadRejected(
             429 if exc.status_code == 429 else 503,
             f"{service} is busy ({exc.status_code}): nothing was started. Paste the link again in a minute.",
