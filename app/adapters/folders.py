@@ -19,7 +19,8 @@ class LocalFolders:
             raise InvalidInput("Folder import is off: the server has no CLASSIFY_IMPORT_ROOT.")
         candidate = (self.root / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
         if candidate != self.root and self.root not in candidate.parents:
-            raise InvalidInput(f"Only folders inside {self.root} can be imported.")
+            # the root is the server's own layout: name it to the person who set it (README), not to every user
+            raise InvalidInput("Only folders inside the server's import root can be imported: give a path within it.")
         if not candidate.is_dir():
             raise NotFound(f"There is no folder {path!r} under the import root.")
         return candidate
