@@ -97,6 +97,10 @@ def test_exports_read_a_library_a_batch_at_a_time_and_lose_nothing(api, monkeypa
     listed = _listed(api.get("/api/v1/export/csv?filter=all"))
     assert [row["filename"] for row in listed] == ["a.jpg", "A.jpg", "c.jpg", "b.jpg", "a.jpg"]
     assert len({row["id"] for row in listed}) == 5
+    # the list says which file of the ZIP each row is, for either naming
+    assert [row["zip_name"] for row in listed] == archive.namelist()
+    ai_archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&names=ai").content))
+    assert [row["zip_name_ai"] for row in listed] == ai_archive.namelist()
 
 
 def test_only_the_sharpest_of_a_burst_split_over_batches(api, monkeypatch):

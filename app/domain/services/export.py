@@ -122,6 +122,8 @@ LIST_COLUMNS = (
     "caption",
     "proposed_name",
     "id",
+    "zip_name",  # its name in a ZIP of the same tab, where two photos called dup.jpg become dup.jpg and dup-2.jpg
+    "zip_name_ai",  # the same in a ZIP with AI names
 )
 ListRow = tuple[str | float | int | None, ...]
 
@@ -146,8 +148,10 @@ async def list_rows(
 
 
 async def _rows(batches: AsyncIterator[list[Photo]], threshold: float) -> AsyncIterator[list[ListRow]]:
+    taken: dict[str, set[str]] = {names: set() for names in NAMINGS}
     async for batch in batches:
-        yield [_list_row(photo, threshold) for photo in batch]
+        in_zip = zip(*(_archive_names(batch, names, taken[names]) for names in NAMINGS), strict=True)
+        yield [(*_list_row(photo, threshold), *zip_names) for photo, zip_names in zip(batch, in_zip, strict=True)]
 
 
 def _list_row(photo: Photo, threshold: float) -> ListRow:
