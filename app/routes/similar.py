@@ -95,4 +95,15 @@ async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, da
     return Redirect(f"/similar?{query.removeprefix('cursor=&')}{anchor}", status_code=303)
 
 
-HANDLERS = [api_similar, similar_page, keep_best]
+@get("/similar/of/{photo_id:str}", guards=[requires_page_user], include_in_schema=False, status_code=303)
+async def group_page(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Redirect:
+    """A photo page's "N taken together": the page of groups that opens with this photo's group."""
+    found = await similar.page_of(caller(request), parse_uuid(photo_id), uow=container.uow)
+    if found is None:  # regrouped since the photo page was shown, or removed
+        return Redirect("/similar", status_code=303)
+    cursor, first = found
+    query = f"?{urlencode({'cursor': cursor})}" if cursor else ""
+    return Redirect(f"/similar{query}#group-{first}", status_code=303)
+
+
+HANDLERS = [api_similar, similar_page, keep_best, group_page]

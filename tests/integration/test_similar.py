@@ -13,6 +13,7 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain.cursors import encode_cursor
 from app.jobs.tasks import sweep
+from app.routes import similar as similar_routes
 from tests import images
 from tests.conftest import run_sql
 from tests.integration.test_pages import _signed_in
@@ -206,3 +207,23 @@ def test_photos_stored_before_fingerprints_get_theirs_in_the_background(api, set
     assert run_sql(settings.database_url, read) == taken_on_arrival  # the same thumbs give the same fingerprints
     body = api.get("/api/v1/similar").json()
     assert (body["total"], body["pending"]) == (1, 0) and len(body["items"][0]["photos"]) == 2
+
+
+def test_a_photo_pages_group_link_opens_the_page_of_groups_at_its_group(client, api, other_api, monkeypatch):
+    monkeypatch.setattr(similar_routes, "PAGE_GROUPS", 1)  # a page a group, so the oldest is on the third page
+    _signed_in(client)
+    oldest = _upload_burst(api, 11, T0, [0.0, 3.0])
+    _upload_burst(api, 12, T0 + dt.timedelta(minutes=5), [0.0, 3.0])
+    _upload_burst(api, 13, T0 + dt.timedelta(minutes=10), [0.0, 3.0])
+    api.wait_scored()
+
+    photo_page = client.get(f"/photos/{oldest[1]['id']}").text
+    assert f'<a href="/similar/of/{oldest[1]["id"]}">2 taken together</a>' in photo_page
+    link = client.get(f"/similar/of/{oldest[1]['id']}", follow_redirects=False)
+    assert link.status_code == 303 and link.headers["location"].endswith(f"#group-{oldest[0]['id']}")
+    shown = client.get(link.headers["location"].split("#")[0]).text
+    assert f'id="group-{oldest[0]["id"]}"' in shown and "these are the later ones" in shown
+
+    theirs = other_api.upload(("theirs.jpg", images.shot(8))).json()["photos"][0]
+    assert client.get(f"/similar/of/{theirs['id']}", follow_redirects=False).headers["location"] == "/similar"
+    assert client.get("/similar/of/not-an-id").status_code == 404

@@ -83,6 +83,18 @@ async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: 
     return SimilarPage(views, next_cursor, len(groups), pending)
 
 
+async def page_of(user: User, photo_id: uuid.UUID, *, uow: UowFactory) -> tuple[str | None, uuid.UUID] | None:
+    """Where the group holding `photo_id` is on the Similar shots page: the cursor of the page it opens
+    (None: the first page) and the id of its first shot, which names its heading; None when the photo is in
+    no group (or is not the person's)."""
+    async with uow() as tx:
+        groups = await tx.similar.groups(user.id)
+    for i, group in enumerate(groups):
+        if any(shot.id == photo_id for shot in group.shots):
+            return (encode_cursor(*groups[i - 1].key) if i else None), group.shots[0].id
+    return None
+
+
 async def group_of(user: User, photo: Photo, *, uow: UowFactory) -> GroupView | None:
     """The group of similar shots that `photo` is part of, or None, for its photo page.
 
