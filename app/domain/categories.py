@@ -95,6 +95,7 @@ def validate_mark(value: str | None) -> str | None:
 
 
 MIN_MARKS_TO_SUGGEST = 3  # fewer marks say too little about where a person draws the line
+OPEN_MARGIN = 0.02  # how far past the last mark the line goes when every mark is on one side of it
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> T
     the current threshold agrees with as many.
 
     Each mark says which side of the line its score belongs on; the middle of the best span leaves the most room
-    on both sides, so that the next photo scored near the line falls as the marks suggest.
+    on both sides, so that the next photo scored near the line falls as the marks suggest. A span beyond every
+    mark has marks on one side only: there the line goes just past the last mark (OPEN_MARGIN), since nothing
+    says where beyond it the person would draw it, and its middle would move photos nobody marked.
     """
     pairs = sorted(marked)
     if len(pairs) < MIN_MARKS_TO_SUGGEST:
@@ -120,7 +123,8 @@ def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> T
     # the spans of thresholds that sort the marked photos alike: 0 itself, then (0, s0], (s0, s1], ..., (sn, 1]
     edges = sorted({0.0, 1.0, *(score for score, _ in pairs)})
     spans = [(0.0, 0.0), *itertools.pairwise(edges)]
-    candidates = ((high - low, _inside(low, high)) for low, high in spans)
+    lowest, highest = pairs[0][0], pairs[-1][0]
+    candidates = ((high - low, _inside(low, high, _target(low, high, lowest, highest))) for low, high in spans)
     best = max((agreeing(pairs, threshold), width, threshold) for width, threshold in candidates)
     agree_now = agreeing(pairs, current)
     if best[0] <= agree_now:
@@ -128,10 +132,19 @@ def suggest_threshold(marked: Iterable[tuple[float, bool]], current: float) -> T
     return ThresholdSuggestion(best[2], best[0], len(pairs), agree_now)
 
 
-def _inside(low: float, high: float) -> float:
-    """The middle of (low, high], on the slider's step of 0.01 where that stays inside; 0 for the span [0, 0]."""
+def _target(low: float, high: float, lowest: float, highest: float) -> float:
+    """Where in the span (low, high] the line goes: its middle, or just past the marks when it is beyond them."""
     middle = (low + high) / 2
-    return next((t for t in (round(middle, 2), round(middle, 4)) if low < t <= high), high)
+    if low >= highest:  # above every mark
+        return min(low + OPEN_MARGIN, middle)
+    if 0.0 < high <= lowest:  # below every mark (the span [0, 0] aside)
+        return max(high - OPEN_MARGIN, middle)
+    return middle
+
+
+def _inside(low: float, high: float, target: float) -> float:
+    """`target`, on the slider's step of 0.01 where that stays inside (low, high]; 0 for the span [0, 0]."""
+    return next((t for t in (round(target, 2), round(target, 4)) if low < t <= high), high)
 
 
 def agreeing(marked: Iterable[tuple[float, bool]], threshold: float) -> int:

@@ -62,8 +62,11 @@ def test_marks_point_to_the_middle_of_the_thresholds_that_agree_with_most_of_the
     assert (suggestion.agree, suggestion.marks, suggestion.agree_now) == (4, 4, 2)
     # marks that contradict each other: the threshold that agrees with the most, still the middle of its span
     assert suggest_threshold([*marks, (0.85, False)], 0.5).threshold == 0.7
-    # only "fine" marks: just above the highest of them
-    assert suggest_threshold([(0.6, False), (0.7, False), (0.8, False)], 0.5).threshold == 0.9
+    # only "fine" marks: just above the highest of them, not halfway to 1, which would move photos nobody marked
+    assert suggest_threshold([(0.6, False), (0.7, False), (0.8, False)], 0.5).threshold == 0.82
+    # only "blurred" marks: just below the lowest of them
+    assert suggest_threshold([(0.2, True), (0.3, True), (0.4, True)], 0.5).threshold == 0.18
+    assert suggest_threshold([(0.6, False), (0.7, False), (0.99, False)], 0.5).threshold == 0.995  # no room for 0.02
 
 
 def test_no_suggestion_from_too_few_marks_or_when_the_threshold_already_agrees():
