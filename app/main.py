@@ -12,7 +12,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
@@ -200,12 +200,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             path="/schema",
             render_plugins=[  # vendored, so the docs page works without reaching a CDN
                 SwaggerRenderPlugin(
-                    path="/",
+                    path=["/", "/swagger"],  # /schema/swagger: where Litestar puts it by default
                     js_url=f"{SWAGGER}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
                     favicon=FAVICON,  # Litestar's default is fetched from a CDN
-                )
+                ),
+                JsonRenderPlugin(),
+                YamlRenderPlugin(),  # /schema/openapi.yaml, for tools that read YAML
             ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,

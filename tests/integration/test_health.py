@@ -23,6 +23,9 @@ def test_metrics_and_openapi(client):
     for path in ("/api/v1/auth/login", "/api/v1/photos", "/api/v1/blur/analyze-batch", "/api/v1/export"):
         assert path in schema["paths"]
     assert client.get("/schema").status_code == 200
+    assert "swagger-ui-bundle.js" in client.get("/schema/swagger").text  # Litestar's default place for it
+    yaml_schema = client.get("/schema/openapi.yaml")
+    assert yaml_schema.status_code == 200 and "/api/v1/photos:" in yaml_schema.text
 
 
 def test_openapi_says_which_calls_need_a_bearer_token_and_how_to_upload(client):
