@@ -44,7 +44,7 @@ def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
     if head[:3] == b"\xff\xd8\xff":
         if not jpeg_complete(source, head):
             raise UndecodableImage(f"{name}: truncated JPEG (no end-of-image marker after the scan data)")
-        gray = _decode_cv(source, _jpeg_flag(source, head))
+        gray = _decode_cv(source, _jpeg_flag(source, head, name))
     elif head[:8] == b"\x89PNG\r\n\x1a\n" or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         _check_pixels(_png_size(head) if head[:4] == b"\x89PNG" else None, name)
         gray = _decode_cv(source, cv2.IMREAD_GRAYSCALE)
@@ -91,7 +91,7 @@ def _decode_cv(source: bytes | str | os.PathLike, flag: int) -> np.ndarray | Non
     return cv2.imread(os.fspath(source), flag)
 
 
-def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
+def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes, name: str) -> int:
     size = jpeg_size(head)
     if size is None:  # a large EXIF block can push the frame header past 64 KB
         if isinstance(source, bytes | bytearray):
@@ -101,7 +101,7 @@ def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes) -> int:
                 size = jpeg_size(f.read(1 << 20))
     if size is None:
         return cv2.IMREAD_GRAYSCALE
-    _check_pixels(size, "JPEG")
+    _check_pixels(size, name)
     return _REDUCED[analysis_scale(size)]
 
 

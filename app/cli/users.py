@@ -35,8 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Password again: "):
+    if not sys.stdin.isatty():  # getpass would read the pipe after a warning, or end in a traceback at its end
+        raise SystemExit("classify: no terminal to ask for the password; pipe it in with --password-stdin")
+    try:
+        first = getpass.getpass("Password: ")
+        again = getpass.getpass("Password again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise SystemExit("\nclassify: no password given; nothing was changed") from None
+    if first != again:
         raise SystemExit("classify: the two passwords are not the same")
     return first
 

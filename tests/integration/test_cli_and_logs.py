@@ -34,6 +34,8 @@ def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, databas
     assert again.returncode == 1 and "already exists" in again.stderr
     short = classify("users", "create", "b@example.com", "--password-stdin", env=env, stdin="short\n")
     assert short.returncode == 1 and "at least 8" in short.stderr
+    piped = classify("users", "create", "b@example.com", env=env, stdin=PASSWORD + "\n")  # no terminal to ask on
+    assert piped.returncode == 1 and "--password-stdin" in piped.stderr and "Traceback" not in piped.stderr
     # a forgotten password: the administrator sets a new one (and the old one stops working, below)
     forgot = classify("users", "set-password", "a@example.com", "--password-stdin", env=env, stdin="forgotten!\n")
     assert forgot.returncode == 0 and "set a new password for a@example.com" in forgot.stdout, forgot.stderr

@@ -81,6 +81,16 @@ def test_truncated_jpeg_raises_undecodable(tmp_path):
         load_gray(path)
 
 
+def test_a_jpeg_declaring_too_many_pixels_is_refused_by_name_before_decoding(tmp_path):
+    data = bytearray(jpeg_bytes(wide_marked(40, 20)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = (30000).to_bytes(2, "big") * 2  # 30000 x 30000: 900 MP asked of the decoder
+    path = tmp_path / "bomb.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UndecodableImage, match=r"^.*bomb\.jpg: 30000 x 30000 pixels is more than we decode"):
+        load_gray(path)
+
+
 def test_missing_file_raises_undecodable(tmp_path):
     with pytest.raises(UndecodableImage):
         load_gray(tmp_path / "nope.jpg")
