@@ -92,6 +92,8 @@ async def _remove_stray_files_hourly(container: Container) -> None:
 def _start_workers(container: Container) -> list[asyncio.Task[None]]:
     """In-process queue: its workers and the sweeper. With Redis, an arq worker, only when told to."""
     if not container.settings.run_worker:
+        if isinstance(container.queue, InProcessQueue):  # /health/services says so too
+            log.warning("nothing runs the tasks: CLASSIFY_RUN_WORKER is off and REDIS_URL is not set")
         return []
     if isinstance(container.queue, InProcessQueue):
         container.queue.start({"container": container})

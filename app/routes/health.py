@@ -44,7 +44,12 @@ async def _queue(container: Container) -> str:
 async def _workers(container: Container) -> str:
     """Whether anything takes the queue's tasks: this process, or `classify worker` processes (on Redis)."""
     if not hasattr(container.queue, "worker_report"):
-        return "in this process"
+        if container.settings.run_worker:
+            return "in this process"
+        raise RuntimeError(  # a process of its own only with Redis: without it, no other process sees the tasks
+            f"nothing runs the tasks ({container.queue.backlog} waiting): CLASSIFY_RUN_WORKER is off and REDIS_URL is "
+            "not set; unset CLASSIFY_RUN_WORKER, or set REDIS_URL and start `classify worker`"
+        )
     report, waiting = await container.queue.worker_report(), await container.queue.backlog_size()
     if report is not None:
         return f"a worker reported in the last {WORKER_REPORT_SECONDS} s ({report})"

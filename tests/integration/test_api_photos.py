@@ -368,6 +368,9 @@ def test_a_web_process_that_leaves_tasks_to_workers_only_makes_thumbs(tmp_path, 
         assert api.get("/api/v1/photos").json()["counts"]["unprocessed"] == 1
         thumb = api.get(f"/api/v1/photos/{photo['id']}/image?size=thumb")
         assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+        # without Redis no other process can take its tasks: the system page says nothing will score it
+        workers = client.get("/health/services").json()["services"]["workers"]
+        assert workers["status"] == "error" and "CLASSIFY_RUN_WORKER is off and REDIS_URL" in workers["detail"]
 
 
 def test_a_storage_quota_refuses_what_does_not_fit_and_keeps_nothing_of_it(tmp_path, database_url):
