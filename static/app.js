@@ -137,6 +137,13 @@
       next.focus();
     }
     document.addEventListener("change", function (e) { if (e.target.form && e.target.form.id === "picked") update(); });
+    document.addEventListener("keydown", function (e) {
+      // the bar sits at the foot of the window but before the grid in the page: Enter on a tick goes to it
+      var box = e.target;
+      if (e.key !== "Enter" || !box.form || box.form.id !== "picked" || box.type !== "checkbox") return;
+      var first = document.querySelector("#picked:not([hidden]) button");
+      if (first) { e.preventDefault(); first.focus(); }
+    });
     document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("[data-clear-picked]")) untick(); });
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
@@ -177,23 +184,87 @@
     });
   }
   var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove" };
+  var KEYS_OFF = "classify:photo-keys-off";
   function photoSteps() {
     // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or
-    // back to its score, and Delete removes it (after asking, then on to the next), unless a field or control
-    // has the keys.
+    // back to its score, and Delete removes it (after asking, then on to the next), unless a field, control or
+    // open menu has the keys, or the person turned the keys off (speech input types letters too).
+    var toggle = document.getElementById("photo-keys-on");
+    if (toggle) {
+      toggle.checked = localStorage.getItem(KEYS_OFF) !== "1";
+      toggle.addEventListener("change", function () {
+        if (toggle.checked) localStorage.removeItem(KEYS_OFF); else localStorage.setItem(KEYS_OFF, "1");
+      });
+    }
     document.addEventListener("keydown", function (e) {
-      if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
-      if (takesKeys(e.target)) return;
-      var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;  // s or S, whatever Caps Lock says
+      if (e.altKey || e.ctrlKey || e.metaKey || (e.shiftKey && e.key.length !== 1)) return;
+      if (localStorage.getItem(KEYS_OFF) === "1" || takesKeys(e.target)) return;
+      var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;  // s or S, whatever Caps Lock or Shift says
       var control = document.getElementById(PHOTO_KEYS[key] || "");
       if (control) { e.preventDefault(); control.click(); }
     });
   }
   function takesKeys(el) {
-    // a field or slider uses letters and arrows; a checkbox or switch (the sharpness map's) only Space
+    // a field or slider uses letters and arrows; a checkbox or switch (the sharpness map's) only Space;
+    // an open menu's links are walked with the arrows
     if (!el) return false;
     if (el.isContentEditable || /^(TEXTAREA|SELECT)$/.test(el.tagName)) return true;
+    if (el.closest && el.closest("details[open]")) return true;
     return el.tagName === "INPUT" && !/^(checkbox|button|submit|reset)$/.test(el.type);
+  }
+  function menus() {
+    // A menu (the account's, Export's) closes on Escape, back on its summary, and when the focus leaves it.
+    document.addEventListener("keydown", function (e) {
+      var open = e.key === "Escape" && e.target.closest && e.target.closest("details.dropdown[open]");
+      if (open) { open.open = false; open.querySelector("summary").focus(); }
+    });
+    document.addEventListener("focusout", function (e) {
+      var menu = e.target.closest && e.target.closest("details.dropdown[open]");
+      if (menu && e.relatedTarget && !menu.contains(e.relatedTarget)) menu.open = false;
+    });
+  }
+  function keepFocus() {
+    // htmx replaces parts of a page under the keyboard's focus (the tabs' counts while photos are scored, a job
+    // as it ends, the grid's next page). Where the focused element is gone and none with its id came back, the
+    // focus would fall to the top of the page: it goes to the same link or button if it came back, else to
+    // what now stands where the replaced part stood.
+    var saved = null;
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      var target = e.detail.target, active = document.activeElement;
+      if (!target || !active || active === document.body || !target.contains(active)) return;  // another swap's kept
+      var parent = target.parentElement;
+      saved = { key: focusKey(active), parent: parent, index: parent ? Array.prototype.indexOf.call(parent.children, target) : -1, target: target };
+    });
+    document.body.addEventListener("htmx:afterSettle", function () {
+      var was = saved;
+      saved = null;
+      if (!was || (document.activeElement && document.activeElement !== document.body)) return;
+      var again = was.key && document.querySelector(was.key);
+      var place = was.target.isConnected ? was.target : was.parent && was.parent.children[was.index];
+      var next = again || (place && (place.querySelector("a[href], button:not([disabled]), input:not([type=hidden])") || place));
+      if (!next) return;
+      if (!next.matches("a[href], button, input, select, textarea, [tabindex]")) next.setAttribute("tabindex", "-1");
+      next.focus({ preventScroll: true });
+    });
+  }
+  function focusKey(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    if (el.tagName === "A" && el.getAttribute("href")) return 'a[href="' + CSS.escape(el.getAttribute("href")) + '"]';
+    if (el.name && el.value) return el.tagName.toLowerCase() + '[name="' + CSS.escape(el.name) + '"][value="' + CSS.escape(el.value) + '"]';
+    return null;
+  }
+  function jobNews() {
+    // A job that ends says so to a screen reader: its article is replaced whole, which a live region inside it
+    // would not announce.
+    var news = document.getElementById("job-news");
+    if (!news) return;
+    document.body.addEventListener("htmx:afterSettle", function (e) {
+      // fired on the content swapped in (detail.elt is the element that asked, replaced by now)
+      var job = e.target && e.target.closest && e.target.closest("article.job");
+      if (!job || !/^(done|failed|cancelled)$/.test(job.getAttribute("data-status"))) return;
+      var title = job.querySelector(".job-title"), counts = job.querySelector(".job-counts");
+      news.textContent = (title ? title.textContent + ": " : "") + job.getAttribute("data-status") + ". " + (counts ? counts.textContent.replace(/\s+/g, " ").trim() : "");
+    });
   }
   function keepOnError() {
     // Error answers are swapped in where an action was taken (htmx-config in base.html); a background
@@ -208,6 +279,8 @@
       if (into) { e.detail.target = into; e.detail.swapOverride = "innerHTML"; }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); keepOnError(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError();
+  });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

@@ -230,14 +230,26 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
 
 @get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False, dependencies=PHOTO_VIEW)
 async def photo_page(
-    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, view: PhotoViewDep
-) -> Template:
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    photo_id: str,
+    view: PhotoViewDep,
+    waiting: bool = False,
+    marked: bool = False,
+    removed: str | None = None,
+) -> Template | Response[None]:
     """One photo, with the previous and next one of the tab it was opened from, in its order and with its
-    filters (← and → on the keyboard)."""
+    filters (← and → on the keyboard). `marked` and `removed` say what the last action on the page did;
+    `waiting` is the page's own poll for a score: no answer to swap in (204) until the score is there, so the
+    page is not replaced under the keyboard's focus every two seconds."""
     user = caller(request)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    if waiting and photo.blur_score is None and photo.error is None:
+        return Response(None, status_code=204)
     previous, following = await _neighbours(user, photo, view, container)
     context = {
+        "marked": marked,
+        "removed": removed,
         "view": view.query,
         "filtered": view.only != NO_FILTER,
         "user": user,
@@ -272,7 +284,8 @@ async def delete_photo(
     previous, following = await _neighbours(user, photo, view, container)
     await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
     shown = following or previous
-    return Redirect(f"/photos/{shown}?{view.query}" if shown else f"/photos?{view.query}", status_code=303)
+    said = urlencode({"removed": photo.filename})
+    return Redirect(f"/photos/{shown}?{view.query}&{said}" if shown else f"/photos?{view.query}", status_code=303)
 
 
 @post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303, dependencies=PHOTO_VIEW)
@@ -282,7 +295,7 @@ async def mark_photo(
     """The person's own call (S, B and U on the photo page); the photo stays on screen with its new verdict."""
     mark = data.get("marked_as", "").strip() or None
     photo = await photos.mark_photo(caller(request).id, parse_uuid(photo_id), mark, uow=container.uow)
-    return Redirect(f"/photos/{photo.id}?{view.query}", status_code=303)
+    return Redirect(f"/photos/{photo.id}?{view.query}&marked=true", status_code=303)
 
 
 @post("/photos/{photo_id:str}/analyze", guards=GUARD, include_in_schema=False, status_code=200)

@@ -108,7 +108,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # The account menu in the top bar. Not just `details.dropdown summary`: the gallery's "Export ..." menu
 # is a `details.dropdown` too, so that selector matches two elements once there are photos.
-ACCOUNT_MENU = 'details.dropdown summary[aria-label="Account menu"]'
+ACCOUNT_MENU = 'details.dropdown summary[aria-label$=": account menu"]'
 
 
 def _start_app(data_dir: Path) -> contextlib.AbstractContextManager[LiveServer]:

@@ -39,7 +39,11 @@ def test_batch_progress_moves_and_finishes_without_reloading(page: Page, server_
     page.get_by_role("button", name="Score unprocessed photos").click()
     job = page.locator("article.job")
     expect(job).to_be_visible()
+    job.get_by_role("button", name="Cancel").focus()  # where a keyboard user waits
     expect(job.locator(".job-status")).to_have_text("done", timeout=60_000)
+    # the finished job replaced the running one: it is said aloud, and the focus stays with the job
+    expect(page.locator("#job-news")).to_contain_text(f"Blur scoring: done. {PHOTOS} done, 0 failed of {PHOTOS}")
+    expect(job).to_be_focused()
     seen = page.evaluate("() => window.__seen")
     total = int(job.locator("[data-total]").inner_text())
     assert total > 0 and max(seen) == total, seen

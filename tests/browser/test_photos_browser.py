@@ -313,6 +313,15 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(verdict).to_have_attribute("data-verdict", "sharp")
     expect(verdict).to_contain_text(re.compile(r"Not blurred — your call \(score [01]\.\d{3}\)"))
     expect(page.locator("#mark-sharp")).to_have_attribute("aria-pressed", "true")
+    note = page.locator(".action-note")  # the page came back: where the focus is, it says what was done
+    expect(note).to_have_text("Your call is saved: sharp.")
+    expect(note).to_be_focused()
+    page.get_by_role("switch", name="keys on").uncheck()  # speech input types letters: the keys can go off
+    page.locator("body").focus()
+    page.keyboard.press("b")
+    page.wait_for_timeout(500)
+    expect(verdict).to_have_attribute("data-verdict", "sharp")
+    page.get_by_role("switch", name="keys on").check()
     screenshot_both(page, screenshot_dir, "photo-marked-sharp")
     page.goto(url + "/")
     expect(count(page, "blurred")).to_have_text("0")

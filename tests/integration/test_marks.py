@@ -96,8 +96,10 @@ def test_the_photo_page_marks_with_a_form_and_the_gallery_says_whose_call_it_is(
         data={"marked_as": "sharp", "_csrf_token": token},
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"] == f"/photos/{blurry['id']}?filter=blurred"
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/photos/{blurry['id']}?filter=blurred&marked=true"
     page = client.get(done.headers["location"]).text
+    assert "Your call is saved: sharp." in page  # where the page puts the focus, after a reload
     assert re.search(r'id="mark-sharp"[^>]*aria-pressed="true"', page)
     assert re.search(r'data-verdict="sharp">\s*Not blurred — your call \(score [01]\.\d{3}\)', page)
     gallery = client.get("/photos?filter=not_blurred").text

@@ -206,11 +206,11 @@ def test_a_photo_opened_from_a_search_steps_through_the_search_only(client, api)
         data={"_csrf_token": token, "marked_as": "blurred"},
         follow_redirects=False,
     )
-    assert marked.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat"
+    assert marked.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat&marked=true"
     removed = client.post(
         f"/photos/{ids['cat-2.jpg']}/delete?filter=all&q=cat", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert removed.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat"
+    assert removed.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat&removed=cat-2.jpg"
 
 
 def test_a_percent_sign_or_underscore_in_the_search_is_that_character(client, api):
@@ -242,11 +242,13 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
     removed = client.post(
         f"/photos/{order[1]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert removed.status_code == 303 and removed.headers["location"] == f"/photos/{order[2]}?filter=not_blurred"
+    assert removed.status_code == 303
+    assert removed.headers["location"] == f"/photos/{order[2]}?filter=not_blurred&removed=p1.jpg"
+    assert "Removed “p1.jpg” from Classify" in client.get(removed.headers["location"]).text
     last = client.post(
         f"/photos/{order[2]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert last.headers["location"] == f"/photos/{order[0]}?filter=not_blurred"  # no next one: the previous
+    assert last.headers["location"].startswith(f"/photos/{order[0]}?filter=not_blurred&")  # no next: the previous
     only = client.post(
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )

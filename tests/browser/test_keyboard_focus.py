@@ -1,0 +1,72 @@
+"""The keyboard's focus survives what htmx replaces under it, and menus and shortcuts behave for the keyboard.
+
+Here the server leaves its tasks to workers (CLASSIFY_RUN_WORKER=0) and none runs, so the photos stay
+unprocessed: the gallery's tabs and an unscored photo's page keep polling for scores all through the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from conftest import ACCOUNT_MENU, create_owner_with_cli, sign_in, upload_as_owner
+from playwright.sync_api import Page, expect
+
+from tests import images
+from tests.support.live_server import LiveServer, live_server
+
+POLLS = 4_500  # ms: two of the pages' 2-s polls
+
+
+@pytest.fixture(scope="module")
+def unscored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path_factory.mktemp("classify-data")), "CLASSIFY_RUN_WORKER": "0"}
+    create_owner_with_cli(env)
+    with live_server(env, timeout=60) as server:
+        upload_as_owner(server, [(f"p{i:02}.jpg", images.jpeg(64, 48, seed=i)) for i in range(50)])  # 48 a page
+        yield server
+
+
+def test_the_focus_stays_on_a_tab_while_the_counts_poll(page: Page, unscored: LiveServer) -> None:
+    sign_in(page, unscored)
+    tab = page.locator("#tab-blurred")
+    tab.focus()
+    page.wait_for_timeout(POLLS)
+    expect(tab).to_be_focused()
+
+
+def test_the_focus_stays_on_an_unscored_photos_page_while_it_waits(page: Page, unscored: LiveServer) -> None:
+    sign_in(page, unscored)
+    page.locator("#grid a.photo-link").first.click()
+    expect(page.locator(".verdict")).to_have_text("Waiting to be scored…")
+    download = page.get_by_role("button", name="Download original")
+    download.focus()
+    page.wait_for_timeout(POLLS)
+    expect(download).to_be_focused()
+
+
+def test_the_next_page_of_the_grid_takes_the_focus_from_more_photos(page: Page, unscored: LiveServer) -> None:
+    sign_in(page, unscored)
+    page.locator("#grid input[type=checkbox]").nth(47).focus()
+    page.keyboard.press("Tab")  # onto "More photos…", which loads the next page as it comes into view
+    expect(page.locator("#grid li.photo-card")).to_have_count(50)
+    expect(page.locator("#grid li.photo-card").nth(48).locator("a.photo-link")).to_be_focused()
+
+
+def test_enter_on_a_ticked_photo_reaches_the_bar_and_escape_closes_a_menu(page: Page, unscored: LiveServer) -> None:
+    sign_in(page, unscored)
+    box = page.locator("#grid input[type=checkbox]").nth(30)
+    box.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Mark sharp")).to_be_focused()
+
+    menu = page.locator(ACCOUNT_MENU)
+    dropdown = menu.locator("xpath=..")
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(dropdown).to_have_attribute("open", "")
+    page.keyboard.press("Tab")  # on to Settings, in the menu
+    page.keyboard.press("Escape")
+    expect(dropdown).not_to_have_attribute("open", "")
+    expect(menu).to_be_focused()
