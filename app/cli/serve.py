@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import argparse
 import gc
+import socket
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: a port in use is said at once, before the
+    database is migrated and the workers take queued work in a process that cannot serve."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
     from app.main import create_app
     from app.settings import Settings
 
+    try:
+        sock = listening_socket(args.host, args.port)
+    except OSError as exc:
+        print(f"classify: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     upgrade(settings.database_url)
@@ -32,5 +53,10 @@ def run(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     # One process on purpose: the in-process queue and its workers live in it.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True, forwarded_allow_ips="*")
+    # host and port only name the socket in the start-up message
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=None, proxy_headers=True, forwarded_allow_ips="*"
+    )
+    log.info("serving", url=f"http://{args.host}:{args.port}")  # uvicorn names only the addresses it binds itself
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

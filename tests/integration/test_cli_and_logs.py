@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -76,3 +77,14 @@ def test_score_and_usage_errors(tmp_path):
     assert usage.returncode != 0
     assert classify("nonsense", env={}).returncode == 2
     assert classify("--help", env={}).returncode == 0
+
+
+def test_serve_on_a_port_in_use_says_so_before_touching_the_database(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tmp_path / "data"
+        refused = classify("serve", "--port", str(port), env={"CLASSIFY_DATA_DIR": str(data)})
+    assert refused.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in refused.stderr
+    assert not (data / "classify.db").exists()  # nothing migrated, no worker took queued work
