@@ -33,6 +33,17 @@ TEST_DB = os.environ.get("CLASSIFY_TEST_DB", "sqlite")
 PASSWORD = "correct horse battery"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run leaves out tests that do not follow CLASSIFY_TEST_DB (the scale-out tests always run
+    on PostgreSQL and Redis, arq's lease needs no database): the SQLite run has run them, the same, already."""
+    if TEST_DB != "postgres":
+        return
+    same = [item for item in items if item.get_closest_marker("same_on_both_databases")]
+    if same:
+        config.hook.pytest_deselected(items=same)
+        items[:] = [item for item in items if not item.get_closest_marker("same_on_both_databases")]
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
     """A database brought to the newest schema by the real migrations, once a session: each test starts from a

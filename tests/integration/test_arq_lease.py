@@ -20,6 +20,8 @@ from arq.worker import Worker
 
 import app.jobs.worker as arq_worker
 
+pytestmark = pytest.mark.same_on_both_databases  # Redis alone: no database (conftest)
+
 LEASE = 1.5
 LONGEST_TIMEOUT = 30 * 60  # what gives arq's own in-progress keys their half hour
 # A worker process whose task runs until the worker is killed.

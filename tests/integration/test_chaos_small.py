@@ -25,6 +25,8 @@ from tests import images
 from tests.support.live_server import live_server
 from tests.support.servers import create_database, drop_database
 
+pytestmark = pytest.mark.same_on_both_databases  # PostgreSQL and Redis whatever the run (conftest)
+
 PASSWORD = "correct horse battery"
 PHOTOS = 60
 KILLS = 3
