@@ -157,9 +157,12 @@ async def gallery(
     q: str | None = None,
     source: str | None = None,
     sort: str = "newest",
+    removed: str | None = None,
 ) -> Template:
+    """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo)."""
     category, order = parse_category(filter), parse_order(sort)
     context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
+    context["removed"] = removed
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -285,7 +288,8 @@ async def delete_photo(
     await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
     shown = following or previous
     said = urlencode({"removed": photo.filename})
-    return Redirect(f"/photos/{shown}?{view.query}&{said}" if shown else f"/photos?{view.query}", status_code=303)
+    where = f"/photos/{shown}" if shown else "/photos"  # the tab itself, when that was its last photo
+    return Redirect(f"{where}?{view.query}&{said}", status_code=303)
 
 
 @post("/photos/{photo_id:str}/mark", guards=GUARD, include_in_schema=False, status_code=303, dependencies=PHOTO_VIEW)

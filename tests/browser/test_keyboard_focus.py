@@ -58,6 +58,11 @@ def test_enter_on_a_ticked_photo_reaches_the_bar_and_escape_closes_a_menu(page: 
     box = page.locator("#grid input[type=checkbox]").nth(30)
     box.focus()
     page.keyboard.press("Space")
+    for _ in range(12):  # on through the grid: what takes the focus is scrolled clear of the bar
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.getBoundingClientRect().bottom")
+        assert focused <= page.locator("#picked").bounding_box()["y"] + 1
+    box.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Mark sharp")).to_be_focused()
 

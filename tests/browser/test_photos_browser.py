@@ -343,7 +343,8 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(verdict).to_have_attribute("data-verdict", "sharp")  # still here
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Delete")
-    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos\?filter=all$"))
+    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos\?filter=all&removed=soft\.jpg$"))
+    expect(page.locator(".action-note")).to_be_focused()  # "Removed “soft.jpg” …": where the keyboard is
     expect(count(page, "all")).to_have_text("0")
 
 

@@ -252,7 +252,8 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
     only = client.post(
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert only.headers["location"] == "/photos?filter=not_blurred"  # the tab is empty now
+    assert only.headers["location"] == "/photos?filter=not_blurred&removed=p2.jpg"  # order[0], the newest
+    assert "It was the last photo here." in client.get(only.headers["location"]).text  # the tab is empty now
 
 
 def test_export_follows_the_filter_in_the_api_and_from_the_gallery_menu(client, api):
