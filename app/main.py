@@ -12,7 +12,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
@@ -208,8 +208,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                     standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
                     favicon=FAVICON,  # Litestar's default is fetched from a CDN
                 ),
-                JsonRenderPlugin(),
-                YamlRenderPlugin(),  # /schema/openapi.yaml, for tools that read YAML
+                YamlRenderPlugin(),  # /schema/openapi.yaml, for tools that read YAML (Litestar adds the JSON itself)
             ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -61,7 +61,8 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory, request: pytest.
 def database_url(tmp_path: Path, request: pytest.FixtureRequest, migrated_database: str) -> Iterator[str]:
     if TEST_DB == "postgres":
         server = request.getfixturevalue("postgres_url")
-        url = create_database(server, "t_" + uuid.uuid4().hex[:12], template="classify_template")
+        template = migrated_database.rsplit("/", 1)[-1]
+        url = create_database(server, "t_" + uuid.uuid4().hex[:12], template=template)
         yield url
         drop_database(url)
     else:
