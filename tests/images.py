@@ -9,6 +9,7 @@ import zlib
 from datetime import datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont
@@ -61,6 +62,28 @@ def _draw_shape(draw: ImageDraw.ImageDraw, rng: np.random.Generator, width: int,
 
 def _colour(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(0, 256, 3))  # type: ignore[return-value]
+
+
+def drawn_scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
+    """A textured, photo-like grey scene drawn with anti-aliased shapes and lines at any resolution: the same
+    scene at every size, as a camera of that many pixels would take it."""
+    height = height or width * 3 // 4
+    rng = np.random.default_rng(seed)
+    img = np.full((height, width), 128, np.uint8)
+    s = width / 1000.0
+    for _ in range(160):
+        x, y = int(rng.uniform(0, width)), int(rng.uniform(0, height))
+        tone = int(rng.integers(0, 256))
+        kind = rng.integers(0, 3)
+        if kind == 0:
+            cv2.circle(img, (x, y), int(rng.uniform(5, 60) * s) + 1, tone, -1, cv2.LINE_AA)
+        elif kind == 1:
+            w, h = int(rng.uniform(10, 120) * s) + 1, int(rng.uniform(10, 120) * s) + 1
+            cv2.rectangle(img, (x, y), (x + w, y + h), tone, -1, cv2.LINE_AA)
+        else:
+            x2, y2 = x + int(rng.normal(0, 150) * s), y + int(rng.normal(0, 150) * s)
+            cv2.line(img, (x, y), (x2, y2), tone, max(1, int(3 * s)), cv2.LINE_AA)
+    return img
 
 
 def picture(width: int, height: int, pattern: str = "scene", *, seed: int = 0) -> Image.Image:

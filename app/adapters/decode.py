@@ -5,12 +5,12 @@
   so a 12 MP photo never becomes a 12 MP colour array (a 100 MP JPEG decodes to 1500 x 1050).
   OpenCV applies the EXIF orientation in these modes (checked in tests/unit/test_decode.py), and
   returns None for truncated data. A file of up to BUFFERED_FILE bytes is read once and decoded from memory.
-- PNG and WebP: decoded straight to one grayscale plane (no colour copy) and reduced by the domain with
-  area averaging. OpenCV's own reduced modes for these formats subsample without filtering, which
-  aliases and would pass for detail, so they are not used.
+- PNG and WebP: decoded straight to one grayscale plane (no colour copy) and reduced by the domain the
+  way a JPEG is (`blur_features.to_analysis_size`). OpenCV's own reduced modes for these formats
+  subsample without filtering, which aliases and would pass for detail, so they are not used.
 - HEIC/HEIF, GIF and anything else Pillow reads: Pillow (pillow-heif registered once, on first use),
-  EXIF orientation applied, converted to one plane and reduced by an integer factor before the colour
-  image is dropped.
+  EXIF orientation applied, converted to one plane and reduced by the JPEG's factor for its size before
+  the colour image is dropped.
 """
 
 from __future__ import annotations
@@ -209,8 +209,8 @@ def _decode_pillow(source: bytes | str | os.PathLike, head: bytes, name: str) ->
             im = ImageOps.exif_transpose(im)
             gray = im.convert("L")
             del im
-            factor = max(1, max(gray.size) // ANALYSIS_SIZE)
-            if factor > 1:  # integer box reduction here; the domain finishes with area averaging
+            factor = analysis_scale(gray.size)
+            if factor > 1:  # block means by the factor a JPEG of this size is decoded at; the domain finishes
                 gray = gray.reduce(factor)
             return np.asarray(gray, dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:

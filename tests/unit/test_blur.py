@@ -18,27 +18,7 @@ from app.domain.blur_features import (
     noise_sigma,
 )
 from app.domain.noise import noise_level
-
-
-def scene(width: int, height: int | None = None, seed: int = 3) -> np.ndarray:
-    """A textured, photo-like scene drawn with anti-aliased shapes and lines at any resolution."""
-    height = height or width * 3 // 4
-    rng = np.random.default_rng(seed)
-    img = np.full((height, width), 128, np.uint8)
-    s = width / 1000.0
-    for _ in range(160):
-        x, y = int(rng.uniform(0, width)), int(rng.uniform(0, height))
-        tone = int(rng.integers(0, 256))
-        kind = rng.integers(0, 3)
-        if kind == 0:
-            cv2.circle(img, (x, y), int(rng.uniform(5, 60) * s) + 1, tone, -1, cv2.LINE_AA)
-        elif kind == 1:
-            w, h = int(rng.uniform(10, 120) * s) + 1, int(rng.uniform(10, 120) * s) + 1
-            cv2.rectangle(img, (x, y), (x + w, y + h), tone, -1, cv2.LINE_AA)
-        else:
-            x2, y2 = x + int(rng.normal(0, 150) * s), y + int(rng.normal(0, 150) * s)
-            cv2.line(img, (x, y), (x2, y2), tone, max(1, int(3 * s)), cv2.LINE_AA)
-    return img
+from tests.images import drawn_scene as scene
 
 
 def motion_kernel(length: float, angle_deg: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Faces on real photos: a face is found where it is, what only one cascade takes for a face is not, and a
 sharp face that reads soft at the analysis size does not make a sharp photo blurred."""
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -51,10 +52,25 @@ def portrait_with_soft_surroundings() -> np.ndarray:
 
 def test_a_sharp_face_that_reads_soft_does_not_make_the_photo_blurred():
     img = portrait_with_soft_surroundings()
-    by_tiles = blur.analyse(img)
     faces = find_faces(img)
-    assert blur.needs_faces(by_tiles) and len(faces) == 1  # mixed map: the face search runs and finds her
+    assert len(faces) == 1  # the face search finds her
     assert blur.probability(measure(img, faces).features) >= DEFAULT_THRESHOLD  # her face alone reads soft
+    by_tiles = blur.analyse(img)
+    with_face = blur.analyse(img, faces)
+    assert with_face.blur_score == by_tiles.blur_score < DEFAULT_THRESHOLD
     result = score_gray(img)
-    assert result.blur_score == by_tiles.blur_score < DEFAULT_THRESHOLD
-    assert "face blurred" not in result.reasons
+    assert result.blur_score < DEFAULT_THRESHOLD and "face blurred" not in result.reasons
+
+
+def _analysis(score: float, tiles: list[list[float]]) -> blur.BlurAnalysis:
+    return dataclasses.replace(blur.analyse(photo("astronaut.jpg")), blur_score=score,
+                               sharpness_map=tuple(tuple(row) for row in tiles))  # fmt: skip
+
+
+def test_faces_are_looked_for_only_where_they_could_change_the_verdict():
+    mixed = [[0.9, 0.9, 0.2], [0.9, 0.2, 0.2], [0.5, 0.2, 0.9]]  # 0.5: a featureless tile
+    assert blur.needs_faces(_analysis(0.4, mixed))
+    assert not blur.needs_faces(_analysis(0.02, mixed))  # clearly sharp already
+    assert not blur.needs_faces(_analysis(0.97, mixed))  # clearly blurred
+    assert not blur.needs_faces(_analysis(0.4, [[0.9] * 3] * 3))  # sharp all over: so is any face
+    assert not blur.needs_faces(_analysis(0.4, [[0.1] * 3] * 3))  # soft all over: so is any face
