@@ -17,11 +17,16 @@ class LocalFolders:
     def resolve(self, path: str) -> Path:
         if self.root is None:
             raise InvalidInput("Folder import is off: the server has no CLASSIFY_IMPORT_ROOT.")
-        candidate = (self.root / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
-        if candidate != self.root and self.root not in candidate.parents:
+        try:
+            candidate = (self.root / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
+            inside = candidate == self.root or self.root in candidate.parents
+            found = inside and candidate.is_dir()
+        except (OSError, RuntimeError, ValueError):  # a name too long, a symlink loop, a NUL
+            raise InvalidInput("That is not a folder path Classify can read: check its spelling.") from None
+        if not inside:
             # the root is the server's own layout: name it to the person who set it (README), not to every user
             raise InvalidInput("Only folders inside the server's import root can be imported: give a path within it.")
-        if not candidate.is_dir():
+        if not found:
             raise NotFound(f"There is no folder {path!r} under the import root.")
         return candidate
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 from app.domain.errors import InvalidInput
 
 _DRIVE_ID = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+_RESOURCE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 DRIVE_HOSTS = ("drive.google.com", "docs.google.com")
 DROPBOX_HOSTS = ("www.dropbox.com", "dropbox.com")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".heic", ".heif", ".hif")
@@ -60,6 +61,8 @@ def drive_folder(url: str) -> DriveFolder:
         raise InvalidInput("That Google Drive link does not point to a folder.")
     if not _DRIVE_ID.match(folder_id):
         raise InvalidInput("That Google Drive link has no valid folder id.")
+    if resource_key is not None and not _RESOURCE_KEY.match(resource_key):  # it goes into a request header
+        raise InvalidInput("That Google Drive link's resourcekey is not valid: copy the link again from Drive.")
     return DriveFolder(folder_id, resource_key)
 
 

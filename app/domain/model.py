@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.domain.categories import Category, category_of, is_blurred, kind_at
+from app.domain.errors import InvalidInput
 
 
 class PhotoSource(StrEnum):
@@ -99,6 +100,9 @@ class Photo:
         return kind_at(self.blur_score, self.blur_kind, angle, threshold, None if measured else self.marked_as)
 
 
+MAX_FILTER_CHARS = 500
+
+
 @dataclass(frozen=True)
 class PhotoFilter:
     """What narrows a category, as the gallery does: a source, a tag, words in a caption or file name."""
@@ -109,7 +113,11 @@ class PhotoFilter:
 
     @classmethod
     def of(cls, source: str | None = None, tag: str | None = None, query: str | None = None) -> PhotoFilter:
-        """From what a person typed: tags are lowercase words, blanks mean no filter."""
+        """From what a person typed: tags are lowercase words, blanks mean no filter. Longer than anyone types,
+        it is refused: SQLite gives up on a LIKE pattern of 50,000 characters."""
+        for name, value in (("search", query), ("tag", tag)):
+            if value and len(value) > MAX_FILTER_CHARS:
+                raise InvalidInput(f"That {name} is too long: at most {MAX_FILTER_CHARS} characters.")
         return cls((source or "").strip() or None, (tag or "").strip().lower() or None, (query or "").strip() or None)
 
 

@@ -60,6 +60,11 @@ def test_folder_import_refuses_paths_outside_the_root_without_naming_it(folder_a
         assert str(tmp_path) not in response.json()["detail"]  # the server's layout is not every user's business
     missing = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "nope"})
     assert missing.status_code == 404
+    loop = tmp_path / "imports" / "loopy"
+    loop.symlink_to(loop)  # a symlink to itself, and a name longer than any file system takes: 422, not 500
+    for path in ("loopy", "a" * 5000):
+        unreadable = folder_api.post("/api/v1/imports", json={"source": "folder", "path": path})
+        assert unreadable.status_code == 422 and "not a folder path" in unreadable.json()["detail"], path
     assert folder_api.post("/api/v1/imports", json={"source": "ftp", "path": "trip"}).status_code == 422
 
 

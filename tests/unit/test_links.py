@@ -37,6 +37,9 @@ def test_drive_resource_key_is_kept():
         ("https://example.com/drive/folders/abcdefghijk", "not a Google Drive link"),
         ("https://drive.google.com/file/d/abcdefghijkl/view", "single file"),
         ("https://drive.google.com/drive/my-drive", "does not point to a folder"),
+        # the resource key goes into a request header: line breaks or other characters would break it
+        ("https://drive.google.com/drive/folders/AAAAAAAAAAAA?resourcekey=a%0d%0aX-Evil:%201", "resourcekey"),
+        ("https://drive.google.com/drive/folders/AAAAAAAAAAAA?resourcekey=%C3%A9", "resourcekey"),
     ],
 )
 def test_bad_drive_links_say_why(url, message):
