@@ -66,6 +66,10 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # the openai SDK's copy of httpx
+    # The database layers log every statement with its parameters (password hashes, sealed tokens): aiosqlite
+    # at DEBUG, SQLAlchemy's engine at INFO.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RequestIdMiddleware:

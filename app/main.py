@@ -9,6 +9,7 @@ from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -195,6 +196,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_setup(container)
         ),
         plugins=[HTMXPlugin()],
+        # no page of Classify is meant to be framed: framed, its buttons could be clicked through another site
+        response_headers=[
+            ResponseHeader(name="X-Frame-Options", value="DENY"),
+            ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
+        ],
         openapi_config=OpenAPIConfig(
             title="Classify API",
             version="1",

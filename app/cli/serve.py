@@ -54,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
     gc.freeze()
     # One process on purpose: the in-process queue and its workers live in it.
     # host and port only name the socket in the start-up message
-    config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_config=None, proxy_headers=True, forwarded_allow_ips="*"
-    )
+    # X-Forwarded-For is believed only from the proxies FORWARDED_ALLOW_IPS names (uvicorn's own setting,
+    # 127.0.0.1 when unset), and read from the right: trusting every peer took the left-most address, which
+    # the client writes, so a guesser could reset the sign-in limit with each request.
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
     log.info("serving", url=f"http://{args.host}:{args.port}")  # uvicorn names only the addresses it binds itself
     uvicorn.Server(config).run(sockets=[sock])
     return 0

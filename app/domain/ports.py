@@ -277,6 +277,8 @@ UowFactory = Callable[[], UnitOfWork]
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
+    def verify_decoy(self, password: str) -> None:
+        """Cost what `verify` costs, for an account that has no password to check."""
 
 
 class AccessTokens(Protocol):

@@ -1,15 +1,24 @@
-"""Sign in with Google (authorization code + PKCE, state bound to the browser session) and connect it."""
+"""Sign in with Google (authorization code + PKCE, state bound to the browser) and connect it.
+
+The state, the PKCE verifier and where to go after are sealed into a short-lived cookie for the callback
+alone, not kept in the server-side session: anonymous visits to /auth/google/login left a session file each,
+kept 14 days, so anyone could fill the data folder with them.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 from typing import Annotated, Any
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from app.adapters.crypto import TokenCipher
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.google import APPEND_SCOPE, DRIVE_SCOPE, SIGN_IN_SCOPES, GoogleFailure, InvalidGrant
 from app.domain.model import User
@@ -21,7 +30,8 @@ from app.routes.schemas import CodeExchange, Tokens
 from app.routes.security import requires_page_user
 
 CALLBACK = "/auth/google/callback"
-SESSION_KEY = "google_oauth"
+PENDING_COOKIE = "classify_google_oauth"
+PENDING_SECONDS = 600  # time to choose an account and consent at Google
 
 
 def redirect_uri(request: Request[Any, Any, Any], container: ContainerDep) -> str:
@@ -37,7 +47,7 @@ def _require_configured(container: ContainerDep) -> None:
 def _start(request: Request[Any, Any, Any], container: ContainerDep, scopes: tuple[str, ...], target: str) -> Redirect:
     _require_configured(container)
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    request.session[SESSION_KEY] = {"state": state, "verifier": verifier, "next": safe_next(target)}
+    pending = {"state": state, "verifier": verifier, "next": safe_next(target), "until": time.time() + PENDING_SECONDS}
     url = container.google.authorization_url(
         redirect_uri=redirect_uri(request, container),
         state=state,
@@ -45,7 +55,30 @@ def _start(request: Request[Any, Any, Any], container: ContainerDep, scopes: tup
         scopes=scopes,
         prompt="consent",  # a refresh token every time, also for an account that consented before
     )
-    return Redirect(url)
+    sealed = _cipher(container).encrypt(json.dumps(pending))
+    cookie = Cookie(
+        key=PENDING_COOKIE,
+        value=sealed,
+        path=CALLBACK,
+        max_age=PENDING_SECONDS,
+        httponly=True,
+        samesite="lax",  # Google's redirect back is a top-level navigation: lax cookies go with it
+        secure=container.settings.secure_cookies,
+    )
+    return Redirect(url, cookies=[cookie])
+
+
+def _cipher(container: ContainerDep) -> TokenCipher:
+    return TokenCipher(container.settings.secret_key, purpose="google-sign-in-under-way")
+
+
+def _pending(request: Request[Any, Any, Any], container: ContainerDep) -> dict[str, Any] | None:
+    """What `_start` sealed for this browser, or None: missing, altered, sealed with another key, or too old."""
+    try:
+        pending = json.loads(_cipher(container).decrypt(request.cookies.get(PENDING_COOKIE, "")))
+    except ValueError:
+        return None
+    return pending if isinstance(pending, dict) and float(pending.get("until", 0)) > time.time() else None
 
 
 @get("/auth/google/login", include_in_schema=False)
@@ -74,7 +107,19 @@ async def google_callback(
     oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,  # "state" is a reserved name here
     error: str | None = None,
 ) -> Redirect | Template:
-    pending = request.session.pop(SESSION_KEY, None) if request.session else None
+    response = await _callback(request, container, code, oauth_state, error)
+    response.delete_cookie(PENDING_COOKIE, path=CALLBACK)  # used once, whatever came of it
+    return response
+
+
+async def _callback(
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    code: str | None,
+    oauth_state: str | None,
+    error: str | None,
+) -> Redirect | Template:
+    pending = _pending(request, container)
     if not pending or not oauth_state or not secrets.compare_digest(str(pending.get("state")), oauth_state):
         return _failed("This sign-in link is stale or was not started here. Try again.", 400)
     if error or not code:

@@ -14,6 +14,7 @@ from app.domain.model import User
 from app.domain.services import accounts
 from app.routes.deps import ContainerDep, password_checks
 from app.routes.errors import status_of
+from app.routes.sessions import rotate_session_id
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -33,6 +34,7 @@ async def _has_owner(container: ContainerDep) -> bool:
 def sign_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     request.set_session({"user_id": str(user.id), "stamp": accounts.session_stamp(user)})
+    rotate_session_id(request.scope)
 
 
 DELETED = "Your account and everything Classify kept of it are deleted."
@@ -90,7 +92,8 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
         )
     except (NotAuthenticated, TooManyAttempts) as exc:
         context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}
-        return Template("login.html", context=context, status_code=status_of(exc))
+        wait = {"Retry-After": str(int(exc.retry_after))} if isinstance(exc, TooManyAttempts) else None
+        return Template("login.html", context=context, status_code=status_of(exc), headers=wait)
     sign_in(request, user)
     return Redirect(target, status_code=303)
 

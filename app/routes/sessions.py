@@ -20,13 +20,34 @@ from app.logs import log
 EXPIRED_SWEEP_SECONDS = 3600.0
 
 
+ROTATE = "classify.rotate_session"  # scope key: this response must give the session a new id
+NEW_ID = "classify.new_session_id"
+
+
+def rotate_session_id(scope: Any) -> None:
+    """Give the session a new id when the response is sent, and forget the old one.
+
+    Asked at every sign-in and password change: the backend otherwise keeps the id the browser came with, so
+    an id planted in a victim's browser before they signed in (session fixation) became their session.
+    """
+    scope[ROTATE] = True
+
+
 class SignInSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session: Any, message: Any, connection: Any) -> None:
         if scope_session is not Empty and not scope_session:
             if not connection.cookies.get(self.config.key):
                 return  # an anonymous visit: nothing to keep, no cookie to set
             scope_session = Empty  # emptied (signed out): its file goes and its cookie is cleared
+        if scope_session and connection.scope.get(ROTATE):
+            old = connection.cookies.get(self.config.key)
+            if old and old != "null":
+                await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+            connection.scope[NEW_ID] = self.generate_session_id()
         await super().store_in_message(scope_session, message, connection)
+
+    def get_session_id(self, connection: Any) -> str:
+        return connection.scope.get(NEW_ID) or super().get_session_id(connection)
 
 
 class SignInSessionConfig(ServerSideSessionConfig):

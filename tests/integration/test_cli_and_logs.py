@@ -88,3 +88,27 @@ def test_serve_on_a_port_in_use_says_so_before_touching_the_database(tmp_path):
         refused = classify("serve", "--port", str(port), env={"CLASSIFY_DATA_DIR": str(data)})
     assert refused.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in refused.stderr
     assert not (data / "classify.db").exists()  # nothing migrated, no worker took queued work
+
+
+def test_x_forwarded_for_does_not_reset_the_sign_in_limit_and_debug_logs_keep_no_hashes(tmp_path, database_url):
+    """uvicorn believed X-Forwarded-For from any peer and took its left-most address, which the client writes:
+    a guesser reset the limit with each request. And at DEBUG the database driver logged every statement with
+    its parameters, password hashes among them."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "CLASSIFY_LOG_LEVEL": "DEBUG"}
+    created = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    with live_server(env) as server, httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2")) as far:
+        wrong = {"email": "a@example.com", "password": "not the password"}
+        answers = [
+            far.post(f"{server.url}/api/v1/auth/login", json=wrong, headers={"X-Forwarded-For": f"10.9.{i}.1"})
+            for i in range(7)
+        ]
+        assert [a.status_code for a in answers][-2:] == [429, 429] and "retry-after" in answers[-1].headers
+        tokens = httpx.post(f"{server.url}/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD})
+        bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        change = {"current_password": PASSWORD, "new_password": "another secret password"}
+        assert httpx.post(f"{server.url}/api/v1/auth/password", json=change, headers=bearer).status_code < 300
+        log = server.read_log()
+    failed = [json.loads(line) for line in log.splitlines() if line.startswith("{") and "sign-in failed" in line]
+    assert failed and {line["client"] for line in failed} == {"127.0.0.2"}
+    assert "$argon2" not in log

@@ -249,12 +249,17 @@ def test_a_signed_in_local_account_links_google_then_disconnects(google_client):
 
 
 def test_stale_or_foreign_callbacks_are_refused(google_client):
-    client, _, _ = google_client
+    client, _, settings = google_client
     assert client.get("/auth/google/callback?code=x&state=forged").status_code == 400
     to_google = client.get("/auth/google/login", follow_redirects=False)
     state = parse_qs(urlparse(to_google.headers["location"]).query)["state"][0]
+    # the sign-in under way is a sealed cookie for the callback alone: an anonymous visit keeps no session file
+    sessions = settings.data_dir / "sessions"
+    assert not sessions.exists() or not any(sessions.iterdir())
     denied = client.get(f"/auth/google/callback?error=access_denied&state={state}")
     assert denied.status_code == 400 and "cancelled" in denied.text
+    again = client.get(f"/auth/google/callback?error=access_denied&state={state}")
+    assert again.status_code == 400 and "stale" in again.text  # used once
 
 
 def test_reconnect_state_is_shown_and_nothing_is_lost(google_client):

@@ -78,6 +78,39 @@ def test_sign_in_sign_out_and_redirect_back(client, api):
     assert client.get("/stats", follow_redirects=False).status_code == 302
 
 
+def test_signing_in_gives_the_session_a_new_id(client, api):
+    """Session fixation: the backend kept the id the browser came with, so an id planted in a browser before
+    its owner signed in became their session, usable by whoever planted it."""
+    _signed_in(client)
+    planted = client.cookies.get("classify_session")
+    assert planted and client.get("/settings").status_code == 200
+    _signed_in(client)  # signing in again, in a browser that already carries an id
+    fresh = client.cookies.get("classify_session")
+    assert fresh and fresh != planted and client.get("/settings").status_code == 200
+    client.cookies.set("classify_session", planted)
+    assert client.get("/settings", follow_redirects=False).status_code == 302  # the old id signs nobody in
+
+
+def test_pages_may_not_be_framed_and_the_sign_in_limit_says_when_to_come_back(client, api):
+    page = client.get("/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    token = _csrf(client)
+    wrong = {"email": "owner@example.com", "password": "wrong", "_csrf_token": token}
+    answers = [client.post("/login", data=wrong) for _ in range(6)]
+    assert answers[-1].status_code == 429 and int(answers[-1].headers["retry-after"]) > 0
+
+
+def test_a_search_longer_than_anyone_types_is_refused_not_failed(client, api):
+    _signed_in(client)
+    long = "a" * 50_001
+    assert api.get("/api/v1/photos", params={"q": long}).status_code == 422
+    assert api.get("/api/v1/photos", params={"tag": long}).status_code == 422
+    refused = client.get("/photos", params={"q": long})
+    assert refused.status_code == 422 and "too long" in refused.text
+    assert client.get("/export/csv", params={"q": long}).status_code == 422
+
+
 def _signed_in(client) -> str:
     token = _csrf(client)
     client.post(

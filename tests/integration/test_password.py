@@ -69,9 +69,13 @@ def test_the_settings_page_changes_it_and_keeps_this_browser_signed_in(client, a
     assert done.status_code == 303 and done.headers["location"] == "/settings?password=changed"
     assert "Your password is changed" in client.get("/settings?password=changed").text  # still signed in here
     assert api.get("/api/v1/auth/me").status_code == 401  # the API's sign-in ended too
+    now_here = dict(client.cookies)
+    assert now_here["classify_session"] != here["classify_session"]  # a new session id with the new password
     _as(client, elsewhere)
     assert client.get("/settings", follow_redirects=False).status_code == 302
     _as(client, here)
+    assert client.get("/settings", follow_redirects=False).status_code == 302  # the id before the change is gone
+    _as(client, now_here)
     assert client.get("/photos", follow_redirects=False).status_code == 200
 
 

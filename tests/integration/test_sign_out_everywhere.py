@@ -48,6 +48,7 @@ def test_settings_signs_out_everywhere_else_and_this_browser_goes_on(client, api
     token = client.cookies.get("csrftoken")
     done = client.post("/settings/sign-out-elsewhere", data={"_csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/settings?signed_out=2"
+    here = dict(client.cookies)  # stamped anew, under a new session id
     page = client.get("/settings?signed_out=2").text
     assert "Signed out everywhere else: every other browser, and 2 app or script sign-ins." in page
     assert 'data-api-sign-ins="0"' in page
