@@ -99,7 +99,7 @@ async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, da
 async def group_page(request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> Redirect:
     """A photo page's "N taken together": the page of groups that opens with this photo's group."""
     found = await similar.page_of(caller(request), parse_uuid(photo_id), uow=container.uow)
-    if found is None:  # regrouped since the photo page was shown, or removed
+    if found is None:  # regrouped since the photo page was shown
         return Redirect("/similar", status_code=303)
     cursor, first = found
     query = f"?{urlencode({'cursor': cursor})}" if cursor else ""

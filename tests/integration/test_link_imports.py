@@ -89,6 +89,20 @@ def test_a_250_file_drive_folder_is_paged_imported_scored_and_non_images_skipped
     assert any("notes.txt is not an image" in r for r in reasons) and any("Plan is not an image" in r for r in reasons)
 
 
+def test_a_file_the_service_refuses_fails_alone_and_the_rest_are_imported(links, fake_drive):
+    """A 400 on one file's download failed the whole job, and the files after it were never fetched."""
+    api = links
+    folder = fake_drive.add_folder("Mixed")
+    ids = [fake_drive.add_file(folder, f"p{i}.jpg", images.jpeg(seed=40 + i), "image/jpeg") for i in range(4)]
+    fake_drive.fail_next(f"/files/{ids[1]}", 400, reason="badRequest", message="Bad Request")
+    job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
+    assert job["status"] == "done" and (job["total"], job["failed"]) == (4, 1)
+    failed = [i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json() if i["status"] == "failed"]
+    assert len(failed) == 1
+    assert failed[0]["error"].startswith("p1.jpg could not be downloaded: Google Drive answered 400")
+    assert sorted(p["filename"] for p in all_photos(api, "google_drive")) == ["p0.jpg", "p2.jpg", "p3.jpg"]
+
+
 def test_a_drive_reimport_adds_and_downloads_nothing(links, fake_drive):
     api = links
     folder = fake_drive.add_folder("Again")

@@ -113,6 +113,10 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     assert same.status_code == 422 and api.get(f"/api/v1/photos/{keep}").status_code == 200
     garbage = client.post("/similar/keep-best", data={"keep": "x", "remove": "y", "_csrf_token": token})
     assert garbage.status_code == 404
+    not_theirs = {"keep": theirs["id"], "remove": keep, "_csrf_token": token}  # keeping someone else's photo
+    assert client.post("/similar/keep-best", data=not_theirs).status_code == 404
+    assert api.get(f"/api/v1/photos/{keep}").status_code == 200
+    assert other_api.get(f"/api/v1/photos/{theirs['id']}").status_code == 200
 
 
 def test_with_several_sharp_shots_only_the_blurred_ones_can_go(client, api):
@@ -225,5 +229,7 @@ def test_a_photo_pages_group_link_opens_the_page_of_groups_at_its_group(client, 
     assert f'id="group-{oldest[0]["id"]}"' in shown and "these are the later ones" in shown
 
     theirs = other_api.upload(("theirs.jpg", images.shot(8))).json()["photos"][0]
-    assert client.get(f"/similar/of/{theirs['id']}", follow_redirects=False).headers["location"] == "/similar"
+    assert client.get(f"/similar/of/{theirs['id']}", follow_redirects=False).status_code == 404  # not yours
+    alone = api.upload(("alone.jpg", images.shot(9))).json()["photos"][0]
+    assert client.get(f"/similar/of/{alone['id']}", follow_redirects=False).headers["location"] == "/similar"
     assert client.get("/similar/of/not-an-id").status_code == 404

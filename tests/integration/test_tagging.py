@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
+from app.adapters import vision as vision_adapter
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.main import create_app
@@ -322,9 +323,10 @@ def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai
     assert len(api.get("/api/v1/blur/jobs").json()) == 1
 
 
-def test_the_system_check_asks_the_ai_server_itself(ai):
+def test_the_system_check_asks_the_ai_server_itself(ai, monkeypatch):
     """It said "ok · configured" while the AI server refused every call: now it reads the server's model list."""
     _, fake, client, _ = ai
+    monkeypatch.setattr(vision_adapter, "CHECK_SECONDS", 0.0)  # every look asks again
 
     def vision() -> dict:
         return client.get("/health/services").json()["services"]["vision"]
@@ -334,3 +336,12 @@ def test_the_system_check_asks_the_ai_server_itself(ai):
     refused = vision()
     assert refused["status"] == "error" and "OPENAI_API_KEY" in refused["detail"]
     assert client.get("/health/services").json()["status"] == "ok"  # and the next look is well again
+
+
+def test_looking_at_the_system_check_again_and_again_asks_the_ai_server_once(ai):
+    """/health/services needs no sign-in: each look used to call the AI provider with this server's key."""
+    _, fake, client, _ = ai
+    client.cookies.clear()  # signed out: anyone may look
+    before = fake.calls("/v1/models", method=None)
+    looks = [client.get("/health/services").json()["services"]["vision"]["status"] for _ in range(10)]
+    assert looks == ["ok"] * 10 and fake.calls("/v1/models", method=None) - before <= 1

@@ -169,7 +169,14 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         if current is None or current.status is JobStatus.CANCELLED:
             return
         file = by_key[key]
-        status, error = await _import_file(ctx, job, source, url, file, token)
+        try:
+            status, error = await _import_file(ctx, job, source, url, file, token)
+        except SourceFailure as exc:
+            # a refusal of this one file (400, 410...) is this file's; a busy service, a folder no longer shared
+            # and the server's own credentials (503) are the whole job's, and go on up
+            if type(exc) is not SourceFailure or exc.status_code == 503:
+                raise
+            status, error = "failed", f"{file.name} could not be downloaded: {exc.detail}"
         async with ctx.uow() as tx:
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
             await tx.commit()

@@ -86,8 +86,10 @@ async def similar_page(user: User, *, uow: UowFactory, limit: int = 20, cursor: 
 async def page_of(user: User, photo_id: uuid.UUID, *, uow: UowFactory) -> tuple[str | None, uuid.UUID] | None:
     """Where the group holding `photo_id` is on the Similar shots page: the cursor of the page it opens
     (None: the first page) and the id of its first shot, which names its heading; None when the photo is in
-    no group (or is not the person's)."""
+    no group now. Someone else's photo is NotFound."""
     async with uow() as tx:
+        if await tx.photos.get(user.id, photo_id) is None:
+            raise NotFound("No such photo.")
         groups = await tx.similar.groups(user.id)
     for i, group in enumerate(groups):
         if any(shot.id == photo_id for shot in group.shots):
@@ -164,6 +166,9 @@ async def remove_others(
     """
     if keep in others:
         raise InvalidInput("The photo to keep cannot also be one to remove.")
+    async with uow() as tx:
+        if await tx.photos.get(owner, keep) is None:  # someone else's, or removed itself since
+            raise NotFound("No such photo.")
     removed = 0
     for photo_id in dict.fromkeys(others):
         try:
