@@ -9,7 +9,7 @@ from pathlib import Path
 
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +21,7 @@ from litestar.response import File
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
@@ -145,6 +146,19 @@ def request_limit(settings: Settings) -> int:
     return settings.max_upload_bytes * settings.max_files_per_request + MULTIPART_SLACK
 
 
+FRAME_HEADERS = (("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'"))
+
+
+async def no_framing(message: Message, scope: Scope) -> None:
+    """No page of Classify is meant to be framed: framed, its buttons could be clicked through another site.
+    Set on every response as it starts, error pages and redirects included, not only on what handlers return."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in FRAME_HEADERS:
+            if name not in headers:
+                headers[name] = value
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or (container.settings if container else Settings.from_env())
     configure_logging(settings.log_level)
@@ -196,11 +210,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_setup(container)
         ),
         plugins=[HTMXPlugin()],
-        # no page of Classify is meant to be framed: framed, its buttons could be clicked through another site
-        response_headers=[
-            ResponseHeader(name="X-Frame-Options", value="DENY"),
-            ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'none'"),
-        ],
+        before_send=[no_framing],
         openapi_config=OpenAPIConfig(
             title="Classify API",
             version="1",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty
@@ -39,12 +40,25 @@ class SignInSessionBackend(ServerSideSessionBackend):
             if not connection.cookies.get(self.config.key):
                 return  # an anonymous visit: nothing to keep, no cookie to set
             scope_session = Empty  # emptied (signed out): its file goes and its cookie is cleared
+        if scope_session is Empty:
+            await self._forget(message, connection)
+            return
         if scope_session and connection.scope.get(ROTATE):
             old = connection.cookies.get(self.config.key)
             if old and old != "null":
                 await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
             connection.scope[NEW_ID] = self.generate_session_id()
         await super().store_in_message(scope_session, message, connection)
+
+    async def _forget(self, message: Any, connection: Any) -> None:
+        """Delete the session and its cookie. Litestar's own clearing cookie carries the config's Max-Age (14
+        days) beside its past Expires, and Max-Age wins: browsers kept a "null" cookie instead of dropping it."""
+        session_id = connection.cookies.get(self.config.key)
+        if session_id and session_id != "null":
+            await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        params = {k: getattr(self.config, k) for k in ("path", "domain", "secure", "httponly", "samesite")}
+        cookie = Cookie(key=self.config.key, value="null", max_age=0, expires=0, **params)
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
     def get_session_id(self, connection: Any) -> str:
         return connection.scope.get(NEW_ID) or super().get_session_id(connection)

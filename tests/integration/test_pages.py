@@ -89,12 +89,17 @@ def test_signing_in_gives_the_session_a_new_id(client, api):
     assert fresh and fresh != planted and client.get("/settings").status_code == 200
     client.cookies.set("classify_session", planted)
     assert client.get("/settings", follow_redirects=False).status_code == 302  # the old id signs nobody in
+    client.cookies.set("classify_session", fresh)
+    out = client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")}, follow_redirects=False)
+    cleared = [c for c in out.headers.get_list("set-cookie") if c.startswith("classify_session=")]
+    assert len(cleared) == 1 and "Max-Age=0" in cleared[0]  # dropped by the browser, not kept for 14 days
 
 
 def test_pages_may_not_be_framed_and_the_sign_in_limit_says_when_to_come_back(client, api):
     page = client.get("/login")
-    assert page.headers["x-frame-options"] == "DENY"
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    for response in (page, client.get("/no-such-page"), client.get("/photos", follow_redirects=False)):
+        assert response.headers["x-frame-options"] == "DENY", response.status_code  # error pages, redirects too
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     token = _csrf(client)
     wrong = {"email": "owner@example.com", "password": "wrong", "_csrf_token": token}
     answers = [client.post("/login", data=wrong) for _ in range(6)]
