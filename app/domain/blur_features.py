@@ -1,10 +1,10 @@
 """Measurements behind the blur score: pure numpy/OpenCV maths on a grayscale array, no I/O.
 
 Everything is measured at a fixed analysis resolution (`ANALYSIS_SIZE` on the long side, or up to 4 %
-over) so that the same photo at 12 MP and at 3 MP gives the same numbers. Sharpness is measured as a *ratio* of gradient
-energy between neighbouring octaves of a small Gaussian pyramid, which makes it independent of the
-scene's contrast and brightness: blur removes the fine octave first, so fine/coarse drops
-monotonically as blur grows. The ratio is taken per direction (a generalised eigenproblem on the
+over) so that the same photo at 12 MP and at 3 MP gives the same numbers. Sharpness is measured as a
+*ratio* of gradient energy between neighbouring octaves of a small Gaussian pyramid, which makes it
+independent of the scene's contrast and brightness: blur removes the fine octave first, so fine/coarse
+drops monotonically as blur grows. The ratio is taken per direction (a generalised eigenproblem on the
 two structure tensors), so that camera shake, which only removes detail along the shake, shows up as
 a low ratio in that one direction and tells its angle. Sensor noise adds energy to the fine octave
 only, so its expected share (from a robust noise estimate, or from the flattest blocks when the noise

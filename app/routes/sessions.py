@@ -36,26 +36,25 @@ def rotate_session_id(scope: Any) -> None:
 
 class SignInSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session: Any, message: Any, connection: Any) -> None:
-        if scope_session is not Empty and not scope_session:
-            if not connection.cookies.get(self.config.key):
-                return  # an anonymous visit: nothing to keep, no cookie to set
-            scope_session = Empty  # emptied (signed out): its file goes and its cookie is cleared
-        if scope_session is Empty:
-            await self._forget(message, connection)
-            return
-        if scope_session and connection.scope.get(ROTATE):
-            old = connection.cookies.get(self.config.key)
-            if old and old != "null":
-                await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+        if scope_session is Empty or not scope_session:
+            if connection.cookies.get(self.config.key):
+                await self._forget(message, connection)  # emptied (signed out): its file and its cookie go
+            return  # an anonymous visit: nothing to keep, no cookie to set
+        if connection.scope.get(ROTATE):
+            await self._delete_stored(connection)
             connection.scope[NEW_ID] = self.generate_session_id()
         await super().store_in_message(scope_session, message, connection)
+
+    async def _delete_stored(self, connection: Any) -> None:
+        """Delete what the store holds under the session id the browser came with."""
+        session_id = connection.cookies.get(self.config.key)
+        if session_id and session_id != "null":
+            await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
 
     async def _forget(self, message: Any, connection: Any) -> None:
         """Delete the session and its cookie. Litestar's own clearing cookie carries the config's Max-Age (14
         days) beside its past Expires, and Max-Age wins: browsers kept a "null" cookie instead of dropping it."""
-        session_id = connection.cookies.get(self.config.key)
-        if session_id and session_id != "null":
-            await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        await self._delete_stored(connection)
         params = {k: getattr(self.config, k) for k in ("path", "domain", "secure", "httponly", "samesite")}
         cookie = Cookie(key=self.config.key, value="null", max_age=0, expires=0, **params)
         MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))

@@ -119,10 +119,10 @@ async def authenticate(
     await _wait_turn(throttle, key, now)
     async with uow() as tx:
         user = await tx.users.by_email(email)
-        if user is None or not user.password_hash:
+        password_hash = user.password_hash if user else None
+        if not password_hash:
             passwords.verify_decoy(password)  # as slow as a wrong password: the time must not tell who has an account
-            user = None
-        if user is None or not user.password_hash or not passwords.verify(user.password_hash, password):
+        if user is None or not password_hash or not passwords.verify(password_hash, password):
             if throttle:
                 await throttle.failed(key, now)
             raise NotAuthenticated("The email or password is not right.")

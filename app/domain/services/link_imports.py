@@ -174,7 +174,7 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         except SourceFailure as exc:
             # a refusal of this one file (400, 410...) is this file's; a busy service, a folder no longer shared
             # and the server's own credentials (503) are the whole job's, and go on up
-            if type(exc) is not SourceFailure or exc.status_code == 503:
+            if isinstance(exc, SourceBusy | FolderUnavailable) or exc.status_code == 503:
                 raise
             status, error = "failed", f"{file.name} could not be downloaded: {exc.detail}"
         async with ctx.uow() as tx:
