@@ -358,3 +358,77 @@ def test_a_busy_service_when_the_link_is_checked_says_nothing_was_started(links,
     assert busy.json()["detail"] == "Dropbox is busy (429): nothing was started. Paste the link again in a minute."
     assert links.get("/api/v1/blur/jobs").json() == []  # "trying again later" it used to say, with nothing to try
     assert finished(links, start(links, "dropbox", url))["done"] == 2  # pasted again, it works
+
+
+def test_a_file_gone_since_the_listing_fails_alone_and_the_rest_are_imported(links, fake_drive, fake_dropbox):
+    """Drive's 404 and Dropbox's 409 for one file read like the folder gone, and failed the whole job."""
+    api = links
+    folder = fake_drive.add_folder("Shrinking")
+    ids = [fake_drive.add_file(folder, f"d{i}.jpg", images.jpeg(seed=60 + i), "image/jpeg") for i in range(3)]
+    fake_drive.fail_next(f"/files/{ids[1]}", 404, reason="notFound", message=f"File not found: {ids[1]}.")
+    box = fake_dropbox.add_shared_folder("Shrinking too", [(f"b{i}.jpg", images.jpeg(seed=70 + i)) for i in range(3)])
+    fake_dropbox.fail_next("/sharing/get_shared_link_file", 409, body='{"error_summary": "path/not_found/.."}')
+    for source, url, gone in (("google_drive", fake_drive.folder_url(folder), "d1.jpg"), ("dropbox", box, "b0.jpg")):
+        job = finished(api, start(api, source, url))
+        assert job["status"] == "done" and (job["total"], job["failed"]) == (3, 1), job
+        [failed] = [i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json() if i["status"] == "failed"]
+        assert (
+            failed["error"].startswith(f"{gone} could not be downloaded:")
+            and "no longer shows this file" in failed["error"]
+        )
+        assert len(all_photos(api, source)) == 2
+
+
+def test_a_folder_unshared_during_an_import_fails_the_job_and_keeps_what_came(links, fake_dropbox, monkeypatch):
+    api = links
+    url = fake_dropbox.add_shared_folder("Unshared", [(f"u{i}.jpg", images.jpeg(seed=90 + i)) for i in range(4)])
+    serve_file = fake_dropbox._get_file
+
+    def serve_then_unshare(*args):
+        response = serve_file(*args)
+        fake_dropbox.revoke(url)  # the owner stops sharing after the first file went out
+        return response
+
+    monkeypatch.setattr(fake_dropbox, "_get_file", serve_then_unshare)
+    job = finished(api, start(api, "dropbox", url))
+    assert job["status"] == "failed" and "Dropbox does not share this folder" in job["error"]
+    assert [p["filename"] for p in all_photos(api, "dropbox")] == ["u0.jpg"]
+
+
+def test_a_drive_import_that_outlasts_its_google_token_goes_on_with_a_fresh_one(
+    tmp_path, database_url, fake_google, fake_drive, monkeypatch
+):
+    """The token was read once per job: an import longer than the token's hour failed as "folder not shown"."""
+    fake_google.auto_consent = True
+    fake_google.redirect_uris = [REDIRECT]
+    # no GOOGLE_API_KEY: the folder is read with the person's own token
+    fake_drive.token_validator = lambda t: (
+        (tok := fake_google.tokens.get(t)) is not None and tok.live(fake_google.now())
+    )
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id=fake_google.client_id,
+        google_client_secret=fake_google.client_secret,
+        service_roots={**fake_google.service_roots(), "google_drive_api": fake_drive.api_root},
+    )
+    container = bootstrap(settings, offload=run_inline)
+    hours = [0]
+    container.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours[0])
+    serve_media = fake_drive._media
+
+    def serve_then_an_hour_passes(*args):
+        response = serve_media(*args)
+        hours[0] += 1
+        fake_google.advance(3600)
+        return response
+
+    monkeypatch.setattr(fake_drive, "_media", serve_then_an_hour_passes)
+    with TestClient(app=create_app(settings, container)) as client:
+        api = api_sign_in(client, fake_google, (*SIGN_IN_SCOPES, DRIVE_SCOPE))
+        folder = fake_drive.add_folder("Long")
+        fake_drive.fill_folder(folder, 3, png_every=0, extras=False)
+        job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
+        assert job["status"] == "done" and job["done"] == 3, job
+        bearers = {c.bearer for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"}
+        assert len(bearers) == 3  # a new token for each file, each hour

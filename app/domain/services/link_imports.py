@@ -169,17 +169,43 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         if current is None or current.status is JobStatus.CANCELLED:
             return
         file = by_key[key]
-        try:
-            status, error = await _import_file(ctx, job, source, url, file, token)
-        except SourceFailure as exc:
-            # a refusal of this one file (400, 410...) is this file's; a busy service, a folder no longer shared
-            # and the server's own credentials (503) are the whole job's, and go on up
-            if isinstance(exc, SourceBusy | FolderUnavailable) or exc.status_code == 503:
-                raise
-            status, error = "failed", f"{file.name} could not be downloaded: {exc.detail}"
+        if job.payload.get("use_token"):  # read for each file: an import can outlast the hour a token lives
+            token = await _drive_token(ctx, job.user_id)
+        status, error = await _import_one(ctx, job, source, url, file, token)
         async with ctx.uow() as tx:
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
             await tx.commit()
+
+
+async def _import_one(
+    ctx: LinkContext, job: Job, source: str, url: str, file: RemoteFile, token: str | None
+) -> tuple[str, str | None]:
+    """One listed file's outcome. A refusal of this file alone fails it alone; a busy service, a folder no
+    longer shared and the server's own credentials (503) are the whole job's, and go on up."""
+    try:
+        return await _import_file(ctx, job, source, url, file, token)
+    except FolderUnavailable:
+        # the service answers the same for one file gone (deleted or unshared since the listing) as for the
+        # whole folder gone: asking for the folder again tells which
+        if not await _folder_still_shown(ctx, source, url, token):
+            raise
+        service = SOURCE_NAMES[PhotoSource(source)]
+        return "failed", f"{file.name} could not be downloaded: {service} no longer shows this file."
+    except SourceFailure as exc:
+        if isinstance(exc, SourceBusy) or exc.status_code == 503:
+            raise
+        return "failed", f"{file.name} could not be downloaded: {exc.detail}"
+
+
+async def _folder_still_shown(ctx: LinkContext, source: str, url: str, token: str | None) -> bool:
+    try:
+        if source == PhotoSource.GOOGLE_DRIVE:
+            await ctx.drive.check_folder(drive_folder(url), token)
+        else:
+            await ctx.dropbox.check_folder(dropbox_folder(url))
+    except FolderUnavailable:
+        return False
+    return True
 
 
 async def _import_file(
