@@ -213,6 +213,8 @@ def _decode_pillow(source: bytes | str | os.PathLike, head: bytes, name: str) ->
             if factor > 1:  # block means by the factor a JPEG of this size is decoded at; the domain finishes
                 gray = gray.reduce(factor)
             return np.asarray(gray, dtype=np.uint8).copy()
+    except Image.DecompressionBombError:  # Pillow's own limit, lower than MAX_PIXELS, for the formats it decodes
+        raise UndecodableImage(f"{name}: more pixels than we decode") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         if isinstance(exc, UndecodableImage):
             raise

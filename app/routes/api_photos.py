@@ -27,6 +27,7 @@ from app.routes.query_params import (
     TabQuery,
     parse_category,
     parse_order,
+    parse_source,
 )
 from app.routes.schemas import (
     AnalyzeResult,
@@ -153,7 +154,7 @@ class PhotosController(Controller):
             uow=container.uow,
             limit=limit,
             cursor=cursor,
-            only=PhotoFilter.of(source, tag, q),
+            only=PhotoFilter.of(parse_source(source), tag, q),
             order=parse_order(sort),
         )
         items = [photo_out(p, user.blur_threshold) for p in page.items]
@@ -377,7 +378,7 @@ class PhotosController(Controller):
         """`names=ai` names files from their AI descriptions; `strip=true` drops location and other metadata;
         `tag`, `q` and `source` narrow the category as they do the photo list; `similar=sharpest` keeps only
         the sharpest of each group of similar shots among them; `sort` orders the entries as the photo list."""
-        only = PhotoFilter.of(source, tag, q)
+        only = PhotoFilter.of(parse_source(source), tag, q)
         wanted = ExportQuery(filter, only, similar, parse_order(sort))
         return await export_response(caller(request), container, wanted, names, strip)
 
@@ -401,7 +402,7 @@ class PhotosController(Controller):
         """The photos the ZIP of the same query would hold, a row each in the same order (columns in the header:
         `filename`, `category`, `blur_score`, `blur_kind`, `your_call`, `taken_at`, `added_at`, `source`,
         `source_id`, `source_link`, ...), for a spreadsheet or for deleting the blurred ones at their source."""
-        only = PhotoFilter.of(source, tag, q)
+        only = PhotoFilter.of(parse_source(source), tag, q)
         wanted = ExportQuery(filter, only, similar, parse_order(sort))
         return await export_list_response(caller(request), container, wanted)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import traceback
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
@@ -83,7 +84,7 @@ def google_error(request: Request, exc: GoogleFailure) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 400 and getattr(exc, "extra", None):
-        detail = f"{detail}: {_describe(exc.extra)}"
+        detail = NO_BODY if _body_missing(exc.extra) else f"{detail}: {_describe(exc.extra)}"
     if exc.status_code == 413:
         detail = _too_large(request)
     response = _answer(request, exc.status_code, detail)
@@ -99,6 +100,27 @@ def _too_large(request: Request) -> str:
         f"{megabytes(settings.max_upload_bytes)} each "
         "fit in one request. Nothing was stored; send the files in smaller batches."
     )
+
+
+NO_BODY = "This request needs a JSON body; none came."
+JSON_DECODER = "litestar/serialization/msgspec_hooks.py"  # where Litestar decodes a JSON body
+TOO_DEEP = "The JSON body is nested too deeply to read; nothing was changed."
+
+
+def _body_missing(extra: object) -> bool:
+    # an empty body leaves the handler's `data` unset, which Litestar reports as the missing key itself
+    return isinstance(extra, list) and any(
+        isinstance(item, dict) and item.get("key") == "data" and item.get("message") == "'data'" for item in extra
+    )
+
+
+def too_deep(request: Request, exc: RecursionError) -> Response:
+    """msgspec gives up on a body nested deeper than the interpreter's recursion limit (`[[[[...`); a
+    recursion anywhere else is ours."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames and frames[-1].filename.endswith(JSON_DECODER):
+        return _answer(request, 400, TOO_DEEP)
+    return unexpected_error(request, exc)
 
 
 def _describe(extra: object) -> str:
@@ -139,5 +161,6 @@ EXCEPTION_HANDLERS = {
     GoogleFailure: google_error,
     HTTPException: http_error,
     LoginRequired: login_required,
+    RecursionError: too_deep,
     HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
 }

@@ -60,3 +60,10 @@ def parse_order(value: str) -> Order:
         return Order(value)
     except ValueError:
         raise InvalidInput("sort must be one of newest, blurriest, sharpest.") from None
+
+
+def parse_source(value: str | None) -> str | None:
+    """A source to narrow to, or None; a blank one is no filter, as `PhotoFilter.of` reads it."""
+    if value is None or not value.strip() or value.strip() in set(PhotoSource):
+        return value
+    raise InvalidInput(f"source must be one of {', '.join(s.value for s in PhotoSource)}.")

@@ -14,7 +14,7 @@ from app.domain.services import removal
 from app.routes.deps import ContainerDep, caller
 from app.routes.events import job_context
 from app.routes.openapi_docs import errors
-from app.routes.query_params import parse_category
+from app.routes.query_params import parse_category, parse_source
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 
@@ -48,7 +48,7 @@ async def api_remove_batch(
         parse_category(data.filter) if data.filter is not None else None,
         uow=container.uow,
         queue=container.queue,
-        only=PhotoFilter.of(data.source, data.tag, data.q),
+        only=PhotoFilter.of(parse_source(data.source), data.tag, data.q),
         photo_ids=data.photo_ids,
     )
     return JobAccepted(job.id, job.total)

@@ -69,7 +69,12 @@ def requires_api_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if not isinstance(connection.scope.get("user"), User):
         auth = connection.scope.get("auth") or {}
         detail = auth.get("error") if isinstance(auth, dict) else None
-        raise NotAuthorizedException(detail or "Sign in first: send 'Authorization: Bearer <access token>'.")
+        # RFC 6750: a 401 names the scheme, and says when the token sent was the trouble
+        challenge = 'Bearer realm="classify"' + (', error="invalid_token"' if detail else "")
+        raise NotAuthorizedException(
+            detail or "Sign in first: send 'Authorization: Bearer <access token>'.",
+            headers={"WWW-Authenticate": challenge},
+        )
 
 
 def requires_page_user(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -72,6 +72,8 @@ async def sweep_expired_sessions(store: Store) -> None:
     while True:
         try:
             await store.delete_expired()  # type: ignore[attr-defined]  # FileStore and MemoryStore have it
+        except FileNotFoundError:
+            pass  # no session stored yet: the store makes its folder with the first one
         except Exception:
             log.exception("sweeping expired sessions failed")
         await asyncio.sleep(EXPIRED_SWEEP_SECONDS)

@@ -14,6 +14,7 @@ from app.domain.services import photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.events import job_context
 from app.routes.openapi_docs import errors
+from app.routes.query_params import parse_source
 from app.routes.schemas import JobAccepted
 from app.routes.security import BEARER, requires_api_user, requires_page_user
 
@@ -86,7 +87,7 @@ async def api_tag_batch(
         describer=container.vision,
         server_default=container.settings.vision_monthly_limit,
         now=container.clock(),
-        only=PhotoFilter.of(body.source, body.tag, body.q),
+        only=PhotoFilter.of(parse_source(body.source), body.tag, body.q),
     )
     return JobAccepted(job.id, job.total)
 

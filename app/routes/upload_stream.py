@@ -160,7 +160,12 @@ async def _parse(
                     break
     except ParserError:
         raise ClientException("The multipart form could not be read: it is malformed or cut short.") from None
-    except ParserLimitReached:
+    except ParserLimitReached as exc:
+        if "header" in str(exc):  # the parser's limit on one part's headers, which hold the file's name
+            raise ClientException(
+                "A file's name is too long to read (a part's headers may hold about 4,000 characters); "
+                "nothing was stored."
+            ) from None
         raise PayloadRejected(413, f"Too many parts in one request; at most {max_files} files fit.") from None
 
 

@@ -13,6 +13,8 @@ GARBAGE_BODIES = [
     b'{"photo_ids": "x"}',
     b'{"blur_threshold": null}',
     b"\x00\xff" * 10,
+    b"[" * 1000,  # deeper than the interpreter's recursion limit: msgspec raised RecursionError
+    b'{"a":' * 5000,
     b'{"source": 5, "path": ["a"]}',
     b'{"email": 1, "password": {}}',
     # PostgreSQL text cannot hold U+0000: every free-text field a body may carry, with one in it
@@ -49,3 +51,34 @@ def test_garbage_never_causes_a_500(api, operations):
                     if response.status_code >= 400 and url.startswith("/api/"):
                         assert set(response.json()) >= {"status_code", "detail"}, response.text
     assert seen > 100
+
+
+def test_bodies_a_person_can_get_wrong_are_named(client, api):
+    anonymous = {"content-type": "application/json"}
+    deep = client.post("/api/v1/auth/login", content=b"[" * 1000, headers=anonymous)  # a 500 for anyone, before
+    assert deep.status_code == 400 and deep.json()["detail"].startswith("The JSON body is nested too deeply")
+    empty = client.post("/api/v1/auth/login", content=b"", headers=anonymous)
+    assert empty.status_code == 400 and empty.json()["detail"] == "This request needs a JSON body; none came."
+    mine = {**api.headers, "content-type": "application/json"}
+    assert client.patch("/api/v1/settings", content=b"", headers=mine).json()["detail"].startswith("This request")
+
+
+def test_an_unknown_source_is_refused_with_the_ones_there_are(api):
+    """An unknown source listed nothing with a 200, where an unknown filter or sort is a 422."""
+    for path in ("/api/v1/photos?source=bogus", "/api/v1/export?source=bogus"):
+        response = api.get(path)
+        assert response.status_code == 422, path
+        assert (
+            response.json()["detail"] == "source must be one of upload, folder, google_photos, google_drive, dropbox."
+        )
+    assert api.post("/api/v1/photos/remove-batch", json={"filter": "all", "source": "bogus"}).status_code == 422
+    assert api.get("/api/v1/photos?source=upload").status_code == 200
+    assert api.get("/api/v1/photos?source=").status_code == 200  # blank: no filter, as before
+
+
+def test_a_401_names_the_bearer_scheme(client):
+    missing = client.get("/api/v1/photos")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == 'Bearer realm="classify"'
+    wrong = client.get("/api/v1/photos", headers={"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"] == 'Bearer realm="classify", error="invalid_token"'

@@ -43,3 +43,17 @@ def test_expired_sessions_are_swept_away(tmp_path):
 
     left = asyncio.run(sweep_once())
     assert len(left) == 1 and asyncio.run(store.get("live")) == b"{}"
+
+
+def test_a_sweep_before_the_first_session_is_quiet(tmp_path, capfd):
+    """A new data folder has no sessions folder until the first sign-in: the first sweep logged an error."""
+    store = FileStore(tmp_path / "sessions", create_directories=True)
+
+    async def sweep_once() -> None:
+        sweeper = asyncio.create_task(sweep_expired_sessions(store))
+        await asyncio.sleep(0.2)
+        sweeper.cancel()
+
+    asyncio.run(sweep_once())
+    out, err = capfd.readouterr()
+    assert "sweeping expired sessions failed" not in out + err

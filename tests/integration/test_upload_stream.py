@@ -93,6 +93,15 @@ def test_a_form_cut_short_is_a_clear_400_and_nothing_is_kept(api):
     assert upload_stream.UPLOAD_MEMORY.used == 0
 
 
+def test_a_file_name_too_long_for_the_form_parser_says_so_not_too_many_files(api):
+    """The parser's limit on a part's headers was reported as "Too many parts in one request"."""
+    response = api.upload(("a" * 4500 + ".jpg", images.jpeg()))
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("A file's name is too long to read")
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+    assert upload_stream.UPLOAD_MEMORY.used == 0
+
+
 @pytest.mark.parametrize(
     "files",
     [

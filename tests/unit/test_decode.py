@@ -2,6 +2,8 @@
 
 import io
 import math
+import struct
+import zlib
 
 import cv2
 import numpy as np
@@ -146,3 +148,17 @@ def test_a_photo_scores_like_the_same_scene_at_4000_px(width, sigma_per_1024):
         shifts.append(_logit(scores[0]) - _logit(scores[1]))
     # a single scene moves by up to about one logit as its edges fall differently on the tiles
     assert abs(float(np.mean(shifts))) < 0.6, shifts
+
+
+def test_a_png_over_pillows_pixel_limit_is_an_undecodable_image_in_plain_words(tmp_path):
+    """OpenCV cannot read it and Pillow's DecompressionBombError came out raw ("DecompressionBombError: ...")."""
+    row = zlib.compress(b"\x00" * 20001)  # IHDR says 20000 x 20000; one row of data follows
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", row) + chunk(b"IEND", b""))
+    with pytest.raises(UndecodableImage, match="more pixels than we decode"):
+        load_gray(path)
