@@ -23,6 +23,8 @@ from app.domain.units import megabytes
 SMALLEST_USEFUL_SIDE = 64
 ACCEPTED = "we accept JPEG, PNG, WebP, GIF and HEIC/HEIF photos"
 EXIF_IFD = 0x8769
+ORIENTATION = 0x0112
+SIDEWAYS_ORIENTATIONS = frozenset({5, 6, 7, 8})  # shown a quarter turn round from how they are stored
 DATETIME_ORIGINAL, DATETIME_DIGITIZED, OFFSET_TIME_ORIGINAL = 0x9003, 0x9004, 0x9011
 
 
@@ -58,6 +60,7 @@ def probe(data: bytes, filename: str | None, limits: ImageLimits) -> ProbedImage
         frames=frames,
         flags=flags_for(image.size, frames, filename, image_format),
         taken_at=taken_at(image),
+        sideways=_orientation(image) in SIDEWAYS_ORIENTATIONS,
     )
 
 
@@ -158,16 +161,32 @@ def flags_for(size: tuple[int, int], frames: int, filename: str | None, image_fo
     return tuple(flags)
 
 
-def taken_at(image: Image.Image) -> datetime | None:
-    """EXIF DateTimeOriginal (or Digitized), with its offset when recorded, else UTC."""
-    # Parse the EXIF block the header parse found; image.getexif() on a PNG decodes every pixel
-    # to look for an eXIf chunk after the image data, which probe must never do.
+def header_exif(image: Image.Image) -> Image.Exif | None:
+    """The EXIF block the header parse found; None when there is none or it is damaged (which must not
+    cost the photo). Not image.getexif(): on a PNG that decodes every pixel to look for an eXIf chunk after
+    the image data, which probe must never do."""
     raw = image.info.get("exif")
     if not isinstance(raw, bytes) or not raw:
         return None
     try:
         exif = Image.Exif()
         exif.load(raw)
+    except Exception:
+        return None
+    return exif
+
+
+def _orientation(image: Image.Image) -> int | None:
+    exif = header_exif(image)
+    return exif.get(ORIENTATION) if exif is not None else None
+
+
+def taken_at(image: Image.Image) -> datetime | None:
+    """EXIF DateTimeOriginal (or Digitized), with its offset when recorded, else UTC."""
+    exif = header_exif(image)
+    if exif is None:
+        return None
+    try:
         exif_ifd = exif.get_ifd(EXIF_IFD)
     except Exception:  # a damaged EXIF block must not cost the photo
         return None

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from app.adapters import imaging_headers as headers
-from app.adapters.imaging_probe import display_name, open_image, probe
+from app.adapters.imaging_probe import ORIENTATION, SIDEWAYS_ORIENTATIONS, display_name, open_image, probe
 from app.adapters.imaging_types import ImageLimits, ImageRejected, ProbedImage, Rendition
 
 THUMB_SIDE = 320
@@ -26,8 +26,6 @@ CUBIC_MAX_FACTOR = 1.5
 # 8 bits a channel, no alpha: interpolated channel by channel (YCbCr too: resizing commutes with the colour
 # transform, and converting the smaller picture afterwards costs a third of converting the decoded one)
 OPENCV_MODES = frozenset({"L", "RGB", "YCbCr", "CMYK"})
-ORIENTATION = 0x0112
-SIDEWAYS_ORIENTATIONS = frozenset({5, 6, 7, 8})
 WHITE = (255, 255, 255)
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, RuntimeError, IndexError)

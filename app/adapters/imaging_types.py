@@ -40,6 +40,7 @@ class ProbedImage:
     frames: int
     flags: tuple[str, ...]
     taken_at: datetime | None
+    sideways: bool = False  # its EXIF orientation shows it a quarter turn round: width and height swap on screen
 
 
 @dataclass(frozen=True)

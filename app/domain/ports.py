@@ -324,6 +324,7 @@ class ProbedImage(Protocol):
     height: int
     flags: tuple[str, ...]
     taken_at: dt.datetime | None
+    sideways: bool  # width and height are as stored; on screen they swap
 
 
 class ImageRendition(Protocol):

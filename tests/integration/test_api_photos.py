@@ -437,3 +437,11 @@ async def test_photos_arriving_side_by_side_cannot_overfill_the_quota(tmp_path, 
         assert sum(1 for p in (settings.data_dir / "originals").rglob("*") if p.is_file()) == sum(outcomes)
     finally:
         await container.close()
+
+
+def test_width_and_height_are_the_photo_as_shown(api):
+    """A phone photo held upright is stored sideways with an EXIF orientation: its size was the stored one."""
+    turned = [(f"o{o}.jpg", images.jpeg(1200, 900, orientation=o, seed=o)) for o in (1, 3, 6, 8)]
+    assert api.upload(*turned).status_code == 201
+    sizes = {p["filename"]: (p["width"], p["height"]) for p in api.get("/api/v1/photos").json()["items"]}
+    assert sizes == {"o1.jpg": (1200, 900), "o3.jpg": (1200, 900), "o6.jpg": (900, 1200), "o8.jpg": (900, 1200)}

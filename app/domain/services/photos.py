@@ -181,8 +181,8 @@ def _new_photo(
         source_id=source_id,
         filename=_printable(filename)[:512] or "photo",
         mime_type=probed.mime_type,
-        width=probed.width,
-        height=probed.height,
+        width=probed.height if probed.sideways else probed.width,  # as the photo is shown
+        height=probed.width if probed.sideways else probed.height,
         file_size=size,
         sha256=sha256,
         storage_key=key,
