@@ -136,7 +136,7 @@ class PhotoRepository(Protocol):
     async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
         """The new photo, scored at `now` when its score is already known."""
 
-    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None: ...
+    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool: ...  # False: gone already
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Those of the ids that are photos of the user."""
 

@@ -445,3 +445,27 @@ def test_width_and_height_are_the_photo_as_shown(api):
     assert api.upload(*turned).status_code == 201
     sizes = {p["filename"]: (p["width"], p["height"]) for p in api.get("/api/v1/photos").json()["items"]}
     assert sizes == {"o1.jpg": (1200, 900), "o3.jpg": (1200, 900), "o6.jpg": (900, 1200), "o8.jpg": (900, 1200)}
+
+
+async def test_a_photo_removed_twice_at_once_is_removed_once(tmp_path, database_url):
+    """Five DELETEs of one photo side by side all answered 204: each found the photo before any removed it.
+    Now only the removal that deleted the row says so; the others find it gone (404)."""
+    from app.domain.errors import NotFound
+    from app.domain.services.photos import delete_photo
+
+    settings = make_settings(tmp_path / "data", database_url)
+    container = bootstrap(settings, offload=run_inline)
+    try:
+        async with container.uow() as tx:
+            user = await tx.users.add("twice@example.com", container.passwords.hash("x" * 12), None)
+            await tx.commit()
+        photo = (await bring_in(container, user.id, "once.jpg", images.jpeg(seed=5))).photo
+        async with container.uow() as tx:
+            assert await tx.photos.get(user.id, photo.id) is not None  # seen by the second removal...
+            await delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)  # ...as the first ends
+            assert await tx.photos.delete(user.id, photo.id) is False
+        with pytest.raises(NotFound):
+            await delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
+        assert not any(p.is_file() for p in (settings.data_dir / "originals").rglob("*"))
+    finally:
+        await container.close()

@@ -293,8 +293,10 @@ class SqlPhotoRepository:
             raise Conflict("This photo is already in Classify.") from None
         return to_photo(row)
 
-    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> None:
-        await self.session.execute(delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id))
+    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
+        statement = delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
+        result = await self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # a DML statement's CursorResult
 
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         found: set[uuid.UUID] = set()

@@ -267,9 +267,9 @@ async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory
     """Remove the photo from Classify only; nothing is deleted at its source."""
     async with uow() as tx:
         photo = await tx.photos.get(owner, photo_id)
-        if photo is None:
+        # the row may go between the two (two removals at once): only the one that deleted it says so
+        if photo is None or not await tx.photos.delete(owner, photo_id):
             raise NotFound("No such photo.")
-        await tx.photos.delete(owner, photo_id)
         await tx.commit()
     await storage.delete(photo.storage_key)
 
