@@ -49,7 +49,7 @@ from app.routes.errors import EXCEPTION_HANDLERS
 from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.openapi_docs import COMPONENTS
 from app.routes.security import CallerMiddleware
-from app.routes.sessions import SignInSessionConfig, sweep_expired_sessions
+from app.routes.sessions import SESSION_COOKIE, SignInSessionConfig, sweep_expired_sessions
 from app.settings import Settings
 
 MULTIPART_SLACK = 1 << 20
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     configure_logging(settings.log_level)
     container = container or bootstrap(settings)
     sessions = SignInSessionConfig(
-        key="classify_session",
+        key=SESSION_COOKIE,
         secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",

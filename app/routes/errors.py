@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import traceback
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, InternalServerException
@@ -25,6 +25,7 @@ from app.domain.units import megabytes
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
+from app.routes.sessions import SESSION_COOKIE
 
 
 def status_of(exc: DomainError) -> int:
@@ -135,12 +136,27 @@ def _describe(extra: object) -> str:
 
 
 def login_required(request: Request, _: LoginRequired) -> Response:
+    """To the sign-in page, which says why when a session ended, and back to where the person was after."""
     auth = request.scope.get("auth")
-    ended = isinstance(auth, dict) and auth.get("ended")  # signed out from elsewhere: the login page says so
+    if isinstance(auth, dict) and auth.get("ended"):  # signed out from elsewhere
+        why = "&ended=1"
+    else:  # a session cookie that no longer signs anyone in: it expired, or its store was cleared
+        why = "&expired=1" if SESSION_COOKIE in request.cookies else ""
+    location = f"/login?next={quote(_return_to(request))}{why}"
     if request.headers.get("hx-request"):
-        return Response("", status_code=401, headers={"HX-Redirect": "/login?ended=1" if ended else "/login"})
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/login?next={quote(target)}" + ("&ended=1" if ended else ""))
+        return Response("", status_code=401, headers={"HX-Redirect": location})
+    return Redirect(location)
+
+
+def _return_to(request: Request) -> str:
+    """This page; for an action (a form's post, an htmx request) the page it was taken on, since the action's
+    own address may answer nothing to a GET."""
+    if request.method == "GET" and not request.headers.get("hx-request"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    page = urlsplit(request.headers.get("hx-current-url") or request.headers.get("referer") or "/")
+    if page.netloc and page.netloc != request.url.netloc:
+        return "/"
+    return (page.path or "/") + (f"?{page.query}" if page.query else "")
 
 
 CLIENT_GONE = "client disconnected prematurely"  # Litestar's detail when the body stops half-way

@@ -240,9 +240,11 @@ async def photo_page(
     waiting: bool = False,
     marked: bool = False,
     removed: str | None = None,
+    last: bool = False,
 ) -> Template | Response[None]:
     """One photo, with the previous and next one of the tab it was opened from, in its order and with its
-    filters (← and → on the keyboard). `marked` and `removed` say what the last action on the page did;
+    filters (← and → on the keyboard). `marked` and `removed` say what the last action on the page did (`last`:
+    the photo removed was the last of the tab, so this is the one before it);
     `waiting` is the page's own poll for a score: no answer to swap in (204) until the score is there, so the
     page is not replaced under the keyboard's focus every two seconds."""
     user = caller(request)
@@ -253,6 +255,7 @@ async def photo_page(
     context = {
         "marked": marked,
         "removed": removed,
+        "removed_last": last,
         "view": view.query,
         "filtered": view.only != NO_FILTER,
         "user": user,
@@ -287,7 +290,7 @@ async def delete_photo(
     previous, following = await _neighbours(user, photo, view, container)
     await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
     shown = following or previous
-    said = urlencode({"removed": photo.filename})
+    said = urlencode({"removed": photo.filename, **({"last": 1} if following is None and previous else {})})
     where = f"/photos/{shown}" if shown else "/photos"  # the tab itself, when that was its last photo
     return Redirect(f"{where}?{view.query}&{said}", status_code=303)
 
@@ -420,6 +423,7 @@ async def _settings(
         "active": "settings",
         "ai": allowance,
         "may_add_password": accounts.may_add_password(user, container.clock()),
+        "signed_out": None,  # how many sign-ins "Sign out everywhere else" just ended; said only then
         **extra,
     }
     return Template("settings.html", context=context, status_code=status_code)

@@ -39,6 +39,7 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
 
 DELETED = "Your account and everything Classify kept of it are deleted."
 ENDED = "You were signed out here: the password was changed, or this account signed out everywhere else."
+EXPIRED = "Your session ended. Sign in again to go on where you were."
 
 
 @get("/setup", include_in_schema=False)
@@ -71,13 +72,14 @@ async def login_page(
     next: str | None = None,
     deleted: bool = False,
     ended: bool = False,
+    expired: bool = False,
 ) -> Template | Redirect:
     if not await _has_owner(container):
         return Redirect("/setup?deleted=1" if deleted else "/setup")
     if isinstance(request.scope.get("user"), User):
         return Redirect(safe_next(next))
     context = {"error": None, "email": "", "next": safe_next(next), "google": container.google.configured}
-    context["notice"] = DELETED if deleted else (ENDED if ended else None)
+    context["notice"] = DELETED if deleted else ENDED if ended else EXPIRED if expired else None
     return Template("login.html", context=context)
 
 

@@ -18,6 +18,7 @@ from litestar.types import Empty
 
 from app.logs import log
 
+SESSION_COOKIE = "classify_session"
 EXPIRED_SWEEP_SECONDS = 3600.0
 
 

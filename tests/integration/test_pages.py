@@ -287,6 +287,8 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
         f"/photos/{order[2]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
     assert last.headers["location"].startswith(f"/photos/{order[0]}?filter=not_blurred&")  # no next: the previous
+    before = client.get(last.headers["location"]).text  # and says so (it said "This is the next photo.")
+    assert "That was the last photo here; this is the one before it." in before and "the next photo" not in before
     only = client.post(
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )

@@ -7,7 +7,7 @@ import asyncio
 from litestar.stores.file import FileStore
 
 from app.routes.sessions import sweep_expired_sessions
-from tests.conftest import create_account
+from tests.conftest import PASSWORD, create_account
 from tests.integration.test_pages import _signed_in
 
 
@@ -57,3 +57,40 @@ def test_a_sweep_before_the_first_session_is_quiet(tmp_path, capfd):
     asyncio.run(sweep_once())
     out, err = capfd.readouterr()
     assert "sweeping expired sessions failed" not in out + err
+
+
+def test_a_session_that_ended_mid_action_signs_in_again_back_on_the_page_it_was_on(client, settings):
+    """A form posted after the session ended came back after sign-in to the action's own address (a 405 page);
+    an htmx action went to a bare sign-in page that did not say why."""
+    create_account(settings, "owner@example.com")
+    token = _signed_in(client)
+    client.cookies.set("classify_session", "a-session-nobody-has")  # expired, or its store was cleared
+    page = "http://testserver.local/photos?filter=blurred"
+    posted = client.post(
+        "/photos/01a24d9b-bc83-721a-93bf-6f15cf18c72b/mark",
+        data={"_csrf_token": token},
+        headers={"referer": page},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 302
+    assert posted.headers["location"] == "/login?next=/photos%3Ffilter%3Dblurred&expired=1"
+    assert "Your session ended. Sign in again to go on where you were." in client.get(posted.headers["location"]).text
+    htmx = client.post(
+        "/threshold", data={"_csrf_token": token}, headers={"hx-request": "true", "hx-current-url": page}
+    )
+    assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == posted.headers["location"]
+    elsewhere = client.post(
+        "/threshold", data={"_csrf_token": token}, headers={"referer": "https://evil.example/x"}, follow_redirects=False
+    )
+    assert elsewhere.headers["location"] == "/login?next=/&expired=1"
+    signed_in = client.post(
+        "/login",
+        data={
+            "email": "owner@example.com",
+            "password": PASSWORD,
+            "next": "/photos?filter=blurred",
+            "_csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.headers["location"] == "/photos?filter=blurred"

@@ -57,8 +57,10 @@ def test_settings_signs_out_everywhere_else_and_this_browser_goes_on(client, api
     ended = client.get("/photos", follow_redirects=False)
     assert ended.status_code == 302 and ended.headers["location"] == "/login?next=/photos&ended=1"
     assert "You were signed out here" in client.get(ended.headers["location"]).text
-    htmx = client.get("/photos/counts", headers={"hx-request": "true"})
-    assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == "/login?ended=1"
+    htmx = client.get(
+        "/photos/counts", headers={"hx-request": "true", "hx-current-url": "http://testserver.local/photos"}
+    )
+    assert htmx.status_code == 401 and htmx.headers["hx-redirect"] == "/login?next=/photos&ended=1"
     client.cookies.clear()
     never_signed_in = client.get("/photos", follow_redirects=False)
     assert never_signed_in.headers["location"] == "/login?next=/photos"  # nothing to explain
