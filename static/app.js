@@ -79,8 +79,11 @@
       xhr.send(form);
     });
   }
+  var uploading = 0;  // batches under way: a new batch starts a fresh list only when none is
   async function uploadAll(files) {
     var list = document.getElementById("upload-list");
+    if (!uploading) list.replaceChildren();  // the last batch's lines would read as this one's
+    uploading += 1;
     var queue = Array.from(files);
     var counted = tally(queue.length);
     var workers = [];
@@ -88,6 +91,7 @@
       workers.push((async function () { while (queue.length) { await send(queue.shift(), list, counted); } })());
     }
     await Promise.all(workers);
+    uploading -= 1;
     document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));
   }
   function setup() {
@@ -105,10 +109,23 @@
     var out = document.getElementById("threshold-value");
     if (range && out) range.addEventListener("input", function () { out.textContent = Number(range.value).toFixed(2); });
   }
+  var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
   function submitOnChange() {
-    // The gallery's order applies as soon as it is chosen, as a link would; the form's button still works.
+    // The gallery's order applies as soon as it is picked with the pointer, as a link would. From the keyboard
+    // the arrows step a closed select through its options, each a change: the page must not reload at the first
+    // step (WCAG 3.2.2), so there the order applies on Enter; the form's button works either way.
     document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.requestSubmit(); });
+      var stepped = false, chosen = select.value;
+      select.addEventListener("pointerdown", function () { stepped = false; });
+      select.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          if (select.value !== chosen) select.form.requestSubmit();
+        } else if (!e.altKey && STEP_KEYS.indexOf(e.key) >= 0) {
+          stepped = true;
+        }
+      });
+      select.addEventListener("change", function () { if (!stepped) select.form.requestSubmit(); });
     });
   }
   function picking() {
@@ -117,12 +134,15 @@
     // go once acted on.
     var kept = [];
     function ticked() { return document.querySelectorAll('input[form="picked"]:checked'); }
-    function untick() { ticked().forEach(function (box) { box.checked = false; }); update(); }
-    function update() {
+    function untick(acted) { ticked().forEach(function (box) { box.checked = false; }); update(acted); }
+    function update(acted) {
+      // acted: the bar's own action ended, and the button that sent it was disabled meanwhile, which let the
+      // focus fall to the page
       var bar = document.getElementById("picked");
       if (!bar) return;
       var count = ticked().length;
-      var focused = bar.contains(document.activeElement);
+      var active = document.activeElement;
+      var focused = bar.contains(active) || (acted && (!active || active === document.body));
       bar.hidden = count === 0;
       document.getElementById("picked-count").textContent = count + " selected";
       if (focused && bar.hidden) afterBar();
@@ -159,7 +179,7 @@
     });
     document.body.addEventListener("htmx:afterRequest", function (e) {
       var elt = e.detail.elt;
-      if (e.detail.successful && elt && (elt.id === "picked" || elt.form && elt.form.id === "picked")) untick();
+      if (e.detail.successful && elt && (elt.id === "picked" || elt.form && elt.form.id === "picked")) untick(true);
     });
   }
   function mapToggle() {
@@ -213,10 +233,16 @@
     return el.tagName === "INPUT" && !/^(checkbox|button|submit|reset)$/.test(el.type);
   }
   function menus() {
-    // A menu (the account's, Export's) closes on Escape, back on its summary, and when the focus leaves it.
+    // A menu (the account's, Export's) closes on Escape, back on its summary, when the focus leaves it, and once
+    // one of its items is chosen (a download leaves the page where it is, and the menu open over it). The
+    // gallery's Import panel closes on Escape too.
     document.addEventListener("keydown", function (e) {
-      var open = e.key === "Escape" && e.target.closest && e.target.closest("details.dropdown[open]");
+      var open = e.key === "Escape" && e.target.closest && e.target.closest("details.dropdown[open], details.import-more[open]");
       if (open) { open.open = false; open.querySelector("summary").focus(); }
+    });
+    document.addEventListener("click", function (e) {
+      var menu = e.target.closest && e.target.closest("details.dropdown[open]");
+      if (menu && e.target.closest("a[href]")) menu.open = false;
     });
     document.addEventListener("focusout", function (e) {
       var menu = e.target.closest && e.target.closest("details.dropdown[open]");

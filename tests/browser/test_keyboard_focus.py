@@ -20,10 +20,15 @@ POLLS = 4_500  # ms: two of the pages' 2-s polls
 
 @pytest.fixture(scope="module")
 def unscored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = {"CLASSIFY_DATA_DIR": str(tmp_path_factory.mktemp("classify-data")), "CLASSIFY_RUN_WORKER": "0"}
+    env = {
+        "CLASSIFY_DATA_DIR": str(tmp_path_factory.mktemp("classify-data")),
+        "CLASSIFY_RUN_WORKER": "0",
+        "CLASSIFY_IMPORT_ROOT": str(tmp_path_factory.mktemp("server-folders")),  # the gallery's Import panel
+    }
     create_owner_with_cli(env)
     with live_server(env, timeout=60) as server:
-        upload_as_owner(server, [(f"p{i:02}.jpg", images.jpeg(64, 48, seed=i)) for i in range(50)])  # 48 a page
+        for first in (0, 50):  # 48 a page; at most 50 files a request
+            upload_as_owner(server, [(f"p{i:02}.jpg", images.jpeg(64, 48, seed=i)) for i in range(first, first + 50)])
         yield server
 
 
@@ -47,10 +52,11 @@ def test_the_focus_stays_on_an_unscored_photos_page_while_it_waits(page: Page, u
 
 def test_the_next_page_of_the_grid_takes_the_focus_from_more_photos(page: Page, unscored: LiveServer) -> None:
     sign_in(page, unscored)
-    page.locator("#grid input[type=checkbox]").nth(47).focus()
-    page.keyboard.press("Tab")  # onto "More photos…", which loads the next page as it comes into view
-    expect(page.locator("#grid li.photo-card")).to_have_count(50)
-    expect(page.locator("#grid li.photo-card").nth(48).locator("a.photo-link")).to_be_focused()
+    for last, shown in ((47, 96), (95, 100)):  # each page's "More photos…" in turn
+        page.locator("#grid input[type=checkbox]").nth(last).focus()
+        page.keyboard.press("Tab")  # onto "More photos…", which loads the next page as it comes into view
+        expect(page.locator("#grid li.photo-card")).to_have_count(shown)
+        expect(page.locator("#grid li.photo-card").nth(last + 1).locator("a.photo-link")).to_be_focused()
 
 
 def test_enter_on_a_ticked_photo_reaches_the_bar_and_escape_closes_a_menu(page: Page, unscored: LiveServer) -> None:
@@ -75,3 +81,28 @@ def test_enter_on_a_ticked_photo_reaches_the_bar_and_escape_closes_a_menu(page: 
     page.keyboard.press("Escape")
     expect(dropdown).not_to_have_attribute("open", "")
     expect(menu).to_be_focused()
+
+    panel = page.locator("details.import-more")  # the gallery's Import panel closes on Escape as the menus do
+    panel.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(panel).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    expect(panel).not_to_have_attribute("open", "")
+    expect(panel.locator("summary")).to_be_focused()
+
+
+def test_the_order_menu_steps_with_the_arrows_and_applies_on_enter(page: Page, unscored: LiveServer) -> None:
+    """The first arrow press on the closed Order menu reloaded the page (its option chosen, the focus lost), so
+    the keyboard could never reach the options past the next one."""
+    sign_in(page, unscored)
+    order = page.get_by_label("Order")
+    order.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert "sort=" not in page.url
+    expect(order).to_be_focused()
+    expect(order).to_have_value("sharpest")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**sort=sharpest**")

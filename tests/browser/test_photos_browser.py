@@ -78,7 +78,8 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(count(page, "all")).to_have_text("0")
 
     # --- upload several files at once through the file input ----------------------------------
-    page.locator("#file-input").set_input_files(make_files(tmp_path / "upload"))
+    files = make_files(tmp_path / "upload")
+    page.locator("#file-input").set_input_files(files)
     rows = page.locator("#upload-list li")
     expect(rows).to_have_count(7)
     # Scored as they arrive: each row says which way its photo went.
@@ -98,6 +99,12 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.locator("#upload-summary")).to_have_text(
         f"7 files done: {len(BLURRED)} blurred, {len(SHARP)} not blurred, 1 refused."
     )
+    # The next batch's list is its own (the last batch's lines, refusals too, stayed under its summary), and the
+    # list is no live region: the summary speaks for the batch, not one line a file.
+    page.locator("#file-input").set_input_files([f for f in files if f.name == SHARP[0]])
+    expect(page.locator("#upload-summary")).to_have_text("1 file done: 1 already in Classify.")
+    expect(rows).to_have_count(1)
+    assert page.locator("#upload-list").get_attribute("aria-live") is None
 
     # --- they get sorted: nothing unprocessed, both kinds present, adding up to All ------------
     expect(count(page, "all")).to_have_text("6", timeout=SCORING_TIMEOUT)
@@ -194,7 +201,10 @@ def test_upload_sort_threshold_photo_page_and_export(
         names = sorted(Path(n).name for n in archive.namelist() if not n.endswith("/"))
         assert archive.testzip() is None
     assert names == sorted(SHARP), names
-    # the same menu lists the tab as a spreadsheet
+    # the menu closed once its item was chosen (it stayed open over the page); it lists the tab as a spreadsheet
+    export = page.get_by_role("button", name="Export Not blurred")
+    expect(export.locator("xpath=..")).not_to_have_attribute("open", "")
+    export.click()
     with page.expect_download() as info:
         page.get_by_role("link", name="List as CSV, for a spreadsheet").click()
     assert info.value.suggested_filename.endswith(".csv"), info.value.suggested_filename
@@ -203,7 +213,7 @@ def test_upload_sort_threshold_photo_page_and_export(
     assert {row["category"] for row in listed} == {"not_blurred"}
 
     # --- from a photo of the tab, the arrow keys step through that tab -------------------------
-    page.goto(url + page.locator("li.photo-card a.photo-link").first.get_attribute("href"))  # export menu is open
+    page.goto(url + page.locator("li.photo-card a.photo-link").first.get_attribute("href"))
     expect(page.locator("#photo-next")).to_be_visible()
     expect(page.locator("#photo-previous")).to_have_count(0)  # the newest photo of the tab
     first_url = page.url
@@ -280,12 +290,16 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.locator("#grid[data-before]")).to_have_count(0)  # the grid was loaded afresh
     expect(page.get_by_label(f"Select {SHARP[1]}")).to_be_checked()
     expect(bar).to_contain_text("1 selected")
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text))
     page.get_by_role("button", name="Mark blurred").click()  # no question: a call is undone with another
     expect(page.locator("#job-area")).to_contain_text("Marked 1 photo blurred.")
     expect(page.locator("#job-area")).to_be_focused()  # where the answer is, in view
     expect(bar).to_be_hidden()
     expect(count(page, "blurred")).to_have_text("1")
     expect(card(page, SHARP[1]).locator(".badge")).to_contain_text("your call")
+    # the form's "find button" was looked for inside the button: nothing was disabled while the call was sent
+    assert not [w for w in warnings if "hx-disabled-elt" in w]
     page.get_by_label(f"Select {SHARP[0]}").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove selected…").click()
