@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from app.logs import log
@@ -15,19 +14,28 @@ QUEUE = "arq:queue"  # arq's default queue name, which the workers poll
 WORKER_REPORT_SECONDS = 30  # app/jobs/worker.py's health_check_interval
 
 
+CONNECT_SECONDS = 2.0
+ANSWER_SECONDS = 2.0  # a Redis that takes the connection but does not answer (stopped, overloaded, cut off)
+
+
 class ArqQueue:
     def __init__(self, redis_url: str) -> None:
-        from arq.connections import RedisSettings
-
-        # a request that queues work must not wait out arq's five connection retries when Redis is down
-        self.redis_settings = dataclasses.replace(RedisSettings.from_dsn(redis_url), conn_retries=0, conn_timeout=2)
+        self.redis_url = redis_url
         self._pool: ArqRedis | None = None
 
     async def pool(self) -> ArqRedis:
-        from arq import create_pool
+        """The connection pool, made on the loop that first uses it.
 
-        if self._pool is None:  # created on the loop that first uses it
-            self._pool = await create_pool(self.redis_settings)
+        Not arq's create_pool: it retries a refused connection five times, and gives connections no time limit
+        for an answer, so a request that queues work, a sign-in (its failures are counted here) or the health
+        check waited for as long as a stopped Redis stayed stopped. Connections are made when first used.
+        """
+        from arq.connections import ArqRedis
+
+        if self._pool is None:
+            self._pool = ArqRedis.from_url(
+                self.redis_url, socket_connect_timeout=CONNECT_SECONDS, socket_timeout=ANSWER_SECONDS
+            )
         return self._pool
 
     async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:

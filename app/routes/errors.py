@@ -10,7 +10,9 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, InternalServerException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
+from app.adapters.sql.outage import is_outage
 from app.domain.errors import (
     Conflict,
     DomainError,
@@ -115,6 +117,25 @@ def _body_missing(extra: object) -> bool:
     )
 
 
+DATABASE_AWAY = "The database cannot be reached just now; nothing was changed. Try again in a moment."
+DATABASE_RETRY_SECONDS = 5
+DATABASE_DRIVERS = ("/sqlalchemy/", "/asyncpg/", "/aiosqlite/")  # a refused connection elsewhere is not the database
+
+
+def _raised_in(exc: BaseException, packages: tuple[str, ...]) -> bool:
+    return any(part in frame.filename for frame in traceback.extract_tb(exc.__traceback__) for part in packages)
+
+
+def database_error(request: Request, exc: Exception) -> Response:
+    """The database down or restarting is a 503 the client may retry; any other error of it is ours (500)."""
+    if not is_outage(exc) or not _raised_in(exc, DATABASE_DRIVERS):
+        return unexpected_error(request, exc)
+    log.warning("database unreachable", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:300])
+    response = _answer(request, 503, DATABASE_AWAY)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
 def too_deep(request: Request, exc: RecursionError) -> Response:
     """msgspec gives up on a body nested deeper than the interpreter's recursion limit (`[[[[...`); a
     recursion anywhere else is ours."""
@@ -178,5 +199,7 @@ EXCEPTION_HANDLERS = {
     HTTPException: http_error,
     LoginRequired: login_required,
     RecursionError: too_deep,
+    DBAPIError: database_error,
+    ConnectionError: database_error,  # asyncpg's refused connection comes through unwrapped
     HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from typing import Any
@@ -18,12 +19,16 @@ from app.bootstrap import Container
 from app.routes.deps import server_features
 from app.routes.security import requires_page_user
 
+CHECK_SECONDS = 3.0  # a dependency that takes longer to answer is as good as down to the one asking
+
 
 async def _timed(check: Any) -> dict[str, Any]:
     start = time.perf_counter()
     try:
-        detail = await check()
+        detail = await asyncio.wait_for(check(), CHECK_SECONDS)
         status = "ok"
+    except TimeoutError:
+        detail, status = f"no answer within {CHECK_SECONDS:g} s", "error"
     except Exception as exc:
         detail, status = f"{type(exc).__name__}: {exc}"[:300], "error"
     return {"status": status, "latency_ms": round((time.perf_counter() - start) * 1000, 2), "detail": detail}

@@ -3,7 +3,11 @@ answers again. It used to be a 500 for an upload or a batch that had been stored
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Iterator
 
 from litestar.testing import TestClient
 
@@ -33,3 +37,57 @@ def test_uploads_and_batches_are_accepted_while_redis_is_down(tmp_path, database
         assert job["status"] == "queued"
         ready = client.get("/health/ready")
         assert ready.status_code == 503 and ready.json()["checks"]["queue"]["status"] == "error"
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[str]:
+    """A Redis that takes connections and never answers: a stopped (SIGSTOP) or cut-off one looks like this."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_a_redis_that_never_answers_holds_up_no_request(tmp_path, database_url):
+    """With Redis stopped rather than gone, sign-in, uploads and /health/ready waited as long as it stayed stopped
+    (100 s in an outside review): connections had a time limit for connecting, none for an answer."""
+    with silent_server() as silent:
+        settings = make_settings(tmp_path / "data", database_url, redis_url=silent, run_worker=False)
+        with TestClient(app=create_app(settings, bootstrap(settings)), timeout=30) as client:
+            create_account(settings, "owner@example.com")
+            started = time.monotonic()
+            api = login(client, "owner@example.com")  # its failures are counted in Redis
+            assert api.upload(("kept.jpg", images.jpeg(seed=4))).status_code == 201
+            ready = client.get("/health/ready")
+            assert ready.status_code == 503 and ready.json()["checks"]["queue"]["status"] == "error"
+            assert time.monotonic() - started < 15  # about 2 s for each of the four waits on Redis
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_to_try_again(tmp_path):
+    """With PostgreSQL down every request was a 500 "Something went wrong on our side"."""
+    down = f"postgresql+asyncpg://classify@127.0.0.1:{free_port()}/classify"
+    settings = make_settings(tmp_path / "data", down)
+    with TestClient(app=create_app(settings, bootstrap(settings))) as client:
+        login = client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "x" * 12})
+        assert login.status_code == 503 and login.headers["retry-after"] == "5"
+        assert login.json()["detail"].startswith("The database cannot be reached just now")
+        page = client.get("/login")  # a page says the same, as a page
+        assert page.status_code == 503 and "The database cannot be reached just now" in page.text
+        ready = client.get("/health/ready")
+        assert ready.status_code == 503 and ready.json()["checks"]["database"]["status"] == "error"

@@ -1,0 +1,38 @@
+"""Telling a database that cannot be reached (for now) from a statement it refused.
+
+Web requests answer the first with a 503 and workers try the task again shortly; the second is a fault of ours
+and stays a 500 or a failed task.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+# SQLite's own words for a database it cannot use at the moment (another writer, a full or missing disk)
+SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk i/o error")
+OUTAGE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # s before a task's tries 2..6: half a minute in all, then the sweep
+CHAIN_DEPTH = 8  # links of __cause__ / __context__ looked through: SQLAlchemy wraps the driver's error twice
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` means the database is down, unreachable, restarting or dropped the connection."""
+    from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
+
+    seen: BaseException | None = exc
+    for _ in range(CHAIN_DEPTH):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, ConnectionError | PostgresConnectionError | CannotConnectNowError):
+            return True
+        if any(words in str(seen).lower() for words in SQLITE_OUTAGES) and "sqlite" in type(seen).__module__:
+            return True
+        wrapped = seen.orig if isinstance(seen, DBAPIError) else None  # the driver's own error
+        seen = wrapped or seen.__cause__ or seen.__context__
+    return False
+
+
+def outage_wait(tries_so_far: int) -> float:
+    """How long a task that met the database unreachable waits before its next try."""
+    return OUTAGE_WAITS[min(max(tries_so_far, 1), len(OUTAGE_WAITS)) - 1]
