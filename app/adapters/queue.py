@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 
+from app.adapters.sql.outage import OUTAGE_WAITS, is_outage, outage_wait
 from app.domain.retry import RetryLater
 
 log = structlog.get_logger("classify.queue")
@@ -56,6 +57,16 @@ class InProcessQueue:
     async def join(self) -> None:
         await self._queue.join()
 
+    def _defer(
+        self, name: str, args: tuple[Any, ...], job_id: str | None, tries: int, seconds: float, reason: str
+    ) -> bool:
+        """Deferred, not slept on: the worker is free for other tasks meanwhile; the id stays pending."""
+        log.info("task deferred", task=name, task_id=job_id, seconds=seconds, reason=reason)
+        asyncio.get_running_loop().call_later(seconds, self._queue.put_nowait, (name, args, job_id))
+        if job_id:
+            self._tries[job_id] = tries + 1
+        return True
+
     async def _work(self) -> None:
         while True:
             name, args, job_id = await self._queue.get()
@@ -66,15 +77,13 @@ class InProcessQueue:
             except asyncio.CancelledError:
                 raise
             except RetryLater as later:
-                # Deferred, not slept on: the worker is free for other tasks meanwhile; the id stays pending.
-                log.info("task deferred", task=name, task_id=job_id, seconds=later.seconds, reason=later.reason)
-                asyncio.get_running_loop().call_later(later.seconds, self._queue.put_nowait, (name, args, job_id))
-                deferred = True
-                if job_id:
-                    self._tries[job_id] = tries + 1
-            except Exception:
-                # The database still says the work is not done, so the periodic sweep will queue it again.
-                log.exception("task failed", task=name, task_id=job_id)
+                deferred = self._defer(name, args, job_id, tries, later.seconds, later.reason)
+            except Exception as exc:
+                if job_id and is_outage(exc) and tries <= len(OUTAGE_WAITS):  # a locked or restarting database
+                    deferred = self._defer(name, args, job_id, tries, outage_wait(tries), "database unreachable")
+                else:
+                    # The database still says the work is not done, so the periodic sweep will queue it again.
+                    log.exception("task failed", task=name, task_id=job_id)
             finally:
                 if job_id is not None and not deferred:
                     self._pending.discard(job_id)

@@ -29,6 +29,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy import make_url
 
     from app.adapters.offload import tune_allocator
     from app.adapters.sql.migrate import upgrade
@@ -43,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:  # unreachable, refused, no such driver: one line that names the setting
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = f"{type(exc).__name__}: {exc}"
+        print(f"classify: cannot use the database at DATABASE_URL={shown}: {reason}", file=sys.stderr)
+        return 1
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
     tune_allocator()
     app = create_app(settings)

@@ -16,8 +16,11 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Retry, Worker
 from redis.exceptions import RedisError
+from sqlalchemy import make_url
 
 from app.adapters.arq_queue import WORKER_REPORT_SECONDS
+from app.adapters.sql.migrate import not_ready
+from app.adapters.sql.outage import is_outage, outage_wait
 from app.bootstrap import Container, bootstrap
 from app.domain.retry import RetryLater
 from app.jobs.tasks import (
@@ -96,7 +99,8 @@ async def leased(ctx: dict[str, Any]) -> AsyncIterator[None]:
 
 def deferring(task: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """The same task for arq, on a lease (see LEASE_SECONDS); our RetryLater becomes arq's Retry, which
-    re-queues with a delay."""
+    re-queues with a delay, and so does the database being unreachable: a restart of a few seconds failed every
+    task taken meanwhile, left to the sweep minutes later."""
 
     @functools.wraps(task)
     async def run(ctx: dict[str, Any], *args: Any) -> Any:
@@ -105,6 +109,10 @@ def deferring(task: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[An
                 return await task(ctx, *args)
             except RetryLater as later:
                 raise Retry(defer=later.seconds) from later
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                raise Retry(defer=outage_wait(int(ctx.get("job_try", 1)))) from exc
 
     return run
 
@@ -138,6 +146,12 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     container = worker_container(settings)
     wait, stopped = RECONNECT_FIRST, asyncio.Event()
     try:
+        if problem := await not_ready(container.engine, settings.database_url):
+            shown = make_url(settings.database_url).render_as_string(hide_password=True)
+            raise SystemExit(
+                f"classify worker: the database at DATABASE_URL={shown} {problem}. A worker uses the web "
+                "server's database: give it the DATABASE_URL `classify serve` has."
+            )
         while True:
             worker = arq_worker(settings, burst=burst, ctx={"container": container})
             started = time.monotonic()
@@ -189,7 +203,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "cron_jobs": [cron(deferring(sweep), minute=set(range(0, 60, 3)), run_at_startup=True, unique=True)],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": _redis_settings(settings.redis_url),
         "keep_result": 0,
         "job_timeout": JOB_TIMEOUT,
         "max_tries": MAX_TRIES,
@@ -197,3 +211,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "poll_delay": POLL_SECONDS,
         "health_check_interval": WORKER_REPORT_SECONDS,  # what /health/services reads to see workers
     }
+
+
+def _redis_settings(redis_url: str) -> RedisSettings:
+    try:
+        return RedisSettings.from_dsn(redis_url)
+    except (RuntimeError, ValueError) as exc:  # arq: "invalid DSN scheme"
+        raise SystemExit(f"classify worker: REDIS_URL is not a Redis URL (redis://host:port/db): {exc}") from None

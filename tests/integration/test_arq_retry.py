@@ -5,9 +5,11 @@ import time
 from arq import create_pool, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.domain.retry import RetryLater
 from app.jobs.worker import deferring
+from tests.support.servers import free_port
 
 attempts: list[float] = []
 
@@ -39,3 +41,42 @@ async def test_retry_later_becomes_a_deferred_arq_retry(redis_url):
         await pool.flushdb()
         await pool.aclose()
     assert len(attempts) == 2 and attempts[1] - attempts[0] >= 0.5
+
+
+database_attempts: list[float] = []
+
+
+async def needs_the_database(ctx):
+    """Fails twice as a task does while PostgreSQL restarts (a real refused connection), then works."""
+    database_attempts.append(time.monotonic())
+    if len(database_attempts) <= 2:
+        engine = create_async_engine(f"postgresql+asyncpg://classify@127.0.0.1:{free_port()}/classify")
+        try:
+            async with engine.connect():
+                pass
+        finally:
+            await engine.dispose()
+    return "ok"
+
+
+async def test_a_task_that_finds_the_database_away_is_tried_again_shortly(redis_url):
+    """Every task a worker took while the database restarted failed for good, left to the sweep minutes later."""
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    try:
+        await pool.flushdb()
+        await pool.enqueue_job("needs_the_database", _job_id="outage-test")
+        worker = Worker(
+            functions=[func(deferring(needs_the_database), name="needs_the_database", max_tries=5)],
+            redis_pool=pool,
+            burst=True,
+            poll_delay=0.05,
+            keep_result=0,
+            handle_signals=False,
+        )
+        await worker.main()
+        await worker.close()
+    finally:
+        await pool.flushdb()
+        await pool.aclose()
+    first, second, third = database_attempts
+    assert second - first >= 1.0 and third - second >= 2.0  # OUTAGE_WAITS, then it ran

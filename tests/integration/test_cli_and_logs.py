@@ -10,6 +10,7 @@ import sys
 
 import httpx
 
+from app.adapters.sql.migrate import upgrade
 from tests.support.live_server import live_server
 
 PASSWORD = "a very secret password"
@@ -112,3 +113,30 @@ def test_x_forwarded_for_does_not_reset_the_sign_in_limit_and_debug_logs_keep_no
     failed = [json.loads(line) for line in log.splitlines() if line.startswith("{") and "sign-in failed" in line]
     assert failed and {line["client"] for line in failed} == {"127.0.0.2"}
     assert "$argon2" not in log
+
+
+def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(tmp_path):
+    """`classify serve` printed a 124-line traceback; a worker with no DATABASE_URL made an empty SQLite file
+    in the shared data folder and failed every task it took; a bad REDIS_URL was arq's "invalid DSN scheme"."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "CLASSIFY_SECRET_KEY": "k" * 40}
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    down = f"postgresql://classify:hunter2@127.0.0.1:{port}/classify"
+    served = classify("serve", "--port", "0", env={**env, "DATABASE_URL": down})
+    assert served.returncode == 1 and "Traceback" not in served.stderr
+    shown = f"postgresql+asyncpg://classify:***@127.0.0.1:{port}/classify"  # the password hidden
+    assert served.stderr.startswith(f"classify: cannot use the database at DATABASE_URL={shown}: ")
+    assert "hunter2" not in served.stderr
+
+    worker = classify("worker", "--burst", env={**env, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert worker.returncode != 0 and "Traceback" not in worker.stderr
+    assert (
+        "the database at DATABASE_URL=sqlite+aiosqlite:///" in worker.stderr and "has no database file" in worker.stderr
+    )
+    assert not (tmp_path / "data" / "classify.db").exists()  # not made by the worker
+
+    upgrade(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'classify.db'}")  # as `classify serve` leaves it
+    bad_redis = classify("worker", "--burst", env={**env, "REDIS_URL": "notaurl"})
+    assert bad_redis.returncode != 0 and "Traceback" not in bad_redis.stderr
+    assert "REDIS_URL is not a Redis URL" in bad_redis.stderr

@@ -1,7 +1,10 @@
 """The in-process queue: de-duplicates by task id, survives a failing task, and defers on RetryLater."""
 
 import asyncio
+import sqlite3
 import time
+
+from sqlalchemy.exc import OperationalError
 
 from app.adapters.queue import InProcessQueue
 from app.domain.retry import RetryLater
@@ -51,3 +54,27 @@ async def test_retry_later_defers_the_task_without_holding_a_worker():
     real = [a for a in attempts if a > 0]
     assert len(real) == 2 and real[1] - real[0] >= 0.3
     assert attempts[1] == -1.0  # the single worker ran another task during the wait
+
+
+async def test_a_task_that_finds_the_database_away_is_deferred_not_dropped():
+    tries: list[int] = []
+
+    async def needs_the_database(ctx):
+        tries.append(ctx["job_try"])
+        if ctx["job_try"] == 1:
+            raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+
+    async def broken(ctx):
+        tries.append(-1)
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: photos"))
+
+    queue = InProcessQueue({"needs_the_database": needs_the_database, "broken": broken}, concurrency=1)
+    queue.start({})
+    await queue.enqueue("broken", job_id="b")  # a fault of ours, not the database away: not tried again
+    await queue.enqueue("needs_the_database", job_id="d")
+    for _ in range(100):
+        if len(tries) == 3:
+            break
+        await asyncio.sleep(0.05)
+    await queue.stop()
+    assert tries == [-1, 1, 2]

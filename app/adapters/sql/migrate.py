@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.adapters.sql.outage import is_outage
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -34,3 +39,31 @@ def upgrade(database_url: str) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def head_revision() -> str:
+    """The newest revision in `migrations/`."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "migrations/ holds no revision"
+    return head
+
+
+async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
+    """Why a worker cannot use this database, or None. It must be the web server's, which `classify serve` has
+    migrated; a worker never creates or migrates one (a wrong or missing DATABASE_URL made a worker create an
+    empty SQLite file and fail every task it took)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not await asyncio.to_thread(Path(url.database).exists):
+        return "has no database file"
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception as exc:
+        if is_outage(exc):
+            return f"cannot be reached ({type(exc).__name__}: {exc})"
+        return "has no Classify tables"
+    if revision != head_revision():
+        return f"is at revision {revision}, not {head_revision()}: start `classify serve` first, which migrates it"
+    return None
