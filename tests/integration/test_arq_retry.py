@@ -21,14 +21,14 @@ async def flaky(ctx):
     return "ok"
 
 
-async def test_retry_later_becomes_a_deferred_arq_retry(redis_url):
-    settings = RedisSettings.from_dsn(redis_url)
-    pool = await create_pool(settings)
+async def run_once(redis_url: str, task, max_tries: int) -> None:
+    """Queue `task` and run a burst worker over it until it ends, tries and deferrals included."""
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
         await pool.flushdb()
-        await pool.enqueue_job("flaky", _job_id="retry-test")
+        await pool.enqueue_job(task.__name__, _job_id=f"{task.__name__}-test")
         worker = Worker(
-            functions=[func(deferring(flaky), name="flaky", max_tries=3)],
+            functions=[func(deferring(task), name=task.__name__, max_tries=max_tries)],
             redis_pool=pool,
             burst=True,
             poll_delay=0.05,
@@ -40,6 +40,10 @@ async def test_retry_later_becomes_a_deferred_arq_retry(redis_url):
     finally:
         await pool.flushdb()
         await pool.aclose()
+
+
+async def test_retry_later_becomes_a_deferred_arq_retry(redis_url):
+    await run_once(redis_url, flaky, max_tries=3)
     assert len(attempts) == 2 and attempts[1] - attempts[0] >= 0.5
 
 
@@ -61,22 +65,6 @@ async def needs_the_database(ctx):
 
 async def test_a_task_that_finds_the_database_away_is_tried_again_shortly(redis_url):
     """Every task a worker took while the database restarted failed for good, left to the sweep minutes later."""
-    pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    try:
-        await pool.flushdb()
-        await pool.enqueue_job("needs_the_database", _job_id="outage-test")
-        worker = Worker(
-            functions=[func(deferring(needs_the_database), name="needs_the_database", max_tries=5)],
-            redis_pool=pool,
-            burst=True,
-            poll_delay=0.05,
-            keep_result=0,
-            handle_signals=False,
-        )
-        await worker.main()
-        await worker.close()
-    finally:
-        await pool.flushdb()
-        await pool.aclose()
+    await run_once(redis_url, needs_the_database, max_tries=5)
     first, second, third = database_attempts
     assert second - first >= 1.0 and third - second >= 2.0  # OUTAGE_WAITS, then it ran
