@@ -24,7 +24,7 @@ from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks, s
 from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.errors import status_of
 from app.routes.events import job_context
-from app.routes.pages_auth import sign_in
+from app.routes.pages_auth import FORGET_PAGES, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, requires_page_user
 
@@ -474,7 +474,7 @@ async def delete_account(request: Request[Any, Any, Any], container: ContainerDe
         return await _settings(request, container, status_code=status_of(exc), delete_error=exc.detail)
     log.info("account deleted", user_id=str(caller(request).id))
     request.clear_session()
-    return Redirect("/login?deleted=1", status_code=303)
+    return Redirect("/login?deleted=1", status_code=303, headers=FORGET_PAGES)
 
 
 @post("/settings/sign-out-elsewhere", guards=GUARD, include_in_schema=False, status_code=303)

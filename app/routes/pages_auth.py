@@ -100,10 +100,14 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
     return Redirect(target, status_code=303)
 
 
+# With the session, the browser's copies of the signed-in pages go: Back on a shared computer showed the gallery.
+FORGET_PAGES = {"Clear-Site-Data": '"cache"'}
+
+
 @post("/logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
-    return Redirect("/login", status_code=303)
+    return Redirect("/login", status_code=303, headers=FORGET_PAGES)
 
 
 HANDLERS = [setup_page, setup, login_page, login, logout]

@@ -62,6 +62,11 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     assert_served_as_html(page)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.locator("details.dropdown")).to_have_count(0)
+    # Back, on a shared computer: the browser's copy of the signed-in gallery is gone with the session
+    page.go_back()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("details.dropdown")).to_have_count(0)
+    page.goto(url + "/login")
     screenshot_both(page, screenshot_dir, "login")
 
     # A wrong password: a clear error, still signed out, the email kept.

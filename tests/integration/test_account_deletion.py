@@ -64,6 +64,7 @@ def test_the_settings_page_deletes_it_after_the_password_and_says_so(client, api
     assert wrong.status_code == 422 and "The password is not right; nothing was deleted." in wrong.text
     done = client.post("/settings/delete", data={"confirm": PASSWORD, "_csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/login?deleted=1"
+    assert done.headers["clear-site-data"] == '"cache"'  # the browser's copies of the account's pages go too
     assert "Your account and everything Classify kept of it are deleted." in client.get("/login?deleted=1").text
     assert client.get("/photos", follow_redirects=False).status_code == 302  # signed out
     assert api.get("/api/v1/photos").status_code == 401

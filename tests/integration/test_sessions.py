@@ -25,6 +25,7 @@ def test_anonymous_visits_keep_no_session_and_a_sign_in_keeps_one_until_sign_out
     token = _signed_in(client)
     assert len(_session_files(settings)) == 1 and client.get("/photos").status_code == 200
     signed_out = client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert signed_out.headers["clear-site-data"] == '"cache"'  # Back showed the signed-in gallery from the cache
     assert signed_out.status_code == 303 and _session_files(settings) == []
     assert client.get("/photos", follow_redirects=False).status_code == 302
 
