@@ -76,6 +76,9 @@ def test_first_run_creates_the_owner_then_sign_out_and_sign_in_again(
     expect(page.get_by_role("alert")).to_contain_text(re.compile("password", re.IGNORECASE))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value(OWNER.email)
+    # the keyboard goes on where the person must start again, and that field names the refusal
+    expect(page.get_by_label("Password")).to_be_focused()
+    expect(page.get_by_label("Password")).to_have_accessible_description(re.compile("password", re.IGNORECASE))
     screenshot_both(page, screenshot_dir, "login-error")
     assert_accessible(page)
     page.goto(url + "/stats")
@@ -200,6 +203,9 @@ def test_a_new_password_or_signing_out_everywhere_else_ends_the_other_browsers(
     page.get_by_label("New password again").fill("a different passphrase")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("alert")).to_contain_text("The two new passwords are not the same.")
+    current = page.get_by_label("Current password")
+    expect(current).to_be_focused()
+    expect(current).to_have_accessible_description("The two new passwords are not the same.")
     page.get_by_label("Current password").fill(OWNER.password)
     page.get_by_label("New password", exact=True).fill("a brand new passphrase")
     page.get_by_label("New password again").fill("a brand new passphrase")
@@ -235,6 +241,8 @@ def test_deleting_the_account_from_settings_takes_the_password_and_starts_afresh
     page.get_by_label("Your password, to confirm").fill("not the password")
     page.get_by_role("button", name="Delete my account and my photos").click()
     expect(page.get_by_role("alert")).to_contain_text("The password is not right; nothing was deleted.")
+    # the refusal is at the foot of a long page: the focus is taken there, not left at the top
+    expect(page.get_by_label("Your password, to confirm")).to_be_focused()
     assert_accessible(page)
 
     page.get_by_label("Your password, to confirm").fill(OWNER.password)
