@@ -106,3 +106,15 @@ def test_the_order_menu_steps_with_the_arrows_and_applies_on_enter(page: Page, u
     expect(order).to_have_value("sharpest")
     page.keyboard.press("Enter")
     page.wait_for_url("**sort=sharpest**")
+
+
+def test_the_skip_link_shows_at_the_first_tab_without_covering_the_header(page: Page, unscored: LiveServer) -> None:
+    sign_in(page, unscored)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    shown, brand = skip.bounding_box(), page.locator("a.brand").bounding_box()
+    assert shown and brand and shown["x"] >= 0 and shown["y"] >= 0
+    assert shown["y"] + shown["height"] <= brand["y"], f"the skip link {shown} covers the name {brand}"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(unscored.url + "/#main")
