@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 GOOGLE_DEFAULT_ROOTS = {
     "google_auth_url": ("GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"),
@@ -18,6 +20,14 @@ GOOGLE_DEFAULT_ROOTS = {
     "dropbox_api": ("DROPBOX_API", "https://api.dropboxapi.com/2"),
     "dropbox_content_api": ("DROPBOX_CONTENT_API", "https://content.dropboxapi.com/2"),
 }
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SECRET_KEY = 16  # characters; a generated key has 64
+# What libpq-style URLs (Fly, Neon, Heroku) say as sslmode, asyncpg takes as ssl, with the same values.
+LIBPQ_TO_ASYNCPG = {"sslmode": "ssl"}
 
 
 class SettingsError(ValueError):
@@ -37,32 +47,117 @@ def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, not {raw!r}")
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {raw!r}")
     return value
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (or true/false, yes/no, on/off), not {raw!r}")
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (_env(name) or default).upper()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {_env(name)!r}")
+    return value
+
+
+def _env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """A URL setting, refused at start-up when it cannot work: it would otherwise fail at first use, far from
+    the variable that caused it."""
+    raw = _env(name, default)
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
+        raise SettingsError(f"{name} must be a URL starting {' or '.join(s + '://' for s in schemes)}, not {raw!r}")
+    return raw
+
+
+def _data_dir() -> Path:
+    data_dir = Path(_env("CLASSIFY_DATA_DIR", "./data") or "./data").resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"CLASSIFY_DATA_DIR={data_dir} cannot be used: {exc.strerror or exc}") from None
+    return data_dir
+
+
 def _secret_key(data_dir: Path) -> str:
     """CLASSIFY_SECRET_KEY, or a key generated once and kept in the data dir (mode 600)."""
     if key := _env("CLASSIFY_SECRET_KEY"):
+        if len(key) < MIN_SECRET_KEY:
+            raise SettingsError(f"CLASSIFY_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long")
         return key
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    try:
+        key = path.read_text().strip() if path.exists() else _new_secret_key(path)
+    except OSError as exc:
+        raise SettingsError(f"CLASSIFY_DATA_DIR={data_dir} cannot be used: {exc.strerror or exc}") from None
+    if len(key) < MIN_SECRET_KEY:
+        raise SettingsError(f"{path} holds no usable key; delete it to have a new one made, or set CLASSIFY_SECRET_KEY")
+    return key
+
+
+def _new_secret_key(path: Path) -> str:
+    """Written whole under a temporary name, then linked into place: processes starting together on a new
+    data folder all read the one key that won, never a file still being written."""
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(key)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(key)
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink(missing_ok=True)
     return key
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the plain URLs people paste (postgres://, postgresql://) and pick the async drivers."""
+    """Accept the plain URLs people paste (postgres://, postgresql://, with ?sslmode=) and pick the async
+    drivers."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
+            return _asyncpg_query("postgresql+asyncpg://" + url[len(prefix) :])
+    if url.startswith("postgresql+asyncpg://"):
+        return _asyncpg_query(url)
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def _asyncpg_query(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(LIBPQ_TO_ASYNCPG.get(key, key), value) for key, value in parse_qsl(parts.query)]
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def _database_url(data_dir: Path) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    default = f"sqlite+aiosqlite:///{data_dir / 'classify.db'}"
+    url = normalise_database_url(_env("DATABASE_URL", default) or default)
+    try:
+        make_url(url)
+    except ArgumentError:
+        example = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
+        raise SettingsError(f"DATABASE_URL is not a database URL ({example})") from None
     return url
 
 
@@ -124,14 +219,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = Path(_env("CLASSIFY_DATA_DIR", "./data") or "./data").resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        default_db = f"sqlite+aiosqlite:///{data_dir / 'classify.db'}"
+        """Every variable, checked now: a value that cannot work is a SettingsError naming it."""
+        data_dir = _data_dir()
         import_root = _env("CLASSIFY_IMPORT_ROOT")
-        redis_url = _env("REDIS_URL")
+        redis_url = _env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
         return cls(
             data_dir=data_dir,
-            database_url=normalise_database_url(_env("DATABASE_URL", default_db) or default_db),
+            database_url=_database_url(data_dir),
             secret_key=_secret_key(data_dir),
             redis_url=redis_url,
             max_upload_mb=_env_number("CLASSIFY_MAX_UPLOAD_MB", 50, minimum=1),
@@ -140,22 +234,23 @@ class Settings:
             max_side=int(_env_number("CLASSIFY_MAX_SIDE", 30_000, minimum=1)),
             quota_mb=_env_number("CLASSIFY_QUOTA_MB", 0, minimum=1) if _env("CLASSIFY_QUOTA_MB") else None,
             import_root=Path(import_root).resolve() if import_root else None,
-            public_url=_env("CLASSIFY_PUBLIC_URL"),
+            public_url=_env_url("CLASSIFY_PUBLIC_URL"),
             google_client_id=_env("GOOGLE_CLIENT_ID"),
             google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
             google_api_key=_env("GOOGLE_API_KEY"),
             dropbox_app_key=_env("DROPBOX_APP_KEY"),
             dropbox_app_secret=_env("DROPBOX_APP_SECRET"),
             openai_api_key=_env("OPENAI_API_KEY"),
-            openai_base_url=_env("OPENAI_BASE_URL"),
+            openai_base_url=_env_url("OPENAI_BASE_URL"),
             vision_model=_env("CLASSIFY_VISION_MODEL", "gpt-4o-mini") or "gpt-4o-mini",
             vision_monthly_limit=int(_env_number("CLASSIFY_VISION_MONTHLY_LIMIT", 500)),
             vision_timeout=_env_number("CLASSIFY_VISION_TIMEOUT", 30.0, minimum=0.1),
             # With Redis the web process only enqueues, unless told to work as well.
-            run_worker=_env("CLASSIFY_RUN_WORKER", "0" if redis_url else "1") not in ("0", "false", "no"),
+            run_worker=_env_flag("CLASSIFY_RUN_WORKER", not redis_url),
             score_workers=int(_env_number("CLASSIFY_SCORE_WORKERS", 0)),
-            log_level=(_env("CLASSIFY_LOG_LEVEL", "INFO") or "INFO").upper(),
+            log_level=_env_choice("CLASSIFY_LOG_LEVEL", "INFO", LOG_LEVELS),
             service_roots={
-                key: (_env(var, default) or default).rstrip("/") for key, (var, default) in GOOGLE_DEFAULT_ROOTS.items()
+                key: (_env_url(var, default) or default).rstrip("/")
+                for key, (var, default) in GOOGLE_DEFAULT_ROOTS.items()
             },
         )

@@ -34,9 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.settings import SettingsError
+
     args = build_parser().parse_args(argv)
     module = importlib.import_module(args.module_name)
-    return int(module.run(args) or 0)
+    try:
+        return int(module.run(args) or 0)
+    except SettingsError as exc:  # a setting that cannot work: one line naming it, not a traceback
+        print(f"classify: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C is how a person stops a command, not a crash to report
+        return 130
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.adapters.sql.migrate import upgrade
+    from app.cli.database import migrated
     from app.settings import Settings
 
-    upgrade(Settings.from_env().database_url)
+    migrated(Settings.from_env())
     print("database is up to date")
     return 0

@@ -10,7 +10,14 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port to listen on (default 8000)")
+
+
+def port_number(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:  # the socket module takes larger numbers modulo 65536
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
+    return port
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -29,10 +36,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
-    from sqlalchemy import make_url
 
     from app.adapters.offload import tune_allocator
-    from app.adapters.sql.migrate import upgrade
+    from app.cli.database import migrated  # before logging is configured (see there)
     from app.logs import configure_logging, log
     from app.main import create_app
     from app.settings import Settings
@@ -44,13 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    try:
-        upgrade(settings.database_url)
-    except Exception as exc:  # unreachable, refused, no such driver: one line that names the setting
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
-        reason = f"{type(exc).__name__}: {exc}"
-        print(f"classify: cannot use the database at DATABASE_URL={shown}: {reason}", file=sys.stderr)
-        return 1
+    migrated(settings)
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
     tune_allocator()
     app = create_app(settings)

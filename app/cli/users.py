@@ -9,11 +9,13 @@ import argparse
 import asyncio
 import getpass
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the command imports the app only when it runs
     from app.bootstrap import Container
     from app.domain.model import User
+    from app.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,19 +101,38 @@ async def _account(email: str, container: Container) -> User:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.adapters.sql.migrate import upgrade
+    from app.cli.database import migrated
     from app.domain.errors import DomainError
     from app.settings import Settings
 
     if args.users_command == "delete" and not args.yes:
         print("classify: this deletes the account and all its photos; add --yes to do it", file=sys.stderr)
         return 2
+    settings = Settings.from_env()
+    new_file = _missing_sqlite_file(settings)
+    if new_file and args.users_command != "create":
+        print(f"classify: there is no database at {new_file}: {WHICH_DATABASE}", file=sys.stderr)
+        return 1
     password = _password(args.password_stdin) if args.users_command in ("create", "set-password") else ""
-    upgrade(Settings.from_env().database_url)
+    migrated(settings)
     try:
         done = asyncio.run(_apply(args, password))
     except DomainError as exc:
         print(f"classify: {exc.detail}", file=sys.stderr)
         return 1
     print(done)
+    if new_file:  # likely run from another folder than the server's: say so rather than let the sign-in fail
+        print(f"classify: this made a new database at {new_file}; {WHICH_DATABASE}", file=sys.stderr)
     return 0
+
+
+WHICH_DATABASE = "the server uses the one in its CLASSIFY_DATA_DIR (default ./data) or at its DATABASE_URL"
+
+
+def _missing_sqlite_file(settings: Settings) -> Path | None:
+    from sqlalchemy import make_url
+
+    if not settings.is_sqlite:
+        return None
+    path = Path(make_url(settings.database_url).database or "").resolve()
+    return None if path.exists() else path

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from app.adapters.sql.migrate import upgrade
 from tests.support.live_server import live_server
@@ -139,4 +140,63 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(tmp_path)
     upgrade(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'classify.db'}")  # as `classify serve` leaves it
     bad_redis = classify("worker", "--burst", env={**env, "REDIS_URL": "notaurl"})
     assert bad_redis.returncode != 0 and "Traceback" not in bad_redis.stderr
-    assert "REDIS_URL is not a Redis URL" in bad_redis.stderr
+    assert "REDIS_URL must be a URL starting redis://" in bad_redis.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("CLASSIFY_MAX_UPLOAD_MB", "abc", "CLASSIFY_MAX_UPLOAD_MB must be a number, not 'abc'"),
+        ("CLASSIFY_QUOTA_MB", "nan", "CLASSIFY_QUOTA_MB must be a finite number, not 'nan'"),
+        ("CLASSIFY_MAX_PIXELS", "inf", "CLASSIFY_MAX_PIXELS must be a finite number, not 'inf'"),
+        ("CLASSIFY_LOG_LEVEL", "loud", "CLASSIFY_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("CLASSIFY_RUN_WORKER", "off-ish", "CLASSIFY_RUN_WORKER must be 1 or 0"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL is not a database URL"),
+        ("REDIS_URL", "nonsense", "REDIS_URL must be a URL starting redis://"),
+        ("OPENAI_BASE_URL", "localhost:9000/v1", "OPENAI_BASE_URL must be a URL starting http://"),
+        ("GOOGLE_TOKEN_URL", "notaurl", "GOOGLE_TOKEN_URL must be a URL starting http://"),
+        ("CLASSIFY_PUBLIC_URL", "photos.example.com", "CLASSIFY_PUBLIC_URL must be a URL starting http://"),
+        ("CLASSIFY_SECRET_KEY", "short", "CLASSIFY_SECRET_KEY must be at least 16 characters long"),
+        ("CLASSIFY_DATA_DIR", "/etc/hostname/data", "CLASSIFY_DATA_DIR=/etc/hostname/data cannot be used"),
+    ],
+)
+@pytest.mark.parametrize("command", [("migrate",), ("serve", "--port", "0"), ("worker", "--burst")])
+def test_a_setting_that_cannot_work_is_one_line_naming_it(tmp_path, variable, value, said, command):
+    """Each of these was a traceback (16 to 124 lines), an error at first use far from its cause, or, for
+    CLASSIFY_RUN_WORKER=off-ish, a web process that silently ran tasks as well."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "REDIS_URL": "redis://127.0.0.1:1/0", variable: value}
+    refused = classify(*command, env=env)
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.startswith(f"classify: {said}") and refused.stderr.count("\n") == 1, refused.stderr
+
+
+def test_migrate_and_users_on_a_database_they_cannot_reach_say_so_in_one_line(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": f"postgres://u:pw@127.0.0.1:{port}/db"}
+    for command in (("migrate",), ("users", "sign-out", "a@example.com")):
+        refused = classify(*command, env=env)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert refused.stderr.startswith(
+            "classify: cannot use the database at DATABASE_URL=postgresql+asyncpg://u:***@"
+        )
+
+
+def test_users_run_away_from_the_servers_data_folder_say_which_database_they_used(tmp_path):
+    """`classify users create` in another folder made ./data there and said only "created": the server never
+    saw the account. Other actions no longer make a database at all."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "elsewhere")}
+    missing = classify("users", "sign-out", "a@example.com", env=env)
+    assert missing.returncode == 1 and "there is no database at" in missing.stderr
+    assert not (tmp_path / "elsewhere" / "classify.db").exists()
+    created = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert created.returncode == 0 and created.stdout == "created a@example.com\n"
+    assert f"this made a new database at {tmp_path / 'elsewhere' / 'classify.db'}" in created.stderr
+    again = classify("users", "create", "b@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert again.returncode == 0 and again.stderr == ""
+
+
+def test_serve_refuses_a_port_past_65535_instead_of_wrapping_it(tmp_path):
+    refused = classify("serve", "--port", "73637", env={"CLASSIFY_DATA_DIR": str(tmp_path / "data")})
+    assert refused.returncode == 2 and "73637 is not a port (0-65535)" in refused.stderr
