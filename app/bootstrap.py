@@ -110,7 +110,7 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         "uow": lambda: SqlUnitOfWork(sessions, cipher),
         "passwords": Argon2Passwords(),
         "tokens": JwtAccessTokens(settings.secret_key),
-        "storage": LocalPhotoStorage(settings.data_dir),
+        "storage": LocalPhotoStorage(settings.data_dir, reserve_bytes=settings.min_free_bytes),
         "images": PillowImageInspector(limits, offload, score_on_intake=settings.run_worker),
         "scorer": ProcessBlurScorer(offload),
         "folders": LocalFolders(settings.import_root),

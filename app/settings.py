@@ -172,6 +172,7 @@ class Settings:
     max_pixels: int = 100_000_000
     max_side: int = 30_000
     quota_mb: float | None = None  # each person's stored originals, at most; None: no quota
+    min_free_mb: float = 100  # disk space originals leave free
     import_root: Path | None = None
     public_url: str | None = None
     google_client_id: str | None = None
@@ -192,6 +193,10 @@ class Settings:
     @property
     def quota_bytes(self) -> int | None:
         return None if self.quota_mb is None else int(self.quota_mb * 1024 * 1024)
+
+    @property
+    def min_free_bytes(self) -> int:
+        return int(self.min_free_mb * 1024 * 1024)
 
     @property
     def is_sqlite(self) -> bool:
@@ -233,6 +238,7 @@ class Settings:
             max_pixels=int(_env_number("CLASSIFY_MAX_PIXELS", 100_000_000, minimum=1)),
             max_side=int(_env_number("CLASSIFY_MAX_SIDE", 30_000, minimum=1)),
             quota_mb=_env_number("CLASSIFY_QUOTA_MB", 0, minimum=1) if _env("CLASSIFY_QUOTA_MB") else None,
+            min_free_mb=_env_number("CLASSIFY_MIN_FREE_MB", 100),
             import_root=Path(import_root).resolve() if import_root else None,
             public_url=_env_url("CLASSIFY_PUBLIC_URL"),
             google_client_id=_env("GOOGLE_CLIENT_ID"),

@@ -5,29 +5,40 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import anyio.to_thread
 
+from app.adapters.sql.outage import NO_SPACE
+from app.domain.errors import StorageFull
+from app.domain.units import megabytes
+
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as exc:
+        raise StorageFull() if exc.errno in NO_SPACE else exc from None
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            raise StorageFull() from exc
         raise
 
 
 class LocalPhotoStorage:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, reserve_bytes: int = 0) -> None:
         self.originals = data_dir / "originals"
         self.renditions = data_dir / "renditions"
+        self.reserve_bytes = reserve_bytes
 
     def new_key(self) -> str:
         return secrets.token_hex(16)
@@ -39,7 +50,21 @@ class LocalPhotoStorage:
         return self.renditions / key[:2] / f"{key}.{size}.jpg"
 
     async def put_original(self, key: str, data: bytes) -> None:
+        await anyio.to_thread.run_sync(self._check_room, len(data))
         await anyio.to_thread.run_sync(_write_atomically, self.original_path(key), data)
+
+    def _check_room(self, size: int) -> None:
+        """Originals stop short of filling the disk: the rest is kept for the database, thumbs and sign-ins,
+        so that people can still sign in and remove photos to make room."""
+        if not self.reserve_bytes:
+            return
+        self.originals.mkdir(parents=True, exist_ok=True)
+        if shutil.disk_usage(self.originals).free - size < self.reserve_bytes:
+            raise StorageFull(
+                f"The server's disk is nearly full (it keeps {megabytes(self.reserve_bytes)} free), so this photo "
+                "was not stored. Whoever runs Classify needs to make room; removing photos you no longer need "
+                "frees some too."
+            )
 
     async def read_original(self, key: str) -> bytes:
         return await anyio.to_thread.run_sync(self.original_path(key).read_bytes)

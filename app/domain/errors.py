@@ -48,6 +48,19 @@ class PayloadRejected(DomainError):
         self.status_code = status_code
 
 
+class StorageFull(PayloadRejected):
+    """The server's disk is full, or would be past its reserve: answered 507, and nothing of it is kept."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(507, detail or DISK_FULL)
+
+
+DISK_FULL = (
+    "The server's disk is full, so nothing was saved. Whoever runs Classify needs to make room on it; "
+    "what is already stored is safe."
+)
+
+
 class TooManyAttempts(DomainError):
     """Too many failed sign-ins from this client for this account; answered 429 with Retry-After."""
 

@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError
 
-from app.adapters.sql.outage import is_outage
+from app.adapters.sql.outage import NO_SPACE, is_disk_full, is_outage
 from app.domain.errors import (
+    DISK_FULL,
     Conflict,
     DomainError,
     InvalidInput,
@@ -128,12 +129,27 @@ def _raised_in(exc: BaseException, packages: tuple[str, ...]) -> bool:
 
 def database_error(request: Request, exc: Exception) -> Response:
     """The database down or restarting is a 503 the client may retry; any other error of it is ours (500)."""
+    if is_disk_full(exc):
+        return disk_full(request, exc)
     if not is_outage(exc) or not _raised_in(exc, DATABASE_DRIVERS):
         return unexpected_error(request, exc)
     log.warning("database unreachable", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:300])
     response = _answer(request, 503, DATABASE_AWAY)
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
     return response
+
+
+def disk_error(request: Request, exc: OSError) -> Response:
+    """A write the disk had no room for (a sign-in's session file, say) is the server's state, not a fault:
+    507, and the log says so without a traceback."""
+    if exc.errno not in NO_SPACE:
+        return unexpected_error(request, exc)
+    return disk_full(request, exc)
+
+
+def disk_full(request: Request, exc: Exception) -> Response:
+    log.warning("disk full", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:300])
+    return _answer(request, 507, DISK_FULL)
 
 
 def too_deep(request: Request, exc: RecursionError) -> Response:
@@ -201,5 +217,6 @@ EXCEPTION_HANDLERS = {
     RecursionError: too_deep,
     DBAPIError: database_error,
     ConnectionError: database_error,  # asyncpg's refused connection comes through unwrapped
+    OSError: disk_error,
     HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
 }

@@ -62,6 +62,7 @@ UPLOAD_RESPONSES = {
     413: _answer(UploadRefused, "Too large: a file, its pixels, or too many files in one request."),
     415: _answer(UploadRefused, "Not an image type Classify takes (typed by content, not name)."),
     422: _answer(UploadRefused, "A damaged or unreadable image, or no 'files' field."),
+    507: _answer(UploadRefused, "The server's disk is full, or would be past the room it keeps free."),
 }
 
 

@@ -6,11 +6,15 @@ and stays a 500 or a failed task.
 
 from __future__ import annotations
 
+import errno
+
 from sqlalchemy.exc import DBAPIError
 
 # SQLite's own words for a database it cannot use at the moment (another writer, a full or missing disk)
 SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk i/o error")
 OUTAGE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # s before a task's tries 2..6: half a minute in all, then the sweep
+DISK_FULL_STATE = "53100"  # PostgreSQL's disk_full
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 CHAIN_DEPTH = 8  # links of __cause__ / __context__ looked through: SQLAlchemy wraps the driver's error twice
 
 
@@ -29,6 +33,21 @@ def is_outage(exc: BaseException) -> bool:
         if any(words in str(seen).lower() for words in SQLITE_OUTAGES) and "sqlite" in type(seen).__module__:
             return True
         wrapped = seen.orig if isinstance(seen, DBAPIError) else None  # the driver's own error
+        seen = wrapped or seen.__cause__ or seen.__context__
+    return False
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is the database refusing a write for want of disk space (SQLite, or PostgreSQL's 53100)."""
+    seen: BaseException | None = exc
+    for _ in range(CHAIN_DEPTH):
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) == DISK_FULL_STATE or "database or disk is full" in str(seen):
+            return True
+        if isinstance(seen, OSError) and seen.errno in NO_SPACE:
+            return True
+        wrapped = seen.orig if isinstance(seen, DBAPIError) else None
         seen = wrapped or seen.__cause__ or seen.__context__
     return False
 

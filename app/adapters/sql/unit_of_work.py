@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.adapters.crypto import TokenCipher
 from app.adapters.sql.google_repositories import SqlAlbumRepository, SqlPickerSessionRepository
+from app.adapters.sql.outage import is_disk_full
 from app.adapters.sql.repositories import (
     SqlApiSessionRepository,
     SqlJobRepository,
@@ -19,7 +20,7 @@ from app.adapters.sql.repositories import (
 )
 from app.adapters.sql.similar_repositories import SqlSimilarRepository
 from app.adapters.sql.vision_repositories import SqlVisionRepository
-from app.domain.errors import Contention
+from app.domain.errors import Contention, StorageFull
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction was stopped, not refused
 CONTENTION_STATES = frozenset({"40P01", "40001"})
@@ -50,6 +51,8 @@ class SqlUnitOfWork:
         await self.session.close()
         if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONTENTION_STATES:
             raise Contention() from exc
+        if exc is not None and is_disk_full(exc):  # what the caller can say and do something about
+            raise StorageFull() from exc
 
     async def commit(self) -> None:
         await self.session.commit()
