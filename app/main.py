@@ -56,6 +56,7 @@ MULTIPART_SLACK = 1 << 20
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
 STRAY_SWEEP_SECONDS = 3600
+FIRST_STRAY_SWEEP_SECONDS = 60  # after start: out of the way of the first requests and the job sweep
 FIRST_SWEEP_AFTER_SECONDS = 5  # let start-up finish and the first requests through before a backlog is queued
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 UNGUARDED = ["^/static/", "^/health", "^/metrics", "^/schema", "^/favicon.ico$"]
@@ -81,14 +82,18 @@ async def _sweep_forever(container: Container) -> None:
 
 
 async def _remove_stray_files_hourly(container: Container) -> None:
-    """Every web process has the data dir (shared, when scaled out): removing a stray file twice is harmless."""
+    """Every web process has the data dir (shared, when scaled out): removing a stray file twice is harmless.
+
+    The first sweep comes soon after start: what a crash or a kill left (a removal's files after its rows went)
+    is found then, even on a server restarted more often than hourly."""
+    await asyncio.sleep(FIRST_STRAY_SWEEP_SECONDS)
     while True:
-        await asyncio.sleep(STRAY_SWEEP_SECONDS)
         try:
             if removed := await remove_stray_files(uow=container.uow, storage=container.storage):
                 log.info("removed files no photo owns", files=removed)
         except Exception:
             log.exception("removing stray files failed")
+        await asyncio.sleep(STRAY_SWEEP_SECONDS)
 
 
 def _start_workers(container: Container) -> list[asyncio.Task[None]]:

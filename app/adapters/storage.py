@@ -73,17 +73,20 @@ class LocalPhotoStorage:
         await anyio.to_thread.run_sync(_write_atomically, self.rendition_path(key, size), data)
 
     async def keys_older_than(self, seconds: float) -> list[str]:
+        """Keys with an original or a rendition written before `seconds` ago. Renditions count on their own:
+        a removal cut off between a photo's files leaves its thumb without an original."""
+
         def walk() -> list[str]:
-            cutoff, keys = time.time() - seconds, []
-            for entry in self.originals.glob("*/*"):
+            cutoff, keys = time.time() - seconds, set()
+            for entry in (*self.originals.glob("*/*"), *self.renditions.glob("*/*")):
                 with contextlib.suppress(FileNotFoundError):  # removed meanwhile
                     if entry.stat().st_mtime >= cutoff:
                         continue
                     if entry.name.startswith(".tmp-"):  # a write cut off by a crash: never renamed into place
                         entry.unlink()
                     else:
-                        keys.append(entry.name)
-            return keys
+                        keys.add(entry.name.split(".", 1)[0])
+            return sorted(keys)
 
         return await anyio.to_thread.run_sync(walk)
 
