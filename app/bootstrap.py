@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Container:
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
     logins: LoginAttempts = field(default_factory=LoginThrottle)
+    # Set when the server is told to stop: open progress streams end, so the stop does not wait on them.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.adapters.offload import tune_allocator
+    from app.bootstrap import bootstrap
     from app.cli.database import migrated  # before logging is configured (see there)
+    from app.cli.stoppable import StoppableServer
     from app.logs import configure_logging, log
     from app.main import create_app
     from app.settings import Settings
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     migrated(settings)
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
     tune_allocator()
-    app = create_app(settings)
+    container = bootstrap(settings)
+    app = create_app(settings, container)
     # What start-up made (modules, routes, templates: ~150,000 objects) lives as long as the process. Out of
     # the collector's sight, a full collection, which pauses every request, walks only what came after:
     # 65 ms before, under 1 ms after (bench/bench_similar.py).
@@ -64,7 +67,16 @@ def run(args: argparse.Namespace) -> int:
     # X-Forwarded-For is believed only from the proxies FORWARDED_ALLOW_IPS names (uvicorn's own setting,
     # 127.0.0.1 when unset), and read from the right: trusting every peer took the left-most address, which
     # the client writes, so a guesser could reset the sign-in limit with each request.
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        # A stop waits this long at most for answers still going out (a ZIP to a slow client), within Fly's
+        # kill_timeout of 30 s; the lifespan's clean-up comes after it.
+        timeout_graceful_shutdown=15,
+    )
     log.info("serving", url=f"http://{args.host}:{args.port}")  # uvicorn names only the addresses it binds itself
-    uvicorn.Server(config).run(sockets=[sock])
+    StoppableServer(config, container.stopping).run(sockets=[sock])
     return 0

@@ -35,6 +35,8 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
     owner = caller(request).id
     last: tuple | None = None
     for _ in range(int(MAX_STREAM_SECONDS / POLL_SECONDS)):
+        if container.stopping.is_set():  # the browser reconnects, to this server restarted or another
+            return
         job = await jobs.get_job(owner, job_id, uow=container.uow)
         state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(container.clock()))
         if state != last:

@@ -49,3 +49,27 @@ def test_killed_server_finishes_the_batch_after_restart(tmp_path, database_url):
         assert job["done"] == job["total"] == PHOTOS and job["failed"] == 0
         counts = httpx.get(f"{server.url}/api/v1/photos", headers=headers).json()["counts"]
         assert counts["unprocessed"] == 0 and counts["all"] == PHOTOS
+
+
+def test_a_stop_does_not_wait_on_an_open_progress_stream(tmp_path, database_url):
+    """SIGTERM waited for every progress stream to end, and a stream ends with its job: a server whose job
+    waits for a worker never stopped (SIGKILL after the platform's timeout)."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "CLASSIFY_RUN_WORKER": "0"}
+    assert classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD).returncode == 0
+    with live_server(env) as server, httpx.Client(base_url=server.url, timeout=30) as browser:
+        headers = _login(server.url)
+        httpx.post(f"{server.url}/api/v1/photos", files=[("files", ("a.jpg", images.jpeg()))], headers=headers)
+        job_id = httpx.post(f"{server.url}/api/v1/blur/analyze-batch", headers=headers).json()["job_id"]
+        browser.get("/login")
+        form = {"email": "a@example.com", "password": PASSWORD, "_csrf_token": browser.cookies["csrftoken"]}
+        assert browser.post("/login", data=form).status_code in (200, 303)
+        events: list[str] = []
+        with browser.stream("GET", f"/jobs/{job_id}/events") as stream:
+            lines = stream.iter_lines()
+            events.append(next(lines))  # the stream is open and has said where the job stands
+            asked = time.monotonic()
+            server.stop(timeout=30)
+            stopped = time.monotonic() - asked
+            events.extend(lines)  # ends, rather than hanging, once the server has gone
+    assert events[0] == "event: progress"
+    assert stopped < 10, f"the stop took {stopped:.1f} s"
