@@ -69,6 +69,9 @@ class Container:
     logins: LoginAttempts = field(default_factory=LoginThrottle)
     # Set when the server is told to stop: open progress streams end, so the stop does not wait on them.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Whether the first-run page may create the owner: only on a server listening on its own machine, as
+    # on a public address the first visitor, anyone, would take the server (the CLI makes it there).
+    first_run_page: bool = True
 
     async def close(self) -> None:
         if isinstance(self.queue, InProcessQueue):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import socket
 import sys
 
@@ -34,6 +35,14 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listens_here_only(host: str) -> bool:
+    """Whether `host` is a loopback address, reachable only from this machine."""
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -56,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("database ready", backend="sqlite" if settings.is_sqlite else "postgresql")
     tune_allocator()
     container = bootstrap(settings)
+    container.first_run_page = listens_here_only(args.host)
     app = create_app(settings, container)
     # What start-up made (modules, routes, templates: ~150,000 objects) lives as long as the process. Out of
     # the collector's sight, a full collection, which pauses every request, walks only what came after:

@@ -46,11 +46,14 @@ EXPIRED = "Your session ended. Sign in again to go on where you were."
 async def setup_page(container: ContainerDep, deleted: bool = False) -> Template | Redirect:
     if await _has_owner(container):
         return Redirect("/login")
-    return Template("setup.html", context={"error": None, "email": "", "notice": DELETED if deleted else None})
+    context = {"error": None, "email": "", "notice": DELETED if deleted else None}
+    return Template("setup.html", context={**context, "closed": not container.first_run_page})
 
 
 @post("/setup", include_in_schema=False, status_code=303)
 async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    if not container.first_run_page:
+        return Template("setup.html", context={"closed": True, "notice": None, "error": None}, status_code=403)
     email, password = data.get("email", ""), data.get("password", "")
     try:
         if password != data.get("password_again", ""):

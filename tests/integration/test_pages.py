@@ -6,6 +6,9 @@ import io
 import re
 import zipfile
 
+import pytest
+
+from app.cli.serve import listens_here_only
 from tests import images
 
 
@@ -26,6 +29,27 @@ def test_first_run_creates_the_owner_then_setup_closes(client):
     assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
     again = client.post("/setup", data={**form, "_csrf_token": _csrf(client)})
     assert again.status_code == 422 and "already has an owner" in again.text
+
+
+def test_a_server_reachable_from_elsewhere_makes_its_first_account_on_the_server_not_on_the_page(client):
+    """On a public address (`serve --host 0.0.0.0`, as the container and Fly run it) the first visitor, anyone,
+    could take the server through the first-run page, in the time between `fly deploy` and its owner's visit."""
+    client.app.state.container.first_run_page = False
+    page = client.get("/setup")
+    assert page.status_code == 200 and 'data-setup="closed"' in page.text
+    assert "classify users create you@example.com" in page.text and "<form" not in page.text.split("<main")[-1]
+    form = {"email": "me@example.com", "password": "long enough", "password_again": "long enough"}
+    refused = client.post("/setup", data={**form, "_csrf_token": _csrf(client)}, follow_redirects=False)
+    assert refused.status_code == 403 and 'data-setup="closed"' in refused.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/setup"  # still no account
+
+
+@pytest.mark.parametrize(
+    ("host", "here_only"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False), ("::", False), ("10.1.2.3", False)],
+)
+def test_the_first_run_page_is_open_only_on_a_server_listening_on_loopback(host, here_only):
+    assert listens_here_only(host) is here_only
 
 
 def test_setup_explains_bad_input(client):
