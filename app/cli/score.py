@@ -22,12 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="image files or folders (recursive)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     parser.add_argument("--files-from", metavar="FILE", help="read paths from FILE, one per line ('-': stdin)")
-    parser.add_argument("--threshold", type=_threshold, default=None, help="blurred at or above T (default 0.5)")
+    parser.add_argument(
+        "--threshold", type=_threshold, default=None, metavar="T", help="blurred at or above T (default 0.5)"
+    )
     parser.add_argument("--jobs", type=int, default=0, help="worker processes (default: every core)")
 
 
 def _threshold(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError("threshold must be between 0 and 1")
     return value
@@ -41,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"classify score: cannot read --files-from {args.files_from}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    if not paths:
+    if not paths and not args.files_from:  # an empty list is nothing to score, not a usage error
         print("classify score: give at least one PATH or --files-from FILE", file=sys.stderr)
         return 2
     if args.jobs < 0:
@@ -52,28 +57,49 @@ def run(args: argparse.Namespace) -> int:
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     files = list(_expand(paths))
     show = _json_line if args.json else _text_line
-    for result in _score_all(files, threshold, args.jobs or os.cpu_count() or 1):
-        print(show(result), flush=True)
+    if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 is printed as its bytes, not a crash
+        sys.stdout.reconfigure(errors="surrogateescape")
+    try:
+        for result in _score_all(files, threshold, args.jobs or os.cpu_count() or 1):
+            print(show(result), flush=True)
+    except BrokenPipeError:  # `classify score ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush is quiet too
     return 0
 
 
 def _read_list(name: str) -> list[str]:
+    """Paths as the file system has them: bytes decoded the way os does, so any file name comes through."""
     if name == "-":
-        return [line.strip() for line in sys.stdin if line.strip()]
-    with open(name, encoding="utf-8") as f:
-        return [line.rstrip("\r\n") for line in f if line.strip()]
+        lines = sys.stdin.buffer.read().splitlines()
+    else:
+        with open(name, "rb") as f:
+            lines = f.read().splitlines()
+    return [os.fsdecode(line) for line in lines if line.strip()]
 
 
 def _expand(paths: list[str]) -> Iterator[str]:
     for path in paths:
         if os.path.isdir(path):
-            for root, dirs, names in os.walk(path):
-                dirs.sort()
-                for name in sorted(names):
-                    if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                        yield os.path.join(root, name)
+            yield from _walk(path)
         else:
             yield path
+
+
+def _walk(top: str) -> Iterator[str]:
+    """Image files under `top`, through linked folders too, each real folder once (a link loop ends)."""
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(top, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            # a pipe or a device named like a photo would be read forever
+            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS and os.path.isfile(path):
+                yield path
 
 
 def _score_all(files: list[str], threshold: float, jobs: int) -> Iterator[dict]:
@@ -90,9 +116,12 @@ def _score_all(files: list[str], threshold: float, jobs: int) -> Iterator[dict]:
 
 
 def _init_worker() -> None:
+    import signal
+
     import cv2
 
     cv2.setNumThreads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the command once, not a traceback per worker
 
 
 def score_one(path: str, threshold: float) -> dict:
@@ -101,6 +130,8 @@ def score_one(path: str, threshold: float) -> dict:
     from app.adapters.scorer import score_file_timed
     from app.domain.blur import is_blurred, kind_at
 
+    if os.path.exists(path) and not os.path.isfile(path):
+        return {"path": path, "error": "not a regular file (a folder link, a pipe or a device); nothing was read"}
     try:
         analysis, ms = score_file_timed(path)
     except (UndecodableImage, OSError) as exc:
@@ -129,6 +160,6 @@ def _json_line(result: dict) -> str:
 
 def _text_line(result: dict) -> str:
     if "error" in result:
-        return f"{result['path']}: error: {result['error']}"
+        return f"{result['path']}: error: {result['error'].removeprefix(result['path'] + ': ')}"
     verdict = "BLURRED" if result["is_blurred"] else "sharp  "
     return f"{result['path']}: {verdict} {result['blur_score']:.2f}  {'; '.join(result['reasons'])}"

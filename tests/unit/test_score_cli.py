@@ -1,6 +1,9 @@
 """`classify score`: JSON lines, errors as lines with exit 0, usage errors non-zero."""
 
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -88,3 +91,62 @@ def test_shake_direction_only_where_the_threshold_calls_it_shake(tmp_path, capsy
     assert shaken["motion_angle"] is not None and (shaken["motion_angle"] < 20 or shaken["motion_angle"] > 160)
     lenient = json.loads(run(capsys, "--json", "--threshold", "1", path)[1])
     assert lenient["blur_kind"] == "sharp" and lenient["motion_angle"] is None and lenient["shake_path"] is None
+
+
+def test_any_file_name_comes_through_a_list(images, tmp_path, capsys):
+    """A name that is not UTF-8 (as `find` writes it) stopped the command with a UnicodeDecodeError."""
+    odd = images / os.fsdecode(b"caf\xe9.jpg")
+    odd.write_bytes((images / "sharp.jpg").read_bytes())
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(os.fsencode(odd) + b"\n\n")
+    code, out = run(capsys, "--json", "--files-from", listing, "--jobs", "1")
+    [row] = map(json.loads, out.splitlines())
+    assert code == 0 and os.fsencode(row["path"]) == os.fsencode(odd) and row["is_blurred"] is False
+
+
+def test_pipes_and_devices_are_not_read(images, capsys):
+    """A pipe named like a photo hung the command; /dev/zero read until the memory ran out."""
+    os.mkfifo(images / "pipe.jpg")
+    code, out = run(capsys, "--json", "--jobs", "1", images, "/dev/zero")
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in map(json.loads, out.splitlines())}
+    assert code == 0 and "pipe.jpg" not in rows  # a folder's scan takes regular files only
+    assert rows["zero"]["error"].startswith("not a regular file")
+    code, out = run(capsys, "--json", images / "pipe.jpg")
+    assert json.loads(out)["error"].startswith("not a regular file")
+
+
+def test_a_linked_folder_is_scanned_once_even_when_it_loops(images, tmp_path, capsys):
+    """A linked folder was passed over without a word, while a linked file was scored."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "linked.jpg").write_bytes((images / "sharp.jpg").read_bytes())
+    (images / "sub" / "trip").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (images / "sub" / "again").symlink_to(images, target_is_directory=True)  # a loop
+    code, out = run(capsys, "--json", "--jobs", "1", images)
+    names = sorted(r["path"].rsplit("/", 1)[-1] for r in map(json.loads, out.splitlines()))
+    assert code == 0 and names == ["blurred.png", "broken.jpg", "linked.jpg", "sharp.jpg"]
+
+
+def test_an_empty_list_is_nothing_to_do_and_usage_errors_say_what(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert run(capsys, "--files-from", empty) == (0, "")
+    with pytest.raises(SystemExit) as usage:
+        main(["score", "--threshold", "abc", "x.jpg"])
+    assert usage.value.code == 2 and "'abc' is not a number" in capsys.readouterr().err
+
+
+def test_an_error_line_names_the_file_once(images, capsys):
+    code, out = run(capsys, images / "broken.jpg")
+    assert code == 0 and out.count(str(images / "broken.jpg")) == 1
+
+
+def test_a_reader_that_stops_early_is_not_an_error(images):
+    """`classify score . | head -1` ended with a BrokenPipeError traceback and exit 1."""
+    command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"]
+    scored = subprocess.Popen(
+        [*command, "score", "--jobs", "1", str(images)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    scored.stdout.readline()
+    scored.stdout.close()
+    assert scored.wait(60) == 0
+    assert scored.stderr.read() == b""
