@@ -9,7 +9,7 @@ import sys
 # Each subcommand lives in its own module with `add_arguments(parser)` and `run(args) -> int`;
 # they are imported lazily so that `classify score` does not pay for the web stack.
 SUBCOMMANDS = {
-    "serve": ("app.cli.serve", "migrate the database and serve the web app with in-process workers"),
+    "serve": ("app.cli.serve", "migrate the database and serve the app (in-process workers unless REDIS_URL is set)"),
     "worker": ("app.cli.worker", "run an arq worker for batch jobs (needs REDIS_URL)"),
     "score": ("app.cli.score", "score image files or folders for blur"),
     "users": ("app.cli.users", "manage local accounts"),

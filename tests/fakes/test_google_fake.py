@@ -23,7 +23,8 @@ from PIL import Image
 from tests.fakes.fixtures import fake_google  # noqa: F401
 from tests.fakes.google import APPENDONLY_SCOPE, PICKER_SCOPE, FakeGoogle, GoogleUser
 
-SPECS = Path(os.environ.get("CLASSIFY_SPECS_DIR", "/work/shared/specs"))
+# ../shared beside the checkout, as on every developer machine and in CI
+SPECS = Path(os.environ.get("CLASSIFY_SPECS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "specs")
 HAVE_SPECS = (SPECS / "photoslibrary.v1.discovery.json").is_file()
 needs_specs = pytest.mark.skipif(not HAVE_SPECS, reason=f"Google spec files not found in {SPECS} (CLASSIFY_SPECS_DIR)")
 REDIRECT = "http://127.0.0.1:9999/auth/google/callback"

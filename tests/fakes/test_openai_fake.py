@@ -24,7 +24,8 @@ from PIL import Image
 from tests.fakes.fixtures import fake_openai  # noqa: F401
 from tests.fakes.openai_fake import FakeOpenAI, Refusal, running_fake_openai
 
-SPECS = Path(os.environ.get("CLASSIFY_SPECS_DIR", "/work/shared/specs"))
+# ../shared beside the checkout, as on every developer machine and in CI
+SPECS = Path(os.environ.get("CLASSIFY_SPECS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "specs")
 HAVE_SPEC = (SPECS / "openai.openapi.json").is_file()
 needs_spec = pytest.mark.skipif(not HAVE_SPEC, reason=f"openai.openapi.json not found in {SPECS} (CLASSIFY_SPECS_DIR)")
 
