@@ -538,9 +538,10 @@ class SqlJobRepository:
         query = select(JobRow.id).where(JobRow.id == job_id).with_for_update()
         return await self.session.scalar(query) is not None
 
-    async def _finish_if_complete(self, job_id: uuid.UUID, now: dt.datetime) -> Job:
+    async def _finish_if_complete(self, job_id: uuid.UUID, now: dt.datetime) -> Job | None:
         row = await self.session.get(JobRow, job_id, populate_existing=True)
-        assert row is not None
+        if row is None:  # deleted since it was locked: SQLite's lock is no lock (an account deleted mid-import)
+            return None
         if row.status in ("queued", "running") and row.done + row.failed >= row.total:
             row.status = "done"
             row.finished_at = now
