@@ -133,9 +133,11 @@ class OpenAIVision:
                     },
                 ],
                 response_format={"type": "json_schema", "json_schema": SCHEMA},
-                max_tokens=300,
+                max_completion_tokens=300,  # max_tokens is deprecated, and newer models refuse it
             )
         except openai.RateLimitError as exc:
+            if exc.code == "insufficient_quota":  # a 429 too, but waiting will not bring credit back
+                raise VisionUnavailable(OUT_OF_CREDIT) from None
             raise VisionBusy("The AI server is busy (too many requests); try again later.", _retry_after(exc)) from None
         except openai.APITimeoutError:
             raise VisionUnavailable(
@@ -150,6 +152,12 @@ class OpenAIVision:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
+
+
+OUT_OF_CREDIT = (
+    "The AI account this server uses has no credit left (OpenAI: insufficient_quota); whoever runs Classify "
+    "needs to add some. Nothing was tagged."
+)
 
 
 def _content(completion: Any) -> Any:

@@ -178,6 +178,34 @@ def test_a_batch_on_a_busy_ai_server_says_it_waits_instead_of_failing(ai):
     assert job["status"] == "running" and job["failed"] == 0  # deferred (at least 10 s), not failed
 
 
+def test_an_account_out_of_credit_fails_clearly_and_is_not_tried_again_and_again(ai):
+    """OpenAI's insufficient_quota is a 429 as well: it was taken for "busy", and a batch waited and asked again
+    every 10 s for as long as it ran (66 calls in two minutes for two photos)."""
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=43)
+    api.wait_scored()
+    fake.fail_next(429, times=50, code="insufficient_quota", message="You exceeded your current quota.")
+    refused = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert refused.status_code == 503 and "has no credit left" in refused.json()["detail"]
+    asked = len(fake.requests)
+    job_id = api.post("/api/v1/photos/tag-batch").json()["job_id"]
+    for _ in range(200):
+        if (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert job["failed"] == 1 and not job["waiting"], job
+    [item] = api.get(f"/api/v1/blur/jobs/{job_id}/items").json()
+    assert "has no credit left" in item["error"]
+    assert len(fake.requests) - asked <= 3  # one call, and the SDK's own retries at most
+
+
+def test_the_request_names_its_output_limit_as_current_models_expect(ai):
+    api, fake, _, _ = ai
+    assert api.post(f"/api/v1/photos/{upload(api, seed=44)}/tag").status_code == 200
+    body = fake.requests[-1].json
+    assert body["max_completion_tokens"] == 300 and "max_tokens" not in body  # deprecated; newer models refuse it
+
+
 def test_a_timeout_fails_clearly_without_losing_the_photo(ai):
     api, fake, _, _ = ai
     photo_id = upload(api, seed=50)
