@@ -6,12 +6,14 @@ from typing import Any
 
 import httpx
 
+from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
-from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
+from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure, TokenRefused
 from app.domain.links import DriveFolder
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded"}
+UNANSWERED = unavailable_when_unanswered("Google Drive", SourceBusy)
 
 
 class GoogleDrive:
@@ -27,6 +29,7 @@ class GoogleDrive:
         params = {} if token or not self.api_key else {"key": self.api_key}
         return headers, params
 
+    @UNANSWERED
     async def check_folder(self, folder: DriveFolder, token: str | None) -> str:
         """The folder's name; FolderUnavailable when it cannot be seen with these credentials."""
         keys = {folder.folder_id: folder.resource_key} if folder.resource_key else {}
@@ -42,6 +45,7 @@ class GoogleDrive:
             raise FolderUnavailable(422, "That Drive link is to a file, not a folder.")
         return str(body.get("name", ""))
 
+    @UNANSWERED
     async def list_files(self, folder: DriveFolder, token: str | None, recursive: bool = False) -> list[RemoteFile]:
         files: list[RemoteFile] = []
         pending = [(folder.folder_id, folder.resource_key)]
@@ -85,6 +89,7 @@ class GoogleDrive:
                 return items
             query["pageToken"] = body["nextPageToken"]
 
+    @UNANSWERED
     async def download(self, file: RemoteFile, token: str | None, max_bytes: int) -> bytes:
         headers, params = self._auth(token, {file.key: file.resource_key} if file.resource_key else {})
         async with self.http.stream(
@@ -113,9 +118,14 @@ def _raise_for(response: httpx.Response) -> None:
     reasons = {e.get("reason") for e in error.get("errors", [])} if isinstance(error, dict) else set()
     status = response.status_code
     if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
+        # Drive's 403 rate limits are 429s by another name: waited out, not given up on
         raise SourceBusy(
-            status, f"Google Drive is busy ({status}); trying again later.", response.headers.get("retry-after")
+            429 if status == 403 else status,
+            f"Google Drive is busy ({status}); trying again later.",
+            response.headers.get("retry-after"),
         )
+    if status == 401 and response.request.headers.get("authorization"):
+        raise TokenRefused(401, "Google no longer accepts Classify's access to your Drive.")
     if status in (401, 403, 404):
         raise FolderUnavailable(
             404,

@@ -7,11 +7,18 @@ from typing import Any
 
 import httpx
 
+from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
 from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
 from app.domain.links import DropboxFolder
 
 PAGE_LIMIT = 2000
+UNANSWERED = unavailable_when_unanswered("Dropbox", SourceBusy)
+RESET_TRIES = 3  # listings started over on a reset cursor before the import gives up
+
+
+class ListingReset(SourceFailure):
+    """list_folder/continue's `reset`: the cursor is no longer valid, and the listing starts over."""
 
 
 class DropboxSharedLinks:
@@ -33,13 +40,23 @@ class DropboxSharedLinks:
         _raise_for(response)
         return response.json()
 
+    @UNANSWERED
     async def check_folder(self, folder: DropboxFolder) -> str:
         meta = await self._rpc("sharing/get_shared_link_metadata", {"url": folder.url})
         if meta.get(".tag") != "folder":
             raise FolderUnavailable(422, "That Dropbox link is to a file, not a folder.")
         return str(meta.get("name", ""))
 
+    @UNANSWERED
     async def list_files(self, folder: DropboxFolder, recursive: bool = False) -> list[RemoteFile]:
+        for _ in range(RESET_TRIES - 1):
+            try:
+                return await self._list(folder, recursive)
+            except ListingReset:
+                continue
+        return await self._list(folder, recursive)
+
+    async def _list(self, folder: DropboxFolder, recursive: bool) -> list[RemoteFile]:
         files: list[RemoteFile] = []
         pending = [""]
         while pending:  # shared links list one level at a time (recursive listing is not allowed there)
@@ -61,6 +78,7 @@ class DropboxSharedLinks:
                 page = await self._rpc("files/list_folder/continue", {"cursor": page["cursor"]})
         return files
 
+    @UNANSWERED
     async def download(self, folder: DropboxFolder, file: RemoteFile, max_bytes: int) -> bytes:
         arg = json.dumps({"url": folder.url, "path": file.key}, ensure_ascii=True)  # header must stay ASCII
         async with self.http.stream(
@@ -83,13 +101,20 @@ def _raise_for(response: httpx.Response) -> None:
         return
     status = response.status_code
     try:
-        summary = str(response.json().get("error_summary", ""))
-    except ValueError:
-        summary = response.text[:200]
+        body = response.json()
+        summary, error = str(body.get("error_summary", "")), body.get("error")
+    except (ValueError, AttributeError):
+        summary, error = response.text[:200], None
     if status == 429 or status >= 500:
+        # Dropbox says how long to wait in the body (error.retry_after) as well as, sometimes, the header
+        in_body = error.get("retry_after") if isinstance(error, dict) else None
         raise SourceBusy(
-            status, f"Dropbox is busy ({status}); trying again later.", response.headers.get("retry-after")
+            status,
+            f"Dropbox is busy ({status}); trying again later.",
+            response.headers.get("retry-after") or (str(in_body) if in_body is not None else None),
         )
+    if status == 409 and summary.startswith("reset"):
+        raise ListingReset(409, "Dropbox started the folder's listing over.")
     if status == 409 or status == 403:
         raise FolderUnavailable(
             404,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
 from app.domain.google import (
     AlbumCreated,
@@ -93,6 +94,9 @@ class _OutOfReachIsUnavailable(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+UNANSWERED = unavailable_when_unanswered("Google", ServiceUnavailable)
+
+
 class GoogleApi:
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
@@ -143,21 +147,25 @@ class GoogleApi:
             refresh_token=body.get("refresh_token"),
         )
 
+    @UNANSWERED
     async def exchange_code(self, code: str, redirect_uri: str, code_verifier: str, now: dt.datetime) -> TokenSet:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if code_verifier:
             form["code_verifier"] = code_verifier
         return await self._token_call(form, now)
 
+    @UNANSWERED
     async def refresh(self, refresh_token: str, now: dt.datetime) -> TokenSet:
         return await self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, now)
 
+    @UNANSWERED
     async def revoke(self, token: str) -> None:
         response = await self.http.post(self.settings.root("google_revoke_url"), data={"token": token})
         if response.status_code == 400:
             return  # already revoked or unknown: the outcome we wanted
         _raise_for(response, "revoke")
 
+    @UNANSWERED
     async def profile(self, access_token: str) -> GoogleProfile:
         response = await self.http.get(self.settings.root("google_userinfo_url"), headers=_bearer(access_token))
         _raise_for(response, "profile")
@@ -170,6 +178,7 @@ class GoogleApi:
         )
 
     # Picker --------------------------------------------------------------------------------------
+    @UNANSWERED
     async def create_session(self, access_token: str) -> PickerSession:
         response = await self.http.post(
             f"{self.settings.root('google_picker_api')}/sessions", json={}, headers=_bearer(access_token)
@@ -177,6 +186,7 @@ class GoogleApi:
         _raise_for(response, "Photos Picker")
         return _session(response.json())
 
+    @UNANSWERED
     async def get_session(self, access_token: str, session_id: str) -> PickerSession:
         response = await self.http.get(
             f"{self.settings.root('google_picker_api')}/sessions/{session_id}", headers=_bearer(access_token)
@@ -186,6 +196,7 @@ class GoogleApi:
         _raise_for(response, "Photos Picker")
         return _session(response.json())
 
+    @UNANSWERED
     async def delete_session(self, access_token: str, session_id: str) -> None:
         response = await self.http.delete(
             f"{self.settings.root('google_picker_api')}/sessions/{session_id}", headers=_bearer(access_token)
@@ -193,6 +204,7 @@ class GoogleApi:
         if response.status_code != 404:
             _raise_for(response, "Photos Picker")
 
+    @UNANSWERED
     async def list_picked(
         self, access_token: str, session_id: str, page_token: str | None
     ) -> tuple[list[PickedItem], str | None]:
@@ -209,6 +221,7 @@ class GoogleApi:
         items = [_picked(item) for item in body.get("mediaItems", []) if item.get("type", "PHOTO") == "PHOTO"]
         return items, body.get("nextPageToken") or None
 
+    @UNANSWERED
     async def download_original(self, access_token: str, base_url: str, max_bytes: int) -> bytes:
         url, headers = f"{base_url}=d", _bearer(access_token)
         async with self.http.stream("GET", url, headers=headers, timeout=DOWNLOAD_TIMEOUT) as response:
@@ -220,6 +233,7 @@ class GoogleApi:
             return await read_capped(response, max_bytes)
 
     # Library -------------------------------------------------------------------------------------
+    @UNANSWERED
     async def upload(self, access_token: str, data: bytes, mime_type: str) -> str:
         headers = {
             **_bearer(access_token),
@@ -236,6 +250,7 @@ class GoogleApi:
         _raise_for(response, "Photos upload")
         return response.text.strip()
 
+    @UNANSWERED
     async def create_album(self, access_token: str, title: str) -> AlbumCreated:
         response = await self.http.post(
             f"{self.settings.root('google_photos_library_api')}/albums",
@@ -246,6 +261,7 @@ class GoogleApi:
         body = response.json()
         return AlbumCreated(id=body["id"], product_url=body.get("productUrl", ""))
 
+    @UNANSWERED
     async def add_to_album(self, access_token: str, album_id: str, items: list[tuple[str, str]]) -> list[ItemAdded]:
         """(upload token, file name) pairs, at most 50, into the album; one result per item."""
         body: dict[str, Any] = {

@@ -41,5 +41,9 @@ class FolderUnavailable(SourceFailure):
     """Not found, not shared, not a folder, or private: the person can fix it; retrying won't."""
 
 
+class TokenRefused(FolderUnavailable):
+    """The person's own token was refused (401): expired early or revoked. Refreshed once, it may work."""
+
+
 class SourceBusy(SourceFailure):
     """429 or 5xx (or Drive's 403 rate limits): try again later."""

@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from app.domain.model import SOURCE_NAMES
 
 MAX_TRIES = 6
+TRYING_AGAIN = "; trying again later."  # how a retryable failure's detail ends, which is no longer so
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 DEFAULT_RATE_LIMIT_SECONDS = 10.0
@@ -39,6 +40,7 @@ class GiveUp(Exception):
 class Answer:
     status_code: int
     retry_after: str | None = None
+    detail: str | None = None  # the service's failure in words, for the reason a job gives up
 
 
 def retry_after_seconds(value: str | None, now: dt.datetime) -> float | None:
@@ -63,7 +65,10 @@ def decide(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitt
     `jitter` in [0, 1) spreads retries of many tasks apart (pass random.random()).
     """
     if attempt >= MAX_TRIES:
-        raise GiveUp(f"{service} still answered {answer.status_code} after {attempt} tries.")
+        name = SOURCE_NAMES.get(service, service)
+        if answer.detail:
+            raise GiveUp(f"{name} still failed after {attempt} tries. {answer.detail.removesuffix(TRYING_AGAIN)}.")
+        raise GiveUp(f"{name} still answered {answer.status_code} after {attempt} tries.")
     if answer.status_code == 429:
         wait = retry_after_seconds(answer.retry_after, now) or DEFAULT_RATE_LIMIT_SECONDS
         return max(wait, MIN_RATE_LIMIT_SECONDS.get(service, 0.0))

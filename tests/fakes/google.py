@@ -69,6 +69,7 @@ __all__ = [
 
 Handler = Callable[..., Response]
 OAUTH_PATHS = ("/token", "/revoke")
+GARBLED = "<html><body>The network you are on asks you to sign in first.</body></html>"
 
 
 @dataclass
@@ -271,7 +272,8 @@ class FakeGoogle:
         retry_after: float | None = None,
         message: str | None = None,
     ) -> None:
-        """The next ``times`` requests whose path starts with ``path_prefix`` fail with ``status``."""
+        """The next ``times`` requests whose path starts with ``path_prefix`` fail with ``status`` (200: an
+        HTML page where the API's JSON should be)."""
         with self.lock:
             self.faults.append(Fault(path_prefix, status, times, retry_after, message))
 
@@ -320,6 +322,8 @@ class FakeGoogle:
         for fault in self.faults:
             if fault.times > 0 and req.path.startswith(fault.path_prefix):
                 fault.times -= 1
+                if fault.status == 200:  # a 200 that is not the API's JSON, as a captive portal or proxy sends
+                    return Response(200, (fault.message or GARBLED).encode(), "text/html; charset=utf-8")
                 if req.path in OAUTH_PATHS:
                     error = {401: "invalid_client", 429: "rate_limit_exceeded"}.get(fault.status, "internal_failure")
                     return oauth_error(error, fault.message or "Injected failure", fault.status, fault.retry_after)

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from app.domain import retry
 from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from tests import images
@@ -158,6 +159,21 @@ def test_server_errors_back_off_and_the_import_finishes(google_client):
     fake.fail_next("/picker/v1/mediaItems", 503, times=2)
     job = wait_job(api, pick(api, fake, 5))
     assert job["status"] == "done" and job["done"] == 5
+
+
+def test_an_answer_that_is_not_json_is_tried_again_then_given_up_with_a_reason(google_client, monkeypatch):
+    """An HTML page for the Picker's list (a proxy, a captive portal) crashed the task: the job said "running"
+    with no error, and its task was queued again and again, for as long as the server ran."""
+    client, fake, _ = google_client
+    monkeypatch.setattr(retry, "FIRST_BACKOFF_SECONDS", 0.01)  # the back-off's shape, in a test's time
+    api = api_sign_in(client, fake)
+    fake.fail_next("/picker/v1/mediaItems", 200)
+    job = wait_job(api, pick(api, fake, 3), timeout=30)  # once: tried again, and done
+    assert job["status"] == "done" and job["done"] == 3
+    fake.fail_next("/picker/v1/mediaItems", 200, times=50)
+    job = wait_job(api, pick(api, fake, 3), timeout=30)  # for good: given up on, saying why
+    assert job["status"] == "failed" and "Google sent an answer Classify cannot read" in job["error"], job
+    assert len(fake.calls("/picker/v1/mediaItems")) < 15
 
 
 def test_rate_limit_defers_the_import_instead_of_failing_it(google_client):

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from app.domain import retry
 from app.domain.google import DRIVE_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from app.settings import GOOGLE_DEFAULT_ROOTS
 from tests import images
-from tests.conftest import PASSWORD, create_account, login, make_settings, run_sql
+from tests.conftest import PASSWORD, Api, create_account, login, make_settings, run_sql
 from tests.fakes.dropbox_fake import content_hash
 from tests.integration.test_google import REDIRECT, api_sign_in
 
@@ -432,3 +435,81 @@ def test_a_drive_import_that_outlasts_its_google_token_goes_on_with_a_fresh_one(
         assert job["status"] == "done" and job["done"] == 3, job
         bearers = {c.bearer for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"}
         assert len(bearers) == 3  # a new token for each file, each hour
+
+
+def test_drive_rate_limits_given_as_403_are_waited_out(links, fake_drive):
+    """Drive says "slow down" with 403 userRateLimitExceeded as well as 429 (the contract: back off)."""
+    folder = fake_drive.add_folder("Limited")
+    ids = [fake_drive.add_file(folder, f"p{i}.jpg", images.jpeg(seed=60 + i), "image/jpeg") for i in range(3)]
+    fake_drive.fail_next(f"/files/{ids[1]}", 403, retry_after=1, reason="userRateLimitExceeded")
+    job = finished(links, start(links, "google_drive", fake_drive.folder_url(folder)))
+    assert job["status"] == "done" and (job["done"], job["failed"]) == (3, 0), job
+
+
+def test_an_answer_that_is_not_json_is_tried_again_then_given_up_with_a_reason(links, fake_dropbox, monkeypatch):
+    """A proxy's HTML page where the listing should be, for good: the import gave up after its tries, but the
+    giving up escaped its handler, so the job said "running" with no error for as long as the server ran."""
+    monkeypatch.setattr(retry, "FIRST_BACKOFF_SECONDS", 0.01)  # the back-off's shape, in a test's time
+    url = fake_dropbox.fill_shared_folder("Garbled", 3, extras=False)
+    garbled = "<html><body>Gateway says hello</body></html>"
+    fake_dropbox.fail_next("/files/list_folder", 200, body=garbled)
+    job = finished(links, start(links, "dropbox", url), timeout=30)
+    assert job["status"] == "done" and job["done"] == 3, job  # once: tried again
+    fake_dropbox.fail_next("/files/list_folder", 200, times=50, body=garbled)
+    job = finished(links, start(links, "dropbox", url), timeout=30)
+    assert job["status"] == "failed" and job["error"] == (
+        "Dropbox still failed after 6 tries. Dropbox sent an answer Classify cannot read."
+    ), job
+
+
+def test_a_listing_dropbox_resets_is_started_over(links, fake_dropbox):
+    """list_folder/continue's `reset` (the contract: start over) was read as "this folder is not shared"."""
+    fake_dropbox.page_size = 2
+    url = fake_dropbox.fill_shared_folder("Reset", 5, extras=False)
+    reset = '{"error_summary": "reset/..", "error": {".tag": "reset"}}'
+    fake_dropbox.fail_next("/files/list_folder/continue", 409, body=reset)
+    job = finished(links, start(links, "dropbox", url))
+    assert job["status"] == "done" and job["done"] == 5, job
+    assert len(all_photos(links, "dropbox")) == 5
+
+
+@contextlib.contextmanager
+def drive_by_token_only(tmp_path, database_url, fake_google, fake_drive) -> Iterator[Api]:
+    """No GOOGLE_API_KEY: Drive is read with the person's own Google token, which Drive checks with Google."""
+    fake_google.auto_consent = True
+    fake_google.redirect_uris = [REDIRECT]
+    fake_drive.token_validator = lambda t: (
+        (tok := fake_google.tokens.get(t)) is not None and tok.live(fake_google.now())
+    )
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id=fake_google.client_id,
+        google_client_secret=fake_google.client_secret,
+        service_roots={**fake_google.service_roots(), "google_drive_api": fake_drive.api_root},
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        yield api_sign_in(client, fake_google, (*SIGN_IN_SCOPES, DRIVE_SCOPE))
+
+
+def test_a_drive_token_refused_before_its_time_is_renewed_once(tmp_path, database_url, fake_google, fake_drive):
+    """Drive's 401 on the person's token read as "Drive does not show this folder"; Google asks for one
+    refresh and another try."""
+    with drive_by_token_only(tmp_path, database_url, fake_google, fake_drive) as api:
+        folder = fake_drive.add_folder("Shared")
+        fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
+        fake_google.expire_access_tokens()  # Google ends it early; Classify still counts on its hour
+        job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
+        assert job["status"] == "done" and job["done"] == 2, job
+
+
+def test_a_revoked_google_grant_asks_to_reconnect(tmp_path, database_url, fake_google, fake_drive):
+    """The person took Classify's access back at Google: the import said the folder was not shared, and the
+    account still showed as connected."""
+    with drive_by_token_only(tmp_path, database_url, fake_google, fake_drive) as api:
+        folder = fake_drive.add_folder("Shared")
+        fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
+        fake_google.revoke_all()
+        refused = api.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(folder)})
+        assert refused.status_code == 409 and "reconnect" in refused.json()["detail"], refused.text
+        assert run_sql(database_url, "SELECT status FROM oauth_tokens") == [("reconnect",)]

@@ -46,7 +46,7 @@ class GoogleJobContext:
             return await google_account.with_token(user_id, fn, google=self.google, uow=self.uow, now=self.clock())
         except (RateLimited, ServiceUnavailable) as exc:
             retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-            answer = Answer(exc.status_code, retry_after)
+            answer = Answer(exc.status_code, retry_after, exc.detail)
             raise retry_later(
                 answer, self.attempt, service="google_photos", now=self.clock(), jitter=self.jitter()
             ) from exc

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.domain.errors import InvalidInput, PayloadRejected
+from app.domain.errors import Conflict, InvalidInput, PayloadRejected
 from app.domain.google import DRIVE_SCOPE
 from app.domain.link_sources import (
     FolderUnavailable,
     RemoteFile,
     SourceBusy,
     SourceFailure,
+    TokenRefused,
     dropbox_content_hash,
 )
 from app.domain.links import DriveFolder, DropboxFolder, drive_folder, dropbox_folder, is_image_name
@@ -59,12 +60,15 @@ class LinkContext:
     quota_bytes: int | None = None
 
 
-async def _drive_token(ctx: LinkContext, user_id: uuid.UUID) -> str | None:
-    """The person's own Google token when it may read Drive; None otherwise."""
+async def _drive_token(ctx: LinkContext, user_id: uuid.UUID, *, refused: bool = False) -> str | None:
+    """The person's own Google token when it may read Drive; None otherwise. `refused`: Drive refused the
+    last one, so a new one is asked for (a revoked grant then says the person must reconnect)."""
     state = await google_account.connection_state(user_id, uow=ctx.uow)
     if not state["connected"] or DRIVE_SCOPE not in state["scope"].split():
         return None
-    return await google_account.access_token(user_id, google=ctx.google, uow=ctx.uow, now=ctx.clock())
+    return await google_account.access_token(
+        user_id, google=ctx.google, uow=ctx.uow, now=ctx.clock(), force_refresh=refused
+    )
 
 
 async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> tuple[bool, str]:
@@ -87,7 +91,10 @@ async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolde
             "This server has no GOOGLE_API_KEY for public Drive folders: connect Google with Drive "
             "access in Settings to import folders you can open."
         )
-    return True, await ctx.drive.check_folder(folder, token)
+    try:
+        return True, await ctx.drive.check_folder(folder, token)
+    except TokenRefused:
+        return True, await ctx.drive.check_folder(folder, await _drive_token(ctx, user_id, refused=True))
 
 
 async def start_link_import(user: User, source: str, url: str, ctx: LinkContext, *, recursive: bool = False) -> Job:
@@ -102,6 +109,8 @@ async def start_link_import(user: User, source: str, url: str, ctx: LinkContext,
             payload["folder_name"] = await ctx.dropbox.check_folder(dropbox_folder(url))
         else:
             raise InvalidInput("source must be 'google_drive', 'dropbox' or 'folder'.")
+    except google_account.NeedsReconnect:
+        raise Conflict("Google needs you to reconnect the account (Settings → Reconnect Google).") from None
     except FolderUnavailable as exc:
         raise InvalidInput(exc.detail) from None
     except SourceBusy as exc:  # before the job exists nothing will try again: say so
@@ -128,16 +137,19 @@ async def run_link_import(ctx: LinkContext, job_id: uuid.UUID) -> None:
             job = await tx.jobs.set_status(job_id, JobStatus.RUNNING, ctx.clock())
             await tx.commit()
     try:
-        await _import(ctx, job)
-    except SourceBusy as exc:
-        later = retry_later(
-            Answer(exc.status_code, exc.retry_after),
-            ctx.attempt,
-            service=job.payload["source"],
-            now=ctx.clock(),
-            jitter=ctx.jitter(),
-        )
-        raise await waiting.noted(later, job_id, uow=ctx.uow, now=ctx.clock()) from exc
+        try:
+            await _import(ctx, job)
+        except SourceBusy as exc:
+            # GiveUp, once the tries are used up, is raised here, and goes to the handler below (it escaped it,
+            # and the job said "running" for good)
+            later = retry_later(
+                Answer(exc.status_code, exc.retry_after, exc.detail),
+                ctx.attempt,
+                service=job.payload["source"],
+                now=ctx.clock(),
+                jitter=ctx.jitter(),
+            )
+            raise await waiting.noted(later, job_id, uow=ctx.uow, now=ctx.clock()) from exc
     except (FolderUnavailable, GiveUp, SourceFailure, google_account.NeedsReconnect) as exc:
         detail = getattr(exc, "detail", None) or str(exc) or "Google needs you to reconnect the account."
         async with ctx.uow() as tx:
@@ -150,7 +162,11 @@ async def _import(ctx: LinkContext, job: Job) -> None:
     token = await _drive_token(ctx, job.user_id) if job.payload.get("use_token") else None
     if source == PhotoSource.GOOGLE_DRIVE:
         folder = drive_folder(url)
-        files = await ctx.drive.list_files(folder, token, recursive)
+        try:
+            files = await ctx.drive.list_files(folder, token, recursive)
+        except TokenRefused:
+            token = await _drive_token(ctx, job.user_id, refused=True)
+            files = await ctx.drive.list_files(folder, token, recursive)
     else:
         box = dropbox_folder(url)
         files = await ctx.dropbox.list_files(box, recursive)
@@ -171,7 +187,11 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         file = by_key[key]
         if job.payload.get("use_token"):  # read for each file: an import can outlast the hour a token lives
             token = await _drive_token(ctx, job.user_id)
-        status, error = await _import_one(ctx, job, source, url, file, token)
+        try:
+            status, error = await _import_one(ctx, job, source, url, file, token)
+        except TokenRefused:
+            token = await _drive_token(ctx, job.user_id, refused=True)
+            status, error = await _import_one(ctx, job, source, url, file, token)
         async with ctx.uow() as tx:
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
             await tx.commit()
