@@ -22,7 +22,7 @@ import struct
 import cv2
 import numpy as np
 
-from app.domain.blur_features import ANALYSIS_SIZE
+from app.domain.blur_features import analysis_long_side
 
 MAX_PIXELS = 400_000_000  # refuse headers that ask for more (decompression bombs)
 BUFFERED_FILE = 32 << 20  # bytes: files up to this size are read whole and decoded from memory
@@ -108,9 +108,9 @@ def _jpeg_flag(source: bytes | str | os.PathLike, head: bytes, name: str) -> int
 def analysis_scale(size: tuple[int, int]) -> int:
     """The DCT scale denominator (8, 4, 2 or 1) that decodes a JPEG of `size` (width, height) to the
     smallest image still at least ANALYSIS_SIZE on its long side."""
-    long_side = max(size)
+    long_side, target = max(size), analysis_long_side(*size)
     for factor in (8, 4, 2):
-        if -(-long_side // factor) >= ANALYSIS_SIZE:
+        if -(-long_side // factor) >= target:
             return factor
     return 1
 
@@ -205,7 +205,8 @@ def _decode_pillow(source: bytes | str | os.PathLike, head: bytes, name: str) ->
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source) as im:
             _check_pixels(im.size, name)
-            im.draft("L", (ANALYSIS_SIZE, ANALYSIS_SIZE))  # JPEG only: DCT scaling; a no-op elsewhere
+            side = analysis_long_side(*im.size)
+            im.draft("L", (side, side))  # JPEG only: DCT scaling; a no-op elsewhere
             im = ImageOps.exif_transpose(im)
             gray = im.convert("L")
             del im

@@ -18,6 +18,7 @@ from app.domain.model import Photo
 from app.domain.ports import ImageInspector, Intake, Offload, PhotoStorage, ScoreOutcome, UowFactory
 from app.domain.services import photos
 from app.domain.services.scoring import Undecodable
+from app.logs import log
 
 T = TypeVar("T")
 
@@ -62,6 +63,9 @@ class PillowImageInspector:
             raise PayloadRejected(exc.status_code, exc.detail) from None
         except WorkerCrashed as exc:
             raise PayloadRejected(422, f"This image could not be read: {exc}") from None
+        except Exception as exc:  # a decoder's or OpenCV's own failure on this one file: it alone is refused
+            log.exception("image could not be processed", step=fn.__name__)
+            raise PayloadRejected(422, f"This image could not be read ({type(exc).__name__}).") from None
 
 
 def outcome(details: dict[str, Any], elapsed_ms: float) -> ScoreOutcome:

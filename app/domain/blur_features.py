@@ -29,6 +29,10 @@ import numpy as np
 from PIL import Image
 
 ANALYSIS_SIZE = 500  # long side, px: 4000-px photos decode straight to it with 1/8 DCT scaling
+# A panorama keeps at least this much of its short side (3000 x 1000 analysed at 750 x 250, not 500 x 167):
+# at 500 px along 20:1 it kept 25 px, and a sharp one read as shaken. 2:1 and squarer photos never reach it.
+PANORAMA_SHORT_SIDE = 250
+PANORAMA_LONG_SIDE = 8 * ANALYSIS_SIZE  # and at most this long, to bound the work
 NEAR_ENOUGH = 0.96  # an image up to 4 % over ANALYSIS_SIZE is analysed at its own size (see to_analysis_size)
 TILE_PX = 60  # target tile size at analysis resolution for the sharpness map
 SUBJECT_QUANTILE = 0.9  # the subject is the sharpest tenth of the textured tiles
@@ -72,6 +76,14 @@ class Measurements:
     gray: np.ndarray | None = None  # the image at analysis resolution, for `kind_features`
 
 
+def analysis_long_side(width: int, height: int) -> int:
+    """The long side an image of this size is analysed at (before NEAR_ENOUGH): ANALYSIS_SIZE, more for a
+    panorama, never more than the image has."""
+    long_side, short_side = max(width, height), max(1, min(width, height))
+    panorama = min(PANORAMA_LONG_SIDE, round(PANORAMA_SHORT_SIDE * long_side / short_side))
+    return max(ANALYSIS_SIZE, min(long_side, panorama))
+
+
 def to_analysis_size(gray: np.ndarray) -> np.ndarray:
     """Reduce to ANALYSIS_SIZE on the long side (never enlarge), as uint8, the way a JPEG is decoded.
 
@@ -88,14 +100,14 @@ def to_analysis_size(gray: np.ndarray) -> np.ndarray:
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY if gray.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
     h, w = gray.shape[:2]
-    factor = 1
-    while max(h, w) // (2 * factor) >= ANALYSIS_SIZE:
+    target, factor = analysis_long_side(w, h), 1
+    while max(h, w) // (2 * factor) >= target and min(h, w) // (2 * factor) >= 1:  # a 1-px strip stays 1 px
         factor *= 2
     if factor > 1:  # area weights over whole blocks are the block means
         gray = cv2.resize(gray[: h - h % factor, : w - w % factor], (w // factor, h // factor),
                           interpolation=cv2.INTER_AREA)  # fmt: skip
         h, w = gray.shape
-    scale = ANALYSIS_SIZE / max(h, w, 1)
+    scale = target / max(h, w, 1)
     if scale < NEAR_ENOUGH:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         gray = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BICUBIC))

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from litestar.testing import TestClient
+from PIL import Image
 
 from app.bootstrap import bootstrap
 from app.main import create_app
@@ -128,3 +131,17 @@ def test_a_page_upload_with_the_csrf_token_in_the_form_works_too(client, api):
 
     assert response.status_code == 201, response.text
     assert response.json()["photos"][0]["sha256"] == hashlib.sha256(photo).hexdigest()
+
+
+def test_a_one_pixel_wide_photo_neither_fails_the_request_nor_its_neighbours(api):
+    """A 1 x 5000 PNG made OpenCV's resize fail in the worker: a 500 for the whole request, the photo after it
+    never imported, the one before kept without a word."""
+    strip = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (5000, 1, 3), dtype=np.uint8)).save(strip, "PNG")
+    answer = api.upload(
+        ("before.jpg", images.jpeg(seed=71)), ("strip.png", strip.getvalue()), ("after.jpg", images.jpeg(seed=72))
+    )
+    assert answer.status_code == 201, answer.text
+    kept = {p["filename"]: p for p in answer.json()["photos"]}
+    assert {"before.jpg", "after.jpg"} <= set(kept)
+    assert kept["strip.png"]["width"] == 1 and kept["strip.png"]["height"] == 5000
