@@ -176,6 +176,17 @@ def test_an_answer_that_is_not_json_is_tried_again_then_given_up_with_a_reason(g
     assert len(fake.calls("/picker/v1/mediaItems")) < 15
 
 
+def test_an_import_that_fails_still_deletes_its_picking_session(google_client):
+    """Only a finished import deleted its session; Google refuses new sessions to a person who leaves too many
+    (RESOURCE_EXHAUSTED), so each failed or cancelled import brought that closer."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    fake.fail_next("/picker/v1/mediaItems", 400, message="Request contains an invalid argument.")
+    job = wait_job(api, pick(api, fake, 3))
+    assert job["status"] == "failed"
+    assert [c.method for c in fake.calls("/picker/v1/sessions/") if c.method == "DELETE"] == ["DELETE"]
+
+
 def test_rate_limit_defers_the_import_instead_of_failing_it(google_client):
     client, fake, _ = google_client
     api = api_sign_in(client, fake)

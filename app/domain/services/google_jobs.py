@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
@@ -107,6 +108,21 @@ async def _list_all(ctx: GoogleJobContext, user_id: uuid.UUID, session_id: str) 
 
 async def run_import(ctx: GoogleJobContext, job_id: uuid.UUID) -> None:
     await _guarded(ctx, job_id, lambda job: _import(ctx, job))
+    async with ctx.uow() as tx:
+        ended = await tx.jobs.get_any(job_id)
+    if ended is not None and ended.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        await _forget_session(ctx, ended)
+
+
+async def _forget_session(ctx: GoogleJobContext, job: Job) -> None:
+    """Delete the picking session of an import that will not finish: Google refuses new sessions to a person
+    who leaves too many behind (RESOURCE_EXHAUSTED). Best effort; the session expires by itself too."""
+
+    async def forget(token: str) -> None:
+        await ctx.google.delete_session(token, job.payload["session_id"])
+
+    with contextlib.suppress(GoogleFailure, google_account.NeedsReconnect, GiveUp, RetryLater):
+        await ctx.call(job.user_id, forget)
 
 
 async def _import(ctx: GoogleJobContext, job: Job) -> None:
