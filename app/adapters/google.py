@@ -218,7 +218,7 @@ class GoogleApi:
             raise SessionGone(404, "The selection has expired; pick your photos again.")
         _raise_for(response, "Photos Picker")
         body = response.json()
-        items = [_picked(item) for item in body.get("mediaItems", []) if item.get("type", "PHOTO") == "PHOTO"]
+        items = [_picked(item) for item in body.get("mediaItems", [])]  # videos too: the job says it left them
         return items, body.get("nextPageToken") or None
 
     @UNANSWERED
@@ -310,4 +310,5 @@ def _picked(item: dict[str, Any]) -> PickedItem:
         mime_type=media.get("mimeType", ""),
         base_url=media.get("baseUrl", ""),
         create_time=_timestamp(item.get("createTime")),
+        kind=str(item.get("type") or "PHOTO"),
     )

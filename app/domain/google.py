@@ -48,6 +48,7 @@ class PickedItem:
     mime_type: str
     base_url: str
     create_time: dt.datetime | None
+    kind: str = "PHOTO"  # the Picker's type: PHOTO, VIDEO, or TYPE_UNSPECIFIED
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class FakePhoto:
     camera_model: str | None = "Pixel 8"
     width: int = 0  # 0: read from the bytes
     height: int = 0
+    kind: str = "PHOTO"  # or "VIDEO": the Picker lets people pick videos too
 
     def __post_init__(self) -> None:
         if not self.width or not self.height:

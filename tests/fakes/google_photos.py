@@ -128,11 +128,14 @@ def picked_item_json(fake: FakeGoogle, photo: FakePhoto, user_sub: str) -> dict[
         metadata["cameraMake"] = photo.camera_make
     if photo.camera_model:
         metadata["cameraModel"] = photo.camera_model
-    metadata["photoMetadata"] = {"focalLength": 6.9, "apertureFNumber": 1.7, "isoEquivalent": 50}
+    if photo.kind == "VIDEO":
+        metadata["videoMetadata"] = {"fps": 30, "processingStatus": "READY"}
+    else:
+        metadata["photoMetadata"] = {"focalLength": 6.9, "apertureFNumber": 1.7, "isoEquivalent": 50}
     return {
         "id": photo.id,
         "createTime": rfc3339(photo.create_time.timestamp()),
-        "type": "PHOTO",
+        "type": photo.kind,
         "mediaFile": {
             "baseUrl": f"{fake.base_url}/media/{photo.id}/{key}",
             "mimeType": photo.mime_type,

@@ -21,6 +21,7 @@ from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from tests import images
 from tests.conftest import TEST_DB, Api, create_account, login, make_settings, run_sql
+from tests.fakes.google_models import FakePhoto
 
 REDIRECT = "http://testserver.local/auth/google/callback"
 
@@ -184,7 +185,26 @@ def test_an_import_that_fails_still_deletes_its_picking_session(google_client):
     fake.fail_next("/picker/v1/mediaItems", 400, message="Request contains an invalid argument.")
     job = wait_job(api, pick(api, fake, 3))
     assert job["status"] == "failed"
+    for _ in range(50):  # deleted right after the job is marked failed
+        if any(c.method == "DELETE" for c in fake.calls("/picker/v1/sessions/")):
+            break
+        time.sleep(0.05)
     assert [c.method for c in fake.calls("/picker/v1/sessions/") if c.method == "DELETE"] == ["DELETE"]
+
+
+def test_a_picked_video_is_said_to_be_left_out(google_client):
+    """The Picker lets people pick videos; they were dropped without a word, and the job counted 2 of 3."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    clip = FakePhoto(
+        "video0001", "PXL_clip.mp4", "video/mp4", b"\x00\x00\x00\x18ftypmp42", width=1920, height=1080, kind="VIDEO"
+    )
+    fake.library.append(clip)
+    job = wait_job(api, pick(api, fake, [fake.library[0].id, clip.id, fake.library[1].id]))
+    assert job["status"] == "done" and (job["total"], job["done"], job["skipped"]) == (3, 3, 1), job
+    [left] = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()
+    assert left["status"] == "skipped" and left["error"].startswith("PXL_clip.mp4 is a video")
+    assert not any(c.path.startswith("/media/video0001") for c in fake.calls("/media/"))  # not downloaded
 
 
 def test_rate_limit_defers_the_import_instead_of_failing_it(google_client):

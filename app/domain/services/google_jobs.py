@@ -152,6 +152,8 @@ async def _import(ctx: GoogleJobContext, job: Job) -> None:
 
 
 async def _import_item(ctx: GoogleJobContext, job: Job, item: PickedItem) -> tuple[str, str | None]:
+    if item.kind == "VIDEO":  # dropped without a word before, so the job's count was short of what was picked
+        return "skipped", f"{item.filename} is a video; Classify sorts photos only. It was not downloaded."
     async with ctx.uow() as tx:
         if await tx.photos.by_source_id(job.user_id, PhotoSource.GOOGLE_PHOTOS, item.id):
             return "done", None  # picked again: already here, nothing to add
