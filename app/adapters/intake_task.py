@@ -37,7 +37,7 @@ LUMA_MODES = frozenset({"YCbCr", "L"})
 
 
 def intake_file(
-    path: str, limits: ImageLimits, score: bool = True
+    path: str, limits: ImageLimits, score: bool = True, filename: str | None = None
 ) -> tuple[Rendition, str | None, dict[str, Any] | None, float]:
     """A stored original's thumb, the thumb's fingerprint for similar shots and, when `score`, its blur
     analysis; see thumb_and_score.
@@ -48,9 +48,9 @@ def intake_file(
     with open(path, "rb") as original:
         data = original.read()
     if not score:
-        thumb, analysis, elapsed_ms = make_rendition(data, limits, "thumb"), None, 0.0
+        thumb, analysis, elapsed_ms = make_rendition(data, limits, "thumb", filename), None, 0.0
     else:
-        thumb, analysis, elapsed_ms = thumb_and_score(data, limits)
+        thumb, analysis, elapsed_ms = thumb_and_score(data, limits, filename)
     return thumb, jpeg_fingerprint(thumb.data), analysis, elapsed_ms
 
 
@@ -78,8 +78,11 @@ def fingerprint_file(path: str) -> str | None:
         return None
 
 
-def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[str, Any] | None, float]:
-    """The thumb (damaged files raise ImageRejected), the blur analysis as a dict or None, and the ms it took."""
+def thumb_and_score(
+    data: bytes, limits: ImageLimits, filename: str | None = None
+) -> tuple[Rendition, dict[str, Any] | None, float]:
+    """The thumb (damaged files raise ImageRejected, naming `filename`), the blur analysis as a dict or None,
+    and the ms it took."""
     # Imported here: the web process imports this module to name the task, and OpenCV costs ~30 MB of RSS.
     import numpy as np
 
@@ -87,13 +90,13 @@ def thumb_and_score(data: bytes, limits: ImageLimits) -> tuple[Rendition, dict[s
     from app.adapters.scorer import score_gray
 
     start = time.perf_counter()
-    probed = probe(data, None, limits)
+    probed = probe(data, filename, limits)
     draft = None
     if probed.format == "jpeg":
         scale = analysis_scale((probed.width, probed.height))
         # Pillow drafts the largest scale that keeps the image at least this size: w // scale gives exactly `scale`.
         draft = ("YCbCr", (max(1, probed.width // scale), max(1, probed.height // scale)))
-    image = decode_reduced(data, THUMB_SIDE, None, limits, jpeg_draft=draft)
+    image = decode_reduced(data, THUMB_SIDE, filename, limits, jpeg_draft=draft)
     analysis: dict[str, Any] | None = None
     if draft and image.mode in LUMA_MODES and jpeg_complete(data, data[:65536]):
         luma = image.getchannel(0) if image.mode == "YCbCr" else image

@@ -42,9 +42,9 @@ class PillowImageInspector:
     async def render(self, data: bytes, size: str) -> imaging.Rendition:
         return await self._in_worker(imaging.make_rendition, data, self.limits, size)
 
-    async def intake(self, original: Path) -> Intake:
+    async def intake(self, original: Path, filename: str | None = None) -> Intake:
         thumb, fingerprint, details, elapsed_ms = await self._in_worker(
-            intake_file, str(original), self.limits, self.score_on_intake
+            intake_file, str(original), self.limits, self.score_on_intake, filename
         )
         score = None if details is None else outcome(details, elapsed_ms)
         return Intake(thumb=thumb, score=score, fingerprint=fingerprint)

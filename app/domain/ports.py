@@ -347,9 +347,10 @@ class ImageInspector(Protocol):
     async def render(self, data: bytes, size: str) -> ImageRendition:
         """The JPEG `size` ("thumb" or "medium"); decodes fully, so a damaged file is PayloadRejected."""
 
-    async def intake(self, original: Path) -> Intake:
+    async def intake(self, original: Path, filename: str | None = None) -> Intake:
         """A stored original's thumb, as `render` makes it, and its score where this process scores photos
-        (None otherwise, or when it could not be scored here). A damaged file is PayloadRejected."""
+        (None otherwise, or when it could not be scored here). A damaged file is PayloadRejected, its
+        message naming `filename`."""
 
     async def fingerprint(self, thumb: Path) -> str | None:
         """`grouping.fingerprint` of a stored thumb; None when it is missing or cannot be read."""

@@ -145,3 +145,10 @@ def test_a_one_pixel_wide_photo_neither_fails_the_request_nor_its_neighbours(api
     kept = {p["filename"]: p for p in answer.json()["photos"]}
     assert {"before.jpg", "after.jpg"} <= set(kept)
     assert kept["strip.png"]["width"] == 1 and kept["strip.png"]["height"] == 5000
+
+
+def test_a_damaged_file_found_while_decoding_is_named_in_its_refusal(api):
+    """The header was whole, the data was not: the refusal said "The file is damaged", where every other
+    refusal names the file."""
+    refused = api.upload(("half.jpg", images.truncated_jpeg()))
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("half.jpg "), refused.text

@@ -90,7 +90,7 @@ async def import_photo(
     try:
         await storage.put_original(key, data)
         # Decodes fully: a damaged file fails here and its stored original goes, before any row is written.
-        intake = await images.intake(storage.original_path(key))
+        intake = await images.intake(storage.original_path(key), filename)
         await storage.put_rendition(key, "thumb", intake.thumb.data)
         new = _new_photo(owner, source, source_id, filename, probed, len(data), sha256, key, intake.fingerprint)
         photo = await _add_row(new, intake.score, quota_bytes, uow)
