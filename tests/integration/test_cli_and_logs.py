@@ -160,14 +160,22 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(tmp_path)
         ("CLASSIFY_DATA_DIR", "/etc/hostname/data", "CLASSIFY_DATA_DIR=/etc/hostname/data cannot be used"),
     ],
 )
-@pytest.mark.parametrize("command", [("migrate",), ("serve", "--port", "0"), ("worker", "--burst")])
-def test_a_setting_that_cannot_work_is_one_line_naming_it(tmp_path, variable, value, said, command):
+def test_a_setting_that_cannot_work_is_one_line_naming_it(tmp_path, variable, value, said):
     """Each of these was a traceback (16 to 124 lines), an error at first use far from its cause, or, for
     CLASSIFY_RUN_WORKER=off-ish, a web process that silently ran tasks as well."""
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "REDIS_URL": "redis://127.0.0.1:1/0", variable: value}
-    refused = classify(*command, env=env)
+    refused = classify("migrate", env=env)
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.startswith(f"classify: {said}") and refused.stderr.count("\n") == 1, refused.stderr
+
+
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker", "--burst"), ("users", "sign-out", "a@b.cd")])
+def test_every_command_reads_its_settings_the_same_way(tmp_path, command):
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "REDIS_URL": "redis://127.0.0.1:1/0"}
+    for variable, value in (("CLASSIFY_QUOTA_MB", "nan"), ("CLASSIFY_LOG_LEVEL", "loud")):
+        refused = classify(*command, env={**env, variable: value})
+        assert refused.returncode == 1 and refused.stderr.startswith(f"classify: {variable} must be "), refused.stderr
+        assert refused.stderr.count("\n") == 1, refused.stderr
 
 
 def test_migrate_and_users_on_a_database_they_cannot_reach_say_so_in_one_line(tmp_path):
