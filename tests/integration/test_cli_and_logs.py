@@ -143,6 +143,7 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(tmp_path)
     assert "REDIS_URL must be a URL starting redis://" in bad_redis.stderr
 
 
+@pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 @pytest.mark.parametrize(
     ("variable", "value", "said"),
     [
@@ -169,6 +170,7 @@ def test_a_setting_that_cannot_work_is_one_line_naming_it(tmp_path, variable, va
     assert refused.stderr.startswith(f"classify: {said}") and refused.stderr.count("\n") == 1, refused.stderr
 
 
+@pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 @pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker", "--burst"), ("users", "sign-out", "a@b.cd")])
 def test_every_command_reads_its_settings_the_same_way(tmp_path, command):
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "REDIS_URL": "redis://127.0.0.1:1/0"}
@@ -178,6 +180,7 @@ def test_every_command_reads_its_settings_the_same_way(tmp_path, command):
         assert refused.stderr.count("\n") == 1, refused.stderr
 
 
+@pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 def test_migrate_and_users_on_a_database_they_cannot_reach_say_so_in_one_line(tmp_path):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -191,6 +194,7 @@ def test_migrate_and_users_on_a_database_they_cannot_reach_say_so_in_one_line(tm
         )
 
 
+@pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 def test_users_run_away_from_the_servers_data_folder_say_which_database_they_used(tmp_path):
     """`classify users create` in another folder made ./data there and said only "created": the server never
     saw the account. Other actions no longer make a database at all."""
@@ -205,6 +209,7 @@ def test_users_run_away_from_the_servers_data_folder_say_which_database_they_use
     assert again.returncode == 0 and again.stderr == ""
 
 
+@pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 def test_serve_refuses_a_port_past_65535_instead_of_wrapping_it(tmp_path):
     refused = classify("serve", "--port", "73637", env={"CLASSIFY_DATA_DIR": str(tmp_path / "data")})
     assert refused.returncode == 2 and "73637 is not a port (0-65535)" in refused.stderr
