@@ -50,7 +50,7 @@ from app.routes.nul_guard import NulGuardMiddleware
 from app.routes.openapi_docs import COMPONENTS
 from app.routes.security import CallerMiddleware
 from app.routes.sessions import SESSION_COOKIE, SignInSessionConfig, sweep_expired_sessions
-from app.settings import Settings
+from app.settings import MIN_SECRET_KEY, Settings
 
 MULTIPART_SLACK = 1 << 20
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +167,8 @@ async def no_framing(message: Message, scope: Scope) -> None:
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or (container.settings if container else Settings.from_env())
     configure_logging(settings.log_level)
+    if len(settings.secret_key) < MIN_SECRET_KEY:
+        log.warning(f"CLASSIFY_SECRET_KEY is short; use one of at least {MIN_SECRET_KEY} characters")
     container = container or bootstrap(settings)
     sessions = SignInSessionConfig(
         key=SESSION_COOKIE,

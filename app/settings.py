@@ -24,8 +24,8 @@ GOOGLE_DEFAULT_ROOTS = {
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-MIN_SECRET_KEY = 16  # characters; a generated key has 64
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL")  # the names logging takes
+MIN_SECRET_KEY = 16  # characters a key should have (a generated one has 64); a shorter one is warned about
 # What libpq-style URLs (Fly, Neon, Heroku) say as sslmode, asyncpg takes as ssl, with the same values.
 LIBPQ_TO_ASYNCPG = {"sslmode": "ssl"}
 
@@ -96,15 +96,13 @@ def _data_dir() -> Path:
 def _secret_key(data_dir: Path) -> str:
     """CLASSIFY_SECRET_KEY, or a key generated once and kept in the data dir (mode 600)."""
     if key := _env("CLASSIFY_SECRET_KEY"):
-        if len(key) < MIN_SECRET_KEY:
-            raise SettingsError(f"CLASSIFY_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long")
-        return key
+        return key  # a short one works, and start-up warns of it (app.main): refusing it would stop servers
     path = data_dir / "secret_key"
     try:
         key = path.read_text().strip() if path.exists() else _new_secret_key(path)
     except OSError as exc:
         raise SettingsError(f"CLASSIFY_DATA_DIR={data_dir} cannot be used: {exc.strerror or exc}") from None
-    if len(key) < MIN_SECRET_KEY:
+    if not key:  # an empty key signs nothing: every API sign-in was a 500
         raise SettingsError(f"{path} holds no usable key; delete it to have a new one made, or set CLASSIFY_SECRET_KEY")
     return key
 
