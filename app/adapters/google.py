@@ -75,25 +75,8 @@ def _raise_for(response: httpx.Response, what: str) -> None:
     raise GoogleFailure(status, message)
 
 
-class _OutOfReachIsUnavailable(httpx.AsyncBaseTransport):
-    """Google out of reach (no route, refused, timed out) is answered like Google's own 503, so an API
-    call gets a clear 502 and a job backs off and retries, instead of an unexpected error."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self.inner.handle_async_request(request)
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(
-                503, f"Google cannot be reached right now ({type(exc).__name__}); try again in a while."
-            ) from None
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
+# Google out of reach (no route, refused, timed out, cut off mid-answer) is answered like Google's own 503, so an
+# API call gets a clear 502 and a job backs off and retries, instead of an unexpected error.
 UNANSWERED = unavailable_when_unanswered("Google", ServiceUnavailable)
 
 
@@ -103,7 +86,6 @@ class GoogleApi:
         self.http = http or httpx.AsyncClient(
             timeout=TIMEOUT,
             follow_redirects=False,
-            transport=_OutOfReachIsUnavailable(httpx.AsyncHTTPTransport()),
         )
 
     @property

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import make_url
-
 # Imported before logging is set up, as alembic logs its plugins' set-up as it is imported.
-from app.adapters.sql.migrate import upgrade
+from app.adapters.sql.migrate import shown_url, upgrade
 from app.settings import Settings, SettingsError
 
 
@@ -13,5 +11,7 @@ def migrated(settings: Settings) -> None:
     try:
         upgrade(settings.database_url)
     except Exception as exc:  # unreachable, refused, no such driver: one line that names the setting
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
-        raise SettingsError(f"cannot use the database at DATABASE_URL={shown}: {type(exc).__name__}: {exc}") from None
+        reason = f"{type(exc).__name__}: {exc}"
+        raise SettingsError(
+            f"cannot use the database at DATABASE_URL={shown_url(settings.database_url)}: {reason}"
+        ) from None

@@ -130,9 +130,7 @@ WHICH_DATABASE = "the server uses the one in its CLASSIFY_DATA_DIR (default ./da
 
 
 def _missing_sqlite_file(settings: Settings) -> Path | None:
-    from sqlalchemy import make_url
+    from app.adapters.sql.migrate import sqlite_file
 
-    if not settings.is_sqlite:
-        return None
-    path = Path(make_url(settings.database_url).database or "").resolve()
-    return None if path.exists() else path
+    path = sqlite_file(settings.database_url)
+    return path if path and not path.exists() else None

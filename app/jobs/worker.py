@@ -16,10 +16,9 @@ from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix
 from arq.worker import Retry, Worker
 from redis.exceptions import RedisError
-from sqlalchemy import make_url
 
 from app.adapters.arq_queue import WORKER_REPORT_SECONDS
-from app.adapters.sql.migrate import not_ready
+from app.adapters.sql.migrate import not_ready, shown_url
 from app.adapters.sql.outage import is_outage, outage_wait
 from app.bootstrap import Container, bootstrap
 from app.domain.retry import RetryLater
@@ -147,10 +146,9 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     wait, stopped = RECONNECT_FIRST, asyncio.Event()
     try:
         if problem := await not_ready(container.engine, settings.database_url):
-            shown = make_url(settings.database_url).render_as_string(hide_password=True)
             raise SystemExit(
-                f"classify worker: the database at DATABASE_URL={shown} {problem}. A worker uses the web "
-                "server's database: give it the DATABASE_URL `classify serve` has."
+                f"classify worker: the database at DATABASE_URL={shown_url(settings.database_url)} {problem}. "
+                "A worker uses the web server's database: give it the DATABASE_URL `classify serve` has."
             )
         while True:
             worker = arq_worker(settings, burst=burst, ctx={"container": container})

@@ -398,45 +398,6 @@ def test_a_folder_unshared_during_an_import_fails_the_job_and_keeps_what_came(li
     assert [p["filename"] for p in all_photos(api, "dropbox")] == ["u0.jpg"]
 
 
-def test_a_drive_import_that_outlasts_its_google_token_goes_on_with_a_fresh_one(
-    tmp_path, database_url, fake_google, fake_drive, monkeypatch
-):
-    """The token was read once per job: an import longer than the token's hour failed as "folder not shown"."""
-    fake_google.auto_consent = True
-    fake_google.redirect_uris = [REDIRECT]
-    # no GOOGLE_API_KEY: the folder is read with the person's own token
-    fake_drive.token_validator = lambda t: (
-        (tok := fake_google.tokens.get(t)) is not None and tok.live(fake_google.now())
-    )
-    settings = make_settings(
-        tmp_path / "data",
-        database_url,
-        google_client_id=fake_google.client_id,
-        google_client_secret=fake_google.client_secret,
-        service_roots={**fake_google.service_roots(), "google_drive_api": fake_drive.api_root},
-    )
-    container = bootstrap(settings, offload=run_inline)
-    hours = [0]
-    container.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours[0])
-    serve_media = fake_drive._media
-
-    def serve_then_an_hour_passes(*args):
-        response = serve_media(*args)
-        hours[0] += 1
-        fake_google.advance(3600)
-        return response
-
-    monkeypatch.setattr(fake_drive, "_media", serve_then_an_hour_passes)
-    with TestClient(app=create_app(settings, container)) as client:
-        api = api_sign_in(client, fake_google, (*SIGN_IN_SCOPES, DRIVE_SCOPE))
-        folder = fake_drive.add_folder("Long")
-        fake_drive.fill_folder(folder, 3, png_every=0, extras=False)
-        job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
-        assert job["status"] == "done" and job["done"] == 3, job
-        bearers = {c.bearer for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"}
-        assert len(bearers) == 3  # a new token for each file, each hour
-
-
 def test_drive_rate_limits_given_as_403_are_waited_out(links, fake_drive):
     """Drive says "slow down" with 403 userRateLimitExceeded as well as 429 (the contract: back off)."""
     folder = fake_drive.add_folder("Limited")
@@ -490,6 +451,30 @@ def drive_by_token_only(tmp_path, database_url, fake_google, fake_drive) -> Iter
     )
     with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
         yield api_sign_in(client, fake_google, (*SIGN_IN_SCOPES, DRIVE_SCOPE))
+
+
+def test_a_drive_import_that_outlasts_its_google_token_goes_on_with_a_fresh_one(
+    tmp_path, database_url, fake_google, fake_drive, monkeypatch
+):
+    """The token was read once per job: an import longer than the token's hour failed as "folder not shown"."""
+    with drive_by_token_only(tmp_path, database_url, fake_google, fake_drive) as api:
+        hours = [0]
+        api.client.app.state.container.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours[0])
+        serve_media = fake_drive._media
+
+        def serve_then_an_hour_passes(*args):
+            response = serve_media(*args)
+            hours[0] += 1
+            fake_google.advance(3600)
+            return response
+
+        monkeypatch.setattr(fake_drive, "_media", serve_then_an_hour_passes)
+        folder = fake_drive.add_folder("Long")
+        fake_drive.fill_folder(folder, 3, png_every=0, extras=False)
+        job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
+        assert job["status"] == "done" and job["done"] == 3, job
+        bearers = {c.bearer for c in fake_drive.calls("/files/") if c.query.get("alt") == "media"}
+        assert len(bearers) == 3  # a new token for each file, each hour
 
 
 def test_a_drive_token_refused_before_its_time_is_renewed_once(tmp_path, database_url, fake_google, fake_drive):

@@ -41,6 +41,17 @@ def upgrade(database_url: str) -> None:
         raise errors[0]
 
 
+def shown_url(database_url: str) -> str:
+    """The URL as it may be printed: its password hidden."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database (or SQLite in memory)."""
+    url = make_url(database_url)
+    return Path(url.database).resolve() if url.get_backend_name() == "sqlite" and url.database else None
+
+
 def head_revision() -> str:
     """The newest revision in `migrations/`."""
     from alembic.script import ScriptDirectory
@@ -54,8 +65,8 @@ async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
     """Why a worker cannot use this database, or None. It must be the web server's, which `classify serve` has
     migrated; a worker never creates or migrates one (a wrong or missing DATABASE_URL made a worker create an
     empty SQLite file and fail every task it took)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not await asyncio.to_thread(Path(url.database).exists):
+    file = sqlite_file(database_url)
+    if file and not await asyncio.to_thread(file.exists):
         return "has no database file"
     try:
         async with engine.connect() as conn:
@@ -64,6 +75,6 @@ async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
         if is_outage(exc):
             return f"cannot be reached ({type(exc).__name__}: {exc})"
         return "has no Classify tables"
-    if revision != head_revision():
-        return f"is at revision {revision}, not {head_revision()}: start `classify serve` first, which migrates it"
+    if revision != (head := head_revision()):
+        return f"is at revision {revision}, not {head}: start `classify serve` first, which migrates it"
     return None

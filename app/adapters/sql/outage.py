@@ -7,6 +7,7 @@ and stays a 500 or a failed task.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 
 from sqlalchemy.exc import DBAPIError
 
@@ -18,38 +19,37 @@ NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 CHAIN_DEPTH = 8  # links of __cause__ / __context__ looked through: SQLAlchemy wraps the driver's error twice
 
 
+def _links(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, the driver's error it wraps, and what caused them, nearest first."""
+    seen: BaseException | None = exc
+    for _ in range(CHAIN_DEPTH):
+        if seen is None:
+            return
+        yield seen
+        wrapped = seen.orig if isinstance(seen, DBAPIError) else None  # the driver's own error
+        seen = wrapped or seen.__cause__ or seen.__context__
+
+
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` means the database is down, unreachable, restarting or dropped the connection."""
     from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 
-    seen: BaseException | None = exc
-    for _ in range(CHAIN_DEPTH):
-        if seen is None:
-            return False
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, ConnectionError | PostgresConnectionError | CannotConnectNowError):
-            return True
-        if any(words in str(seen).lower() for words in SQLITE_OUTAGES) and "sqlite" in type(seen).__module__:
-            return True
-        wrapped = seen.orig if isinstance(seen, DBAPIError) else None  # the driver's own error
-        seen = wrapped or seen.__cause__ or seen.__context__
-    return False
+    return any(
+        (isinstance(link, DBAPIError) and link.connection_invalidated)
+        or isinstance(link, ConnectionError | PostgresConnectionError | CannotConnectNowError)
+        or ("sqlite" in type(link).__module__ and any(words in str(link).lower() for words in SQLITE_OUTAGES))
+        for link in _links(exc)
+    )
 
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether `exc` is the database refusing a write for want of disk space (SQLite, or PostgreSQL's 53100)."""
-    seen: BaseException | None = exc
-    for _ in range(CHAIN_DEPTH):
-        if seen is None:
-            return False
-        if getattr(seen, "sqlstate", None) == DISK_FULL_STATE or "database or disk is full" in str(seen):
-            return True
-        if isinstance(seen, OSError) and seen.errno in NO_SPACE:
-            return True
-        wrapped = seen.orig if isinstance(seen, DBAPIError) else None
-        seen = wrapped or seen.__cause__ or seen.__context__
-    return False
+    return any(
+        getattr(link, "sqlstate", None) == DISK_FULL_STATE
+        or "database or disk is full" in str(link)
+        or (isinstance(link, OSError) and link.errno in NO_SPACE)
+        for link in _links(exc)
+    )
 
 
 def outage_wait(tries_so_far: int) -> float:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from app.domain.errors import Conflict, InvalidInput, PayloadRejected
 from app.domain.google import DRIVE_SCOPE
@@ -23,6 +23,8 @@ from app.domain.model import SOURCE_NAMES, Job, JobStatus, Photo, PhotoSource, U
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, retry_later
 from app.domain.services import google_account, imports, waiting
+
+T = TypeVar("T")
 
 LINK_IMPORT = "link_import"
 LINK_TASK = "import_link"
@@ -71,6 +73,16 @@ async def _drive_token(ctx: LinkContext, user_id: uuid.UUID, *, refused: bool = 
     )
 
 
+async def _refused_once(
+    ctx: LinkContext, user_id: uuid.UUID, token: str | None, call: Callable[[str | None], Awaitable[T]]
+) -> T:
+    """`call(token)`; when Drive refuses the person's token (401), once more with a renewed one."""
+    try:
+        return await call(token)
+    except TokenRefused:
+        return await call(await _drive_token(ctx, user_id, refused=True))
+
+
 async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> tuple[bool, str]:
     """Whether the folder needs the person's token (True) or the server's API key is enough (False), and
     the folder's name."""
@@ -91,10 +103,7 @@ async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolde
             "This server has no GOOGLE_API_KEY for public Drive folders: connect Google with Drive "
             "access in Settings to import folders you can open."
         )
-    try:
-        return True, await ctx.drive.check_folder(folder, token)
-    except TokenRefused:
-        return True, await ctx.drive.check_folder(folder, await _drive_token(ctx, user_id, refused=True))
+    return True, await _refused_once(ctx, user_id, token, lambda token: ctx.drive.check_folder(folder, token))
 
 
 async def start_link_import(user: User, source: str, url: str, ctx: LinkContext, *, recursive: bool = False) -> Job:
@@ -162,11 +171,9 @@ async def _import(ctx: LinkContext, job: Job) -> None:
     token = await _drive_token(ctx, job.user_id) if job.payload.get("use_token") else None
     if source == PhotoSource.GOOGLE_DRIVE:
         folder = drive_folder(url)
-        try:
-            files = await ctx.drive.list_files(folder, token, recursive)
-        except TokenRefused:
-            token = await _drive_token(ctx, job.user_id, refused=True)
-            files = await ctx.drive.list_files(folder, token, recursive)
+        files = await _refused_once(
+            ctx, job.user_id, token, lambda token: ctx.drive.list_files(folder, token, recursive)
+        )
     else:
         box = dropbox_folder(url)
         files = await ctx.dropbox.list_files(box, recursive)
@@ -187,11 +194,9 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         file = by_key[key]
         if job.payload.get("use_token"):  # read for each file: an import can outlast the hour a token lives
             token = await _drive_token(ctx, job.user_id)
-        try:
-            status, error = await _import_one(ctx, job, source, url, file, token)
-        except TokenRefused:
-            token = await _drive_token(ctx, job.user_id, refused=True)
-            status, error = await _import_one(ctx, job, source, url, file, token)
+        status, error = await _refused_once(
+            ctx, job.user_id, token, lambda token, file=file: _import_one(ctx, job, source, url, file, token)
+        )
         async with ctx.uow() as tx:
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
             await tx.commit()
