@@ -195,13 +195,31 @@
       var link = e.target.closest && e.target.closest("#grid a.photo-link");
       if (link) sessionStorage.setItem(OPENED, link.getAttribute("href"));
     });
-    window.addEventListener("pageshow", function () {
-      var href = sessionStorage.getItem(OPENED);
-      if (!href || !document.getElementById("grid")) return;
-      sessionStorage.removeItem(OPENED);
-      var link = document.querySelector('#grid a.photo-link[href="' + CSS.escape(href) + '"]');
-      if (link) link.focus();
+    window.addEventListener("pageshow", function (e) {
+      whenCurrent(e, function () {
+        var href = sessionStorage.getItem(OPENED);
+        if (!href || !document.getElementById("grid")) return;
+        sessionStorage.removeItem(OPENED);
+        var link = document.querySelector('#grid a.photo-link[href="' + CSS.escape(href) + '"]');
+        if (link) link.focus();
+      });
     });
+  }
+  function whenCurrent(e, then) {
+    // A page brought back by Back or Forward is the browser's copy: after the threshold moved, a photo was
+    // marked or removed, its counts and verdicts are old. The page asks for itself again, and reloads when
+    // what it shows has changed (main's data-state) or is gone; otherwise the copy stays, with its loaded
+    // grid pages and the focus where it was.
+    var main = document.getElementById("main"), state = main && main.getAttribute("data-state");
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (!state || !(e.persisted || (nav && nav.type === "back_forward"))) { then(); return; }
+    fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (answer) {
+      if (!answer.ok) return null;
+      return answer.text();
+    }).then(function (html) {
+      var now = html && new DOMParser().parseFromString(html, "text/html").getElementById("main");
+      if (now && now.getAttribute("data-state") === state) then(); else location.reload();
+    }, then);  // unreachable just now: the copy is better than nothing
   }
   var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove" };
   var KEYS_OFF = "classify:photo-keys-off";

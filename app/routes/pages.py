@@ -27,6 +27,7 @@ from app.routes.events import job_context
 from app.routes.pages_auth import FORGET_PAGES, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, requires_page_user
+from app.routes.views import page_state
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 48
@@ -132,6 +133,7 @@ async def _gallery_context(
         "categories": list(Category),
         "threshold": user.blur_threshold,
         "active": category.value,
+        "page_state": page_state(user.blur_threshold, *counts.as_dict().values()),
     }
 
 
@@ -265,6 +267,9 @@ async def photo_page(
         "category": view.category,
         "previous_id": previous,
         "next_id": following,
+        "page_state": page_state(
+            user.blur_threshold, photo.blur_score, photo.marked_as, photo.error, photo.caption, *photo.tags
+        ),
     }
     return Template("photo.html", context=context)
 

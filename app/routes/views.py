@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from app.domain.model import Job, Photo
 from app.routes.schemas import JobOut, PhotoOut
+
+
+def page_state(*parts: object) -> str:
+    """A short digest of what a page shows that other pages can change (the threshold, the counts, a photo's
+    verdict). A page the browser brings back from its history asks for itself again and reloads if this
+    differs: Back would otherwise show the counts and verdicts from before the change."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
 
 
 def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: str = "/api/v1") -> PhotoOut:

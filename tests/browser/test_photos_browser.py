@@ -362,6 +362,39 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(count(page, "all")).to_have_text("0")
 
 
+def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server: LiveServer) -> None:
+    """Back after a mark or a removal: the browser's copy of the photo page and the gallery is replaced by
+    what is true now (it showed the old verdict and counts), and a removed photo's page says it is gone."""
+    url = app_server.url
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=31))])
+    page.goto(url + "/")
+    expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
+    page.reload()
+    open_photo(page, "soft.jpg")
+    verdict = page.locator(".verdict")
+    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    page.keyboard.press("s")
+    expect(page.locator(".action-note")).to_have_text("Your call is saved: sharp.")
+
+    page.go_back()  # the photo's page as it was before the mark
+    expect(verdict).to_have_attribute("data-verdict", "sharp")
+    page.go_back()  # the gallery
+    expect(count(page, "blurred")).to_have_text("0")
+    expect(count(page, "not_blurred")).to_have_text("1")
+    expect(card(page, "soft.jpg").locator(".badge")).to_contain_text("your call")
+
+    open_photo(page, "soft.jpg")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Delete")
+    expect(count(page, "all")).to_have_text("0")
+    page.go_back()  # the removed photo's page
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.go_back()  # the gallery that still showed it
+    expect(count(page, "all")).to_have_text("0")
+    expect(card(page, "soft.jpg")).to_have_count(0)
+
+
 def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_server: LiveServer) -> None:
     """Three photos the scorer calls sharp, two of them marked blurred from the keyboard: the gallery offers the
     threshold that agrees with the marks, and taking it moves the slider and the third photo's tab."""
