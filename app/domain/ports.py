@@ -140,6 +140,9 @@ class PhotoRepository(Protocol):
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Those of the ids that are photos of the user."""
 
+    async def filenames(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The file names of those of the photos that are the user's."""
+
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
         """Remove those of the photos that are the user's; the storage keys of the ones removed."""
 
@@ -211,6 +214,8 @@ class JobRepository(Protocol):
         """The user's jobs, newest first; with `before`, those started before that one."""
 
     async def pending_items(self, job_id: uuid.UUID) -> list[str]: ...
+    async def waiting_for(self, item_key: str, kind: str) -> list[uuid.UUID]: ...
+    async def is_pending(self, job_id: uuid.UUID, item_key: str) -> bool: ...
     async def failed_items(self, job_id: uuid.UUID, limit: int | None = None) -> list[tuple[str, str, str | None]]: ...
     async def count_failed_items(self, job_id: uuid.UUID) -> int: ...
     async def mark_item(

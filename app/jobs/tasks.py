@@ -14,17 +14,18 @@ from app.jobs.google_tasks import import_google_session, publish_google_album
 from app.jobs.link_tasks import import_link
 from app.logs import log
 
+GONE_BEFORE_SCORED = "The photo was removed before it was scored."
+
 
 async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
+    """Score one photo, and count it in every unfinished batch that holds it: the task its upload or the sweep
+    queued often comes before the batch's own, which then finds its item counted and has nothing to do."""
     container = ctx["container"]
     if job_id is not None:
         async with container.uow() as tx:
             job = await tx.jobs.get_any(uuid.UUID(job_id))
-            if job is None or job.status is JobStatus.CANCELLED:
+            if job is None or job.status is JobStatus.CANCELLED or not await tx.jobs.is_pending(job.id, photo_id):
                 return False
-            if job.status is JobStatus.QUEUED:
-                await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
-                await tx.commit()
     scored = await scoring.score_photo(
         uuid.UUID(photo_id),
         uow=container.uow,
@@ -32,18 +33,24 @@ async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = N
         scorer=container.scorer,
         now=container.clock(),
     )
-    if job_id is not None:
-        await _record_item(container, uuid.UUID(job_id), photo_id, scored)
+    async with container.uow() as tx:
+        batches = await tx.jobs.waiting_for(photo_id, jobs.SCORE_BATCH)
+    for batch in batches:
+        await _record_item(container, batch, photo_id, scored)
     return scored
 
 
 async def _record_item(container: Any, job_id: uuid.UUID, photo_id: str, scored: bool) -> None:
     async with container.uow() as tx:
-        error = None
+        status, error = "done", None
         if not scored:
             photo = await tx.photos.get_any(uuid.UUID(photo_id))
-            error = photo.error if photo else "The photo was deleted."
-        await tx.jobs.mark_item(job_id, photo_id, "done" if scored else "failed", error, container.clock())
+            # a photo removed while it waited is no fault of the batch, and no retry could bring it back
+            status, error = ("failed", photo.error) if photo else ("skipped", GONE_BEFORE_SCORED)
+        job = await tx.jobs.get_any(job_id)
+        if job is not None and job.status is JobStatus.QUEUED:
+            await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
+        await tx.jobs.mark_item(job_id, photo_id, status, error, container.clock())
         await tx.commit()
 
 

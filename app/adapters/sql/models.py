@@ -141,6 +141,7 @@ class JobItemRow(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("job_id", "item_key"),
         Index("ix_job_items_status", "job_id", "status"),
+        Index("ix_job_items_key_status", "item_key", "status"),  # the batches waiting for one photo
     )
 
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))

@@ -305,6 +305,14 @@ class SqlPhotoRepository:
             found.update(await self.session.scalars(select(PhotoRow.id).where(_mine(user_id, chunk))))
         return found
 
+    async def filenames(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        named: dict[uuid.UUID, str] = {}
+        for start in range(0, len(photo_ids), ID_CHUNK):
+            chunk = photo_ids[start : start + ID_CHUNK]
+            rows = await self.session.execute(select(PhotoRow.id, PhotoRow.filename).where(_mine(user_id, chunk)))
+            named.update((photo_id, name) for photo_id, name in rows)
+        return named
+
     async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
         keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(_mine(user_id, photo_ids))))
         await self.session.execute(delete(PhotoRow).where(_mine(user_id, photo_ids)))
@@ -488,6 +496,22 @@ class SqlJobRepository:
             select(JobItemRow.item_key).where(JobItemRow.job_id == job_id, JobItemRow.status == "queued")
         )
         return list(rows)
+
+    async def waiting_for(self, item_key: str, kind: str) -> list[uuid.UUID]:
+        """The unfinished jobs of this kind with this item still to do."""
+        rows = await self.session.scalars(
+            select(JobItemRow.job_id)
+            .join(JobRow, JobRow.id == JobItemRow.job_id)
+            .where(JobItemRow.item_key == item_key, JobItemRow.status == "queued", JobRow.kind == kind)
+            .where(JobRow.status.in_(("queued", "running")))
+        )
+        return list(rows)
+
+    async def is_pending(self, job_id: uuid.UUID, item_key: str) -> bool:
+        query = select(JobItemRow.id).where(
+            JobItemRow.job_id == job_id, JobItemRow.item_key == item_key, JobItemRow.status == "queued"
+        )
+        return await self.session.scalar(query) is not None
 
     async def failed_items(self, job_id: uuid.UUID, limit: int | None = None) -> list[tuple[str, str, str | None]]:
         """(item, "failed" or "skipped", why) for the items that did not go through, the first `limit` of them."""

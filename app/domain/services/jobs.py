@@ -23,6 +23,7 @@ WHOLE_JOB_TASKS = {
     REMOVE_BATCH: REMOVE_TASK,
 }
 
+PHOTO_BATCHES = (SCORE_BATCH, TAG_BATCH)  # jobs whose items are the user's photos, by id
 MAX_RECENT = 200  # jobs in one answer
 
 
@@ -93,10 +94,15 @@ async def job_errors(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory) ->
 async def first_job_errors(
     owner: uuid.UUID, job_id: uuid.UUID, limit: int, *, uow: UowFactory
 ) -> tuple[list[tuple[str, str, str | None]], int]:
-    """The first `limit` items that failed or were skipped, and how many there are in all."""
-    await get_job(owner, job_id, uow=uow)
+    """The first `limit` items that failed or were skipped, and how many there are in all. A batch's photos
+    are named by their file names (a photo removed since by "a removed photo"), not by their ids."""
+    job = await get_job(owner, job_id, uow=uow)
     async with uow() as tx:
-        return await tx.jobs.failed_items(job_id, limit), await tx.jobs.count_failed_items(job_id)
+        items, total = await tx.jobs.failed_items(job_id, limit), await tx.jobs.count_failed_items(job_id)
+        if job.kind in PHOTO_BATCHES:
+            names = await tx.photos.filenames(owner, [uuid.UUID(key) for key, _, _ in items])
+            items = [(names.get(uuid.UUID(key), "a removed photo"), status, why) for key, status, why in items]
+    return items, total
 
 
 async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, now: dt.datetime) -> Job:
@@ -130,9 +136,11 @@ async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, 
 async def resume_unfinished(*, uow: UowFactory, queue: TaskQueue) -> int:
     """Queue again whatever the database says is not done: after a crash, a restart, or a lost task."""
     async with uow() as tx:
-        loose = await tx.photos.unprocessed_ids()
+        unprocessed = await tx.photos.unprocessed_ids()
         jobs = await tx.jobs.unfinished()
         pending = [(job, await tx.jobs.pending_items(job.id)) for job in jobs]
+    in_batches = {key for job, keys in pending if job.kind == SCORE_BATCH for key in keys}
+    loose = [photo_id for photo_id in unprocessed if str(photo_id) not in in_batches]  # a batch's task scores those
     for photo_id in loose:
         await queue.enqueue(SCORE_TASK, str(photo_id), job_id=f"score:{photo_id}")
     for job, keys in pending:
