@@ -52,7 +52,10 @@ from app.routes.security import CallerMiddleware
 from app.routes.sessions import SESSION_COOKIE, SignInSessionConfig, sweep_expired_sessions
 from app.settings import MIN_SECRET_KEY, Settings
 
-MULTIPART_SLACK = 1 << 20
+# Any request but an upload: a batch of MAX_CHOSEN photo ids as JSON (about 40 bytes each) fits. Before it,
+# the limit was an upload batch's (2.5 GB by default), and a sign-in form or JSON body is read whole: one
+# anonymous request could make the process hold gigabytes.
+BODY_LIMIT = 4 * 1024 * 1024 + 64 * 1024
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
 STRAY_SWEEP_SECONDS = 3600
@@ -142,15 +145,6 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
     return setup
 
 
-def request_limit(settings: Settings) -> int:
-    """The largest request body: a full batch of the largest photos, plus room for the multipart framing.
-
-    Photos are held in memory as they arrive only while the uploads of the whole process stay under
-    48 MB (app/routes/upload_stream.py), and go to temporary files past it: this bounds disk, not memory.
-    """
-    return settings.max_upload_bytes * settings.max_files_per_request + MULTIPART_SLACK
-
-
 FRAME_HEADERS = (("X-Frame-Options", "DENY"), ("Content-Security-Policy", "frame-ancestors 'none'"))
 
 
@@ -235,7 +229,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             ],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        request_max_body_size=request_limit(settings),
+        request_max_body_size=BODY_LIMIT,  # the two upload routes take more, counted as they stream in
         logging_config=None,  # app.logs configures JSON logging for the whole process
         debug=False,
     )

@@ -117,6 +117,7 @@ class PhotosController(Controller):
         summary="Upload photos (multipart field 'files')",
         operation_class=UploadOperation,
         responses=UPLOAD_RESPONSES,
+        request_max_body_size=None,  # counted as it streams in (upload_stream.upload_limit), past the app's limit
     )
     async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[UploadResult]:
         files = await uploaded_files(request, container)

@@ -24,7 +24,6 @@ from app.domain.errors import (
     TooManyAttempts,
 )
 from app.domain.google import GoogleFailure, RateLimited
-from app.domain.units import megabytes
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionUnavailable
 from app.logs import log
 from app.routes.security import API_PREFIX, LoginRequired
@@ -90,22 +89,14 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 400 and getattr(exc, "extra", None):
         detail = NO_BODY if _body_missing(exc.extra) else f"{detail}: {_describe(exc.extra)}"
     if exc.status_code == 413:
-        detail = _too_large(request)
+        detail = TOO_LARGE  # uploads say their own limit (app/routes/upload_stream.py); this is any other request
     response = _answer(request, exc.status_code, detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
-def _too_large(request: Request) -> str:
-    settings = request.app.state.container.settings
-    return (
-        f"The request is too large: at most {settings.max_files_per_request} files of "
-        f"{megabytes(settings.max_upload_bytes)} each "
-        "fit in one request. Nothing was stored; send the files in smaller batches."
-    )
-
-
+TOO_LARGE = "The request is too large for this address; nothing was changed."
 NO_BODY = "This request needs a JSON body; none came."
 JSON_DECODER = "litestar/serialization/msgspec_hooks.py"  # where Litestar decodes a JSON body
 TOO_DEEP = "The JSON body is nested too deeply to read; nothing was changed."

@@ -26,7 +26,7 @@ from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.pages_auth import FORGET_PAGES, sign_in
 from app.routes.query_params import parse_category, parse_order
-from app.routes.security import LoginRequired, requires_page_user
+from app.routes.security import LoginRequired, TokenInHeaderOnly, requires_page_user
 from app.routes.views import page_state
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -317,7 +317,8 @@ async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep
     return Template("_job.html", context=job_context(job, container.clock()))
 
 
-@post("/upload", guards=GUARD, include_in_schema=False)
+# no app-wide body limit: the upload stream counts a batch's bytes itself (upload_stream.upload_limit)
+@post("/upload", guards=GUARD, include_in_schema=False, request_max_body_size=None, middleware=[TokenInHeaderOnly])
 async def upload(request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
     """One request a file from the uploader script, so each file gets its own progress and answer."""
     files = await uploaded_files(request, container)

@@ -23,8 +23,10 @@ from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from app.domain.errors import PayloadRejected
+from app.domain.units import megabytes
 
 SPILL_PIECE = 1024 * 1024  # what is written to a spilled file at once
+MULTIPART_SLACK = 1 << 20  # a request's multipart framing and names, beside its files' bytes
 FIELD = "files"
 NO_FILES = "Send one or more images in the multipart form field 'files'."
 
@@ -125,13 +127,18 @@ class FormFile:
 async def received_files(
     request: Request[Any, Any, Any], *, max_files: int, max_bytes: int
 ) -> list[ReceivedFile] | list[FormFile]:
-    """Every file of the multipart field 'files'; raises for a body that is not such a form, or too many."""
+    """Every file of the multipart field 'files'; raises for a body that is not such a form, or too many.
+
+    The upload routes take bodies past the app's limit for other requests, up to a full batch of the largest
+    photos (`upload_limit`), counted here as they arrive."""
     if ScopeState.from_scope(request.scope).form is not Empty:  # read as a form before this handler ran
         return await _parsed_form_files(request, max_files, max_bytes)
     content_type, options = parse_content_header(request.headers.get("content-type", ""))
     boundary = options.get("boundary")
     if content_type != "multipart/form-data" or not boundary:
         raise ValidationException(NO_FILES)
+    if (request.content_length or 0) > upload_limit(max_files, max_bytes):
+        raise PayloadRejected(413, too_large(max_files, max_bytes))  # said at once, before anything is read
     files: list[ReceivedFile] = []
     try:
         await _parse(request, boundary, files, max_files, max_bytes)
@@ -148,9 +155,13 @@ async def _parse(
     request: Request[Any, Any, Any], boundary: str, files: list[ReceivedFile], max_files: int, max_bytes: int
 ) -> None:
     current: ReceivedFile | None = None  # the file whose bytes are arriving, if the part is one
+    left = upload_limit(max_files, max_bytes)
     try:
         with PushMultipartParser(boundary, max_segment_count=4 * max_files + 16) as parser:
             async for chunk in request.stream():
+                left -= len(chunk)
+                if left < 0:
+                    raise PayloadRejected(413, too_large(max_files, max_bytes))
                 for part in parser.parse(chunk):
                     if isinstance(part, MultipartSegment):
                         current = _start(part, files, max_files, max_bytes)
@@ -167,6 +178,21 @@ async def _parse(
                 "nothing was stored."
             ) from None
         raise PayloadRejected(413, f"Too many parts in one request; at most {max_files} files fit.") from None
+
+
+def upload_limit(max_files: int, max_bytes: int) -> int:
+    """The largest upload request: a full batch of the largest photos, and room for the multipart framing.
+
+    Photos are held in memory as they arrive only while the uploads of the whole process stay under
+    UPLOAD_MEMORY, and go to temporary files past it: this bounds disk, not memory."""
+    return max_bytes * max_files + MULTIPART_SLACK
+
+
+def too_large(max_files: int, max_bytes: int) -> str:
+    return (
+        f"The request is too large: at most {max_files} files of {megabytes(max_bytes)} each "
+        "fit in one request. Nothing was stored; send the files in smaller batches."
+    )
 
 
 def _start(part: MultipartSegment, files: list[ReceivedFile], max_files: int, max_bytes: int) -> ReceivedFile | None:
