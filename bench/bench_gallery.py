@@ -6,14 +6,17 @@
 --photos made-up photos (bench_similar.made_up_shots: every one scored, half of them blurred at 0.5), a share
 of them (--marked) marked sharp or blurred by their owner. Printed: the medians of 7 reads of each tab's
 first page of 50 (`page`), of the All and Blurred tabs' first page in blur-score order (`sort=blurriest` and
-`sharpest`), and of the counts every gallery page shows beside it (`counts`), each as a ratio to the All tab's
-first page (newest first), measured in the same run.
+`sharpest`), and of the counts every gallery page shows beside it (`counts`); and what a photo's page in the
+middle of the library reads: its previous and next photo in each order, its similar shots (those taken near
+it), and the Statistics page's figures. Each as a ratio to the All tab's first page (newest first), measured
+in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import random
 import statistics
 import sys
@@ -75,6 +78,21 @@ async def run(n: int, marked: float) -> None:
                 for order in (Order.BLURRIEST, Order.SHARPEST)
             }
             counts = await median_ms(lambda tx: tx.photos.counts(user.id, 0.5))
+            async with container.uow() as tx:
+                middle = await tx.photos.get(user.id, rows[n // 2]["id"])
+            assert middle is not None
+            steps = {
+                (category, order): await median_ms(
+                    lambda tx, c=category, o=order: tx.photos.neighbours(user.id, middle, c, 0.5, o)
+                )
+                for category in (Category.ALL, Category.BLURRED)
+                for order in Order
+            }
+            window = dt.timedelta(seconds=30)
+            near = await median_ms(
+                lambda tx: tx.similar.shots_near(user.id, middle.taken_at, middle.created_at, window)
+            )
+            stats = await median_ms(lambda tx: tx.photos.stats(user.id, middle.created_at))
         finally:
             await container.close()
     base = pages[Category.ALL]
@@ -85,6 +103,12 @@ async def run(n: int, marked: float) -> None:
         label = f"{category.label}, {order.label.lower()}"
         print(f"  {label:30s} {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
     print(f"  counts of the tabs     {counts:6.1f} ms  ({counts / base:5.1f}x the All tab)")
+    print("  a photo's page, in the middle of the library:")
+    for (category, order), ms in steps.items():
+        label = f"previous and next, {category.label}, {order.label.lower()}"
+        print(f"    {label:44s} {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
+    print(f"    {'similar shots (taken near it)':44s} {near:6.1f} ms  ({near / base:5.1f}x the All tab)")
+    print(f"  {'the Statistics figures':46s} {stats:6.1f} ms  ({stats / base:5.1f}x the All tab)")
 
 
 def main() -> None:

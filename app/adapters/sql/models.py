@@ -69,6 +69,9 @@ class PhotoRow(UUIDv7AuditBase):
         Index("ix_photos_user_created", "user_id", "created_at", "id"),
         Index("ix_photos_user_content_hash", "user_id", "content_hash"),
         Index("ix_photos_user_size", "user_id", "file_size"),
+        Index("ix_photos_user_processing", "user_id", "processing_ms"),  # Statistics' average, from it alone
+        # a photo page's similar shots: those taken near it, or without a capture time, those added near it
+        Index("ix_photos_user_taken", "user_id", "taken_at", "created_at"),
         # what the Similar shots page asks on every page (similar_repositories._version, pending), from it alone
         Index("ix_photos_user_fingerprint", "user_id", "fingerprint", "created_at"),
         # a tab in blur-score order, unscored photos last either way (repositories._Ordering)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, literal_column, or_, select, tuple_, update
+from sqlalchemy import Select, and_, case, delete, func, literal_column, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,7 +151,7 @@ def _mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:
 @dataclass(frozen=True)
 class _Ordering:
     """A gallery order as SQL: a key (arrival time, or the blur score with unscored photos last) and the id,
-    compared as a row value so that a page seeks to its cursor in one comparison."""
+    compared as a row value so that a page seeks to its cursor (with a range on the key in front, for SQLite)."""
 
     order: Order
 
@@ -177,12 +177,18 @@ class _Ordering:
 
     def after(self, key: Any, photo_id: uuid.UUID) -> Any:
         """What comes after (key, id) in this order."""
-        row = tuple_(self.key, PhotoRow.id)
-        return row < (key, photo_id) if self.descending else row > (key, photo_id)
+        return self._beyond(key, photo_id, down=self.descending)
 
     def before(self, key: Any, photo_id: uuid.UUID) -> Any:
+        return self._beyond(key, photo_id, down=not self.descending)
+
+    def _beyond(self, key: Any, photo_id: uuid.UUID, *, down: bool) -> Any:
         row = tuple_(self.key, PhotoRow.id)
-        return row > (key, photo_id) if self.descending else row < (key, photo_id)
+        if self.order is Order.NEWEST:
+            return row < (key, photo_id) if down else row > (key, photo_id)
+        # SQLite seeks an expression index (the score orders) only on a plain range of the expression: with the
+        # row value alone it walked the person's photos from the start (0.5 s a step at 100,000 photos)
+        return and_(self.key <= key, row < (key, photo_id)) if down else and_(self.key >= key, row > (key, photo_id))
 
     def sorted(self, stmt: Select, *, reverse: bool = False) -> Select:
         down = self.descending != reverse
@@ -439,19 +445,22 @@ class SqlPhotoRepository:
         )
 
     async def stats(self, user_id: uuid.UUID, since: dt.datetime) -> dict[str, float | int | None]:
-        scored_since = func.coalesce(func.sum(case((PhotoRow.scored_at >= since, 1), else_=0)), 0)
-        failed = func.coalesce(func.sum(case((PhotoRow.error.is_not(None), 1), else_=0)), 0)
+        """Each figure from its own index (one aggregate over all four read every row of the library: half a
+        second at 100,000 photos); an error is kept only on a photo not scored (save_error)."""
+        mine = PhotoRow.user_id == user_id
+        scored_since = select(func.count()).where(mine, PhotoRow.scored_at >= since)
+        failed = select(func.count()).where(mine, PhotoRow.blur_score.is_(None), PhotoRow.error.is_not(None))
+        average_ms = select(func.avg(PhotoRow.processing_ms)).where(mine)
+        total_bytes = select(func.sum(PhotoRow.file_size)).where(mine)
         row = (
             await self.session.execute(
-                select(scored_since, func.avg(PhotoRow.processing_ms), failed, func.sum(PhotoRow.file_size)).where(
-                    PhotoRow.user_id == user_id
-                )
+                select(*(q.scalar_subquery() for q in (scored_since, average_ms, failed, total_bytes)))
             )
         ).one()
         return {
-            "scored_today": int(row[0]),
+            "scored_today": int(row[0] or 0),
             "average_processing_ms": float(row[1]) if row[1] is not None else None,
-            "errors": int(row[2]),
+            "errors": int(row[2] or 0),
             "total_bytes": int(row[3] or 0),
         }
 
