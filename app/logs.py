@@ -14,13 +14,16 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 SECRET_KEYS = re.compile(r"pass|secret|token|authorization|cookie|api_key|apikey|code_verifier|refresh", re.I)
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+# a link's or address's keys: a Dropbox folder link's rlkey reads the folder (httpcore's DEBUG lines carry the
+# dropbox-api-result header, which holds it), a Drive link's resourcekey, the server's Google API key
+LINK_KEY = re.compile(r"(?i)\b((?:rlkey|resourcekey|key|access_token|code|client_secret)=)[^&\s\"'\\,;)]+")
 
 log = structlog.get_logger("classify")
 
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return JWT_LIKE.sub("*****", BEARER.sub(r"\1*****", value))
+        return LINK_KEY.sub(r"\1*****", JWT_LIKE.sub("*****", BEARER.sub(r"\1*****", value)))
     if isinstance(value, dict):
         return {k: "*****" if SECRET_KEYS.search(str(k)) else _mask(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -87,7 +87,7 @@ def _env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...] 
 def _data_dir() -> Path:
     data_dir = Path(_env("CLASSIFY_DATA_DIR", "./data") or "./data").resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new one: photos and database, the owner's only
     except OSError as exc:
         raise SettingsError(f"CLASSIFY_DATA_DIR={data_dir} cannot be used: {exc.strerror or exc}") from None
     return data_dir

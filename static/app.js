@@ -323,6 +323,14 @@
       if (into) { e.detail.target = into; e.detail.swapOverride = "innerHTML"; }
     });
   }
+  function confirmForms() {
+    // A form with data-confirm asks first (the pages allow no inline script, so no onsubmit attribute).
+    document.addEventListener("submit", function (e) {
+      var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { e.preventDefault(); e.stopImmediatePropagation(); }
+    }, true);
+  }
+  confirmForms();
   document.addEventListener("DOMContentLoaded", function () {
     setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError();
   });

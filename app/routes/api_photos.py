@@ -12,6 +12,7 @@ from app.adapters.imaging import RENDITION_MEDIA_TYPE
 from app.domain.errors import InvalidInput, PayloadRejected
 from app.domain.model import PhotoFilter, PhotoSource, User
 from app.domain.services import imports, jobs, link_imports, photos, tagging
+from app.domain.services.export import served_name
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.downloads import ExportQuery, export_list_response, export_response
@@ -436,7 +437,7 @@ async def image_response(user: User, container: ContainerDep, photo_id: str, siz
         media_type=media_type,
         content_disposition_type="inline",
         headers=headers,
-        filename=photo.filename if size == "original" else f"{photo.id}.{size}.jpg",
+        filename=served_name(photo) if size == "original" else f"{photo.id}.{size}.jpg",
     )
 
 

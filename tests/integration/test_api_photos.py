@@ -469,3 +469,16 @@ async def test_a_photo_removed_twice_at_once_is_removed_once(tmp_path, database_
         assert not any(p.is_file() for p in (settings.data_dir / "originals").rglob("*"))
     finally:
         await container.close()
+
+
+def test_an_original_is_served_under_the_extension_of_what_it_is(api):
+    """A JPEG uploaded as page.html was served inline as "page.html": saved from the browser, a file that opens
+    as a web page. Its own name is kept, with the extension of its type."""
+    lying = api.upload(("page.html", images.jpeg(seed=3))).json()["photos"][0]
+    honest = api.upload(("holiday.jpeg", images.jpeg(seed=4))).json()["photos"][0]
+    assert "extension_mismatch" in lying["flags"]
+    served = api.get(f"/api/v1/photos/{lying['id']}/image?size=original")
+    assert served.headers["content-type"] == "image/jpeg" and served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-disposition"] == 'inline; filename="page.jpg"'
+    kept = api.get(f"/api/v1/photos/{honest['id']}/image?size=original")
+    assert kept.headers["content-disposition"] == 'inline; filename="holiday.jpeg"'

@@ -124,6 +124,9 @@ def test_pages_may_not_be_framed_and_the_sign_in_limit_says_when_to_come_back(cl
     for response in (page, client.get("/no-such-page"), client.get("/photos", follow_redirects=False)):
         assert response.headers["x-frame-options"] == "DENY", response.status_code  # error pages, redirects too
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert "script-src 'self'" in response.headers["content-security-policy"]  # no script it did not serve
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
     token = _csrf(client)
     wrong = {"email": "owner@example.com", "password": "wrong", "_csrf_token": token}
     answers = [client.post("/login", data=wrong) for _ in range(6)]

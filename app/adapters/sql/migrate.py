@@ -39,6 +39,17 @@ def upgrade(database_url: str) -> None:
     thread.join()
     if errors:
         raise errors[0]
+    _owner_only(sqlite_file(database_url))
+
+
+def _owner_only(database: Path | None) -> None:
+    """A SQLite file holds emails, password hashes and captions: readable by its owner alone, whatever the
+    umask made it (SQLite gives its -wal and -shm files the database's own mode)."""
+    if database is None:
+        return
+    for path in (database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def shown_url(database_url: str) -> str:

@@ -35,6 +35,12 @@ def _extension(photo: Photo) -> str:
     return detected  # the name lied about the type: the archive tells the truth
 
 
+def served_name(photo: Photo) -> str:
+    """The name an original is served under: its own, with the extension of what it is (a JPEG uploaded as
+    page.html is saved as page.jpg, never as a page a browser would open as HTML)."""
+    return split_name(photo.filename)[0] + _extension(photo)
+
+
 NAMINGS = ("original", "ai")
 BATCH = 500  # photos read at a time: an export of any size holds one batch in memory, and starts at once
 
