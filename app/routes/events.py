@@ -27,7 +27,12 @@ MAX_STREAM_SECONDS = 3600  # the browser reconnects by itself if a stream is cut
 
 
 def job_context(job: Job, now: dt.datetime) -> dict[str, Any]:
-    return {"job": job, "eta": describe_eta(eta_seconds(job, now)), "waiting": job.waiting_at(now)}
+    return {
+        "job": job,
+        "eta": describe_eta(eta_seconds(job, now)),
+        "waiting": job.waiting_at(now),
+        "go_on": jobs.can_go_on(job),
+    }
 
 
 async def _progress(request: Request[Any, Any, Any], container: ContainerDep, job_id: uuid.UUID) -> AsyncIterator:

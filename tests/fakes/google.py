@@ -79,6 +79,7 @@ class Fault:
     times: int
     retry_after: float | None
     message: str | None
+    after: int = 0  # matching requests answered as usual first
 
 
 class FakeGoogle:
@@ -271,11 +272,12 @@ class FakeGoogle:
         times: int = 1,
         retry_after: float | None = None,
         message: str | None = None,
+        after: int = 0,
     ) -> None:
         """The next ``times`` requests whose path starts with ``path_prefix`` fail with ``status`` (200: an
-        HTML page where the API's JSON should be)."""
+        HTML page where the API's JSON should be), once ``after`` of them have been answered as usual."""
         with self.lock:
-            self.faults.append(Fault(path_prefix, status, times, retry_after, message))
+            self.faults.append(Fault(path_prefix, status, times, retry_after, message, after))
 
     def revoke_all(self, user: GoogleUser | str | None = None) -> None:
         """The user (default: all users) revokes access: refresh and access tokens die."""
@@ -321,6 +323,9 @@ class FakeGoogle:
     def _fault(self, req: Request) -> Response | None:
         for fault in self.faults:
             if fault.times > 0 and req.path.startswith(fault.path_prefix):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 if fault.status == 200:  # a 200 that is not the API's JSON, as a captive portal or proxy sends
                     return Response(200, (fault.message or GARBLED).encode(), "text/html; charset=utf-8")

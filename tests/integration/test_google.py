@@ -339,6 +339,31 @@ def test_google_out_of_reach_or_failing_is_a_clear_502_not_a_500(tmp_path, datab
     assert "Google cannot be reached" in response.json()["detail"]
 
 
+def test_an_album_that_google_refused_half_of_goes_on_into_the_same_album(google_client):
+    """Google refused the second batchCreate: the job failed with 50 added and the rest never tried, and
+    nothing could go on with it (no failed items to retry); making the album again duplicated the 50."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))
+    wait_job(api, pick(api, fake, 80))
+    api.wait_scored()
+    keepers = api.get("/api/v1/photos?filter=not_blurred&limit=200").json()["items"]
+    assert len(keepers) > 50
+    fake.fail_next("/library/v1/mediaItems:batchCreate", 400, message="Request contains an invalid argument.", after=1)
+    job = wait_job(api, api.post("/api/v1/albums/google", json={"title": "Keepers"}).json()["job_id"])
+    assert (job["status"], job["done"], job["failed"]) == ("failed", 50, 0), job
+    assert "invalid argument" in job["error"]
+
+    _follow_google(client, "/auth/google/login", fake)  # the browser, as the same Google user
+    page = client.get("/jobs").text
+    assert f"{len(keepers) - 50}</span> not reached" in page and "Go on with the rest" in page
+
+    again = api.post(f"/api/v1/blur/jobs/{job['id']}/retry")
+    assert again.status_code == 202, again.text
+    job = wait_job(api, job["id"])
+    assert (job["status"], job["done"], job["failed"], job["error"]) == ("done", len(keepers), 0, None), job
+    assert len(fake.albums) == 1 and len(fake.albums[job["result"]["album_id"]].items) == len(keepers)
+
+
 def test_not_connected_is_409_for_picking_and_albums_and_the_album_body_is_optional(google_client):
     client, _, google_settings = google_client
     create_account(google_settings, "local@example.com")

@@ -618,6 +618,12 @@ class SqlJobRepository:
             )
         return count
 
+    async def reopen(self, job_id: uuid.UUID) -> None:
+        """A failed job asked to go on: queued again, its error and end gone."""
+        await self.session.execute(
+            update(JobRow).where(JobRow.id == job_id).values(status="queued", finished_at=None, error=None)
+        )
+
     async def set_items(self, job_id: uuid.UUID, item_keys: Sequence[str]) -> None:
         """Add the items not there yet (a re-run lists them again) and make the total match."""
         if not await self._lock(job_id):

@@ -8,6 +8,7 @@ import uuid
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import Job, JobStatus
 from app.domain.ports import TaskQueue, UowFactory
+from app.domain.services.google_jobs import EXPIRED_SELECTION
 from app.domain.services.google_photos import ALBUM_TASK, GOOGLE_ALBUM, GOOGLE_IMPORT, IMPORT_TASK
 from app.domain.services.imports import FOLDER_IMPORT, enqueue_import_items
 from app.domain.services.link_imports import LINK_IMPORT, LINK_TASK
@@ -117,20 +118,39 @@ async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, no
     return job
 
 
+def can_go_on(job: Job) -> bool:
+    """A job run by one task that failed part-way (an album that Google refused half of, an import whose
+    service gave up) can go on from its items not done yet; an expired Picker selection cannot."""
+    return (
+        job.status is JobStatus.FAILED
+        and job.kind in WHOLE_JOB_TASKS
+        and job.done + job.failed < job.total
+        and job.error != EXPIRED_SELECTION
+    )
+
+
 async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, queue: TaskQueue) -> Job:
+    """Run the failed items again, and the items a job that stopped part-way never reached."""
     async with uow() as tx:
         job = await tx.jobs.get(owner, job_id)
         if job is None:
             raise NotFound("No such job.")
         failed = [key for key, status, _ in await tx.jobs.failed_items(job_id) if status == "failed"]
-        if not failed:
+        if not failed and not can_go_on(job):
             raise Conflict("This job has no failed items to retry.")
         await tx.jobs.requeue_failed(job_id)
+        if job.status.finished:  # its failed items queued again, or none: it is not finished any more
+            await tx.jobs.reopen(job_id)
         await tx.commit()
         job = await tx.jobs.get(owner, job_id)
     assert job is not None
-    await enqueue_items(job_id, failed, queue=queue, kind=job.kind)
+    await enqueue_items(job_id, failed or await _pending(job_id, uow), queue=queue, kind=job.kind)
     return job
+
+
+async def _pending(job_id: uuid.UUID, uow: UowFactory) -> list[str]:
+    async with uow() as tx:
+        return await tx.jobs.pending_items(job_id)
 
 
 async def resume_unfinished(*, uow: UowFactory, queue: TaskQueue) -> int:
