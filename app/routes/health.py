@@ -69,6 +69,12 @@ async def _workers(container: Container) -> str:
     return f"no worker has reported in the last {WORKER_REPORT_SECONDS} s; nothing is waiting"
 
 
+async def workers_missing(container: Container) -> str | None:
+    """Why nothing will take a queued job's tasks, or None while something does (the Jobs page says it)."""
+    check = await _timed(lambda: _workers(container))
+    return check["detail"] if check["status"] == "error" else None
+
+
 async def _storage(container: Container) -> str:
     usage = shutil.disk_usage(container.settings.data_dir)
     if usage.free < 200 * 1024 * 1024:

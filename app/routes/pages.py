@@ -24,6 +24,7 @@ from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks, s
 from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.errors import status_of
 from app.routes.events import job_context
+from app.routes.health import workers_missing
 from app.routes.pages_auth import FORGET_PAGES, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, TokenInHeaderOnly, requires_page_user
@@ -398,7 +399,9 @@ async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, 
     }
     now = container.clock()
     states = {job.id: job_context(job, now) for job in shown}  # each card's time left, or why it waits
-    context.update(user=user, jobs=shown, errors=errors, states=states, active="jobs")
+    unfinished = any(not job.status.finished for job in shown)
+    no_worker = await workers_missing(container) if unfinished else None
+    context.update(user=user, jobs=shown, errors=errors, states=states, active="jobs", no_worker=no_worker)
     return Template("jobs.html", context=context)
 
 

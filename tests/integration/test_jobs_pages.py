@@ -123,3 +123,27 @@ def test_skipped_items_are_counted_apart_from_the_done_ones(client, api, setting
     _signed_in(client)
     counts = re.search(r'<p class="job-counts">(.*?)</p>', client.get(f"/jobs/{job_id}").text, re.S).group(1)
     assert " ".join(re.sub(r"<[^>]+>", " ", counts).split()) == "2 done, 1 skipped, 1 failed of 4"
+
+
+def test_the_jobs_page_says_when_nothing_takes_the_queued_jobs(tmp_path, database_url):
+    """With CLASSIFY_RUN_WORKER off and no Redis, a batch sat "queued · 0 done" with nothing saying it never
+    would run; only the System page named the missing worker."""
+    from litestar.testing import TestClient
+
+    from app.main import create_app
+    from tests.conftest import create_account, login, make_settings
+
+    for run_worker in (False, True):
+        settings = make_settings(tmp_path / f"data-{run_worker}", database_url, run_worker=run_worker)
+        with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+            if not run_worker:
+                create_account(settings, "owner@example.com")
+            api = login(client, "owner@example.com")
+            photo = api.upload(("p.jpg", images.jpeg(seed=2 + run_worker))).json()["photos"][0]["id"]
+            assert api.post("/api/v1/blur/analyze-batch", json={"photo_ids": [photo]}).status_code == 202
+            _signed_in(client)
+            page = client.get("/jobs").text
+            said = 'id="no-worker"' in page
+            assert said is not run_worker, run_worker
+            if said:
+                assert "Nothing is taking these jobs" in page and "CLASSIFY_RUN_WORKER" in page
