@@ -16,10 +16,7 @@ from typing import Any, Protocol
 import anyio
 from litestar import Request
 from litestar._multipart import parse_content_header
-from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException, ValidationException
-from litestar.types import Empty
-from litestar.utils.scope.state import ScopeState
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from app.domain.errors import PayloadRejected
@@ -111,28 +108,11 @@ class ReceivedFile:
             await anyio.to_thread.run_sync(spill.close)
 
 
-class FormFile:
-    """A file of a form Litestar has parsed already (the CSRF check reads the form when no header has the token)."""
-
-    def __init__(self, upload: UploadFile, limit: int) -> None:
-        self.upload, self.limit, self.filename = upload, limit, upload.filename or "upload"
-
-    async def read(self) -> bytes:
-        return await self.upload.read(self.limit)
-
-    async def close(self) -> None:
-        await self.upload.close()
-
-
-async def received_files(
-    request: Request[Any, Any, Any], *, max_files: int, max_bytes: int
-) -> list[ReceivedFile] | list[FormFile]:
+async def received_files(request: Request[Any, Any, Any], *, max_files: int, max_bytes: int) -> list[ReceivedFile]:
     """Every file of the multipart field 'files'; raises for a body that is not such a form, or too many.
 
     The upload routes take bodies past the app's limit for other requests, up to a full batch of the largest
     photos (`upload_limit`), counted here as they arrive."""
-    if ScopeState.from_scope(request.scope).form is not Empty:  # read as a form before this handler ran
-        return await _parsed_form_files(request, max_files, max_bytes)
     content_type, options = parse_content_header(request.headers.get("content-type", ""))
     boundary = options.get("boundary")
     if content_type != "multipart/form-data" or not boundary:
@@ -203,14 +183,3 @@ def _start(part: MultipartSegment, files: list[ReceivedFile], max_files: int, ma
         raise PayloadRejected(413, f"More than {max_files} files in one request; send at most {max_files} at a time.")
     files.append(ReceivedFile(part.filename, max_bytes + 1))
     return files[-1]
-
-
-async def _parsed_form_files(request: Request[Any, Any, Any], max_files: int, max_bytes: int) -> list[FormFile]:
-    form = await request.form()
-    uploads = form.getall(FIELD) if FIELD in form else []
-    files = [FormFile(f, max_bytes + 1) for f in uploads if isinstance(f, UploadFile)]
-    if not files:
-        raise ValidationException(NO_FILES)
-    if len(files) > max_files:
-        raise PayloadRejected(413, f"{len(files)} files in one request; the limit is {max_files}.")
-    return files
