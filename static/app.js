@@ -33,7 +33,7 @@
   // One line over the list for the whole batch, so a long upload reads at a glance.
   function tally(total) {
     var summary = document.getElementById("upload-summary");
-    var seen = { sharp: 0, blurred: 0, pending: 0, known: 0, failed: 0 };
+    var seen = { sharp: 0, blurred: 0, pending: 0, known: 0, failed: 0, stopped: 0 };
     var done = 0;
     function show() {
       var parts = [];
@@ -42,13 +42,20 @@
       if (seen.pending) parts.push(seen.pending + " waiting to be scored");
       if (seen.known) parts.push(seen.known + " already in Classify");
       if (seen.failed) parts.push(seen.failed + " refused");
+      if (seen.stopped) parts.push(seen.stopped + " not uploaded (stopped)");
       var head = done < total ? "Uploading " + done + " of " + total : total + (total === 1 ? " file" : " files") + " done";
       summary.textContent = head + (parts.length ? ": " + parts.join(", ") : "") + (done < total ? "…" : ".");
       summary.hidden = false;
     }
     if (summary) show();
-    return function (kind) { seen[kind] += 1; done += 1; if (summary) show(); };
+    return function (kind) {
+      seen[kind] += 1; done += 1;
+      if (summary) show();
+      // the grid and the tabs' counts follow as photos arrive, not only once the whole batch is in
+      if (done % REFRESH_EVERY === 0 && done < total) document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));
+    };
   }
+  var REFRESH_EVERY = 10;  // files
   function send(file, list, counted) {
     return new Promise(function (resolve) {
       var ui = row(list, file);
@@ -76,23 +83,51 @@
         counted("failed");
         resolve(false);
       };
+      xhr.onabort = function () {
+        active.delete(xhr);
+        ui.result.textContent = file.name + ": not uploaded (stopped)";
+        ui.row.classList.add("done");
+        counted("stopped");
+        resolve(false);
+      };
+      xhr.onloadend = function () { active.delete(xhr); };
+      active.add(xhr);
       xhr.send(form);
     });
   }
   var uploading = 0;  // batches under way: a new batch starts a fresh list only when none is
+  var waiting = [];  // each batch's files not sent yet
+  var active = new Set();  // requests under way
   async function uploadAll(files) {
     var list = document.getElementById("upload-list");
+    var stop = document.getElementById("upload-stop");
     if (!uploading) list.replaceChildren();  // the last batch's lines would read as this one's
     uploading += 1;
+    if (stop) stop.hidden = false;
     var queue = Array.from(files);
     var counted = tally(queue.length);
+    waiting.push({ queue: queue, counted: counted });
     var workers = [];
     for (var i = 0; i < 3; i++) {
       workers.push((async function () { while (queue.length) { await send(queue.shift(), list, counted); } })());
     }
     await Promise.all(workers);
+    waiting = waiting.filter(function (batch) { return batch.queue !== queue; });
     uploading -= 1;
+    if (stop && !uploading) stop.hidden = true;
     document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));
+  }
+  function stopUploads() {
+    // The files not sent yet are counted as not uploaded, and those on their way are cut off: the summary
+    // says how many did not come in.
+    waiting.forEach(function (batch) { batch.queue.splice(0).forEach(function () { batch.counted("stopped"); }); });
+    Array.from(active).forEach(function (xhr) { xhr.abort(); });
+  }
+  function guardUploads() {
+    var stop = document.getElementById("upload-stop");
+    if (stop) stop.addEventListener("click", stopUploads);
+    // leaving the page drops the files not uploaded yet: the browser asks first
+    window.addEventListener("beforeunload", function (e) { if (uploading) { e.preventDefault(); e.returnValue = ""; } });
   }
   function setup() {
     var zone = document.getElementById("dropzone");
@@ -332,7 +367,7 @@
   }
   confirmForms();
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError();
+    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -360,6 +361,44 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(page).to_have_url(re.compile(re.escape(url) + r"/photos\?filter=all&removed=soft\.jpg$"))
     expect(page.locator(".action-note")).to_be_focused()  # "Removed “soft.jpg” …": where the keyboard is
     expect(count(page, "all")).to_have_text("0")
+
+
+def test_a_long_upload_shows_its_photos_as_they_come_and_can_be_stopped(
+    page: Page, app_server: LiveServer, tmp_path: Path
+) -> None:
+    """Leaving the page mid-upload dropped the files not sent yet without a word, nothing could stop an upload
+    chosen by mistake, and the grid stayed "No photos yet" until the whole batch was in."""
+    create_owner(page, app_server)
+    files = [images.write(tmp_path / f"p{i:02}.jpg", images.jpeg(320, 240, seed=60 + i)) for i in range(30)]
+
+    def slowly(route) -> None:  # each file takes a while, as over a real network
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/upload", slowly)
+    page.goto(app_server.url + "/")
+    page.locator("body").click()  # the browser asks before leaving only a page the person has used
+    page.locator("#file-input").set_input_files(files)
+    summary = page.locator("#upload-summary")
+    expect(summary).to_contain_text(re.compile(r"Uploading 1\d of 30"), timeout=20_000)
+    expect(page.locator("li.photo-card")).not_to_have_count(0)  # the first ones show while the rest come
+    assert 10 <= count_value(page, "all") < 30
+
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator("a[href='/stats']").first.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and page.url.rstrip("/") == app_server.url  # asked, and stayed
+
+    page.get_by_role("button", name="Stop uploading").click()
+    expect(summary).to_contain_text(re.compile(r"^30 files done: .*\d+ not uploaded \(stopped\)\.$"))
+    expect(page.get_by_role("button", name="Stop uploading")).to_be_hidden()
+    kept = int(re.search(r"(\d+) not blurred", summary.inner_text()).group(1))
+    stopped = int(re.search(r"(\d+) not uploaded", summary.inner_text()).group(1))
+    assert kept + stopped == 30 and stopped > 0
+    page.wait_for_timeout(1000)  # a request cut off on its way may still have arrived
+    page.reload()
+    assert kept <= count_value(page, "all") < 30
 
 
 def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server: LiveServer) -> None:
