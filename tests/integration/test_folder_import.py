@@ -48,8 +48,12 @@ def test_folder_import_is_recursive_and_skips_non_images(folder_api):
     assert sorted(p["filename"] for p in photos) == ["a.jpg", "b.png"]
     assert {p["source_id"] for p in photos} == {"trip/a.jpg", "trip/day2/b.png"}
     again = folder_api.post("/api/v1/imports", json={"source": "folder", "path": "trip"}).json()
-    _finished(folder_api, again["job_id"])
+    job = _finished(folder_api, again["job_id"])
     assert folder_api.get("/api/v1/photos").json()["counts"]["all"] == 2
+    # the re-import says it added nothing (it read "3 done" as if it had imported the folder again)
+    assert (job["done"], job["skipped"]) == (3, 3)
+    reasons = {i["item"]: i["error"] for i in folder_api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()}
+    assert reasons["trip/a.jpg"] == "a.jpg was imported from here before; nothing to add."
 
 
 def test_folder_import_refuses_paths_outside_the_root_without_naming_it(folder_api, tmp_path):

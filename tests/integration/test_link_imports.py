@@ -309,8 +309,12 @@ def test_a_drive_file_whose_bytes_are_here_already_is_not_downloaded(links, fake
         assert job["status"] == "done" and job["done"] == 2 and job["failed"] == 0
     # Drive lists each file's SHA-256: the copy of the uploaded photo is never fetched, the new one once.
     assert downloads(copy) == 0 and downloads(new) == 1
-    [skipped] = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()  # and the job says why it added nothing
-    assert skipped["status"] == "skipped" and "already in Classify as beach.jpg" in skipped["error"]
+    skipped = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()  # and the re-import says why it added nothing
+    assert {item["status"] for item in skipped} == {"skipped"}
+    assert sorted(item["error"].split(" ", 1)[1] for item in skipped) == [
+        "is already in Classify as beach.jpg (the same bytes); not downloaded.",
+        "was imported from here before; nothing to add.",
+    ]
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 2  # the upload and new.jpg
 
 
@@ -344,6 +348,8 @@ def test_a_dropbox_file_whose_bytes_are_here_already_is_not_downloaded(links, fa
     assert {i["item"]: i["error"].split(" (")[0] for i in items} == {
         "/copy-of-beach.jpg": "copy-of-beach.jpg is already in Classify as beach.jpg",
         "/copy-of-older.jpg": "copy-of-older.jpg is already in Classify as older.jpg",
+        "/new.jpg": "new.jpg was imported from here before; nothing to add.",  # the re-import's own
+        "/sibling.jpg": "sibling.jpg was imported from here before; nothing to add.",
     }
     names = {p["filename"] for p in api.get("/api/v1/photos").json()["items"]}
     assert names == {"beach.jpg", "older.jpg", "sibling.jpg", "new.jpg"}

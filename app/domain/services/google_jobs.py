@@ -156,7 +156,7 @@ async def _import_item(ctx: GoogleJobContext, job: Job, item: PickedItem) -> tup
         return "skipped", f"{item.filename} is a video; Classify sorts photos only. It was not downloaded."
     async with ctx.uow() as tx:
         if await tx.photos.by_source_id(job.user_id, PhotoSource.GOOGLE_PHOTOS, item.id):
-            return "done", None  # picked again: already here, nothing to add
+            return "skipped", imports.imported_before(item.filename)  # picked again: nothing to add
 
     async def download(token: str) -> bytes:
         return await ctx.google.download_original(token, item.base_url, ctx.max_bytes)

@@ -73,9 +73,16 @@ async def import_item(
     except PayloadRejected as exc:
         return ("skipped" if exc.status_code == 415 else "failed"), exc.detail
     same = imported.photo
-    if not imported.created and (same.source, same.source_id) != (source, source_id):  # not a re-import
-        return "skipped", already_here(filename, same)
-    return "done", None
+    if imported.created:
+        return "done", None
+    if (same.source, same.source_id) == (source, source_id):
+        return "skipped", imported_before(filename)
+    return "skipped", already_here(filename, same)
+
+
+def imported_before(filename: str) -> str:
+    """Why a re-import adds nothing: this very file (same source, same place) came in before."""
+    return f"{filename} was imported from here before; nothing to add."
 
 
 def already_here(filename: str, same: Photo, *, downloaded: bool = True) -> str:

@@ -242,7 +242,7 @@ async def _import_file(
         return "skipped", f"{file.name} is not an image ({kind}); skipped."
     async with ctx.uow() as tx:
         if await tx.photos.by_source_id(job.user_id, source, file.key):
-            return "done", None  # imported before: a re-import adds nothing
+            return "skipped", imports.imported_before(file.name)  # a re-import adds nothing
         same = await tx.photos.by_sha256(job.user_id, file.sha256.lower()) if file.sha256 else None
     if file.content_hash and same is None:
         same = await _held_copy(ctx, job.user_id, file.content_hash.lower(), file.size)
