@@ -401,6 +401,33 @@ def test_a_long_upload_shows_its_photos_as_they_come_and_can_be_stopped(
     assert kept <= count_value(page, "all") < 30
 
 
+def test_a_photo_page_shows_the_whole_photo_in_the_window_with_its_map_over_it(
+    page: Page, app_server: LiveServer
+) -> None:
+    """A portrait photo was drawn 1,040 px high in a 768-px window: half of what is being judged was below the
+    fold, on every step with the arrow keys."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [("tall.jpg", images.jpeg(900, 1200, seed=70)), ("wide.jpg", images.jpeg(seed=71))])
+    for width, height in ((1366, 768), (1280, 900), (375, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        for name in ("tall.jpg", "wide.jpg"):
+            page.goto(app_server.url + "/")
+            open_photo(page, name)
+            photo = page.locator("#photo-img")
+            expect(photo).to_have_js_property("complete", True)
+            box = photo.bounding_box()
+            assert box and box["y"] + box["height"] <= max(height, box["y"] + 16 * 16), (width, name, box)
+            assert box["width"] <= width
+            if page.locator("#map-toggle").count():
+                page.locator("#map-toggle").check()
+                box = photo.bounding_box()  # the switch is under the photo: reaching it may scroll
+                overlay = page.locator("#sharpness-map").bounding_box()
+                assert overlay and all(abs(overlay[k] - box[k]) <= 1 for k in ("x", "y", "width", "height")), (
+                    overlay,
+                    box,
+                )
+
+
 def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server: LiveServer) -> None:
     """Back after a mark or a removal: the browser's copy of the photo page and the gallery is replaced by
     what is true now (it showed the old verdict and counts), and a removed photo's page says it is gone."""
