@@ -84,6 +84,13 @@ def test_the_pages_show_each_group_with_its_sharpest_photo_and_an_empty_state(cl
     lone = _upload_burst(api, 9, T0 + dt.timedelta(seconds=5), [0.0])[0]  # taken meanwhile, of another scene
     assert "Similar shots</dt>" not in client.get(f"/photos/{lone['id']}").text
 
+    # every shot blurred at the threshold: the one to keep is not called "the sharpest", which read as sharp
+    assert api.patch("/api/v1/settings", json={"blur_threshold": 0.0001}).status_code == 200
+    page = client.get("/similar").text
+    assert "Least blurred</span>" in page and "Sharpest</span>" not in page
+    assert "Keep the least blurred, remove the other 1" in page
+    assert "this is the least blurred" in client.get(f"/photos/{burst[1]['id']}").text
+
 
 def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(client, api, other_api):
     token = _signed_in(client)

@@ -46,6 +46,14 @@ class GroupView:
         """What "keep the one to keep" removes: every other shot but the person's picks."""
         return [photo for photo in self.photos if photo.id != self.best_id and photo.marked_as != "sharp"]
 
+    def best_name(self, threshold: float) -> str:
+        """What the one to keep is called: the person's pick, the sharpest, or when every shot is blurred at the
+        threshold, the least blurred (calling a blurred shot "the sharpest" read as if it were sharp)."""
+        if self.picked:
+            return "your pick"
+        best = next((photo for photo in self.photos if photo.id == self.best_id), None)
+        return "the least blurred" if best is not None and best.is_blurred_at(threshold) else "the sharpest"
+
     def blurred_at(self, threshold: float) -> list[Photo]:
         """The shots blurred at this threshold, or marked blurred by the person, less the one to keep."""
         return [photo for photo in self.photos if photo.id != self.best_id and photo.is_blurred_at(threshold)]
