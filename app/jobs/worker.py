@@ -21,6 +21,7 @@ from app.adapters.arq_queue import WORKER_REPORT_SECONDS
 from app.adapters.sql.migrate import not_ready, shown_url
 from app.adapters.sql.outage import is_outage, outage_wait
 from app.bootstrap import Container, bootstrap
+from app.domain import retry
 from app.domain.retry import RetryLater
 from app.jobs.tasks import (
     import_file,
@@ -39,7 +40,10 @@ from app.settings import Settings
 # - JOB_TIMEOUT: one photo's decode and score takes well under a second, one file's import a few; a task
 #   still running after a minute is stuck. (How soon a killed worker's task is taken over is LEASE_SECONDS.)
 # - MAX_TRIES: a task that keeps failing (not a photo that cannot be decoded: that is recorded, not raised)
-#   is given up after 5 runs; the periodic sweep queues what the database still says is undone.
+#   is given up after so many runs; the periodic sweep queues what the database still says is undone. It is
+#   the retry policy's own count: a service that stays busy is given up on at that try (retry.decide), which
+#   fails the job with its reason and lets it go on later. With one try fewer, arq dropped the task first and
+#   the job said "running" until the sweep started it over, every 3 minutes, for good.
 # - keep_result=0: results live in the database, and a kept result would block re-queueing the same id.
 # - WHOLE_JOB_TIMEOUT: an import from Google Photos, Drive or Dropbox and an album upload are one task
 #   that walks the job's items, recording each one in the database as it goes (so a re-run resumes, never
@@ -52,7 +56,7 @@ from app.settings import Settings
 #   however long it runs.
 JOB_TIMEOUT = 60
 WHOLE_JOB_TIMEOUT = 30 * 60
-MAX_TRIES = 5
+MAX_TRIES = retry.MAX_TRIES
 LEASE_SECONDS = 30.0
 RECONNECT_FIRST, RECONNECT_LONGEST = 1.0, 30.0  # seconds between starts of a worker while Redis is away
 # arq polls the queue every poll_delay (0.5 s by default) and starts at most max_jobs tasks a poll: with photos
