@@ -147,3 +147,19 @@ def test_the_jobs_page_says_when_nothing_takes_the_queued_jobs(tmp_path, databas
             assert said is not run_worker, run_worker
             if said:
                 assert "Nothing is taking these jobs" in page and "CLASSIFY_RUN_WORKER" in page
+
+
+def test_a_job_is_retried_once_it_has_ended_not_while_it_runs(client, api, settings):
+    """Retry during an import queued its failed item behind the task still walking the job, which never went
+    back to it: the job said "queued" with everything done, until the sweep minutes later (scale-out review)."""
+    keys = ["trip/a.jpg", "trip/b.jpg", "trip/c.jpg"]
+    running = job_with_items(settings, "owner@example.com", keys, [(keys[:1], "failed", "could not be read")])
+    refused = api.post(f"/api/v1/blur/jobs/{running}/retry")
+    assert refused.status_code == 409 and "not ended yet" in refused.json()["detail"]
+    assert api.get(f"/api/v1/blur/jobs/{running}").json()["status"] == "queued"
+
+    ended = job_with_items(
+        settings, "owner@example.com", keys, [(keys[:1], "failed", "gone"), (keys[1:], "done", None)]
+    )
+    assert api.get(f"/api/v1/blur/jobs/{ended}").json()["status"] == "done"
+    assert api.post(f"/api/v1/blur/jobs/{ended}/retry").status_code == 202

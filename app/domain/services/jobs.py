@@ -135,6 +135,8 @@ async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, 
         job = await tx.jobs.get(owner, job_id)
         if job is None:
             raise NotFound("No such job.")
+        if not job.status.finished:  # its task would not go back to an item queued again behind it
+            raise Conflict("This job has not ended yet; retry what failed once it has.")
         failed = [key for key, status, _ in await tx.jobs.failed_items(job_id) if status == "failed"]
         if not failed and not can_go_on(job):
             raise Conflict("This job has no failed items to retry.")
