@@ -16,9 +16,11 @@ from litestar import Request, get
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
+from app.adapters.sql.outage import is_outage
 from app.domain.model import Job
 from app.domain.progress import describe_eta, eta_seconds
 from app.domain.services import jobs
+from app.logs import log
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.security import requires_page_user
 
@@ -42,7 +44,13 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
     for _ in range(int(MAX_STREAM_SECONDS / POLL_SECONDS)):
         if container.stopping.is_set():  # the browser reconnects, to this server restarted or another
             return
-        job = await jobs.get_job(owner, job_id, uow=container.uow)
+        try:
+            job = await jobs.get_job(owner, job_id, uow=container.uow)
+        except Exception as exc:
+            if is_outage(exc):  # the answer has started: no error page now, the browser reconnects instead
+                log.info("progress stream ended: the database is away", job_id=str(job_id))
+                return
+            raise
         state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(container.clock()))
         if state != last:
             last = state

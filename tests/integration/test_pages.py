@@ -350,3 +350,29 @@ def test_photo_page_names_the_kind_of_blur_in_words(client, api):
     called = client.get(f"/photos/{blurred}").text
     said = '<dd data-kind="sharp">sharp <span class="muted">(your call; the score says out of focus)</span></dd>'
     assert said in called
+
+
+def test_a_progress_stream_ends_quietly_when_the_database_goes_away(client, api, settings, monkeypatch, capfd):
+    """The stream's answer has started, so an unreachable database mid-stream was an unhandled error in the
+    log ("Exception caught after response started"); it ends, and the browser's reconnect asks again."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from app.routes import events
+    from tests.support.jobs import job_with_items
+
+    _signed_in(client)
+    job_id = job_with_items(settings, "owner@example.com", ["a", "b"], [])  # queued: the stream would go on
+    real, calls = events.jobs.get_job, []
+
+    async def away_after_the_first_poll(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # the route's own look-up, the first poll, then the database is away
+            raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(events.jobs, "get_job", away_after_the_first_poll)
+    stream = client.get(f"/jobs/{job_id}/events")
+    assert stream.status_code == 200 and stream.text.count("event: progress") == 1 and "event: done" not in stream.text
+    assert "Traceback" not in capfd.readouterr().err
