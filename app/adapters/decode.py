@@ -36,9 +36,10 @@ class UndecodableImage(ValueError):
     """The data is not an image we can decode (unknown type, truncated or corrupt)."""
 
 
-def load_gray(source: bytes | str | os.PathLike) -> np.ndarray:
-    """Upright uint8 grayscale, reduced towards the analysis resolution as cheaply as possible."""
-    name = "image data" if isinstance(source, bytes | bytearray) else os.fspath(source)
+def load_gray(source: bytes | str | os.PathLike, name: str | None = None) -> np.ndarray:
+    """Upright uint8 grayscale, reduced towards the analysis resolution as cheaply as possible. `name` is what
+    a refusal calls the file (the photo's own name, not where the server keeps it)."""
+    name = name or ("image data" if isinstance(source, bytes | bytearray) else os.fspath(source))
     source = _buffered(source, name)
     head = _head(source, name)
     if head[:3] == b"\xff\xd8\xff":

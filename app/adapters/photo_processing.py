@@ -81,9 +81,9 @@ class ProcessBlurScorer:
     def __init__(self, offload: Offload) -> None:
         self.offload = offload
 
-    async def score(self, path: Path) -> ScoreOutcome:
+    async def score(self, path: Path, name: str | None = None) -> ScoreOutcome:
         try:
-            details, elapsed_ms = await self.offload(score_path, str(path))
+            details, elapsed_ms = await self.offload(score_path, str(path), name)
         except WorkerCrashed as exc:
             raise Undecodable(str(exc)) from None
         except FileNotFoundError:

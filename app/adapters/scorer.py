@@ -80,9 +80,9 @@ def _overlap(a, b) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
-def score_image(source: bytes | str | os.PathLike) -> BlurAnalysis:
-    """Decode and analyse one image; raises decode.UndecodableImage."""
-    return score_gray(load_gray(source))
+def score_image(source: bytes | str | os.PathLike, name: str | None = None) -> BlurAnalysis:
+    """Decode and analyse one image; raises decode.UndecodableImage (naming the file `name`, if given)."""
+    return score_gray(load_gray(source, name))
 
 
 def score_gray(gray: np.ndarray) -> BlurAnalysis:
@@ -95,7 +95,7 @@ def score_gray(gray: np.ndarray) -> BlurAnalysis:
     return analysis
 
 
-def score_file_timed(source: bytes | str | os.PathLike) -> tuple[BlurAnalysis, float]:
+def score_file_timed(source: bytes | str | os.PathLike, name: str | None = None) -> tuple[BlurAnalysis, float]:
     start = time.perf_counter()
-    analysis = score_image(source)
+    analysis = score_image(source, name)
     return analysis, (time.perf_counter() - start) * 1000.0

@@ -12,13 +12,14 @@ from typing import Any
 from app.domain.services.scoring import Undecodable
 
 
-def score_path(path: str) -> tuple[dict[str, Any], float]:
-    """Runs in a worker process: decode at the analysis size and score with the domain core."""
+def score_path(path: str, name: str | None = None) -> tuple[dict[str, Any], float]:
+    """Runs in a worker process: decode at the analysis size and score with the domain core; a refusal names
+    the file `name`."""
     from app.adapters.decode import UndecodableImage
     from app.adapters.scorer import score_file_timed
 
     try:
-        analysis, elapsed_ms = score_file_timed(path)
+        analysis, elapsed_ms = score_file_timed(path, name)
     except UndecodableImage as exc:
         raise Undecodable(str(exc)) from None
     return analysis.to_dict(), elapsed_ms

@@ -363,4 +363,5 @@ class ImageInspector(Protocol):
 
 
 class BlurScorer(Protocol):
-    async def score(self, path: Path) -> ScoreOutcome: ...
+    async def score(self, path: Path, name: str | None = None) -> ScoreOutcome:
+        """Raises Undecodable, its reason naming the file `name` (the photo's own name), not the path."""

@@ -127,3 +127,5 @@ def test_a_failed_photo_is_named_by_its_file_on_the_jobs_page(settings, database
 
     [(name, status, why)] = asyncio.run(run())
     assert (name, status) == ("p0.jpg", "failed") and why
+    # the reason names the photo, not where the server keeps its original
+    assert why.startswith("p0.jpg: ") and str(settings.data_dir) not in why

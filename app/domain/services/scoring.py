@@ -21,7 +21,7 @@ async def score_photo(
     if photo is None or photo.blur_score is not None:
         return photo is not None  # deleted meanwhile, or already scored by an earlier run: nothing to do
     try:
-        outcome = await scorer.score(storage.original_path(photo.storage_key))
+        outcome = await scorer.score(storage.original_path(photo.storage_key), photo.filename)
     except Undecodable as exc:
         async with uow() as tx:
             await tx.photos.save_error(photo_id, str(exc))
