@@ -30,7 +30,8 @@ async def _timed(check: Any) -> dict[str, Any]:
     except TimeoutError:
         detail, status = f"no answer within {CHECK_SECONDS:g} s", "error"
     except Exception as exc:
-        detail, status = f"{type(exc).__name__}: {exc}"[:300], "error"
+        # the reason in words, as the System and Jobs pages show it (not "RuntimeError: …")
+        detail, status = (str(exc).strip() or type(exc).__name__)[:300], "error"
     return {"status": status, "latency_ms": round((time.perf_counter() - start) * 1000, 2), "detail": detail}
 
 

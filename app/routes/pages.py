@@ -401,6 +401,8 @@ async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, 
     states = {job.id: job_context(job, now) for job in shown}  # each card's time left, or why it waits
     unfinished = any(not job.status.finished for job in shown)
     no_worker = await workers_missing(container) if unfinished else None
+    if no_worker:  # no time left to tell while nothing takes the tasks
+        states = {job_id: {**state, "eta": None} for job_id, state in states.items()}
     context.update(user=user, jobs=shown, errors=errors, states=states, active="jobs", no_worker=no_worker)
     return Template("jobs.html", context=context)
 

@@ -147,6 +147,7 @@ def test_the_jobs_page_says_when_nothing_takes_the_queued_jobs(tmp_path, databas
             assert said is not run_worker, run_worker
             if said:
                 assert "Nothing is taking these jobs" in page and "CLASSIFY_RUN_WORKER" in page
+                assert "RuntimeError" not in page and "..</p>" not in page  # words, not a class name
 
 
 def test_a_job_is_retried_once_it_has_ended_not_while_it_runs(client, api, settings):
