@@ -40,6 +40,7 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
 DELETED = "Your account and everything Classify kept of it are deleted."
 ENDED = "You were signed out here: the password was changed, or this account signed out everywhere else."
 EXPIRED = "Your session ended. Sign in again to go on where you were."
+SIGNED_OUT = "You are signed out."
 
 
 @get("/setup", include_in_schema=False)
@@ -76,13 +77,19 @@ async def login_page(
     deleted: bool = False,
     ended: bool = False,
     expired: bool = False,
+    signed_out: bool = False,
 ) -> Template | Redirect:
     if not await _has_owner(container):
         return Redirect("/setup?deleted=1" if deleted else "/setup")
     if isinstance(request.scope.get("user"), User):
         return Redirect(safe_next(next))
     context = {"error": None, "email": "", "next": safe_next(next), "google": container.google.configured}
-    context["notice"] = DELETED if deleted else ENDED if ended else EXPIRED if expired else None
+    notices = [
+        words
+        for asked, words in ((deleted, DELETED), (ended, ENDED), (expired, EXPIRED), (signed_out, SIGNED_OUT))
+        if asked
+    ]
+    context["notice"] = notices[0] if notices else None
     return Template("login.html", context=context)
 
 
@@ -110,7 +117,7 @@ FORGET_PAGES = {"Clear-Site-Data": '"cache"'}
 @post("/logout", include_in_schema=False, status_code=303)
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
-    return Redirect("/login", status_code=303, headers=FORGET_PAGES)
+    return Redirect("/login?signed_out=1", status_code=303, headers=FORGET_PAGES)
 
 
 HANDLERS = [setup_page, setup, login_page, login, logout]

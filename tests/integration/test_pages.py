@@ -98,7 +98,8 @@ def test_sign_in_sign_out_and_redirect_back(client, api):
         follow_redirects=False,
     )
     assert evil.headers["location"] == "/"
-    client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
+    out = client.post("/logout", data={"_csrf_token": client.cookies.get("csrftoken")})
+    assert "You are signed out." in out.text and "classify users set-password" in out.text  # said, and the way back
     assert client.get("/stats", follow_redirects=False).status_code == 302
 
 
