@@ -56,6 +56,19 @@ def open_photo(page: Page, name: str) -> None:
     page.wait_for_load_state()
 
 
+def open_one_blurred_photo(page: Page, server: LiveServer, tab: str) -> Locator:
+    """A new owner's one photo, soft.jpg, scored blurred, opened from `tab`; its verdict."""
+    create_owner(page, server)
+    upload_as_owner(server, [("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=31))])
+    page.goto(server.url + tab)
+    expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
+    page.reload()
+    open_photo(page, "soft.jpg")
+    verdict = page.locator(".verdict")
+    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    return verdict
+
+
 def set_threshold(page: Page, value: float) -> None:
     """Move the slider as a pointer would: `input` events while dragging, one `change` on release."""
     page.locator("#threshold").evaluate(
@@ -313,14 +326,7 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
 ) -> None:
     """S, B and U on a photo's page: the scorer is overruled, the tabs follow, and U hands back to the score."""
     url = app_server.url
-    create_owner(page, app_server)
-    upload_as_owner(app_server, [("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=31))])
-    page.goto(url + "/photos?filter=blurred")
-    expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
-    page.reload()
-    open_photo(page, "soft.jpg")
-    verdict = page.locator(".verdict")
-    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    verdict = open_one_blurred_photo(page, app_server, "/photos?filter=blurred")
     expect(page.locator("#mark-score")).to_have_attribute("aria-pressed", "true")
     assert_accessible(page)
 
@@ -431,15 +437,7 @@ def test_a_photo_page_shows_the_whole_photo_in_the_window_with_its_map_over_it(
 def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server: LiveServer) -> None:
     """Back after a mark or a removal: the browser's copy of the photo page and the gallery is replaced by
     what is true now (it showed the old verdict and counts), and a removed photo's page says it is gone."""
-    url = app_server.url
-    create_owner(page, app_server)
-    upload_as_owner(app_server, [("soft.jpg", images.blurred_jpeg(800, 600, sigma=8, seed=31))])
-    page.goto(url + "/")
-    expect(count(page, "blurred")).to_have_text("1", timeout=SCORING_TIMEOUT)
-    page.reload()
-    open_photo(page, "soft.jpg")
-    verdict = page.locator(".verdict")
-    expect(verdict).to_have_attribute("data-verdict", "blurred")
+    verdict = open_one_blurred_photo(page, app_server, "/")
     page.keyboard.press("s")
     expect(page.locator(".action-note")).to_have_text("Your call is saved: sharp.")
 
