@@ -118,3 +118,12 @@ def test_the_skip_link_shows_at_the_first_tab_without_covering_the_header(page: 
     assert shown["y"] + shown["height"] <= brand["y"], f"the skip link {shown} covers the name {brand}"
     page.keyboard.press("Enter")
     expect(page).to_have_url(unscored.url + "/#main")
+
+    # On the gallery, a second one goes past the upload zone, the threshold and the search to the photos
+    page.goto(unscored.url + "/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the photos")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("#tab-all")).to_be_focused()
