@@ -11,12 +11,14 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-SECRET_KEYS = re.compile(r"pass|secret|token|authorization|cookie|api_key|apikey|code_verifier|refresh", re.I)
+SECRET_KEYS = re.compile(
+    r"pass|secret|token|authorization|cookie|api_key|apikey|code_verifier|refresh|rlkey|resource_?key", re.I
+)
 BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
 # a link's or address's keys: a Dropbox folder link's rlkey reads the folder (httpcore's DEBUG lines carry the
 # dropbox-api-result header, which holds it), a Drive link's resourcekey, the server's Google API key
-LINK_KEY = re.compile(r"(?i)\b((?:rlkey|resourcekey|key|access_token|code|client_secret)=)[^&\s\"'\\,;)]+")
+LINK_KEY = re.compile(r"(?i)(?<![a-z0-9])((?:rlkey|resourcekey|key|access_token|code|client_secret)=)[^&\s\"'\\,;)]+")
 
 log = structlog.get_logger("classify")
 

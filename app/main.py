@@ -26,6 +26,7 @@ from litestar.types import Message, Scope
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.domain.noise import noise_level
+from app.domain.services.photos import MAX_CHOSEN
 from app.domain.services.stray_files import remove_stray_files
 from app.domain.units import megabytes, plural
 from app.jobs.tasks import sweep
@@ -52,10 +53,10 @@ from app.routes.security import CallerMiddleware
 from app.routes.sessions import SESSION_COOKIE, SignInSessionConfig, sweep_expired_sessions
 from app.settings import MIN_SECRET_KEY, Settings
 
-# Any request but an upload: a batch of MAX_CHOSEN photo ids as JSON (about 40 bytes each) fits. Before it,
-# the limit was an upload batch's (2.5 GB by default), and a sign-in form or JSON body is read whole: one
-# anonymous request could make the process hold gigabytes.
-BODY_LIMIT = 4 * 1024 * 1024 + 64 * 1024
+# Any request but an upload: a batch of MAX_CHOSEN photo ids fits, as indented JSON or a form (up to 50 bytes an
+# id). Before it, the limit was an upload batch's (2.5 GB by default), and a sign-in form or JSON body is read
+# whole: one anonymous request could make the process hold gigabytes.
+BODY_LIMIT = MAX_CHOSEN * 50 + 64 * 1024
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP_EVERY_SECONDS = 180
 STRAY_SWEEP_SECONDS = 3600

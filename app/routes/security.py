@@ -96,6 +96,9 @@ class TokenInHeaderOnly:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not any(name == CSRF_HEADER for name, _ in scope["headers"]):
+        # an empty value counts as none: the CSRF check would then look for the token in the form, as without one
+        if scope["type"] == "http" and not any(
+            name == CSRF_HEADER and value.strip() for name, value in scope["headers"]
+        ):
             raise PermissionDeniedException(NO_HEADER_TOKEN)
         await self.app(scope, receive, send)

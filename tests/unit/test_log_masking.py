@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.logs import configure_logging
+from app.logs import configure_logging, log
 
 RLKEY = "k3yth4t0p3ns"
 API_KEY = "AIzaSyB-server-key"
@@ -20,8 +20,9 @@ def test_link_keys_and_the_api_key_are_masked_in_library_debug_lines(capfd) -> N
         )
         logging.getLogger("classify").info(f"listing https://www.googleapis.com/drive/v3/files?q=x&key={API_KEY}")
         logging.getLogger("classify").info("import from https://drive.google.com/drive/folders/F?resourcekey=0-abc")
+        log.info("asked", url=f"https://api.example/v1?api_key={API_KEY}", rlkey=RLKEY)  # structlog's own
     finally:
         configure_logging("INFO")
     err = capfd.readouterr().err
     assert RLKEY not in err and API_KEY not in err and "0-abc" not in err
-    assert err.count("*****") == 3 and "dropbox-api-result" in err  # the line is kept, its key is not
+    assert err.count("*****") == 5 and "dropbox-api-result" in err  # the line is kept, its key is not
