@@ -7,9 +7,9 @@
 of them (--marked) marked sharp or blurred by their owner. Printed: the medians of 7 reads of each tab's
 first page of 50 (`page`), of the All and Blurred tabs' first page in blur-score order (`sort=blurriest` and
 `sharpest`), and of the counts every gallery page shows beside it (`counts`); and what a photo's page in the
-middle of the library reads: its previous and next photo in each order, its similar shots (those taken near
-it), and the Statistics page's figures. Each as a ratio to the All tab's first page (newest first), measured
-in the same run.
+middle of the library reads: its previous and next photo in each order, where it stands ("12 of 143"), its
+similar shots (those taken near it), and the Statistics page's figures. Each as a ratio to the All tab's
+first page (newest first), measured in the same run.
 """
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ async def run(n: int, marked: float) -> None:
                 for category in (Category.ALL, Category.BLURRED)
                 for order in Order
             }
+            places = {
+                (category, order): await median_ms(
+                    lambda tx, c=category, o=order: tx.photos.place(user.id, middle, c, 0.5, o)
+                )
+                for category in (Category.ALL, Category.BLURRED)
+                for order in (Order.NEWEST, Order.BLURRIEST)
+            }
             window = dt.timedelta(seconds=30)
             near = await median_ms(
                 lambda tx: tx.similar.shots_near(user.id, middle.taken_at, middle.created_at, window)
@@ -106,6 +113,9 @@ async def run(n: int, marked: float) -> None:
     print("  a photo's page, in the middle of the library:")
     for (category, order), ms in steps.items():
         label = f"previous and next, {category.label}, {order.label.lower()}"
+        print(f"    {label:44s} {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
+    for (category, order), ms in places.items():
+        label = f"where it stands, {category.label}, {order.label.lower()}"
         print(f"    {label:44s} {ms:6.1f} ms  ({ms / base:5.1f}x the All tab)")
     print(f"    {'similar shots (taken near it)':44s} {near:6.1f} ms  ({near / base:5.1f}x the All tab)")
     print(f"  {'the Statistics figures':46s} {stats:6.1f} ms  ({stats / base:5.1f}x the All tab)")

@@ -168,6 +168,17 @@ class PhotoRepository(Protocol):
         order: Order = Order.NEWEST,
         only: PhotoFilter = NO_FILTER,
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]: ...
+    async def place(
+        self,
+        user_id: uuid.UUID,
+        photo: Photo,
+        category: Category,
+        threshold: float,
+        order: Order = Order.NEWEST,
+        only: PhotoFilter = NO_FILTER,
+    ) -> tuple[int, int] | None:
+        """(place from 1, how many) of `photo` in `category`'s order, as filtered; None if it is not among them."""
+
     async def counts(
         self,
         user_id: uuid.UUID,

@@ -268,6 +268,7 @@ async def photo_page(
         "category": view.category,
         "previous_id": previous,
         "next_id": following,
+        "place": await photos.place(user, photo, view.category, uow=container.uow, order=view.order, only=view.only),
         "page_state": page_state(
             user.blur_threshold, photo.blur_score, photo.marked_as, photo.error, photo.caption, *photo.tags
         ),

@@ -82,6 +82,19 @@ def test_the_gallery_orders_its_tab_and_a_photo_steps_through_that_order(client,
     stale = client.get(f"/photos/{ids[2]}?filter=all&sort=fuzziest")  # an old link still shows the photo
     assert stale.status_code == 200 and f'href="/photos/{ids[1]}?filter=all" id="photo-next"' in stale.text
 
+    # where the photo stands in the tab it was opened from, in that order
+    def place(photo_id: str, query: str) -> str | None:
+        found = re.search(r"Photo </span>(\d+ of \d+)</span>", client.get(f"/photos/{photo_id}?{query}").text)
+        return found.group(1) if found else None
+
+    assert place(ids[4], "filter=all&sort=blurriest") == "1 of 5"
+    assert place(ids[4], "filter=all&sort=sharpest") == "5 of 5"
+    assert place(ids[1], "filter=all&sort=sharpest") == "2 of 5"
+    assert place(ids[0], "filter=all") == "5 of 5"  # newest first: the sharp one came in first
+    blurred = [i for i in ids if i in set(_walk(api, "filter=blurred"))]
+    assert place(blurred[-1], "filter=blurred&sort=blurriest") == f"1 of {len(blurred)}"
+    assert place(ids[0], "filter=blurred") is None  # not in that tab (any more): no place to give
+
 
 INDEXED_PAGES = (
     (Category.ALL, Order.BLURRIEST, "ix_photos_user_blurriest"),

@@ -366,6 +366,26 @@ class SqlPhotoRepository:
         after = await self.session.scalar(ordering.sorted(base.where(ordering.after(*here))).limit(1))
         return before, after
 
+    async def place(
+        self,
+        user_id: uuid.UUID,
+        photo: Photo,
+        category: Category,
+        threshold: float,
+        order: Order = Order.NEWEST,
+        only: PhotoFilter = NO_FILTER,
+    ) -> tuple[int, int] | None:
+        """Where `photo` stands in the gallery's order of `category`, as filtered: (its place from 1, how many);
+        None when it is not one of them (marked into another tab since it was opened)."""
+        base = select(func.count()).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
+        base = _narrowed(base, only)
+        if not await self.session.scalar(base.where(PhotoRow.id == photo.id)):
+            return None
+        ordering = _Ordering(order)
+        here = ordering.key_of(photo.created_at, photo.blur_score), photo.id
+        ahead = await self.session.scalar(base.where(ordering.before(*here)))
+        return int(ahead or 0) + 1, int(await self.session.scalar(base) or 0)
+
     async def counts(
         self,
         user_id: uuid.UUID,

@@ -217,6 +217,21 @@ async def get_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -
     return photo
 
 
+async def place(
+    user: User,
+    photo: Photo,
+    category: Category,
+    *,
+    uow: UowFactory,
+    order: Order = Order.NEWEST,
+    only: PhotoFilter = NO_FILTER,
+) -> tuple[int, int] | None:
+    """Where `photo` stands among the photos of `category` (12 of 143), or None when it is not one of them any
+    more (marked into another tab since the page it was opened from)."""
+    async with uow() as tx:
+        return await tx.photos.place(user.id, photo, category, user.blur_threshold, order, only)
+
+
 async def neighbours(
     user: User,
     photo: Photo,
