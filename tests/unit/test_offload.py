@@ -90,3 +90,13 @@ def test_the_pool_process_ends_when_its_parent_is_killed():
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_scoring_processes_are_as_many_as_the_memory_holds_beside_the_web_process():
+    """A process per core on a 512 MB VM peaked at 513 MB with the web process (outside review)."""
+    from app.adapters.offload import workers_for
+
+    assert workers_for(2, 512) == 1  # a 512 MB VM
+    assert workers_for(2, 1024) == 2 and workers_for(8, 1024) == 4  # fly.toml's 1 GB: what it holds
+    assert workers_for(1, 256) == 1  # never none
+    assert workers_for(4, None) == 4  # memory unknown: one per core, as before
