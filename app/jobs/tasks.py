@@ -47,10 +47,7 @@ async def _record_item(container: Any, job_id: uuid.UUID, photo_id: str, scored:
             photo = await tx.photos.get_any(uuid.UUID(photo_id))
             # a photo removed while it waited is no fault of the batch, and no retry could bring it back
             status, error = ("failed", photo.error) if photo else ("skipped", GONE_BEFORE_SCORED)
-        job = await tx.jobs.get_any(job_id)
-        if job is not None and job.status is JobStatus.QUEUED:
-            await tx.jobs.set_status(job.id, JobStatus.RUNNING, container.clock())
-        await tx.jobs.mark_item(job_id, photo_id, status, error, container.clock())
+        await tx.jobs.mark_item(job_id, photo_id, status, error, container.clock())  # and the batch is running
         await tx.commit()
 
 

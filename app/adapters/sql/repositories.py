@@ -567,6 +567,10 @@ class SqlJobRepository:
     ) -> Job | None:
         if not await self._lock(job_id):
             return None
+        # an item done is a job under way, whichever task did it (a photo's own scoring task, for a batch);
+        # set here, after the lock: a status written before it made a deletion and this deadlock on PostgreSQL
+        running = {JobRow.status: "running", JobRow.started_at: func.coalesce(JobRow.started_at, now)}
+        await self.session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == "queued").values(running))
         changed = await self.session.execute(
             update(JobItemRow)
             .where(JobItemRow.job_id == job_id, JobItemRow.item_key.in_(item_keys), JobItemRow.status == "queued")
