@@ -15,6 +15,7 @@ from tests import images
 from tests.conftest import run_sql
 from tests.integration.test_google import wait_job
 from tests.integration.test_pages import _signed_in
+from tests.support.jobs import HeldQueue
 
 
 def _upload(api, name: str, data: bytes) -> str:
@@ -103,22 +104,12 @@ def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, 
     assert api.get("/api/v1/photos").json()["counts"] == {"all": 1, "blurred": 0, "not_blurred": 1, "unprocessed": 0}
 
 
-class _HeldQueue:
-    """Keeps what is queued instead of running it, so that the test runs the task itself."""
-
-    def __init__(self) -> None:
-        self.queued: list[tuple[str, tuple[Any, ...]]] = []
-
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer_by: float | None = None) -> None:
-        self.queued.append((name, args))
-
-
 def test_a_cancel_stops_a_removal_between_batches_and_running_it_again_removes_nothing_more(api, settings, monkeypatch):
     _library(api)
     monkeypatch.setattr(removal, "BATCH", 1)
 
     async def run() -> tuple[int, int, int]:
-        queue = _HeldQueue()
+        queue = HeldQueue()
         container = bootstrap(settings, offload=run_inline, queue=queue)
         try:
             async with container.uow() as tx:

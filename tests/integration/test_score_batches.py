@@ -18,18 +18,9 @@ from app.domain.services import imports, jobs, photos
 from app.jobs import tasks
 from tests import images
 from tests.conftest import create_account, run_sql
+from tests.support.jobs import HeldQueue
 
 PHOTOS = 5
-
-
-class _HeldQueue:
-    """Keeps what is queued instead of running it, so that the test runs the tasks itself, in its order."""
-
-    def __init__(self) -> None:
-        self.queued: list[tuple[str, tuple[Any, ...], str | None]] = []
-
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer_by: float | None = None) -> None:
-        self.queued.append((name, args, job_id))
 
 
 def _unscored_library(settings: Any, database_url: str) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -37,7 +28,7 @@ def _unscored_library(settings: Any, database_url: str) -> tuple[uuid.UUID, list
     create_account(settings, "owner@example.com")
 
     async def store() -> tuple[uuid.UUID, list[uuid.UUID]]:
-        container = bootstrap(settings, offload=run_inline, queue=_HeldQueue())
+        container = bootstrap(settings, offload=run_inline, queue=HeldQueue())
         try:
             async with container.uow() as tx:
                 owner = (await tx.users.by_email("owner@example.com")).id
@@ -71,7 +62,7 @@ def test_a_batch_counts_photos_scored_by_their_uploads_tasks_and_skips_a_removed
     owner, ids = _unscored_library(settings, database_url)
 
     async def run() -> None:
-        queue = _HeldQueue()
+        queue = HeldQueue()
         container = bootstrap(settings, offload=run_inline, queue=queue)
         ctx = {"container": container}
         try:
@@ -87,10 +78,10 @@ def test_a_batch_counts_photos_scored_by_their_uploads_tasks_and_skips_a_removed
             # One photo is removed before anything scores it; the sweep queues the batch's items, not the same
             # photos a second time beside them.
             await photos.delete_photo(owner, ids[2], uow=container.uow, storage=container.storage)
-            swept = _HeldQueue()
+            swept = HeldQueue()
             await jobs.resume_unfinished(uow=container.uow, queue=swept)
-            assert sorted(args[0] for _, args, _ in swept.queued) == sorted(str(p) for p in ids[2:])
-            assert all(task_id.startswith(f"job:{job.id}:") for _, _, task_id in swept.queued)
+            assert sorted(args[0] for _, args in swept.queued) == sorted(str(p) for p in ids[2:])
+            assert all(task_id and task_id.startswith(f"job:{job.id}:") for task_id in swept.task_ids)
 
             # The batch's own tasks: the two counted already have nothing to do, the removed one is skipped.
             for photo_id in ids:
@@ -111,7 +102,7 @@ def test_a_failed_photo_is_named_by_its_file_on_the_jobs_page(settings, database
     owner, ids = _unscored_library(settings, database_url)
 
     async def run() -> list[tuple[str, str, str | None]]:
-        queue = _HeldQueue()
+        queue = HeldQueue()
         container = bootstrap(settings, offload=run_inline, queue=queue)
         ctx = {"container": container}
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
@@ -31,3 +32,16 @@ def job_with_items(
             await container.close()
 
     return asyncio.run(make())
+
+
+class HeldQueue:
+    """A task queue that keeps what is queued instead of running it, so that a test runs the tasks itself, in
+    its own order: `queued` has (task, arguments), `task_ids` the id each was queued under."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple[str, tuple[Any, ...]]] = []
+        self.task_ids: list[str | None] = []
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None, defer_by: float | None = None) -> None:
+        self.queued.append((name, args))
+        self.task_ids.append(job_id)

@@ -203,6 +203,11 @@ class _Ordering:
         return decode_cursor(cursor) if self.order is Order.NEWEST else decode_score_cursor(cursor)
 
 
+def _tab(stmt: Select, user_id: uuid.UUID, category: Category, threshold: float, only: PhotoFilter) -> Select:
+    """`stmt` over the photos a gallery tab shows: the user's, of `category` at `threshold`, as filtered."""
+    return _narrowed(stmt.where(PhotoRow.user_id == user_id, _category_clause(category, threshold)), only)
+
+
 def _narrowed(stmt: Select, only: PhotoFilter) -> Select:
     """Only the photos from `only.source`, carrying `only.tag`, whose caption or file name contains `only.query`."""
     if only.source:
@@ -339,8 +344,7 @@ class SqlPhotoRepository:
         only: PhotoFilter = NO_FILTER,
         order: Order = Order.NEWEST,
     ) -> PhotoPage:
-        stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        stmt = _narrowed(stmt, only)
+        stmt = _tab(select(PhotoRow), user_id, category, threshold, only)
         ordering = _Ordering(order)
         if cursor:
             stmt = stmt.where(ordering.after(*ordering.decode(cursor)))
@@ -358,8 +362,7 @@ class SqlPhotoRepository:
         only: PhotoFilter = NO_FILTER,
     ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
         """The photos just before and after `photo` in the gallery's order of `category`, as filtered."""
-        base = select(PhotoRow.id).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        base = _narrowed(base, only)
+        base = _tab(select(PhotoRow.id), user_id, category, threshold, only)
         ordering = _Ordering(order)
         here = ordering.key_of(photo.created_at, photo.blur_score), photo.id
         before = await self.session.scalar(ordering.sorted(base.where(ordering.before(*here)), reverse=True).limit(1))
@@ -377,8 +380,7 @@ class SqlPhotoRepository:
     ) -> tuple[int, int] | None:
         """Where `photo` stands in the gallery's order of `category`, as filtered: (its place from 1, how many);
         None when it is not one of them (marked into another tab since it was opened)."""
-        base = select(func.count()).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        base = _narrowed(base, only)
+        base = _tab(select(func.count()), user_id, category, threshold, only)
         if not await self.session.scalar(base.where(PhotoRow.id == photo.id)):
             return None
         ordering = _Ordering(order)
@@ -421,15 +423,13 @@ class SqlPhotoRepository:
         threshold: float,
         only: PhotoFilter = NO_FILTER,
     ) -> list[Photo]:
-        stmt = select(PhotoRow).where(PhotoRow.user_id == user_id, _category_clause(category, threshold))
-        stmt = _narrowed(stmt, only).order_by(PhotoRow.created_at, PhotoRow.id)
+        stmt = _tab(select(PhotoRow), user_id, category, threshold, only).order_by(PhotoRow.created_at, PhotoRow.id)
         return [to_photo(r) for r in await self.session.scalars(stmt)]
 
     async def calls_in_category(
         self, user_id: uuid.UUID, category: Category, threshold: float, only: PhotoFilter = NO_FILTER
     ) -> dict[uuid.UUID, tuple[float | None, str | None]]:
-        stmt = select(PhotoRow.id, PhotoRow.blur_score, PhotoRow.marked_as)
-        stmt = _narrowed(stmt.where(PhotoRow.user_id == user_id, _category_clause(category, threshold)), only)
+        stmt = _tab(select(PhotoRow.id, PhotoRow.blur_score, PhotoRow.marked_as), user_id, category, threshold, only)
         connection = await self.session.connection()  # plain columns: no ORM rows
         return {row.id: (row.blur_score, row.marked_as) for row in await connection.execute(stmt)}
 
@@ -626,6 +626,8 @@ class SqlJobRepository:
         )
 
     async def requeue_failed(self, job_id: uuid.UUID) -> int:
+        """The job's failed items queued again, and the job with them (its error and end gone), also when none
+        failed: a job that stopped part-way goes on with the items it never reached. How many were requeued."""
         if not await self._lock(job_id):
             return 0
         changed = await self.session.execute(
@@ -634,19 +636,12 @@ class SqlJobRepository:
             .values(status="queued", error=None)
         )
         count = changed.rowcount or 0
-        if count:
-            await self.session.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id)
-                .values(failed=JobRow.failed - count, status="queued", finished_at=None, error=None)
-            )
-        return count
-
-    async def reopen(self, job_id: uuid.UUID) -> None:
-        """A failed job asked to go on: queued again, its error and end gone."""
         await self.session.execute(
-            update(JobRow).where(JobRow.id == job_id).values(status="queued", finished_at=None, error=None)
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(failed=JobRow.failed - count, status="queued", finished_at=None, error=None)
         )
+        return count
 
     async def set_items(self, job_id: uuid.UUID, item_keys: Sequence[str]) -> None:
         """Add the items not there yet (a re-run lists them again) and make the total match."""

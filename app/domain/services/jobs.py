@@ -141,18 +141,11 @@ async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, 
         if not failed and not can_go_on(job):
             raise Conflict("This job has no failed items to retry.")
         await tx.jobs.requeue_failed(job_id)
-        if job.status.finished:  # its failed items queued again, or none: it is not finished any more
-            await tx.jobs.reopen(job_id)
         await tx.commit()
         job = await tx.jobs.get(owner, job_id)
     assert job is not None
-    await enqueue_items(job_id, failed or await _pending(job_id, uow), queue=queue, kind=job.kind)
+    await enqueue_items(job_id, failed, queue=queue, kind=job.kind)  # a whole-job task walks what is left itself
     return job
-
-
-async def _pending(job_id: uuid.UUID, uow: UowFactory) -> list[str]:
-    async with uow() as tx:
-        return await tx.jobs.pending_items(job_id)
 
 
 async def resume_unfinished(*, uow: UowFactory, queue: TaskQueue) -> int:
