@@ -27,8 +27,9 @@ from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
 from app.domain.noise import noise_level
 from app.domain.services.photos import MAX_CHOSEN
+from app.domain.services.recently_removed import discard_expired
 from app.domain.services.stray_files import remove_stray_files
-from app.domain.units import megabytes, plural
+from app.domain.units import days_ago, days_until, megabytes, plural
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
 from app.routes import (
@@ -40,6 +41,7 @@ from app.routes import (
     health,
     pages,
     pages_auth,
+    recently_removed,
     removal,
     selection,
     similar,
@@ -95,6 +97,8 @@ async def _remove_stray_files_hourly(container: Container) -> None:
         try:
             if removed := await remove_stray_files(uow=container.uow, storage=container.storage):
                 log.info("removed files no photo owns", files=removed)
+            if expired := await discard_expired(uow=container.uow, storage=container.storage, clock=container.clock):
+                log.info("let go of photos past their time in Recently removed", photos=expired)
         except Exception:
             log.exception("removing stray files failed")
         await asyncio.sleep(STRAY_SWEEP_SECONDS)
@@ -140,7 +144,9 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
     features = server_features(container)
 
     def setup(engine: JinjaTemplateEngine) -> None:
-        engine.engine.filters.update(plural=plural, noise_level=noise_level, megabytes=megabytes)
+        engine.engine.filters.update(
+            plural=plural, noise_level=noise_level, megabytes=megabytes, ago=days_ago, until=days_until
+        )
         engine.engine.globals["features"] = features
 
     return setup
@@ -197,6 +203,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             *google_photos.HANDLERS,
             *tagging.HANDLERS,
             *removal.HANDLERS,
+            *recently_removed.HANDLERS,
             *selection.HANDLERS,
             *similar.HANDLERS,
             *api_auth.HANDLERS,

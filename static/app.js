@@ -359,9 +359,11 @@
     });
   }
   function confirmForms() {
-    // A form with data-confirm asks first (the pages allow no inline script, so no onsubmit attribute).
+    // A form, or the button that sends it, with data-confirm asks first (the pages allow no inline script,
+    // so no onsubmit attribute).
     document.addEventListener("submit", function (e) {
-      var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+      var asker = e.submitter && e.submitter.hasAttribute("data-confirm") ? e.submitter : e.target;
+      var question = asker.getAttribute && asker.getAttribute("data-confirm");
       if (question && !window.confirm(question)) { e.preventDefault(); e.stopImmediatePropagation(); }
     }, true);
   }

@@ -63,7 +63,7 @@ class LocalPhotoStorage:
             raise StorageFull(
                 f"The server's disk is nearly full (it keeps {megabytes(self.reserve_bytes)} free), so this photo "
                 "was not stored. Whoever runs Classify needs to make room; removing photos you no longer need "
-                "frees some too."
+                "frees some too, once they are deleted for good in Recently removed."
             )
 
     async def read_original(self, key: str) -> bytes:

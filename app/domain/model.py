@@ -100,6 +100,22 @@ class Photo:
         return kind_at(self.blur_score, self.blur_kind, angle, threshold, None if measured else self.marked_as)
 
 
+KEEP_REMOVED_DAYS = 30  # a removed photo waits this long in Recently removed, then its file goes
+
+
+@dataclass(frozen=True)
+class RemovedPhoto:
+    """A photo removed from the library, kept as it was (scores, tags, the person's call) with its file."""
+
+    photo: Photo
+    removed_at: dt.datetime
+    removal_job_id: uuid.UUID | None = None  # the removal job that took it; None for one photo removed alone
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.removed_at + dt.timedelta(days=KEEP_REMOVED_DAYS)
+
+
 MAX_FILTER_CHARS = 500
 
 

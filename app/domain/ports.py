@@ -12,7 +12,7 @@ from typing import Any, Protocol, Self
 
 from app.domain.categories import Category, CategoryCounts, Order
 from app.domain.grouping import Shot, SimilarGroup
-from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
+from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, RemovedPhoto, User
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,21 @@ class ScoreOutcome:
 class PhotoPage:
     items: list[Photo]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class RemovedPage:
+    items: list[RemovedPhoto]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What putting photos back did: those back in the library, and those left in the bin because the
+    same picture (or the same item of its source) is in the library again."""
+
+    photos: list[Photo]
+    left: list[Photo]
 
 
 @dataclass(frozen=True)
@@ -136,15 +151,11 @@ class PhotoRepository(Protocol):
     async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
         """The new photo, scored at `now` when its score is already known."""
 
-    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool: ...  # False: gone already
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Those of the ids that are photos of the user."""
 
     async def filenames(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         """The file names of those of the photos that are the user's."""
-
-    async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
-        """Remove those of the photos that are the user's; the storage keys of the ones removed."""
 
     async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None:
         """The person's own call on the photos ("sharp" or "blurred"), or None to let the score decide."""
@@ -209,7 +220,9 @@ class PhotoRepository(Protocol):
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
     ) -> list[uuid.UUID]: ...
-    async def bytes_stored(self, user_id: uuid.UUID) -> int: ...
+    async def bytes_stored(self, user_id: uuid.UUID) -> int:
+        """The bytes of the user's photos, in the library and in Recently removed: the quota counts both."""
+
     async def save_score(self, photo_id: uuid.UUID, outcome: ScoreOutcome, now: dt.datetime) -> None: ...
     async def save_error(self, photo_id: uuid.UUID, error: str) -> None: ...
     async def stats(self, user_id: uuid.UUID, since: dt.datetime) -> dict[str, float | int | None]: ...
@@ -266,6 +279,38 @@ class SimilarRepository(Protocol):
         """None: the photo's thumb could not be read; it is not asked for again."""
 
 
+class RemovedPhotoRepository(Protocol):
+    """Recently removed: the bin a removed photo's row goes to, with its file kept, for KEEP_REMOVED_DAYS."""
+
+    async def put(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], removed_at: dt.datetime, job_id: uuid.UUID | None
+    ) -> list[uuid.UUID]:
+        """Move those of the photos that are the user's from the library to the bin; the ids that moved."""
+
+    async def restore(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, job_id: uuid.UUID | None = None
+    ) -> Restored:
+        """Put back the user's removed photos: those of `photo_ids`, or those `job_id` removed, or (neither)
+        all of them. One whose picture or source item is in the library again stays in the bin."""
+
+    async def page(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> RemovedPage:
+        """The user's removed photos, the most recently removed first."""
+
+    async def get(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> RemovedPhoto | None: ...
+
+    async def summary(self, user_id: uuid.UUID) -> tuple[int, int]:
+        """How many photos the user's bin holds, and their files' bytes."""
+
+    async def discard(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None) -> list[str]:
+        """Remove those of the photos (or, with None, all) from the user's bin for good; their storage keys."""
+
+    async def discard_expired(self, before: dt.datetime, limit: int) -> list[str]:
+        """Remove at most `limit` photos removed before `before`, anyone's; their storage keys."""
+
+    async def storage_keys(self, user_id: uuid.UUID | None = None) -> set[str]:
+        """The storage keys of the user's removed photos (None: everyone's)."""
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     api_sessions: ApiSessionRepository
@@ -276,6 +321,7 @@ class UnitOfWork(Protocol):
     albums: AlbumRepository
     vision: VisionRepository
     similar: SimilarRepository
+    removed: RemovedPhotoRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

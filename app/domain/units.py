@@ -1,4 +1,7 @@
-"""Sizes and counts written the way people read them."""
+"""Sizes, counts and spans of days written the way people read them."""
+
+import datetime as dt
+import math
 
 MB = 1024 * 1024  # the unit of CLASSIFY_MAX_UPLOAD_MB and the quota, so "50 MB" reads as configured
 
@@ -15,3 +18,15 @@ def megabytes(size: int) -> str:
 def plural(noun: str, count: int) -> str:
     """The noun for this many: "1 photo", "0 photos", "3 photos" (the nouns we count take an "s")."""
     return noun if count == 1 else f"{noun}s"
+
+
+def days_ago(when: dt.datetime, now: dt.datetime) -> str:
+    """ "today", "yesterday", "12 days ago"."""
+    days = (now - when).days
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def days_until(when: dt.datetime, now: dt.datetime) -> str:
+    """ "today", "tomorrow", "in 30 days" (a part of a day counts as one)."""
+    days = math.ceil((when - now).total_seconds() / 86400)
+    return "today" if days <= 0 else "tomorrow" if days == 1 else f"in {days} days"

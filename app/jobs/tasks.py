@@ -135,9 +135,7 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
 
 async def remove_photos(ctx: dict[str, Any], job_id: str) -> int:
     container = ctx["container"]
-    return await removal.run_removal(
-        uuid.UUID(job_id), uow=container.uow, storage=container.storage, clock=container.clock
-    )
+    return await removal.run_removal(uuid.UUID(job_id), uow=container.uow, clock=container.clock)
 
 
 FUNCTIONS = {

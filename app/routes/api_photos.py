@@ -10,7 +10,7 @@ from litestar.response import File, Response, Stream
 
 from app.adapters.imaging import RENDITION_MEDIA_TYPE
 from app.domain.errors import InvalidInput, PayloadRejected
-from app.domain.model import PhotoFilter, PhotoSource, User
+from app.domain.model import Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import imports, jobs, link_imports, photos, tagging
 from app.domain.services.export import served_name
 from app.jobs.link_tasks import link_context
@@ -213,9 +213,9 @@ class PhotosController(Controller):
         responses=errors(404),
     )
     async def delete_photo(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> None:
-        await photos.delete_photo(
-            caller(request).id, parse_uuid(photo_id), uow=container.uow, storage=container.storage
-        )
+        """The photo goes to Recently removed, where it stays 30 days (GET /api/v1/removed); nothing is deleted
+        at its source."""
+        await photos.delete_photo(caller(request).id, parse_uuid(photo_id), uow=container.uow, clock=container.clock)
 
     @post("/photos/{photo_id:str}/analyze", status_code=202, summary="Score one photo (a job)", responses=errors(404))
     async def analyze(self, request: Request[Any, Any, Any], container: ContainerDep, photo_id: str) -> JobAccepted:
@@ -423,7 +423,11 @@ async def settings_out(user: User, container: ContainerDep) -> SettingsOut:
 async def image_response(user: User, container: ContainerDep, photo_id: str, size: str) -> File:
     if size not in SIZES:
         raise InvalidInput("size must be thumb, medium or original.")
-    photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    return await photo_file(await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow), size, container)
+
+
+async def photo_file(photo: Photo, size: str, container: ContainerDep) -> File:
+    """The photo's original or a rendition (made on first asking), served inline."""
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
     if size == "original":
         path, media_type = container.storage.original_path(photo.storage_key), photo.mime_type

@@ -161,11 +161,15 @@ async def gallery(
     source: str | None = None,
     sort: str = "newest",
     removed: str | None = None,
+    removed_id: str | None = None,
+    restored: int | None = None,
+    left: int | None = None,
 ) -> Template:
-    """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo)."""
+    """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo), with
+    `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
     category, order = parse_category(filter), parse_order(sort)
     context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
-    context["removed"] = removed
+    context.update(removed=removed, removed_id=removed_id, restored=restored, left=left)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -243,11 +247,14 @@ async def photo_page(
     waiting: bool = False,
     marked: bool = False,
     removed: str | None = None,
+    removed_id: str | None = None,
     last: bool = False,
+    restored: bool = False,
 ) -> Template | Response[None]:
     """One photo, with the previous and next one of the tab it was opened from, in its order and with its
-    filters (← and → on the keyboard). `marked` and `removed` say what the last action on the page did (`last`:
-    the photo removed was the last of the tab, so this is the one before it);
+    filters (← and → on the keyboard). `marked`, `removed` (with `removed_id`, for its Undo) and `restored`
+    say what the last action on the page did (`last`: the photo removed was the last of the tab, so this is
+    the one before it);
     `waiting` is the page's own poll for a score: no answer to swap in (204) until the score is there, so the
     page is not replaced under the keyboard's focus every two seconds."""
     user = caller(request)
@@ -258,7 +265,9 @@ async def photo_page(
     context = {
         "marked": marked,
         "removed": removed,
+        "removed_id": removed_id,
         "removed_last": last,
+        "restored": restored,
         "view": view.query,
         "filtered": view.only != NO_FILTER,
         "user": user,
@@ -295,9 +304,10 @@ async def delete_photo(
     user = caller(request)
     photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
     previous, following = await _neighbours(user, photo, view, container)
-    await photos.delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
+    await photos.delete_photo(user.id, photo.id, uow=container.uow, clock=container.clock)
     shown = following or previous
-    said = urlencode({"removed": photo.filename, **({"last": 1} if following is None and previous else {})})
+    said = {"removed": photo.filename, "removed_id": str(photo.id)}
+    said = urlencode({**said, **({"last": 1} if following is None and previous else {})})
     where = f"/photos/{shown}" if shown else "/photos"  # the tab itself, when that was its last photo
     return Redirect(f"{where}?{view.query}&{said}", status_code=303)
 

@@ -22,7 +22,7 @@ SelectionForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.UR
 CALLS = {"sharp": "sharp", "blurred": "blurred", "": "back to their scores"}
 
 
-def _ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
+def ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
     ticked = data.get("photo_ids") or []
     ids = [parse_uuid(value) for value in ([ticked] if isinstance(ticked, str) else ticked)]
     if not ids:
@@ -32,7 +32,7 @@ def _ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
 
 @post("/jobs/remove-selected", guards=[requires_page_user], include_in_schema=False, status_code=200)
 async def remove_selected(request: Request[Any, Any, Any], container: ContainerDep, data: SelectionForm) -> Template:
-    ids = _ticked(data, "remove")
+    ids = ticked(data, "remove")
     job = await removal.start_removal(caller(request), None, uow=container.uow, queue=container.queue, photo_ids=ids)
     return Template("_job.html", context=job_context(job, container.clock()))
 
@@ -41,7 +41,7 @@ async def remove_selected(request: Request[Any, Any, Any], container: ContainerD
 async def mark_selected(request: Request[Any, Any, Any], container: ContainerDep, data: SelectionForm) -> Response:
     """Says what was done where jobs show, and has the gallery reload (the photos may have changed tab)."""
     call = str(data.get("marked_as") or "")
-    ids = _ticked(data, "mark")
+    ids = ticked(data, "mark")
     marked = await photos.mark_photos(caller(request).id, ids, call or None, uow=container.uow)
     # `call` is one of CALLS here: mark_photos refused anything else
     said = f'<p role="status" class="marked-note">Marked {marked} {plural("photo", marked)} {CALLS[call]}.</p>'

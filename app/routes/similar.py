@@ -89,7 +89,7 @@ async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, da
     keep = parse_uuid(data.get("keep", ""))
     others = [parse_uuid(value) for value in data.get("remove", "").split(",") if value.strip()]
     owner = caller(request).id
-    removed = await similar.remove_others(owner, keep, others, uow=container.uow, storage=container.storage)
+    removed = await similar.remove_others(owner, keep, others, uow=container.uow, clock=container.clock)
     query = urlencode({"cursor": data.get("cursor") or "", "removed": removed})
     anchor = f"#{data['next']}" if re.fullmatch(r"group-[0-9a-f-]{36}", data.get("next", "")) else ""
     return Redirect(f"/similar?{query.removeprefix('cursor=&')}{anchor}", status_code=303)

@@ -364,9 +364,74 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(verdict).to_have_attribute("data-verdict", "sharp")  # still here
     page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Delete")
-    expect(page).to_have_url(re.compile(re.escape(url) + r"/photos\?filter=all&removed=soft\.jpg$"))
+    expect(page).to_have_url(
+        re.compile(re.escape(url) + r"/photos\?filter=all&removed=soft\.jpg&removed_id=[0-9a-f-]+$")
+    )
     expect(page.locator(".action-note")).to_be_focused()  # "Removed “soft.jpg” …": where the keyboard is
     expect(count(page, "all")).to_have_text("0")
+
+    # Undo brings it back to its own page, as it was: your call included
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator(".action-note")).to_have_text("Put back, as it was.")
+    expect(verdict).to_have_attribute("data-verdict", "sharp")
+    page.goto(url + "/")
+    expect(count(page, "all")).to_have_text("1")
+
+
+def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(
+    page: Page, app_server: LiveServer, screenshot_dir: Path
+) -> None:
+    url = app_server.url
+    create_owner(page, app_server)
+    sharp = [(f"keep-{i}.jpg", images.jpeg(640, 480, seed=80 + i)) for i in range(3)]
+    upload_as_owner(app_server, sharp)
+    page.goto(url + "/photos?filter=all")
+    expect(count(page, "all")).to_have_text("3", timeout=SCORING_TIMEOUT)
+    page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove All (3)…").click()
+    job = page.locator("#job-area .job")
+    expect(job).to_have_attribute("data-status", "done", timeout=SCORING_TIMEOUT)
+    expect(count(page, "all")).to_have_text("0")
+    job.get_by_role("button", name="Undo: put them back").click()
+    expect(page.locator(".action-note")).to_have_text("Put back 3 photos.")
+    expect(count(page, "all")).to_have_text("3")
+
+    # one photo removed again, then put back from Recently removed, ticked
+    open_photo(page, "keep-0.jpg")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("^Remove")).click()
+    page.locator(".action-note").get_by_role("link", name="Recently removed").click()
+    expect(page.get_by_role("heading", name="Recently removed")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("keep-0.jpg").check()
+    page.get_by_role("button", name="Put back the ticked photos").click()
+    expect(page.locator(".action-note")).to_have_text("Put back 1 photo.")
+    expect(page.get_by_role("heading", name="Nothing removed lately")).to_be_visible()
+
+    # deleting for good asks first, from a button of the form as from the form
+    open_photo_from(page, url, "keep-1.jpg")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("^Remove")).click()
+    page.goto(url + "/removed")
+    page.get_by_label("keep-1.jpg").check()
+    screenshot_both(page, screenshot_dir, "recently-removed")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete the ticked for good…").click()
+    expect(page.get_by_label("keep-1.jpg")).to_be_visible()  # said no: still here
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete all for good…").click()
+    expect(page.get_by_label("keep-1.jpg")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete the ticked for good…").click()
+    expect(page.locator(".action-note")).to_have_text("Deleted 1 photo for good.")
+    page.goto(url + "/")
+    expect(count(page, "all")).to_have_text("2")
+
+
+def open_photo_from(page: Page, url: str, name: str) -> None:
+    page.goto(url + "/photos?filter=all")
+    open_photo(page, name)
 
 
 def test_a_long_upload_shows_its_photos_as_they_come_and_can_be_stopped(

@@ -182,6 +182,9 @@ def test_detail_result_analyze_and_delete(api, settings):
 
     assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
     assert api.get(f"/api/v1/photos/{photo['id']}").status_code == 404
+    # in Recently removed, with its file, until it is deleted for good
+    assert [item["photo"]["id"] for item in api.get("/api/v1/removed").json()["items"]] == [photo["id"]]
+    assert api.post("/api/v1/removed/discard", json={"photo_ids": [photo["id"]]}).json() == {"discarded": 1}
     assert [p for p in (settings.data_dir / "originals").rglob("*") if p.is_file()] == []
     assert api.get("/api/v1/photos/not-a-uuid").status_code == 404
 
@@ -211,6 +214,9 @@ def test_the_medium_is_made_on_first_view_then_served_from_its_file(api, setting
     assert api.get(base).content == first.content and medium.stat().st_mtime_ns == made  # not made twice
 
     assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
+    assert len([p for p in renditions.rglob("*") if p.is_file()]) == 2  # kept in Recently removed
+    assert api.get(f"/api/v1/removed/{photo['id']}/image?size=medium").content == first.content
+    api.post("/api/v1/removed/discard", json={"all": True})
     assert [p for p in renditions.rglob("*") if p.is_file()] == []
 
 
@@ -224,6 +230,7 @@ def test_a_photo_stored_with_webp_renditions_gets_a_jpeg_thumb_and_loses_both_on
     assert shown.headers["content-type"] == "image/jpeg" and Image.open(io.BytesIO(shown.content)).format == "JPEG"
 
     assert api.delete(f"/api/v1/photos/{photo['id']}").status_code == 204
+    api.post("/api/v1/removed/discard", json={"photo_ids": [photo["id"]]})
     assert not legacy.exists() and not thumb.exists()
 
 
@@ -336,8 +343,9 @@ async def test_a_medium_made_while_its_photo_is_removed_leaves_no_file(settings)
             user = await tx.users.add("race@example.com", password_hash, None)
             await tx.commit()
         photo = (await bring_in(container, user.id, "race.jpg", images.jpeg(2000, 1500))).photo
-        async with container.uow() as tx:  # the row goes while the medium is being made
-            await tx.photos.delete(user.id, photo.id)
+        async with container.uow() as tx:  # removed and let go of for good while the medium is being made
+            await tx.removed.put(user.id, [photo.id], container.clock(), None)
+            await tx.removed.discard(user.id, [photo.id])
             await tx.commit()
         with pytest.raises(NotFound):
             await photos.rendition_file(
@@ -462,11 +470,12 @@ async def test_a_photo_removed_twice_at_once_is_removed_once(tmp_path, database_
         photo = (await bring_in(container, user.id, "once.jpg", images.jpeg(seed=5))).photo
         async with container.uow() as tx:
             assert await tx.photos.get(user.id, photo.id) is not None  # seen by the second removal...
-            await delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)  # ...as the first ends
-            assert await tx.photos.delete(user.id, photo.id) is False
+            await delete_photo(user.id, photo.id, uow=container.uow, clock=container.clock)  # ...as the first ends
+            assert await tx.removed.put(user.id, [photo.id], container.clock(), None) == []
         with pytest.raises(NotFound):
-            await delete_photo(user.id, photo.id, uow=container.uow, storage=container.storage)
-        assert not any(p.is_file() for p in (settings.data_dir / "originals").rglob("*"))
+            await delete_photo(user.id, photo.id, uow=container.uow, clock=container.clock)
+        async with container.uow() as tx:
+            assert await tx.removed.summary(user.id) == (1, photo.file_size)  # in Recently removed, once
     finally:
         await container.close()
 

@@ -47,7 +47,9 @@ def test_originals_stop_short_of_the_room_kept_free_and_the_rest_still_works(tmp
         assert api.get("/api/v1/photos").json()["counts"]["all"] == 1
         assert len(_stored_files(tight)) == 1  # the kept photo's; nothing of the refused one
         assert api.patch("/api/v1/settings", json={"blur_threshold": 0.4}).status_code == 200
-        assert api.delete(f"/api/v1/photos/{kept['id']}").status_code == 204  # making room works
+        assert api.delete(f"/api/v1/photos/{kept['id']}").status_code == 204
+        assert len(_stored_files(tight)) == 1  # in Recently removed, until deleted for good: making room works
+        assert api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 1}
         assert _stored_files(tight) == []
 
 

@@ -276,7 +276,9 @@ def test_a_photo_opened_from_a_search_steps_through_the_search_only(client, api)
     removed = client.post(
         f"/photos/{ids['cat-2.jpg']}/delete?filter=all&q=cat", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert removed.headers["location"] == f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat&removed=cat-2.jpg"
+    assert removed.headers["location"] == (
+        f"/photos/{ids['cat-1.jpg']}?filter=all&q=cat&removed=cat-2.jpg&removed_id={ids['cat-2.jpg']}"
+    )
 
 
 def test_a_percent_sign_or_underscore_in_the_search_is_that_character(client, api):
@@ -309,8 +311,8 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
         f"/photos/{order[1]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
     assert removed.status_code == 303
-    assert removed.headers["location"] == f"/photos/{order[2]}?filter=not_blurred&removed=p1.jpg"
-    assert "Removed “p1.jpg” from Classify" in client.get(removed.headers["location"]).text
+    assert removed.headers["location"] == f"/photos/{order[2]}?filter=not_blurred&removed=p1.jpg&removed_id={order[1]}"
+    assert 'Removed “p1.jpg” to <a href="/removed">Recently removed</a>' in client.get(removed.headers["location"]).text
     last = client.post(
         f"/photos/{order[2]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
@@ -320,7 +322,7 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
     only = client.post(
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
-    assert only.headers["location"] == "/photos?filter=not_blurred&removed=p2.jpg"  # order[0], the newest
+    assert only.headers["location"] == f"/photos?filter=not_blurred&removed=p2.jpg&removed_id={order[0]}"  # the newest
     assert "It was the last photo here." in client.get(only.headers["location"]).text  # the tab is empty now
 
 

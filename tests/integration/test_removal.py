@@ -4,6 +4,7 @@ and nothing at any source. And the same call on many photos at once, from the AP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,11 @@ def test_the_api_removes_the_blurred_tab_and_nothing_else(api, other_api, settin
     assert listed["counts"] == {"all": 2, "blurred": 0, "not_blurred": 2, "unprocessed": 0}
     assert all(api.get(f"/api/v1/photos/{photo}").status_code == 404 for photo in mine["blurred"])
     assert other_api.get(f"/api/v1/photos/{theirs}").status_code == 200  # the same tab of another account
+    assert len(_files(settings)) == 5  # in Recently removed, files and all
+    removed = api.get("/api/v1/removed").json()
+    assert {item["photo"]["id"] for item in removed["items"]} == set(mine["blurred"]) and removed["total"] == 2
+    assert other_api.get("/api/v1/removed").json()["total"] == 0
+    assert api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 2}
     assert len(_files(settings)) == 3
 
 
@@ -116,27 +122,29 @@ def test_a_cancel_stops_a_removal_between_batches_and_running_it_again_removes_n
                 user = await tx.users.by_email("owner@example.com")
             job = await removal.start_removal(user, Category.ALL, uow=container.uow, queue=queue)
             assert queue.queued == [("remove_photos", (str(job.id),))]
-            files = container.storage
+            cancelled: list[bool] = []
 
-            class CancelAfterFirstBatch:
-                def __getattr__(self, name: str) -> Any:
-                    return getattr(files, name)
-
-                async def delete(self, key: str) -> None:  # the person presses Cancel as the first batch ends
-                    await files.delete(key)
+            @contextlib.asynccontextmanager
+            async def cancel_after_first_batch() -> Any:  # the person presses Cancel as the first batch is in
+                async with container.uow() as tx:
+                    yield tx
+                async with container.uow() as tx:
+                    moved = (await tx.removed.summary(user.id))[0]
+                if moved and not cancelled:
+                    cancelled.append(True)
                     await jobs.cancel_job(user.id, job.id, uow=container.uow, now=container.clock())
 
+            first = await removal.run_removal(job.id, uow=cancel_after_first_batch, clock=container.clock)
             run = dict(uow=container.uow, clock=container.clock)
-            first = await removal.run_removal(job.id, storage=CancelAfterFirstBatch(), **run)
-            again = await removal.run_removal(job.id, storage=files, **run)
+            again = await removal.run_removal(job.id, **run)
             rest = await removal.start_removal(user, Category.ALL, uow=container.uow, queue=queue)
-            whole = await removal.run_removal(rest.id, storage=files, **run)
-            return first, again, whole + await removal.run_removal(rest.id, storage=files, **run)
+            whole = await removal.run_removal(rest.id, **run)
+            return first, again, whole + await removal.run_removal(rest.id, **run)
         finally:
             await container.close()
 
     assert asyncio.run(run()) == (1, 0, 3)
-    assert len(_files(settings)) == 0
+    assert api.get("/api/v1/removed").json()["total"] == 4 and len(_files(settings)) == 4
 
 
 def test_a_batch_names_at_most_so_many_photos_each_counted_once(api, monkeypatch):

@@ -77,7 +77,7 @@ def test_a_batch_counts_photos_scored_by_their_uploads_tasks_and_skips_a_removed
 
             # One photo is removed before anything scores it; the sweep queues the batch's items, not the same
             # photos a second time beside them.
-            await photos.delete_photo(owner, ids[2], uow=container.uow, storage=container.storage)
+            await photos.delete_photo(owner, ids[2], uow=container.uow, clock=container.clock)
             swept = HeldQueue()
             await jobs.resume_unfinished(uow=container.uow, queue=swept)
             assert sorted(args[0] for _, args in swept.queued) == sorted(str(p) for p in ids[2:])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.adapters.sql.models import JobRow, PhotoRow, UserRow
+from app.adapters.sql.models import JobRow, PhotoColumns, UserRow
 from app.domain.model import Job, JobStatus, Photo, User
 
 
@@ -22,7 +22,8 @@ def to_user(row: UserRow) -> User:
     )
 
 
-def to_photo(row: PhotoRow) -> Photo:
+def to_photo(row: PhotoColumns) -> Photo:
+    """A photo of the library, or one in Recently removed (the same columns)."""
     return Photo(
         id=row.id,
         user_id=row.user_id,

@@ -58,7 +58,39 @@ class OAuthTokenRow(UUIDv7AuditBase):
     status: Mapped[str] = mapped_column(String(32), default="connected")
 
 
-class PhotoRow(UUIDv7AuditBase):
+class PhotoColumns:
+    """A photo's columns, shared by the library (`photos`) and the bin it goes to when removed."""
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str | None] = mapped_column(String(512), default=None)
+    filename: Mapped[str] = mapped_column(String(512))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    file_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    storage_key: Mapped[str] = mapped_column(String(128))
+    flags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    blur_score: Mapped[float | None] = mapped_column(Float, default=None)
+    blur_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    blur_details: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    processing_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)
+    proposed_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    # grouping.fingerprint of the thumb; "" when the thumb could not be read, None until it is taken
+    fingerprint: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Dropbox's content hash of the original, taken when a Dropbox import lists a file of its size; else None
+    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the person's own call, "sharp" or "blurred", which then decides the category instead of the score
+    marked_as: Mapped[str | None] = mapped_column(String(8), default=None)
+
+
+class PhotoRow(PhotoColumns, UUIDv7AuditBase):
     __tablename__ = "photos"
     __table_args__ = (
         UniqueConstraint("user_id", "source", "source_id", name="uq_photos_user_source_item"),
@@ -88,33 +120,20 @@ class PhotoRow(UUIDv7AuditBase):
         ),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(32))
-    source_id: Mapped[str | None] = mapped_column(String(512), default=None)
-    filename: Mapped[str] = mapped_column(String(512))
-    mime_type: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    file_size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    taken_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    storage_key: Mapped[str] = mapped_column(String(128))
-    flags: Mapped[list[str]] = mapped_column(JsonB, default=list)
-    blur_score: Mapped[float | None] = mapped_column(Float, default=None)
-    blur_kind: Mapped[str | None] = mapped_column(String(16), default=None)
-    blur_details: Mapped[dict | None] = mapped_column(JsonB, default=None)
-    processing_ms: Mapped[float | None] = mapped_column(Float, default=None)
-    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    tags: Mapped[list[str]] = mapped_column(JsonB, default=list)
-    caption: Mapped[str | None] = mapped_column(Text, default=None)
-    proposed_name: Mapped[str | None] = mapped_column(String(255), default=None)
-    # grouping.fingerprint of the thumb; "" when the thumb could not be read, None until it is taken
-    fingerprint: Mapped[str | None] = mapped_column(String(16), default=None)
-    # Dropbox's content hash of the original, taken when a Dropbox import lists a file of its size; else None
-    content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    # the person's own call, "sharp" or "blurred", which then decides the category instead of the score
-    marked_as: Mapped[str | None] = mapped_column(String(8), default=None)
+
+class RemovedPhotoRow(PhotoColumns, UUIDv7AuditBase):
+    """A photo removed from the library, as it was, kept for KEEP_REMOVED_DAYS with its file so that it can be
+    put back; the same id, columns and file key as its `photos` row had."""
+
+    __tablename__ = "removed_photos"
+    __table_args__ = (
+        Index("ix_removed_photos_user_removed", "user_id", "removed_at", "id"),
+        Index("ix_removed_photos_removed", "removed_at"),  # the daily purge
+        Index("ix_removed_photos_job", "removal_job_id"),
+    )
+
+    removed_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    removal_job_id: Mapped[uuid.UUID | None] = mapped_column(default=None)  # the removal's job, for its Undo
 
 
 class JobRow(UUIDv7AuditBase):

@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.crypto import TokenCipher
 from app.adapters.sql.mapping import to_job, to_photo, to_user
-from app.adapters.sql.models import ApiSessionRow, JobItemRow, JobRow, OAuthTokenRow, PhotoRow, UserRow
+from app.adapters.sql.models import (
+    ApiSessionRow,
+    JobItemRow,
+    JobRow,
+    OAuthTokenRow,
+    PhotoRow,
+    RemovedPhotoRow,
+    UserRow,
+)
 from app.domain.categories import Category, CategoryCounts, Order
 from app.domain.cursors import decode_cursor, decode_score_cursor, encode_cursor, encode_score_cursor
 from app.domain.errors import Conflict
@@ -304,11 +312,6 @@ class SqlPhotoRepository:
             raise Conflict("This photo is already in Classify.") from None
         return to_photo(row)
 
-    async def delete(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
-        statement = delete(PhotoRow).where(PhotoRow.id == photo_id, PhotoRow.user_id == user_id)
-        result = await self.session.execute(statement)
-        return bool(result.rowcount)  # type: ignore[attr-defined]  # a DML statement's CursorResult
-
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         found: set[uuid.UUID] = set()
         for start in range(0, len(photo_ids), ID_CHUNK):
@@ -323,11 +326,6 @@ class SqlPhotoRepository:
             rows = await self.session.execute(select(PhotoRow.id, PhotoRow.filename).where(_mine(user_id, chunk)))
             named.update((photo_id, name) for photo_id, name in rows)
         return named
-
-    async def delete_many(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[str]:
-        keys = list(await self.session.scalars(select(PhotoRow.storage_key).where(_mine(user_id, photo_ids))))
-        await self.session.execute(delete(PhotoRow).where(_mine(user_id, photo_ids)))
-        return keys
 
     async def set_marks(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], marked_as: str | None) -> None:
         for start in range(0, len(photo_ids), ID_CHUNK):
@@ -448,8 +446,11 @@ class SqlPhotoRepository:
         return list(await self.session.scalars(stmt.order_by(PhotoRow.created_at)))
 
     async def bytes_stored(self, user_id: uuid.UUID) -> int:
-        total = await self.session.scalar(select(func.sum(PhotoRow.file_size)).where(PhotoRow.user_id == user_id))
-        return int(total or 0)
+        # Recently removed's files are on the disk still: they count until they go
+        total = 0
+        for table in (PhotoRow, RemovedPhotoRow):
+            total += await self.session.scalar(select(func.sum(table.file_size)).where(table.user_id == user_id)) or 0
+        return int(total)
 
     async def save_score(self, photo_id: uuid.UUID, outcome: ScoreOutcome, now: dt.datetime) -> None:
         # Only the first result is kept: a task that runs twice cannot overwrite a score with another one.

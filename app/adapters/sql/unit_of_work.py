@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.adapters.crypto import TokenCipher
 from app.adapters.sql.google_repositories import SqlAlbumRepository, SqlPickerSessionRepository
 from app.adapters.sql.outage import is_disk_full
+from app.adapters.sql.removed_repositories import SqlRemovedPhotoRepository
 from app.adapters.sql.repositories import (
     SqlApiSessionRepository,
     SqlJobRepository,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.albums = SqlAlbumRepository(self.session)
         self.vision = SqlVisionRepository(self.session)
         self.similar = SqlSimilarRepository(self.session)
+        self.removed = SqlRemovedPhotoRepository(self.session)
         return self
 
     async def __aexit__(

@@ -271,12 +271,13 @@ async def remove_account(user_id: uuid.UUID, *, uow: UowFactory, storage: PhotoS
 
 
 async def _delete_rows(user_id: uuid.UUID, uow: UowFactory) -> list[str]:
-    """The account's rows gone (the foreign keys cascade); the storage keys of the photos that went. The
+    """The account's rows gone (the foreign keys cascade); the storage keys of the photos that went, those in
+    Recently removed too. The
     account's row is locked first, so a photo being added for it now is in the list or is refused."""
     async with uow() as tx:
         if not await tx.users.lock(user_id):
             return []
-        keys = await tx.photos.storage_keys(user_id)
+        keys = await tx.photos.storage_keys(user_id) + sorted(await tx.removed.storage_keys(user_id))
         await tx.users.delete(user_id)
         await tx.commit()
     return keys

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -119,8 +119,8 @@ def _over_quota(filename: str, size: int, used: int, quota_bytes: int) -> Payloa
     return PayloadRejected(
         413,
         f"{filename} ({megabytes(size)}) does not fit in your storage quota: {megabytes(used)} of "
-        f"{megabytes(quota_bytes)} are used. Remove photos you no longer need, or ask whoever runs "
-        "Classify for a larger quota.",
+        f"{megabytes(quota_bytes)} are used (Recently removed included). Remove photos you no longer need "
+        "and delete them for good in Recently removed, or ask whoever runs Classify for a larger quota.",
     )
 
 
@@ -151,8 +151,8 @@ async def rendition_file(
         raise NotFound("This photo's stored original could not be read, so there is no preview of it.") from None
     await storage.put_rendition(photo.storage_key, size, rendition.data)
     async with uow() as tx:
-        still_there = await tx.photos.get(photo.user_id, photo.id)
-    if still_there is None:  # removed while this was being made: leave no file of it behind
+        still_there = await tx.photos.get(photo.user_id, photo.id) or await tx.removed.get(photo.user_id, photo.id)
+    if still_there is None:  # let go of while this was being made: leave no file of it behind
         await storage.delete(photo.storage_key)
         raise NotFound("No such photo.")
     return path
@@ -278,15 +278,15 @@ async def mark_photos(
     return len(chosen)
 
 
-async def delete_photo(owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage) -> None:
-    """Remove the photo from Classify only; nothing is deleted at its source."""
+async def delete_photo(
+    owner: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory, clock: Callable[[], dt.datetime]
+) -> None:
+    """Remove the photo from the library to Recently removed; nothing is deleted at its source."""
     async with uow() as tx:
-        photo = await tx.photos.get(owner, photo_id)
-        # the row may go between the two (two removals at once): only the one that deleted it says so
-        if photo is None or not await tx.photos.delete(owner, photo_id):
+        # two removals at once: only the one that moved it says so
+        if not await tx.removed.put(owner, [photo_id], clock(), None):
             raise NotFound("No such photo.")
         await tx.commit()
-    await storage.delete(photo.storage_key)
 
 
 async def list_photos(
@@ -353,6 +353,7 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
         scores = await tx.photos.scores(user.id)
         figures = await tx.photos.stats(user.id, start_of_day)
         marked = await tx.photos.marked_scores(user.id)
+        removed, removed_bytes = await tx.removed.summary(user.id)
     blurred = sum(blurred for _, blurred in marked)
     # the marks that say otherwise than the score does at the person's threshold: how often it was overruled
     overruled = len(marked) - agreeing(marked, user.blur_threshold)
@@ -362,6 +363,8 @@ async def statistics(user: User, *, uow: UowFactory, now: dt.datetime, quota_byt
         "histogram": {"bins": 20, "counts": histogram(scores, 20)},
         "quota_bytes": quota_bytes,
         "marks": {"sharp": len(marked) - blurred, "blurred": blurred, "overruled": overruled},
+        # Recently removed: not in the counts, but its files are still stored, and the quota counts them
+        "removed": {"count": removed, "bytes": removed_bytes},
         **figures,
     }
 

@@ -1,5 +1,6 @@
 """Removing many photos from Classify at once (a tab, as the gallery filters it, or chosen photos) as a job:
-the rows go a batch at a time, then the batch's files. Nothing is deleted at any source."""
+the rows move to Recently removed a batch at a time, their files kept there for KEEP_REMOVED_DAYS so that the
+removal can be undone. Nothing is deleted at any source."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from app.domain.categories import Category
 from app.domain.errors import InvalidInput
 from app.domain.model import NO_FILTER, Job, JobStatus, PhotoFilter, User
-from app.domain.ports import PhotoStorage, TaskQueue, UowFactory
+from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.photos import chosen_photos
 
 REMOVE_BATCH = "remove_photos"
@@ -47,11 +48,9 @@ async def start_removal(
     return job
 
 
-async def run_removal(
-    job_id: uuid.UUID, *, uow: UowFactory, storage: PhotoStorage, clock: Callable[[], dt.datetime]
-) -> int:
-    """Walk the job's items not done yet (run twice, it goes on where it stopped); how many photos went. A
-    photo removed meanwhile counts as done: it is gone, as asked."""
+async def run_removal(job_id: uuid.UUID, *, uow: UowFactory, clock: Callable[[], dt.datetime]) -> int:
+    """Walk the job's items not done yet (run twice, it goes on where it stopped); how many photos went to
+    Recently removed. A photo removed meanwhile counts as done: it is gone, as asked."""
     async with uow() as tx:
         job = await tx.jobs.get_any(job_id)
         if job is None or job.status.finished:
@@ -67,11 +66,9 @@ async def run_removal(
             job = await tx.jobs.get_any(job_id)
             if job is None or job.status is JobStatus.CANCELLED:
                 break
-            # the job's rows before the photos: the order in which deleting the account takes them
+            # the photos first: moving them holds the account's row (as deleting the account takes it first)
+            moved = await tx.removed.put(job.user_id, [uuid.UUID(key) for key in batch], clock(), job_id)
             await tx.jobs.mark_items(job_id, batch, "done", None, clock())
-            files = await tx.photos.delete_many(job.user_id, [uuid.UUID(key) for key in batch])
             await tx.commit()
-        for key in files:  # after the rows: a file without a row is never shown, a row without a file would be
-            await storage.delete(key)
-        removed += len(files)
+        removed += len(moved)
     return removed

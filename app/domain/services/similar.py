@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from app.domain.cursors import decode_cursor, encode_cursor
@@ -12,7 +12,6 @@ from app.domain.errors import InvalidInput, NotFound
 from app.domain.grouping import SimilarGroup, similar_groups
 from app.domain.model import Photo, User
 from app.domain.ports import ImageInspector, PhotoStorage, UowFactory
-from app.domain.services.photos import delete_photo
 
 MAX_LIMIT = 100
 BACKLOG_BATCH = 200
@@ -165,9 +164,10 @@ async def lesser_shots(user: User, calls: Mapping[uuid.UUID, Call], *, uow: UowF
 
 
 async def remove_others(
-    owner: uuid.UUID, keep: uuid.UUID, others: list[uuid.UUID], *, uow: UowFactory, storage: PhotoStorage
+    owner: uuid.UUID, keep: uuid.UUID, others: list[uuid.UUID], *, uow: UowFactory, clock: Callable[[], dt.datetime]
 ) -> int:
-    """Keep one shot of a group and remove the others from Classify (never at their source); how many went.
+    """Keep one shot of a group and remove the others to Recently removed (never at their source); how many
+    went.
 
     The ids are the ones the person saw, not the group as it is now: a photo added since is not removed
     unseen. One already gone is passed over, so pressing twice is harmless.
@@ -177,14 +177,9 @@ async def remove_others(
     async with uow() as tx:
         if await tx.photos.get(owner, keep) is None:  # someone else's, or removed itself since
             raise NotFound("No such photo.")
-    removed = 0
-    for photo_id in dict.fromkeys(others):
-        try:
-            await delete_photo(owner, photo_id, uow=uow, storage=storage)
-        except NotFound:
-            continue
-        removed += 1
-    return removed
+        moved = await tx.removed.put(owner, list(dict.fromkeys(others)), clock(), None)
+        await tx.commit()
+    return len(moved)
 
 
 async def fill_fingerprints(*, uow: UowFactory, storage: PhotoStorage, images: ImageInspector) -> int:

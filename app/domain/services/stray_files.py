@@ -10,7 +10,8 @@ STRAY_AFTER_SECONDS = 3600.0  # an import writes its file and commits its row wi
 
 
 async def remove_stray_files(*, uow: UowFactory, storage: PhotoStorage, older_than: float = STRAY_AFTER_SECONDS) -> int:
-    """Remove the originals (and renditions) older than `older_than` that no photo row names; how many went.
+    """Remove the originals (and renditions) older than `older_than` that no photo row names, in the library
+    or in Recently removed; how many went.
 
     The files are listed before the rows are read, so a row committed meanwhile is seen: a file is removed
     only when it was already old and still has no row after.
@@ -19,7 +20,7 @@ async def remove_stray_files(*, uow: UowFactory, storage: PhotoStorage, older_th
     if not candidates:
         return 0
     async with uow() as tx:
-        owned = await tx.photos.all_storage_keys()
+        owned = await tx.photos.all_storage_keys() | await tx.removed.storage_keys()
     strays = [key for key in candidates if key not in owned]
     for key in strays:
         await storage.delete(key)

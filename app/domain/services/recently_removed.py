@@ -1,0 +1,91 @@
+"""Recently removed: where removed photos wait KEEP_REMOVED_DAYS, with their files, to be put back or let go."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
+from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
+
+PURGE_BATCH = 500  # photos a transaction when the expired ones go
+
+
+@dataclass(frozen=True)
+class BinSummary:
+    count: int
+    bytes: int
+
+
+async def list_removed(user: User, *, uow: UowFactory, limit: int = 48, cursor: str | None = None) -> RemovedPage:
+    async with uow() as tx:
+        return await tx.removed.page(user.id, limit, cursor)
+
+
+async def summary(user: User, *, uow: UowFactory) -> BinSummary:
+    async with uow() as tx:
+        return BinSummary(*await tx.removed.summary(user.id))
+
+
+async def get_removed(user_id: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -> RemovedPhoto:
+    async with uow() as tx:
+        removed = await tx.removed.get(user_id, photo_id)
+    if removed is None:
+        raise NotFound("No such photo in Recently removed.")
+    return removed
+
+
+async def restore(
+    user: User,
+    *,
+    uow: UowFactory,
+    photo_ids: list[uuid.UUID] | None = None,
+    job_id: uuid.UUID | None = None,
+    everything: bool = False,
+) -> Restored:
+    """Put photos back in the library as they were (scores, tags, the person's call): the chosen ones, those
+    one removal took (its Undo), or all. Ids that are not in the person's bin are passed over."""
+    if sum((photo_ids is not None, job_id is not None, everything)) != 1:
+        raise InvalidInput("Say which photos to put back: photo_ids, a removal's job_id, or all, and only one.")
+    async with uow() as tx:
+        restored = await tx.removed.restore(user.id, photo_ids, job_id)
+        await tx.commit()
+    return restored
+
+
+async def discard(
+    user: User, *, uow: UowFactory, storage: PhotoStorage, photo_ids: list[uuid.UUID] | None = None
+) -> int:
+    """Let the chosen photos (or, with None, all) of the person's bin go now, files and all; how many went."""
+    async with uow() as tx:
+        keys = await tx.removed.discard(user.id, photo_ids)
+        await tx.commit()
+    for key in keys:  # after the rows: a file without a row is never shown, a row without a file would be
+        await storage.delete(key)
+    return len(keys)
+
+
+async def discard_expired(*, uow: UowFactory, storage: PhotoStorage, clock: Callable[[], dt.datetime]) -> int:
+    """Let go of every photo removed more than KEEP_REMOVED_DAYS ago, a batch at a time; how many went."""
+    before, gone = clock() - dt.timedelta(days=KEEP_REMOVED_DAYS), 0
+    while True:
+        async with uow() as tx:
+            keys = await tx.removed.discard_expired(before, PURGE_BATCH)
+            await tx.commit()
+        for key in keys:
+            await storage.delete(key)
+        gone += len(keys)
+        if len(keys) < PURGE_BATCH:
+            return gone
+
+
+def left_behind(restored: Restored) -> list[str]:
+    """Why each photo that stayed in the bin stayed, in words."""
+    return [_why_left(photo) for photo in restored.left]
+
+
+def _why_left(photo: Photo) -> str:
+    return f"{photo.filename} is in your library again (imported since it was removed), so it stays here."

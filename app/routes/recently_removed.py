@@ -1,0 +1,225 @@
+"""Recently removed: GET /api/v1/removed and its restore and discard, and the /removed page with the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import File, Redirect, Template
+
+from app.domain.errors import InvalidInput
+from app.domain.model import KEEP_REMOVED_DAYS, RemovedPhoto, User
+from app.domain.services import recently_removed
+from app.routes.api_photos import SIZES, photo_file
+from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.openapi_docs import errors
+from app.routes.query_params import PageLimit, SizeQuery
+from app.routes.schemas import PhotoOut
+from app.routes.security import BEARER, requires_api_user, requires_page_user
+from app.routes.selection import ticked
+from app.routes.views import photo_out
+
+API = "/api/v1/removed"
+PAGE_SIZE = 48
+# The page's forms send a photo_ids field for each ticked photo: one is a string, several a list.
+BinForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class RemovedOut(msgspec.Struct):
+    photo: PhotoOut  # as it was in the library; its image addresses are the bin's
+    removed_at: dt.datetime
+    expires_at: dt.datetime  # when it and its file go for good
+    removal_job_id: uuid.UUID | None  # the removal job that took it (None: removed on its own)
+
+
+class RemovedList(msgspec.Struct):
+    items: list[RemovedOut]
+    next_cursor: str | None
+    total: int
+    total_bytes: int
+    keep_days: int
+
+
+class RestoreBody(msgspec.Struct):
+    # One of the three: the chosen photos, every photo one removal job took (its undo), or all.
+    photo_ids: list[uuid.UUID] | None = None
+    job_id: uuid.UUID | None = None
+    all: bool = False
+
+
+class NotRestored(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    detail: str
+
+
+class RestoreResult(msgspec.Struct):
+    restored: int
+    photo_ids: list[uuid.UUID]
+    not_restored: list[NotRestored]
+
+
+class DiscardBody(msgspec.Struct):
+    photo_ids: list[uuid.UUID] | None = None
+    all: bool = False
+
+
+class DiscardResult(msgspec.Struct):
+    discarded: int
+
+
+def removed_out(removed: RemovedPhoto, threshold: float) -> RemovedOut:
+    out = photo_out(removed.photo, threshold)
+    image = f"{API}/{removed.photo.id}/image"
+    out = msgspec.structs.replace(out, image_url=f"{image}?size=original", thumbnail_url=f"{image}?size=thumb")
+    return RemovedOut(out, removed.removed_at, removed.expires_at, removed.removal_job_id)
+
+
+async def _restore(user: User, container: ContainerDep, body: RestoreBody) -> RestoreResult:
+    restored = await recently_removed.restore(
+        user, uow=container.uow, photo_ids=body.photo_ids, job_id=body.job_id, everything=body.all
+    )
+    left = [
+        NotRestored(photo.id, photo.filename, why)
+        for photo, why in zip(restored.left, recently_removed.left_behind(restored), strict=True)
+    ]
+    return RestoreResult(len(restored.photos), [photo.id for photo in restored.photos], left)
+
+
+async def _discard(user: User, container: ContainerDep, body: DiscardBody) -> int:
+    if (body.photo_ids is None) == (not body.all):
+        raise InvalidInput("Say which photos to delete for good: photo_ids, or all, and only one.")
+    return await recently_removed.discard(user, uow=container.uow, storage=container.storage, photo_ids=body.photo_ids)
+
+
+async def _image(user: User, container: ContainerDep, photo_id: str, size: str) -> File:
+    if size not in SIZES:
+        raise InvalidInput("size must be thumb, medium or original.")
+    removed = await recently_removed.get_removed(user.id, parse_uuid(photo_id), uow=container.uow)
+    return await photo_file(removed.photo, size, container)
+
+
+# API ---------------------------------------------------------------------------------------------
+
+API_OPTIONS: dict[str, Any] = {"guards": [requires_api_user], "security": BEARER, "tags": ["recently removed"]}
+
+
+@get(
+    API,
+    summary="Photos removed in the last 30 days, the most recently removed first",
+    responses=errors(422),
+    **API_OPTIONS,
+)
+async def api_list_removed(
+    request: Request[Any, Any, Any], container: ContainerDep, limit: PageLimit = PAGE_SIZE, cursor: str | None = None
+) -> RemovedList:
+    """Every removal (one photo, chosen photos or a tab) puts the photos here, as they were, with their files,
+    for `keep_days` days; then they go for good."""
+    user = caller(request)
+    page = await recently_removed.list_removed(user, uow=container.uow, limit=limit, cursor=cursor)
+    summary = await recently_removed.summary(user, uow=container.uow)
+    items = [removed_out(removed, user.blur_threshold) for removed in page.items]
+    return RemovedList(items, page.next_cursor, summary.count, summary.bytes, KEEP_REMOVED_DAYS)
+
+
+@post(f"{API}/restore", summary="Put removed photos back", responses=errors(422), status_code=200, **API_OPTIONS)
+async def api_restore(request: Request[Any, Any, Any], container: ContainerDep, data: RestoreBody) -> RestoreResult:
+    """Back in the library as they were: scores, tags and your own calls. Ids not in your Recently removed are
+    passed over; a photo whose picture is in the library again (imported since) stays, and says so."""
+    return await _restore(caller(request), container, data)
+
+
+@post(f"{API}/discard", summary="Delete removed photos for good", responses=errors(422), status_code=200, **API_OPTIONS)
+async def api_discard(request: Request[Any, Any, Any], container: ContainerDep, data: DiscardBody) -> DiscardResult:
+    """Their rows and Classify's files go now instead of after 30 days. Nothing is deleted at any source."""
+    return DiscardResult(await _discard(caller(request), container, data))
+
+
+@get(f"{API}/{{photo_id:str}}/image", summary="A removed photo's image", responses=errors(404, 422), **API_OPTIONS)
+async def api_removed_image(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: SizeQuery = "thumb"
+) -> File:
+    return await _image(caller(request), container, photo_id, size)
+
+
+# The page ----------------------------------------------------------------------------------------
+
+PAGE_OPTIONS: dict[str, Any] = {"guards": [requires_page_user], "include_in_schema": False}
+
+
+@get("/removed", **PAGE_OPTIONS)
+async def removed_page(
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    cursor: str | None = None,
+    restored: int | None = None,
+    discarded: int | None = None,
+    left: int | None = None,
+) -> Template:
+    user = caller(request)
+    page = await recently_removed.list_removed(user, uow=container.uow, limit=PAGE_SIZE, cursor=cursor)
+    summary = await recently_removed.summary(user, uow=container.uow)
+    context = {
+        "user": user,
+        "active": "removed",
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "paged": cursor is not None,
+        "summary": summary,
+        "keep_days": KEEP_REMOVED_DAYS,
+        "now": container.clock(),
+        "restored": restored,
+        "discarded": discarded,
+        "left": left,
+    }
+    return Template("removed.html", context=context)
+
+
+@post("/removed/restore", status_code=303, **PAGE_OPTIONS)
+async def page_restore(request: Request[Any, Any, Any], container: ContainerDep, data: BinForm) -> Redirect:
+    """From the bin's page (ticked photos, or all), a removal job's Undo, or a photo page's Undo."""
+    body = RestoreBody(
+        photo_ids=ticked(data, "put back") if "photo_ids" in data else None,
+        job_id=parse_uuid(str(data["job_id"]), "job") if data.get("job_id") else None,
+        all=data.get("all") == "1",
+    )
+    result = await _restore(caller(request), container, body)
+    back = str(data.get("back") or "")
+    if back == "photo" and result.photo_ids:  # a photo page's Undo: back to that photo
+        return Redirect(f"/photos/{result.photo_ids[0]}?restored=1", status_code=303)
+    said = {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
+    where = "/photos" if back == "gallery" else "/removed"
+    return Redirect(f"{where}?{urlencode(said)}", status_code=303)
+
+
+@post("/removed/discard", status_code=303, **PAGE_OPTIONS)
+async def page_discard(request: Request[Any, Any, Any], container: ContainerDep, data: BinForm) -> Redirect:
+    everything = data.get("all") == "1"
+    body = DiscardBody(photo_ids=None if everything else ticked(data, "delete for good"), all=everything)
+    gone = await _discard(caller(request), container, body)
+    return Redirect(f"/removed?{urlencode({'discarded': gone})}", status_code=303)
+
+
+@get("/removed/{photo_id:str}/image", **PAGE_OPTIONS)
+async def removed_image(
+    request: Request[Any, Any, Any], container: ContainerDep, photo_id: str, size: str = "thumb"
+) -> File:
+    return await _image(caller(request), container, photo_id, size)
+
+
+HANDLERS = [
+    api_list_removed,
+    api_restore,
+    api_discard,
+    api_removed_image,
+    removed_page,
+    page_restore,
+    page_discard,
+    removed_image,
+]

@@ -1,0 +1,258 @@
+"""Recently removed: every removal can be undone for 30 days, photos come back as they were, and only the
+owner's; then, or when asked, they go for good with their files."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from app.adapters.offload import run_inline
+from app.bootstrap import bootstrap
+from app.domain.services import recently_removed, stray_files
+from app.main import create_app
+from tests import images
+from tests.conftest import PASSWORD, create_account, login, make_settings
+from tests.integration.test_api_photos import bring_in
+from tests.integration.test_google import wait_job
+from tests.integration.test_pages import _signed_in
+from tests.integration.test_removal import _library, _upload
+
+
+def _originals(settings) -> int:
+    return sum(1 for p in Path(settings.data_dir, "originals").rglob("*") if p.is_file())
+
+
+async def _owner_with_a_photo(container, email: str, name: str, seed: int):
+    async with container.uow() as tx:
+        user = await tx.users.add(email, container.passwords.hash("x" * 12), None)
+        await tx.commit()
+    return user, (await bring_in(container, user.id, name, images.jpeg(seed=seed))).photo
+
+
+def _removed_ids(api) -> list[str]:
+    return [item["photo"]["id"] for item in api.get("/api/v1/removed").json()["items"]]
+
+
+def test_a_removal_is_undone_and_the_photos_come_back_as_they_were(api):
+    mine = _library(api)
+    marked = mine["blurred"][0]
+    assert api.post("/api/v1/photos/mark-batch", json={"photo_ids": [marked], "marked_as": "sharp"}).status_code == 200
+    before = {p["id"]: p for p in api.get("/api/v1/photos?limit=10").json()["items"]}
+    counts = api.get("/api/v1/photos").json()["counts"]
+
+    started = api.post("/api/v1/photos/remove-batch", json={"filter": "all"}).json()
+    assert wait_job(api, started["job_id"])["done"] == 4
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+    removed = api.get("/api/v1/removed").json()
+    assert removed["total"] == 4 and removed["keep_days"] == 30
+    item = removed["items"][0]
+    assert item["removal_job_id"] == started["job_id"]
+    assert dt.datetime.fromisoformat(item["expires_at"]) - dt.datetime.fromisoformat(item["removed_at"]) == (
+        dt.timedelta(days=30)
+    )
+    thumb = api.get(item["photo"]["thumbnail_url"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+
+    undone = api.post("/api/v1/removed/restore", json={"job_id": started["job_id"]}).json()
+    assert undone["restored"] == 4 and sorted(undone["photo_ids"]) == sorted(before) and undone["not_restored"] == []
+    after = {p["id"]: p for p in api.get("/api/v1/photos?limit=10").json()["items"]}
+    assert list(after) == list(before)  # in their places, newest first
+    for photo_id, photo in before.items():  # scores, kinds, the person's own call, times: all as they were
+        assert after[photo_id] == photo
+    assert api.get("/api/v1/photos").json()["counts"] == counts
+    assert api.get("/api/v1/removed").json()["total"] == 0
+
+
+def test_a_photo_imported_again_since_stays_removed_and_says_why(api):
+    data = images.jpeg(seed=21)
+    first = _upload(api, "twice.jpg", data)
+    other = _upload(api, "other.jpg", images.jpeg(seed=22))
+    assert api.delete(f"/api/v1/photos/{first}").status_code == 204
+    assert api.delete(f"/api/v1/photos/{other}").status_code == 204
+    again = _upload(api, "twice-again.jpg", data)  # the same picture, a new photo
+
+    result = api.post("/api/v1/removed/restore", json={"all": True}).json()
+    assert result["restored"] == 1 and result["photo_ids"] == [other]
+    (left,) = result["not_restored"]
+    assert left["id"] == first and left["filename"] == "twice.jpg" and "in your library again" in left["detail"]
+    assert _removed_ids(api) == [first]
+    assert {p["id"] for p in api.get("/api/v1/photos").json()["items"]} == {again, other}
+
+
+def test_only_the_owner_sees_puts_back_or_deletes_their_removed_photos(api, other_api, settings):
+    mine = _upload(api, "mine.jpg", images.jpeg(seed=31))
+    assert api.delete(f"/api/v1/photos/{mine}").status_code == 204
+
+    assert other_api.get("/api/v1/removed").json() == {
+        "items": [],
+        "next_cursor": None,
+        "total": 0,
+        "total_bytes": 0,
+        "keep_days": 30,
+    }
+    assert other_api.get(f"/api/v1/removed/{mine}/image?size=original").status_code == 404
+    assert other_api.post("/api/v1/removed/restore", json={"photo_ids": [mine]}).json()["restored"] == 0
+    assert other_api.post("/api/v1/removed/discard", json={"photo_ids": [mine]}).json() == {"discarded": 0}
+    assert other_api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 0}
+    assert _removed_ids(api) == [mine] and _originals(settings) == 1
+    original = api.get(f"/api/v1/removed/{mine}/image?size=original")
+    assert original.status_code == 200 and original.content == images.jpeg(seed=31)
+
+
+def test_saying_which_photos_is_required_and_one_way_only(api):
+    photo = _upload(api, "a.jpg", images.jpeg(seed=41))
+    for body in ({}, {"photo_ids": [photo], "all": True}, {"job_id": photo, "photo_ids": [photo]}):
+        refused = api.post("/api/v1/removed/restore", json=body)
+        assert refused.status_code == 422 and "Say which photos" in refused.json()["detail"]
+    for body in ({}, {"photo_ids": [photo], "all": True}):
+        assert api.post("/api/v1/removed/discard", json=body).status_code == 422
+    assert api.get("/api/v1/removed/not-an-id/image").status_code == 404
+    assert api.get(f"/api/v1/removed/{photo}/image").status_code == 404  # in the library, not removed
+    assert api.get("/api/v1/removed?cursor=nonsense").status_code == 422
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 1  # nothing changed
+
+
+def test_the_list_pages_the_most_recently_removed_first(api):
+    ids = [_upload(api, f"p{seed}.jpg", images.jpeg(seed=50 + seed)) for seed in range(5)]
+    for photo_id in ids:
+        assert api.delete(f"/api/v1/photos/{photo_id}").status_code == 204
+    seen, cursor = [], None
+    while True:
+        page = api.get("/api/v1/removed", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        assert page["total"] == 5
+        seen += [item["photo"]["id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == ids[::-1]
+
+
+def test_removed_photos_go_for_good_after_30_days_and_not_before(settings):
+    async def run() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            user, photo = await _owner_with_a_photo(container, "bin@example.com", "old.jpg", seed=61)
+            now = dt.datetime.now(dt.UTC)
+            async with container.uow() as tx:
+                await tx.removed.put(user.id, [photo.id], now, None)
+                await tx.commit()
+            # a stray-file sweep keeps the removed photo's files
+            assert await stray_files.remove_stray_files(uow=container.uow, storage=container.storage, older_than=0) == 0
+            assert _originals(settings) == 1
+
+            def days_later(days: int):
+                return lambda: now + dt.timedelta(days=days)
+
+            purge = {"uow": container.uow, "storage": container.storage}
+            assert await recently_removed.discard_expired(**purge, clock=days_later(29)) == 0
+            assert _originals(settings) == 1
+            assert await recently_removed.discard_expired(**purge, clock=days_later(31)) == 1
+            assert _originals(settings) == 0
+            assert not any(p.is_file() for p in Path(settings.data_dir, "renditions").rglob("*"))
+            async with container.uow() as tx:
+                assert await tx.removed.summary(user.id) == (0, 0)
+        finally:
+            await container.close()
+
+    asyncio.run(run())
+
+
+def test_deleting_the_account_takes_its_removed_photos_files_too(client, api, settings):
+    kept = _upload(api, "kept.jpg", images.jpeg(seed=71))
+    gone = _upload(api, "gone.jpg", images.jpeg(seed=72))
+    assert api.delete(f"/api/v1/photos/{gone}").status_code == 204
+    assert _originals(settings) == 2 and kept
+    token = _signed_in(client)
+    done = client.post("/settings/delete", data={"confirm": PASSWORD, "_csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _originals(settings) == 0
+
+
+def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, api, settings):
+    mine = _library(api)
+    token = _signed_in(client)
+    headers = {"x-csrftoken": token, "hx-request": "true"}
+
+    # a photo page's removal says so, with an Undo that brings the photo back to its page
+    removed = client.post(f"/photos/{mine['sharp'][0]}/delete", data={"_csrf_token": token}, follow_redirects=False)
+    note = client.get(removed.headers["location"]).text
+    assert "Recently removed" in note and "Undo" in note
+    undo = {"photo_ids": mine["sharp"][0], "back": "photo", "_csrf_token": token}
+    assert client.post("/removed/restore", data={**undo, "_csrf_token": ""}).status_code == 403
+    back = client.post("/removed/restore", data=undo, follow_redirects=False)
+    assert back.headers["location"] == f"/photos/{mine['sharp'][0]}?restored=1"
+    assert "Put back, as it was." in client.get(back.headers["location"]).text
+
+    # a tab's removal job: its card offers the Undo
+    started = client.post("/jobs/remove?filter=blurred", headers=headers)
+    job_id = started.text.split('id="job-', 1)[1].split('"', 1)[0]
+    assert wait_job(api, job_id)["done"] == 2
+    card = client.get(f"/jobs/{job_id}", headers=headers).text
+    assert 'name="job_id"' in card and "Undo" in card
+    bin_page = client.get("/removed").text
+    assert bin_page.count('name="photo_ids"') == 2 and "2 photos" in bin_page
+
+    undone = client.post(
+        "/removed/restore", data={"job_id": job_id, "back": "gallery", "_csrf_token": token}, follow_redirects=False
+    )
+    assert undone.headers["location"] == "/photos?restored=2"
+    assert "Put back 2 photos" in client.get(undone.headers["location"]).text
+    assert "Nothing removed lately" in client.get("/removed").text
+
+    # from the bin: the ticked photos go for good, and an empty bin says so
+    assert api.delete(f"/api/v1/photos/{mine['blurred'][0]}").status_code == 204
+    assert "Recently removed</a> (1 photo)" in client.get("/stats").text
+    gone = client.post(
+        "/removed/discard", data={"photo_ids": mine["blurred"][0], "_csrf_token": token}, follow_redirects=False
+    )
+    assert gone.headers["location"] == "/removed?discarded=1"
+    assert "Deleted 1 photo for good" in client.get(gone.headers["location"]).text
+    assert _originals(settings) == 3
+
+
+def test_the_quota_counts_recently_removed_until_it_is_deleted_for_good(tmp_path, database_url):
+    first, second = images.jpeg(900, 700, seed=81), images.jpeg(900, 700, seed=82)
+    quota_mb = (len(first) + len(second) // 2) / 1024 / 1024  # room for one photo, not for both
+    settings = make_settings(tmp_path / "data", database_url, quota_mb=quota_mb)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        photo = _upload(api, "first.jpg", first)
+        assert api.delete(f"/api/v1/photos/{photo}").status_code == 204
+        refused = api.upload(("second.jpg", second))
+        assert refused.status_code == 413 and "Recently removed" in refused.json()["rejected"][0]["detail"]
+        stats = api.get("/api/v1/stats").json()
+        assert stats["total_bytes"] == 0 and stats["removed"] == {"count": 1, "bytes": len(first)}
+        assert api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 1}
+        assert api.upload(("second.jpg", second)).status_code == 201
+
+
+def test_an_account_deleted_while_its_photos_move_to_the_bin_waits_for_them_and_takes_them(settings):
+    """A removal's batch holds the account's row from its first statement, as deleting the account takes it
+    first: the deletion waits for the batch, then takes its photos from the bin, files and all."""
+    from app.domain.services.accounts import remove_account
+
+    async def run() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            user, photo = await _owner_with_a_photo(container, "race@example.com", "race.jpg", seed=91)
+            async with container.uow() as tx:
+                job = await tx.jobs.add(user.id, "remove_photos", 1, {}, [str(photo.id)])
+                await tx.commit()
+            async with container.uow() as batch:
+                await batch.removed.put(user.id, [photo.id], container.clock(), job.id)
+                await batch.jobs.mark_items(job.id, [str(photo.id)], "done", None, container.clock())
+                deletion = asyncio.create_task(
+                    remove_account(user.id, uow=container.uow, storage=container.storage, google=container.google)
+                )
+                await asyncio.sleep(0.5)
+                assert not deletion.done()  # it waits for the batch
+                await batch.commit()
+            assert await deletion == 1
+            assert _originals(settings) == 0
+        finally:
+            await container.close()
+
+    asyncio.run(run())
