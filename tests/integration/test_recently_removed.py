@@ -174,6 +174,7 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     mine = _library(api)
     token = _signed_in(client)
     headers = {"x-csrftoken": token, "hx-request": "true"}
+    assert "Put back" not in client.get("/").text  # the home page is the gallery, with no note of its own
 
     # a photo page's removal says so, with an Undo that brings the photo back to its page
     removed = client.post(f"/photos/{mine['sharp'][0]}/delete", data={"_csrf_token": token}, follow_redirects=False)
@@ -256,3 +257,19 @@ def test_an_account_deleted_while_its_photos_move_to_the_bin_waits_for_them_and_
             await container.close()
 
     asyncio.run(run())
+
+
+def test_many_ids_are_taken_in_chunks_and_too_many_are_refused(api, monkeypatch):
+    from app.adapters.sql import removed_repositories
+
+    monkeypatch.setattr(removed_repositories, "ID_CHUNK", 2)
+    ids = [_upload(api, f"c{seed}.jpg", images.jpeg(seed=100 + seed)) for seed in range(5)]
+    started = api.post("/api/v1/photos/remove-batch", json={"photo_ids": ids}).json()
+    assert wait_job(api, started["job_id"])["done"] == 5
+    monkeypatch.setattr(recently_removed, "MAX_CHOSEN", 4)
+    refused = api.post("/api/v1/removed/restore", json={"photo_ids": ids})
+    assert refused.status_code == 422 and "at most 4 photos" in refused.json()["detail"]
+    assert api.post("/api/v1/removed/discard", json={"photo_ids": ids}).status_code == 422
+    restored = api.post("/api/v1/removed/restore", json={"photo_ids": ids[:4]}).json()
+    assert restored["restored"] == 4 and sorted(restored["photo_ids"]) == sorted(ids[:4])
+    assert api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 1}

@@ -110,7 +110,7 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     form = {"keep": keep, "remove": f"{remove},{theirs['id']}", "_csrf_token": token}
     done = client.post("/similar/keep-best", data=form, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/similar?removed=2"  # theirs not counted
-    assert "Removed 2 shots to <a href=\"/removed\">Recently removed</a>; their sources are not touched." in (
+    assert 'Removed 2 shots to <a href="/removed">Recently removed</a>; their sources are not touched.' in (
         client.get("/similar?removed=2").text
     )
     assert [p["id"] for p in api.get("/api/v1/photos").json()["items"]] == [keep]

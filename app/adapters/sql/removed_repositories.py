@@ -46,12 +46,7 @@ class SqlRemovedPhotoRepository:
     ) -> Restored:
         if not await self._hold_account(user_id):
             return Restored([], [])
-        wanted = select(RemovedPhotoRow.id).where(RemovedPhotoRow.user_id == user_id)
-        if photo_ids is not None:
-            wanted = wanted.where(RemovedPhotoRow.id.in_(photo_ids))
-        if job_id is not None:
-            wanted = wanted.where(RemovedPhotoRow.removal_job_id == job_id)
-        ids = list(await self.session.scalars(wanted.order_by(RemovedPhotoRow.id)))
+        ids = await self._wanted(user_id, photo_ids, job_id)
         back: list[Photo] = []
         left: list[Photo] = []
         for start in range(0, len(ids), ID_CHUNK):
@@ -68,6 +63,22 @@ class SqlRemovedPhotoRepository:
                 kept = select(RemovedPhotoRow).where(RemovedPhotoRow.id.in_(clashing))
                 left.extend(to_photo(row) for row in await self.session.scalars(kept))
         return Restored(back, left)
+
+    async def _wanted(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None, job_id: uuid.UUID | None
+    ) -> list[uuid.UUID]:
+        """The ids of the user's removed photos among `photo_ids`, or taken by `job_id`, or all."""
+        mine = select(RemovedPhotoRow.id).where(RemovedPhotoRow.user_id == user_id)
+        if photo_ids is None:
+            if job_id is not None:
+                mine = mine.where(RemovedPhotoRow.removal_job_id == job_id)
+            return list(await self.session.scalars(mine.order_by(RemovedPhotoRow.id)))
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(photo_ids), ID_CHUNK):
+            found.update(
+                await self.session.scalars(mine.where(RemovedPhotoRow.id.in_(photo_ids[start : start + ID_CHUNK])))
+            )
+        return sorted(found)
 
     async def _hold_account(self, user_id: uuid.UUID) -> bool:
         """Hold the account's row, shared, before moving photos: the row the moved photos will refer to is

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
 from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
+from app.domain.services.photos import MAX_CHOSEN
 
 PURGE_BATCH = 500  # photos a transaction when the expired ones go
 
@@ -50,6 +51,7 @@ async def restore(
     one removal took (its Undo), or all. Ids that are not in the person's bin are passed over."""
     if sum((photo_ids is not None, job_id is not None, everything)) != 1:
         raise InvalidInput("Say which photos to put back: photo_ids, a removal's job_id, or all, and only one.")
+    _within_a_batch(photo_ids)
     async with uow() as tx:
         restored = await tx.removed.restore(user.id, photo_ids, job_id)
         await tx.commit()
@@ -60,6 +62,7 @@ async def discard(
     user: User, *, uow: UowFactory, storage: PhotoStorage, photo_ids: list[uuid.UUID] | None = None
 ) -> int:
     """Let the chosen photos (or, with None, all) of the person's bin go now, files and all; how many went."""
+    _within_a_batch(photo_ids)
     async with uow() as tx:
         keys = await tx.removed.discard(user.id, photo_ids)
         await tx.commit()
@@ -80,6 +83,11 @@ async def discard_expired(*, uow: UowFactory, storage: PhotoStorage, clock: Call
         gone += len(keys)
         if len(keys) < PURGE_BATCH:
             return gone
+
+
+def _within_a_batch(photo_ids: list[uuid.UUID] | None) -> None:
+    if photo_ids is not None and len(set(photo_ids)) > MAX_CHOSEN:
+        raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos; to take them all, say all.")
 
 
 def left_behind(restored: Restored) -> list[str]:
