@@ -368,8 +368,23 @@
     }, true);
   }
   confirmForms();
+  function needTicks() {
+    // Buttons that act on the ticked photos of their form wait for a tick (without script, the server says so).
+    var forms = [];
+    document.querySelectorAll("[data-needs-ticks]").forEach(function (b) {
+      if (b.form && forms.indexOf(b.form) < 0) forms.push(b.form);
+    });
+    forms.forEach(function (form) {
+      function update() {
+        var none = !form.querySelector("input[name=photo_ids]:checked");
+        form.querySelectorAll("[data-needs-ticks]").forEach(function (b) { b.disabled = none; });
+      }
+      form.addEventListener("change", update);
+      update();
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError();
+    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

@@ -147,7 +147,12 @@ class PhotoRepository(Protocol):
         """The user's photos of `size` bytes whose content hash is not kept yet."""
 
     async def set_content_hash(self, photo_id: uuid.UUID, content_hash: str) -> None: ...
-    async def storage_keys(self, user_id: uuid.UUID) -> list[str]: ...
+    async def storage_keys(self, user_id: uuid.UUID) -> list[str]:
+        """The storage keys of the user's photos, in the library and in Recently removed."""
+
+    async def is_kept(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
+        """Whether the photo is the user's, in the library or in Recently removed (its files are wanted)."""
+
     async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
         """The new photo, scored at `now` when its score is already known."""
 
@@ -215,7 +220,7 @@ class PhotoRepository(Protocol):
         """The category's photos as id -> (blur score, the person's mark): all a choice among them needs."""
 
     async def all_storage_keys(self) -> set[str]:
-        """Every photo's storage key, of every account."""
+        """Every photo's storage key, of every account, in the library and in Recently removed."""
 
     async def unprocessed_ids(
         self, user_id: uuid.UUID | None = None, *, with_errors: bool = False
@@ -306,9 +311,6 @@ class RemovedPhotoRepository(Protocol):
 
     async def discard_expired(self, before: dt.datetime, limit: int) -> list[str]:
         """Remove at most `limit` photos removed before `before`, anyone's; their storage keys."""
-
-    async def storage_keys(self, user_id: uuid.UUID | None = None) -> set[str]:
-        """The storage keys of the user's removed photos (None: everyone's)."""
 
 
 class UnitOfWork(Protocol):

@@ -16,7 +16,17 @@ from app.domain.categories import Category, Order
 from app.domain.errors import Conflict, InvalidInput, PayloadRejected, TooManyAttempts
 from app.domain.links import link_source
 from app.domain.model import NO_FILTER, SOURCE_NAMES, Job, Photo, PhotoFilter, PhotoSource, User
-from app.domain.services import accounts, google_account, imports, jobs, link_imports, photos, similar, tagging
+from app.domain.services import (
+    accounts,
+    google_account,
+    imports,
+    jobs,
+    link_imports,
+    photos,
+    recently_removed,
+    similar,
+    tagging,
+)
 from app.jobs.link_tasks import link_context
 from app.logs import log
 from app.routes.api_photos import image_response, store_uploads, upload_status, uploaded_files
@@ -117,7 +127,11 @@ async def _gallery_context(
     page, counts = await photos.list_photos(
         user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, only=only, order=order
     )
+    # an empty tab says where removed photos went (the tab's own advice would suggest moving the threshold)
+    empty = not page.items and cursor is None
+    removed = (await recently_removed.summary(user, uow=container.uow)).count if empty else 0
     return {
+        "removed_count": removed,
         "order": order,
         "orders": list(Order),
         "sort_param": f"&sort={order.value}" if order is not Order.NEWEST else "",

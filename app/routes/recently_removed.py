@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Request, get, post
@@ -22,11 +22,11 @@ from app.routes.openapi_docs import errors
 from app.routes.query_params import PageLimit, SizeQuery
 from app.routes.schemas import PhotoOut
 from app.routes.security import BEARER, requires_api_user, requires_page_user
-from app.routes.selection import ticked
 from app.routes.views import photo_out
 
 API = "/api/v1/removed"
 PAGE_SIZE = 48
+VIEW_KEYS = {"filter", "sort", "tag", "q", "source"}  # a photo page's view (pages.PhotoView)
 # The page's forms send a photo_ids field for each ticked photo: one is a string, several a list.
 BinForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -161,6 +161,7 @@ async def removed_page(
     restored: int | None = None,
     discarded: int | None = None,
     left: int | None = None,
+    untouched: str | None = None,
 ) -> Template:
     user = caller(request)
     page = await recently_removed.list_removed(user, uow=container.uow, limit=PAGE_SIZE, cursor=cursor)
@@ -177,6 +178,7 @@ async def removed_page(
         "restored": restored,
         "discarded": discarded,
         "left": left,
+        "untouched": untouched if untouched in ("put back", "delete") else None,
     }
     return Template("removed.html", context=context)
 
@@ -184,15 +186,19 @@ async def removed_page(
 @post("/removed/restore", status_code=303, **PAGE_OPTIONS)
 async def page_restore(request: Request[Any, Any, Any], container: ContainerDep, data: BinForm) -> Redirect:
     """From the bin's page (ticked photos, or all), a removal job's Undo, or a photo page's Undo."""
+    everything, job = data.get("all") == "1", data.get("job_id")
+    if not everything and not job and not data.get("photo_ids"):
+        return Redirect("/removed?untouched=put+back", status_code=303)  # the bin's button, nothing ticked
     body = RestoreBody(
-        photo_ids=ticked(data, "put back") if "photo_ids" in data else None,
-        job_id=parse_uuid(str(data["job_id"]), "job") if data.get("job_id") else None,
-        all=data.get("all") == "1",
+        photo_ids=None if everything or job else _form_ids(data.get("photo_ids")),
+        job_id=_form_ids(job)[0] if job else None,
+        all=everything,
     )
     result = await _restore(caller(request), container, body)
     back = str(data.get("back") or "")
-    if back == "photo" and result.photo_ids:  # a photo page's Undo: back to that photo
-        return Redirect(f"/photos/{result.photo_ids[0]}?restored=1", status_code=303)
+    if back == "photo" and result.photo_ids:  # a photo page's Undo: back to that photo, in the tab it was in
+        view = _view_query(str(data.get("view") or ""))
+        return Redirect(f"/photos/{result.photo_ids[0]}?{view}{'&' if view else ''}restored=1", status_code=303)
     said = {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
     where = "/photos" if back == "gallery" else "/removed"
     return Redirect(f"{where}?{urlencode(said)}", status_code=303)
@@ -201,9 +207,24 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
 @post("/removed/discard", status_code=303, **PAGE_OPTIONS)
 async def page_discard(request: Request[Any, Any, Any], container: ContainerDep, data: BinForm) -> Redirect:
     everything = data.get("all") == "1"
-    body = DiscardBody(photo_ids=None if everything else ticked(data, "delete for good"), all=everything)
+    if not everything and not data.get("photo_ids"):
+        return Redirect("/removed?untouched=delete", status_code=303)
+    body = DiscardBody(photo_ids=None if everything else _form_ids(data.get("photo_ids")), all=everything)
     gone = await _discard(caller(request), container, body)
     return Redirect(f"/removed?{urlencode({'discarded': gone})}", status_code=303)
+
+
+def _form_ids(values: Any) -> list[uuid.UUID]:
+    """A form's ids (one is a string, several a list); one that is not an id at all is a 422."""
+    try:
+        return [uuid.UUID(value) for value in ([values] if isinstance(values, str) else values)]
+    except (TypeError, ValueError):
+        raise InvalidInput("The form named something that is not a photo; reload the page and try again.") from None
+
+
+def _view_query(view: str) -> str:
+    """The tab, order and filters a photo page was opened with, and nothing else (it goes into a Location)."""
+    return urlencode([(key, value) for key, value in parse_qsl(view) if key in VIEW_KEYS])
 
 
 @get("/removed/{photo_id:str}/image", **PAGE_OPTIONS)

@@ -404,8 +404,10 @@ def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(
     page.locator(".action-note").get_by_role("link", name="Recently removed").click()
     expect(page.get_by_role("heading", name="Recently removed")).to_be_visible()
     assert_accessible(page)
+    put_back = page.get_by_role("button", name="Put back the ticked photos")
+    expect(put_back).to_be_disabled()  # nothing ticked yet
     page.get_by_label("keep-0.jpg").check()
-    page.get_by_role("button", name="Put back the ticked photos").click()
+    put_back.click()
     expect(page.locator(".action-note")).to_have_text("Put back 1 photo.")
     expect(page.get_by_role("heading", name="Nothing removed lately")).to_be_visible()
 

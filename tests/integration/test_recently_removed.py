@@ -115,18 +115,58 @@ def test_saying_which_photos_is_required_and_one_way_only(api):
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 1  # nothing changed
 
 
+def _all_pages(api, limit: int) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page = api.get("/api/v1/removed", params={"limit": limit, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [item["photo"]["id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            return seen
+
+
 def test_the_list_pages_the_most_recently_removed_first(api):
     ids = [_upload(api, f"p{seed}.jpg", images.jpeg(seed=50 + seed)) for seed in range(5)]
     for photo_id in ids:
         assert api.delete(f"/api/v1/photos/{photo_id}").status_code == 204
-    seen, cursor = [], None
-    while True:
-        page = api.get("/api/v1/removed", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
-        assert page["total"] == 5
-        seen += [item["photo"]["id"] for item in page["items"]]
-        if not (cursor := page["next_cursor"]):
-            break
-    assert seen == ids[::-1]
+    assert _all_pages(api, 2) == ids[::-1]
+    for limit in (0, -1, 201):
+        refused = api.get("/api/v1/removed", params={"limit": limit})
+        assert refused.status_code == 422 and "limit must be between 1 and 200" in refused.json()["detail"]
+
+
+def test_the_photos_of_one_removal_page_through_whole(api):
+    """They share one removal time: the cursor goes on by id (on SQLite it once compared a text id with the
+    stored bytes, and the list ended after its first page)."""
+    ids = [_upload(api, f"b{seed}.jpg", images.jpeg(seed=110 + seed)) for seed in range(5)]
+    started = api.post("/api/v1/photos/remove-batch", json={"photo_ids": ids}).json()
+    assert wait_job(api, started["job_id"])["done"] == 5
+    assert sorted(_all_pages(api, 2)) == sorted(ids)
+
+
+def test_the_same_picture_removed_twice_goes_back_once(api):
+    data = images.jpeg(seed=121)
+    first = _upload(api, "a.jpg", data)
+    assert api.delete(f"/api/v1/photos/{first}").status_code == 204
+    second = _upload(api, "a-again.jpg", data)
+    assert api.delete(f"/api/v1/photos/{second}").status_code == 204
+    result = api.post("/api/v1/removed/restore", json={"all": True})
+    assert result.status_code == 200
+    assert result.json()["photo_ids"] == [second]  # the most recently removed
+    assert [left["id"] for left in result.json()["not_restored"]] == [first]
+    assert _removed_ids(api) == [first]
+
+
+def test_similar_shots_follow_a_removal_and_a_put_back(api):
+    from tests.integration.test_similar import T0, _upload_burst
+
+    kept = _upload_burst(api, 7, T0, [0.0, 2.0])
+    other = _upload_burst(api, 8, T0 + dt.timedelta(hours=2), [0.0, 2.0])
+    assert api.delete(f"/api/v1/photos/{kept[0]['id']}").status_code == 204
+    assert [len(group["photos"]) for group in api.get("/api/v1/similar").json()["items"]] == [2]
+    assert api.delete(f"/api/v1/photos/{other[0]['id']}").status_code == 204
+    assert api.post("/api/v1/removed/restore", json={"photo_ids": [kept[0]["id"]]}).json()["restored"] == 1
+    groups = api.get("/api/v1/similar").json()["items"]  # one photo out, another back: the groups are made again
+    assert [sorted(p["id"] for p in group["photos"]) for group in groups] == [sorted(p["id"] for p in kept)]
 
 
 def test_removed_photos_go_for_good_after_30_days_and_not_before(settings):
@@ -180,11 +220,20 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     removed = client.post(f"/photos/{mine['sharp'][0]}/delete", data={"_csrf_token": token}, follow_redirects=False)
     note = client.get(removed.headers["location"]).text
     assert "Recently removed" in note and "Undo" in note
+    assert 'name="view" value="filter=all"' in note  # the Undo brings the photo back in its tab
     undo = {"photo_ids": mine["sharp"][0], "back": "photo", "_csrf_token": token}
     assert client.post("/removed/restore", data={**undo, "_csrf_token": ""}).status_code == 403
-    back = client.post("/removed/restore", data=undo, follow_redirects=False)
-    assert back.headers["location"] == f"/photos/{mine['sharp'][0]}?restored=1"
+    view = "filter=not_blurred&sort=blurriest&evil=x\r\nSet-Cookie:+a"
+    back = client.post("/removed/restore", data={**undo, "view": view}, follow_redirects=False)
+    assert back.headers["location"] == f"/photos/{mine['sharp'][0]}?filter=not_blurred&sort=blurriest&restored=1"
     assert "Put back, as it was." in client.get(back.headers["location"]).text
+    # the bin's buttons with nothing ticked, or a form that names no photo
+    nothing = client.post("/removed/restore", data={"_csrf_token": token}, follow_redirects=False)
+    assert "Tick the photos to put back first." in client.get(nothing.headers["location"]).text
+    nothing = client.post("/removed/discard", data={"_csrf_token": token}, follow_redirects=False)
+    assert "Tick the photos to delete first." in client.get(nothing.headers["location"]).text
+    for form in ({"photo_ids": "xx"}, {"job_id": "zz"}):
+        assert client.post("/removed/restore", data={**form, "_csrf_token": token}).status_code == 422
 
     # a tab's removal job: its card offers the Undo
     started = client.post("/jobs/remove?filter=blurred", headers=headers)
@@ -192,6 +241,9 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     assert wait_job(api, job_id)["done"] == 2
     card = client.get(f"/jobs/{job_id}", headers=headers).text
     assert 'name="job_id"' in card and "Undo" in card
+    empty_tab = client.get("/photos?filter=blurred").text  # the emptied tab says where its photos went
+    assert "No blurred photos at this threshold" in empty_tab
+    assert '2 photos you removed wait in <a href="/removed">Recently removed</a>' in empty_tab
     bin_page = client.get("/removed").text
     assert bin_page.count('name="photo_ids"') == 2 and "2 photos" in bin_page
 
@@ -200,6 +252,10 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     )
     assert undone.headers["location"] == "/photos?restored=2"
     assert "Put back 2 photos" in client.get(undone.headers["location"]).text
+    again = client.post(
+        "/removed/restore", data={"job_id": job_id, "back": "gallery", "_csrf_token": token}, follow_redirects=False
+    )
+    assert "Nothing was put back: those photos are back already" in client.get(again.headers["location"]).text
     assert "Nothing removed lately" in client.get("/removed").text
 
     # from the bin: the ticked photos go for good, and an empty bin says so

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.sql.mapping import to_photo
 from app.adapters.sql.models import PhotoRow, RemovedPhotoRow, UserRow
 from app.adapters.sql.repositories import ID_CHUNK
 from app.domain.cursors import decode_cursor, encode_cursor
+from app.domain.errors import Conflict
 from app.domain.model import Photo, RemovedPhoto
 from app.domain.ports import RemovedPage, Restored
 
@@ -50,19 +52,44 @@ class SqlRemovedPhotoRepository:
         back: list[Photo] = []
         left: list[Photo] = []
         for start in range(0, len(ids), ID_CHUNK):
-            chunk = ids[start : start + ID_CHUNK]
-            clashing = await self._clashing(user_id, chunk)
-            free = [photo_id for photo_id in chunk if photo_id not in clashing]
+            free, clashing = await self._free(user_id, ids[start : start + ID_CHUNK])
+            if clashing:
+                stay = select(RemovedPhotoRow).where(RemovedPhotoRow.id.in_(clashing))
+                left.extend(to_photo(row) for row in await self.session.scalars(stay))
             taken = delete(RemovedPhotoRow).where(RemovedPhotoRow.user_id == user_id, RemovedPhotoRow.id.in_(free))
             rows = (await self.session.execute(taken.returning(*_photo_columns(RemovedPhotoRow)))).mappings().all()
-            if rows:
+            if not rows:
+                continue
+            try:
                 await self.session.execute(insert(PhotoRow), [dict(row) for row in rows])
-                returned = select(PhotoRow).where(PhotoRow.id.in_([row["id"] for row in rows]))
-                back.extend(to_photo(row) for row in await self.session.scalars(returned))
-            if clashing:
-                kept = select(RemovedPhotoRow).where(RemovedPhotoRow.id.in_(clashing))
-                left.extend(to_photo(row) for row in await self.session.scalars(kept))
+            except IntegrityError:  # the same picture imported as it was being put back
+                raise Conflict("A photo being put back was imported again meanwhile; try again.") from None
+            returned = select(PhotoRow).where(PhotoRow.id.in_([row["id"] for row in rows]))
+            back.extend(to_photo(row) for row in await self.session.scalars(returned))
         return Restored(back, left)
+
+    async def _free(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]
+    ) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        """Those of the removed photos that can go back, and those that cannot: their picture or source item is
+        in the library again, or in a photo put back before them (the most recently removed goes back)."""
+        in_library = await self._clashing(user_id, photo_ids)
+        candidates = select(
+            RemovedPhotoRow.id, RemovedPhotoRow.sha256, RemovedPhotoRow.source, RemovedPhotoRow.source_id
+        )
+        candidates = candidates.where(RemovedPhotoRow.id.in_(photo_ids))
+        ordered = await self.session.execute(candidates.order_by(RemovedPhotoRow.removed_at.desc(), RemovedPhotoRow.id))
+        free, clashing, pictures, items = [], [], set(), set()
+        for photo_id, sha256, source, source_id in ordered:
+            item = (source, source_id) if source_id else None
+            if photo_id in in_library or sha256 in pictures or (item is not None and item in items):
+                clashing.append(photo_id)
+                continue
+            free.append(photo_id)
+            pictures.add(sha256)
+            if item is not None:
+                items.add(item)
+        return free, clashing
 
     async def _wanted(
         self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None, job_id: uuid.UUID | None
@@ -105,7 +132,10 @@ class SqlRemovedPhotoRepository:
         query = select(RemovedPhotoRow).where(RemovedPhotoRow.user_id == user_id)
         if cursor:
             at, after_id = decode_cursor(cursor)
-            query = query.where(tuple_(RemovedPhotoRow.removed_at, RemovedPhotoRow.id) < tuple_(at, after_id))
+            # a plain tuple on the right, so each value is bound as its column's type (on SQLite, the id as
+            # the 16 bytes it is stored as: bound as text, it never compared, and a batch's photos, removed at
+            # one instant, were cut off after the first page)
+            query = query.where(tuple_(RemovedPhotoRow.removed_at, RemovedPhotoRow.id) < (at, after_id))
         query = query.order_by(RemovedPhotoRow.removed_at.desc(), RemovedPhotoRow.id.desc()).limit(limit + 1)
         rows = list(await self.session.scalars(query))
         next_cursor = encode_cursor(rows[limit - 1].removed_at, rows[limit - 1].id) if len(rows) > limit else None
@@ -136,12 +166,6 @@ class SqlRemovedPhotoRepository:
     async def _discard(self, condition: Any) -> list[str]:
         taken = delete(RemovedPhotoRow).where(condition).returning(RemovedPhotoRow.storage_key)
         return list(await self.session.scalars(taken))
-
-    async def storage_keys(self, user_id: uuid.UUID | None = None) -> set[str]:
-        query = select(RemovedPhotoRow.storage_key)
-        if user_id is not None:
-            query = query.where(RemovedPhotoRow.user_id == user_id)
-        return set(await self.session.scalars(query))
 
 
 def _photo_columns(table: Any) -> list[Any]:

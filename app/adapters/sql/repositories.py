@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, literal_column, or_, select, tuple_, update
+from sqlalchemy import Select, and_, case, delete, exists, func, literal_column, or_, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -431,11 +431,21 @@ class SqlPhotoRepository:
         connection = await self.session.connection()  # plain columns: no ORM rows
         return {row.id: (row.blur_score, row.marked_as) for row in await connection.execute(stmt)}
 
+    # The library and Recently removed are read in one statement, which sees both as of one moment: read one
+    # after the other, a photo put back (or removed) between the two reads was in neither, and its files went.
+
     async def storage_keys(self, user_id: uuid.UUID) -> list[str]:
-        return list(await self.session.scalars(select(PhotoRow.storage_key).where(PhotoRow.user_id == user_id)))
+        keys = union_all(*(select(t.storage_key).where(t.user_id == user_id) for t in (PhotoRow, RemovedPhotoRow)))
+        return list(await self.session.scalars(keys))
 
     async def all_storage_keys(self) -> set[str]:
-        return set(await self.session.scalars(select(PhotoRow.storage_key)))
+        return set(
+            await self.session.scalars(union_all(select(PhotoRow.storage_key), select(RemovedPhotoRow.storage_key)))
+        )
+
+    async def is_kept(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
+        kept = [exists().where(t.id == photo_id, t.user_id == user_id) for t in (PhotoRow, RemovedPhotoRow)]
+        return bool(await self.session.scalar(select(or_(*kept))))
 
     async def unprocessed_ids(self, user_id: uuid.UUID | None = None, *, with_errors: bool = False) -> list[uuid.UUID]:
         stmt = select(PhotoRow.id).where(PhotoRow.blur_score.is_(None))

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.sql.mapping import to_photo
-from app.adapters.sql.models import PhotoRow
+from app.adapters.sql.models import PhotoRow, RemovedPhotoRow
 from app.domain.grouping import Shot, SimilarGroup, similar_groups
 from app.domain.model import Photo
 
@@ -21,13 +21,18 @@ _GROUPS: dict[uuid.UUID, tuple[list[Shot], list[SimilarGroup]]] = {}  # user -> 
 
 
 def _version(user_id: uuid.UUID) -> Select:
-    """What moves when the groups may change: a photo added or removed, or fingerprinted.
+    """What moves when the groups may change: a photo added, removed, put back or fingerprinted.
 
     Not a score, a mark, a tag: the groups are made of fingerprints and times alone, and what a page shows of
-    a score or a mark is read with its photos (so a batch scoring or tagging does not make them again).
+    a score or a mark is read with its photos (so a batch scoring or tagging does not make them again). A
+    photo put back keeps its time, so the library's figures alone read the same after one photo is removed
+    and another put back: Recently removed's count and latest removal tell them apart.
     """
     counts = func.count(), func.count(PhotoRow.fingerprint)
-    return select(*counts, func.max(PhotoRow.created_at)).where(PhotoRow.user_id == user_id)
+    binned = RemovedPhotoRow.user_id == user_id
+    in_bin = select(func.count()).where(binned).scalar_subquery()
+    last_removed = select(func.max(RemovedPhotoRow.removed_at)).where(binned).scalar_subquery()
+    return select(*counts, func.max(PhotoRow.created_at), in_bin, last_removed).where(PhotoRow.user_id == user_id)
 
 
 def _shots(user_id: uuid.UUID) -> Select:

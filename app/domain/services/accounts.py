@@ -277,7 +277,7 @@ async def _delete_rows(user_id: uuid.UUID, uow: UowFactory) -> list[str]:
     async with uow() as tx:
         if not await tx.users.lock(user_id):
             return []
-        keys = await tx.photos.storage_keys(user_id) + sorted(await tx.removed.storage_keys(user_id))
+        keys = await tx.photos.storage_keys(user_id)
         await tx.users.delete(user_id)
         await tx.commit()
     return keys

@@ -151,8 +151,8 @@ async def rendition_file(
         raise NotFound("This photo's stored original could not be read, so there is no preview of it.") from None
     await storage.put_rendition(photo.storage_key, size, rendition.data)
     async with uow() as tx:
-        still_there = await tx.photos.get(photo.user_id, photo.id) or await tx.removed.get(photo.user_id, photo.id)
-    if still_there is None:  # let go of while this was being made: leave no file of it behind
+        kept = await tx.photos.is_kept(photo.user_id, photo.id)
+    if not kept:  # deleted for good while this was being made: leave no file of it behind
         await storage.delete(photo.storage_key)
         raise NotFound("No such photo.")
     return path

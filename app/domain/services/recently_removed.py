@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
 from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
-from app.domain.services.photos import MAX_CHOSEN
+from app.domain.services.photos import MAX_CHOSEN, MAX_PAGE
 
 PURGE_BATCH = 500  # photos a transaction when the expired ones go
 
@@ -22,6 +22,8 @@ class BinSummary:
 
 
 async def list_removed(user: User, *, uow: UowFactory, limit: int = 48, cursor: str | None = None) -> RemovedPage:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
     async with uow() as tx:
         return await tx.removed.page(user.id, limit, cursor)
 

@@ -20,7 +20,7 @@ async def remove_stray_files(*, uow: UowFactory, storage: PhotoStorage, older_th
     if not candidates:
         return 0
     async with uow() as tx:
-        owned = await tx.photos.all_storage_keys() | await tx.removed.storage_keys()
+        owned = await tx.photos.all_storage_keys()  # in the library or in Recently removed
     strays = [key for key in candidates if key not in owned]
     for key in strays:
         await storage.delete(key)
