@@ -87,20 +87,25 @@ async def _sweep_forever(container: Container) -> None:
         await asyncio.sleep(SWEEP_EVERY_SECONDS)
 
 
-async def _remove_stray_files_hourly(container: Container) -> None:
-    """Every web process has the data dir (shared, when scaled out): removing a stray file twice is harmless.
+async def _tidy_storage_hourly(container: Container) -> None:
+    """Every web process has the data dir (shared, when scaled out): removing a file twice is harmless.
 
-    The first sweep comes soon after start: what a crash or a kill left (a removal's files after its rows went)
-    is found then, even on a server restarted more often than hourly."""
+    Each hour: files no photo owns (what a crash or a kill left: a file written before its row, or a deletion
+    for good cut off after its rows went), and the photos whose time in Recently removed is over. The first
+    round comes soon after start, so a server restarted more often than hourly still gets to it. Each goes on
+    its own: one that fails does not hold the other up."""
     await asyncio.sleep(FIRST_STRAY_SWEEP_SECONDS)
     while True:
         try:
             if removed := await remove_stray_files(uow=container.uow, storage=container.storage):
                 log.info("removed files no photo owns", files=removed)
+        except Exception:
+            log.exception("removing stray files failed")
+        try:
             if expired := await discard_expired(uow=container.uow, storage=container.storage, clock=container.clock):
                 log.info("let go of photos past their time in Recently removed", photos=expired)
         except Exception:
-            log.exception("removing stray files failed")
+            log.exception("letting go of expired photos in Recently removed failed")
         await asyncio.sleep(STRAY_SWEEP_SECONDS)
 
 
@@ -125,7 +130,7 @@ def _lifespan(container: Container):
         app.state.container = container
         background = _start_workers(container)
         background.append(asyncio.create_task(sweep_expired_sessions(app.stores.get("sessions"))))
-        background.append(asyncio.create_task(_remove_stray_files_hourly(container)))
+        background.append(asyncio.create_task(_tidy_storage_hourly(container)))
         try:
             yield
         finally:

@@ -361,8 +361,14 @@
   function confirmForms() {
     // A form, or the button that sends it, with data-confirm asks first (the pages allow no inline script,
     // so no onsubmit attribute).
+    var clicked = null;  // the button that sends a form, where the browser has no SubmitEvent.submitter
+    document.addEventListener("click", function (e) {
+      var control = e.target.closest ? e.target.closest("button, input") : null;
+      clicked = control && control.type === "submit" ? control : null;
+    }, true);
     document.addEventListener("submit", function (e) {
-      var asker = e.submitter && e.submitter.hasAttribute("data-confirm") ? e.submitter : e.target;
+      var sender = e.submitter || (clicked && clicked.form === e.target ? clicked : null);
+      var asker = sender && sender.hasAttribute("data-confirm") ? sender : e.target;
       var question = asker.getAttribute && asker.getAttribute("data-confirm");
       if (question && !window.confirm(question)) { e.preventDefault(); e.stopImmediatePropagation(); }
     }, true);

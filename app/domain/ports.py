@@ -292,11 +292,15 @@ class RemovedPhotoRepository(Protocol):
     ) -> list[uuid.UUID]:
         """Move those of the photos that are the user's from the library to the bin; the ids that moved."""
 
-    async def restore(
+    async def wanted(
         self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, job_id: uuid.UUID | None = None
-    ) -> Restored:
-        """Put back the user's removed photos: those of `photo_ids`, or those `job_id` removed, or (neither)
-        all of them. One whose picture or source item is in the library again stays in the bin."""
+    ) -> list[uuid.UUID]:
+        """The ids of the user's removed photos among `photo_ids`, or those `job_id` removed, or (neither) all
+        of them; the most recently removed first."""
+
+    async def restore(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Restored:
+        """Put back those of the user's removed photos (at most a batch). One whose picture or source item is
+        in the library again, or in a photo before it in `photo_ids`, stays in the bin."""
 
     async def page(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> RemovedPage:
         """The user's removed photos, the most recently removed first."""

@@ -135,6 +135,7 @@ async def _gallery_context(
         "order": order,
         "orders": list(Order),
         "sort_param": f"&sort={order.value}" if order is not Order.NEWEST else "",
+        "view": PhotoView(category, order, only).query,  # the tab as a photo page carries it (an Undo's way back)
         "tag": only.tag,
         "q": only.query,
         "source": only.source,

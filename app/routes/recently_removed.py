@@ -128,7 +128,7 @@ async def api_list_removed(
     return RemovedList(items, page.next_cursor, summary.count, summary.bytes, KEEP_REMOVED_DAYS)
 
 
-@post(f"{API}/restore", summary="Put removed photos back", responses=errors(422), status_code=200, **API_OPTIONS)
+@post(f"{API}/restore", summary="Put removed photos back", responses=errors(409, 422), status_code=200, **API_OPTIONS)
 async def api_restore(request: Request[Any, Any, Any], container: ContainerDep, data: RestoreBody) -> RestoreResult:
     """Back in the library as they were: scores, tags and your own calls. Ids not in your Recently removed are
     passed over; a photo whose picture is in the library again (imported since) stays, and says so."""

@@ -41,8 +41,9 @@ class RemoveBatchBody(msgspec.Struct):
 async def api_remove_batch(
     request: Request[Any, Any, Any], container: ContainerDep, data: RemoveBatchBody
 ) -> JobAccepted:
-    """The photos the tab holds now, as the filters narrow it; their rows and Classify's files go, a batch at a
-    time (follow the job at GET /api/v1/blur/jobs/{job_id}). Nothing is deleted at any source."""
+    """The photos the tab holds now, as the filters narrow it, go to Recently removed a batch at a time (follow
+    the job at GET /api/v1/blur/jobs/{job_id}; undo it with POST /api/v1/removed/restore {job_id}). Nothing is
+    deleted at any source."""
     job = await removal.start_removal(
         caller(request),
         parse_category(data.filter) if data.filter is not None else None,

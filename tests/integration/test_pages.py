@@ -323,7 +323,9 @@ def test_photo_page_steps_through_its_tab_and_removing_shows_the_next_one(client
         f"/photos/{order[0]}/delete?filter=not_blurred", data={"_csrf_token": token}, follow_redirects=False
     )
     assert only.headers["location"] == f"/photos?filter=not_blurred&removed=p2.jpg&removed_id={order[0]}"  # the newest
-    assert "It was the last photo here." in client.get(only.headers["location"]).text  # the tab is empty now
+    emptied = client.get(only.headers["location"]).text
+    assert "It was the last photo here." in emptied  # the tab is empty now
+    assert 'name="view" value="filter=not_blurred"' in emptied  # its Undo brings the photo back in this tab
 
 
 def test_export_follows_the_filter_in_the_api_and_from_the_gallery_menu(client, api):

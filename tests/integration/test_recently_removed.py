@@ -156,6 +156,16 @@ def test_the_same_picture_removed_twice_goes_back_once(api):
     assert _removed_ids(api) == [first]
 
 
+def test_the_copy_removed_last_goes_back_whichever_batch_it_falls_in(api, monkeypatch):
+    monkeypatch.setattr(recently_removed, "RESTORE_BATCH", 1)  # as past 500 photos
+    data = images.jpeg(seed=131)
+    first = _upload(api, "a.jpg", data)
+    assert api.delete(f"/api/v1/photos/{first}").status_code == 204
+    second = _upload(api, "a-again.jpg", data)
+    assert api.delete(f"/api/v1/photos/{second}").status_code == 204
+    assert api.post("/api/v1/removed/restore", json={"all": True}).json()["photo_ids"] == [second]
+
+
 def test_similar_shots_follow_a_removal_and_a_put_back(api):
     from tests.integration.test_similar import T0, _upload_burst
 
@@ -319,6 +329,7 @@ def test_many_ids_are_taken_in_chunks_and_too_many_are_refused(api, monkeypatch)
     from app.adapters.sql import removed_repositories
 
     monkeypatch.setattr(removed_repositories, "ID_CHUNK", 2)
+    monkeypatch.setattr(recently_removed, "RESTORE_BATCH", 3)
     ids = [_upload(api, f"c{seed}.jpg", images.jpeg(seed=100 + seed)) for seed in range(5)]
     started = api.post("/api/v1/photos/remove-batch", json={"photo_ids": ids}).json()
     assert wait_job(api, started["job_id"])["done"] == 5

@@ -43,30 +43,34 @@ class SqlRemovedPhotoRepository:
             moved.extend(row["id"] for row in rows)
         return moved
 
-    async def restore(
+    async def wanted(
         self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, job_id: uuid.UUID | None = None
-    ) -> Restored:
-        if not await self._hold_account(user_id):
+    ) -> list[uuid.UUID]:
+        chosen = None if photo_ids is None else set(photo_ids)
+        mine = select(RemovedPhotoRow.id).where(RemovedPhotoRow.user_id == user_id)
+        if job_id is not None:
+            mine = mine.where(RemovedPhotoRow.removal_job_id == job_id)
+        ordered = await self.session.scalars(mine.order_by(RemovedPhotoRow.removed_at.desc(), RemovedPhotoRow.id))
+        return [photo_id for photo_id in ordered if chosen is None or photo_id in chosen]
+
+    async def restore(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Restored:
+        if not await self._hold_account(user_id) or not photo_ids:
             return Restored([], [])
-        ids = await self._wanted(user_id, photo_ids, job_id)
-        back: list[Photo] = []
+        free, clashing = await self._free(user_id, photo_ids)
         left: list[Photo] = []
-        for start in range(0, len(ids), ID_CHUNK):
-            free, clashing = await self._free(user_id, ids[start : start + ID_CHUNK])
-            if clashing:
-                stay = select(RemovedPhotoRow).where(RemovedPhotoRow.id.in_(clashing))
-                left.extend(to_photo(row) for row in await self.session.scalars(stay))
-            taken = delete(RemovedPhotoRow).where(RemovedPhotoRow.user_id == user_id, RemovedPhotoRow.id.in_(free))
-            rows = (await self.session.execute(taken.returning(*_photo_columns(RemovedPhotoRow)))).mappings().all()
-            if not rows:
-                continue
-            try:
-                await self.session.execute(insert(PhotoRow), [dict(row) for row in rows])
-            except IntegrityError:  # the same picture imported as it was being put back
-                raise Conflict("A photo being put back was imported again meanwhile; try again.") from None
-            returned = select(PhotoRow).where(PhotoRow.id.in_([row["id"] for row in rows]))
-            back.extend(to_photo(row) for row in await self.session.scalars(returned))
-        return Restored(back, left)
+        if clashing:
+            stay = select(RemovedPhotoRow).where(RemovedPhotoRow.id.in_(clashing))
+            left = [to_photo(row) for row in await self.session.scalars(stay)]
+        taken = delete(RemovedPhotoRow).where(RemovedPhotoRow.user_id == user_id, RemovedPhotoRow.id.in_(free))
+        rows = (await self.session.execute(taken.returning(*_photo_columns(RemovedPhotoRow)))).mappings().all()
+        if not rows:
+            return Restored([], left)
+        try:
+            await self.session.execute(insert(PhotoRow), [dict(row) for row in rows])
+        except IntegrityError:  # the same picture imported as it was being put back
+            raise Conflict("A photo being put back was imported again meanwhile; try again.") from None
+        returned = select(PhotoRow).where(PhotoRow.id.in_([row["id"] for row in rows]))
+        return Restored([to_photo(row) for row in await self.session.scalars(returned)], left)
 
     async def _free(
         self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]
@@ -90,22 +94,6 @@ class SqlRemovedPhotoRepository:
             if item is not None:
                 items.add(item)
         return free, clashing
-
-    async def _wanted(
-        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None, job_id: uuid.UUID | None
-    ) -> list[uuid.UUID]:
-        """The ids of the user's removed photos among `photo_ids`, or taken by `job_id`, or all."""
-        mine = select(RemovedPhotoRow.id).where(RemovedPhotoRow.user_id == user_id)
-        if photo_ids is None:
-            if job_id is not None:
-                mine = mine.where(RemovedPhotoRow.removal_job_id == job_id)
-            return list(await self.session.scalars(mine.order_by(RemovedPhotoRow.id)))
-        found: set[uuid.UUID] = set()
-        for start in range(0, len(photo_ids), ID_CHUNK):
-            found.update(
-                await self.session.scalars(mine.where(RemovedPhotoRow.id.in_(photo_ids[start : start + ID_CHUNK])))
-            )
-        return sorted(found)
 
     async def _hold_account(self, user_id: uuid.UUID) -> bool:
         """Hold the account's row, shared, before moving photos: the row the moved photos will refer to is

@@ -13,6 +13,7 @@ from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
 from app.domain.services.photos import MAX_CHOSEN, MAX_PAGE
 
 PURGE_BATCH = 500  # photos a transaction when the expired ones go
+RESTORE_BATCH = 500  # photos a transaction when photos are put back
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,18 @@ async def restore(
         raise InvalidInput("Say which photos to put back: photo_ids, a removal's job_id, or all, and only one.")
     _within_a_batch(photo_ids)
     async with uow() as tx:
-        restored = await tx.removed.restore(user.id, photo_ids, job_id)
-        await tx.commit()
-    return restored
+        wanted = await tx.removed.wanted(user.id, photo_ids, job_id)
+    back: list[Photo] = []
+    left: list[Photo] = []
+    # a transaction a batch, as a removal goes: the most recently removed first, so that of two copies of one
+    # picture that one goes back, and the other then clashes with it in the library
+    for start in range(0, len(wanted), RESTORE_BATCH):
+        async with uow() as tx:
+            restored = await tx.removed.restore(user.id, wanted[start : start + RESTORE_BATCH])
+            await tx.commit()
+        back += restored.photos
+        left += restored.left
+    return Restored(back, left)
 
 
 async def discard(
