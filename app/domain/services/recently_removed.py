@@ -108,4 +108,5 @@ def left_behind(restored: Restored) -> list[str]:
 
 
 def _why_left(photo: Photo) -> str:
-    return f"{photo.filename} is in your library again (imported since it was removed), so it stays here."
+    again = "is in your library again (imported since, or another copy put back)"
+    return f"{photo.filename}: the same picture {again}, so it stays here."
