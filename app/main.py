@@ -25,6 +25,7 @@ from litestar.types import Message, Scope
 
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
+from app.domain.model import KEEP_REMOVED_DAYS
 from app.domain.noise import noise_level
 from app.domain.services.photos import MAX_CHOSEN
 from app.domain.services.recently_removed import discard_expired
@@ -153,6 +154,7 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
             plural=plural, noise_level=noise_level, megabytes=megabytes, ago=days_ago, until=days_until
         )
         engine.engine.globals["features"] = features
+        engine.engine.globals["keep_days"] = KEEP_REMOVED_DAYS  # how long Recently removed keeps a photo
 
     return setup
 

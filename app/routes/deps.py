@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.params import SkipValidation
 
 from app.bootstrap import Container
-from app.domain.errors import NotFound
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.model import User
 
 # The container holds engines and pools: injected as is, never validated or modelled by Litestar.
@@ -30,6 +30,15 @@ def parse_uuid(value: str, what: str = "photo") -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"No such {what}.") from None
+
+
+def form_ids(values: Any) -> list[uuid.UUID]:
+    """A page form's ids: a field sent once is a string, sent for each ticked photo a list. One that is not an
+    id at all is bad input (422), not an unknown photo."""
+    try:
+        return [uuid.UUID(value) for value in ([values] if isinstance(values, str) else values or [])]
+    except (TypeError, ValueError, AttributeError):
+        raise InvalidInput("The form named something that is not a photo; reload the page and try again.") from None
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:

@@ -17,7 +17,7 @@ from app.domain.errors import InvalidInput
 from app.domain.model import KEEP_REMOVED_DAYS, RemovedPhoto, User
 from app.domain.services import recently_removed
 from app.routes.api_photos import SIZES, photo_file
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller, form_ids, parse_uuid
 from app.routes.openapi_docs import errors
 from app.routes.query_params import PageLimit, SizeQuery
 from app.routes.schemas import PhotoOut
@@ -173,7 +173,6 @@ async def removed_page(
         "next_cursor": page.next_cursor,
         "paged": cursor is not None,
         "summary": summary,
-        "keep_days": KEEP_REMOVED_DAYS,
         "now": container.clock(),
         "restored": restored,
         "discarded": discarded,
@@ -190,8 +189,8 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
     if not everything and not job and not data.get("photo_ids"):
         return Redirect("/removed?untouched=put+back", status_code=303)  # the bin's button, nothing ticked
     body = RestoreBody(
-        photo_ids=None if everything or job else _form_ids(data.get("photo_ids")),
-        job_id=_form_ids(job)[0] if job else None,
+        photo_ids=None if everything or job else form_ids(data.get("photo_ids")),
+        job_id=form_ids(job)[0] if job else None,
         all=everything,
     )
     result = await _restore(caller(request), container, body)
@@ -209,17 +208,9 @@ async def page_discard(request: Request[Any, Any, Any], container: ContainerDep,
     everything = data.get("all") == "1"
     if not everything and not data.get("photo_ids"):
         return Redirect("/removed?untouched=delete", status_code=303)
-    body = DiscardBody(photo_ids=None if everything else _form_ids(data.get("photo_ids")), all=everything)
+    body = DiscardBody(photo_ids=None if everything else form_ids(data.get("photo_ids")), all=everything)
     gone = await _discard(caller(request), container, body)
     return Redirect(f"/removed?{urlencode({'discarded': gone})}", status_code=303)
-
-
-def _form_ids(values: Any) -> list[uuid.UUID]:
-    """A form's ids (one is a string, several a list); one that is not an id at all is a 422."""
-    try:
-        return [uuid.UUID(value) for value in ([values] if isinstance(values, str) else values)]
-    except (TypeError, ValueError):
-        raise InvalidInput("The form named something that is not a photo; reload the page and try again.") from None
 
 
 def _view_query(view: str) -> str:

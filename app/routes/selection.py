@@ -13,7 +13,7 @@ from litestar.response import Response, Template
 from app.domain.errors import InvalidInput
 from app.domain.services import photos, removal
 from app.domain.units import plural
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller, form_ids
 from app.routes.events import job_context
 from app.routes.security import requires_page_user
 
@@ -22,9 +22,8 @@ SelectionForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.UR
 CALLS = {"sharp": "sharp", "blurred": "blurred", "": "back to their scores"}
 
 
-def ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
-    ticked = data.get("photo_ids") or []
-    ids = [parse_uuid(value) for value in ([ticked] if isinstance(ticked, str) else ticked)]
+def _ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
+    ids = form_ids(data.get("photo_ids"))
     if not ids:
         raise InvalidInput(f"Tick the photos to {doing} first.")
     return ids
@@ -32,7 +31,7 @@ def ticked(data: dict[str, Any], doing: str) -> list[uuid.UUID]:
 
 @post("/jobs/remove-selected", guards=[requires_page_user], include_in_schema=False, status_code=200)
 async def remove_selected(request: Request[Any, Any, Any], container: ContainerDep, data: SelectionForm) -> Template:
-    ids = ticked(data, "remove")
+    ids = _ticked(data, "remove")
     job = await removal.start_removal(caller(request), None, uow=container.uow, queue=container.queue, photo_ids=ids)
     return Template("_job.html", context=job_context(job, container.clock()))
 
@@ -41,7 +40,7 @@ async def remove_selected(request: Request[Any, Any, Any], container: ContainerD
 async def mark_selected(request: Request[Any, Any, Any], container: ContainerDep, data: SelectionForm) -> Response:
     """Says what was done where jobs show, and has the gallery reload (the photos may have changed tab)."""
     call = str(data.get("marked_as") or "")
-    ids = ticked(data, "mark")
+    ids = _ticked(data, "mark")
     marked = await photos.mark_photos(caller(request).id, ids, call or None, uow=container.uow)
     # `call` is one of CALLS here: mark_photos refused anything else
     said = f'<p role="status" class="marked-note">Marked {marked} {plural("photo", marked)} {CALLS[call]}.</p>'

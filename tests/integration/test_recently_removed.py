@@ -244,6 +244,7 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     assert "Tick the photos to delete first." in client.get(nothing.headers["location"]).text
     for form in ({"photo_ids": "xx"}, {"job_id": "zz"}):
         assert client.post("/removed/restore", data={**form, "_csrf_token": token}).status_code == 422
+    assert client.post("/jobs/remove-selected", data={"photo_ids": "xx"}, headers=headers).status_code == 422  # alike
 
     # a tab's removal job: its card offers the Undo
     started = client.post("/jobs/remove?filter=blurred", headers=headers)

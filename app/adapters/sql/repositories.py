@@ -456,11 +456,13 @@ class SqlPhotoRepository:
         return list(await self.session.scalars(stmt.order_by(PhotoRow.created_at)))
 
     async def bytes_stored(self, user_id: uuid.UUID) -> int:
-        # Recently removed's files are on the disk still: they count until they go
-        total = 0
-        for table in (PhotoRow, RemovedPhotoRow):
-            total += await self.session.scalar(select(func.sum(table.file_size)).where(table.user_id == user_id)) or 0
-        return int(total)
+        # Recently removed's files are on the disk still: they count until they go (one statement, one moment)
+        sizes = (
+            select(func.coalesce(func.sum(t.file_size), 0)).where(t.user_id == user_id)
+            for t in (PhotoRow, RemovedPhotoRow)
+        )
+        library, removed = (q.scalar_subquery() for q in sizes)
+        return int(await self.session.scalar(select(library + removed)) or 0)
 
     async def save_score(self, photo_id: uuid.UUID, outcome: ScoreOutcome, now: dt.datetime) -> None:
         # Only the first result is kept: a task that runs twice cannot overwrite a score with another one.
