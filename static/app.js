@@ -146,7 +146,7 @@
   }
   var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
   function submitOnChange() {
-    // The gallery's order applies as soon as it is picked with the pointer, as a link would. From the keyboard
+    // The gallery's source and order apply as soon as they are picked with the pointer, as a link would. From the keyboard
     // the arrows step a closed select through its options, each a change: the page must not reload at the first
     // step (WCAG 3.2.2), so there the order applies on Enter; the form's button works either way.
     document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
@@ -256,11 +256,11 @@
       if (now && now.getAttribute("data-state") === state) then(); else location.reload();
     }, then);  // unreachable just now: the copy is better than nothing
   }
-  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove" };
+  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove", z: "removal-undo" };
   var KEYS_OFF = "classify:photo-keys-off";
   function photoSteps() {
     // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or
-    // back to its score, and Delete removes it (after asking, then on to the next), unless a field, control or
+    // back to its score, Delete removes it (on to the next, whose note has an Undo) and Z undoes that, unless a field, control or
     // open menu has the keys, or the person turned the keys off (speech input types letters too).
     var toggle = document.getElementById("photo-keys-on");
     if (toggle) {

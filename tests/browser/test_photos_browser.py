@@ -5,6 +5,7 @@ and phone widths go to tests/browser/screenshots/."""
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import time
 import zipfile
@@ -357,12 +358,8 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page.keyboard.press("Enter")  # the buttons work from the keyboard like any other
     expect(verdict).to_have_attribute("data-verdict", "sharp")
 
-    # Delete removes the photo, after asking: no, then yes, and the tab is empty.
+    # Delete removes the photo at once (it is not asked first: the note can undo it), and the tab is empty.
     page.locator("body").focus()
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.keyboard.press("Delete")
-    expect(verdict).to_have_attribute("data-verdict", "sharp")  # still here
-    page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Delete")
     expect(page).to_have_url(
         re.compile(re.escape(url) + r"/photos\?filter=all&removed=soft\.jpg&removed_id=[0-9a-f-]+$")
@@ -370,8 +367,9 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     expect(page.locator(".action-note")).to_be_focused()  # "Removed “soft.jpg” …": where the keyboard is
     expect(count(page, "all")).to_have_text("0")
 
-    # Undo brings it back to its own page, as it was: your call included
-    page.get_by_role("button", name="Undo").click()
+    # Z, or the note's Undo, brings it back to its own page, as it was: your call included
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    page.keyboard.press("z")
     expect(page.locator(".action-note")).to_have_text("Put back, as it was.")
     expect(verdict).to_have_attribute("data-verdict", "sharp")
     page.goto(url + "/")
@@ -399,7 +397,6 @@ def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(
 
     # one photo removed again, then put back from Recently removed, ticked
     open_photo(page, "keep-0.jpg")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile("^Remove")).click()
     page.locator(".action-note").get_by_role("link", name="Recently removed").click()
     expect(page.get_by_role("heading", name="Recently removed")).to_be_visible()
@@ -413,7 +410,6 @@ def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(
 
     # deleting for good asks first, from a button of the form as from the form
     open_photo_from(page, url, "keep-1.jpg")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile("^Remove")).click()
     page.goto(url + "/removed")
     page.get_by_label("keep-1.jpg").check()
@@ -450,7 +446,7 @@ def test_a_long_upload_shows_its_photos_as_they_come_and_can_be_stopped(
 
     page.route("**/upload", slowly)
     page.goto(app_server.url + "/")
-    page.locator("body").click()  # the browser asks before leaving only a page the person has used
+    page.locator("footer").click()  # the browser asks before leaving only a page the person has used
     page.locator("#file-input").set_input_files(files)
     summary = page.locator("#upload-summary")
     expect(summary).to_contain_text(re.compile(r"Uploading 1\d of 30"), timeout=20_000)
@@ -516,7 +512,6 @@ def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server:
     expect(card(page, "soft.jpg").locator(".badge")).to_contain_text("your call")
 
     open_photo(page, "soft.jpg")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.keyboard.press("Delete")
     expect(count(page, "all")).to_have_text("0")
     page.go_back()  # the removed photo's page
@@ -604,3 +599,38 @@ def test_main_controls_are_reachable_by_keyboard(page: Page, app_server: LiveSer
     page.keyboard.press("ArrowRight")
     expect(page.locator("#threshold-value")).to_have_text("0.01")
     expect(page.locator("#threshold-saved")).to_contain_text("0.01")
+
+
+FIRST_SCREENS = ((1280, 800), (1024, 768), (768, 1024), (390, 844))  # a laptop, a small one, a tablet, a phone
+
+
+def test_the_first_row_of_photos_is_on_the_first_screen_and_the_controls_read_in_the_order_shown(
+    page: Page, app_server: LiveServer
+) -> None:
+    """The drop zone, the slider's three lines, the search and the tabs took the whole first screen of a
+    1280x800 laptop and of a phone: no photo was in sight until one scrolled. Now a whole row of cards is,
+    nothing runs off the side, and the search's controls are tabbed through in the order they are seen."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [(f"shot-{i}.jpg", images.jpeg(640, 480, seed=90 + i)) for i in range(8)])
+    for width, height in FIRST_SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(app_server.url + "/")
+        cards = page.locator("#grid > li.photo-card")
+        expect(cards).to_have_count(8)
+        boxes = [cards.nth(i).bounding_box() for i in range(8)]
+        first_row = [box for box in boxes if box and abs(box["y"] - boxes[0]["y"]) < 1]
+        assert all(box["y"] + box["height"] <= height for box in first_row), (width, height, boxes[0])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        controls = page.locator("form.search").locator("input[type=search], button, select")
+        places = [controls.nth(i).bounding_box() for i in range(controls.count())]
+        assert [controls.nth(i).get_attribute("name") or "" for i in range(controls.count())] == [
+            "q",
+            "",
+            "source",
+            "sort",
+        ]
+        for before, after in itertools.pairwise(places):  # left to right, then the next line
+            assert before and after
+            assert after["y"] > before["y"] + before["height"] / 2 or (
+                abs(after["y"] - before["y"]) < before["height"] / 2 and after["x"] > before["x"]
+            ), (width, places)
