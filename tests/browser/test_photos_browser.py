@@ -538,7 +538,8 @@ def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_serve
         expect(page.locator("#mark-sharp" if key == "s" else "#mark-blurred")).to_have_attribute("aria-pressed", "true")
     page.goto(url + "/")
     offer = page.locator("#threshold-suggestion")
-    expect(offer).to_contain_text(re.compile(r"Your marks point to 0\.\d\d: it agrees with 3 of your 3 marks"))
+    offered = r"Your calls on photos point to a threshold of 0\.\d\d\. It agrees with 3 of your\s+3\s+calls"
+    expect(offer).to_contain_text(re.compile(offered))
     value = offer.locator("strong").inner_text()
     assert_accessible(page)  # the offer and its button, as shown
     offer.get_by_role("button", name=f"Use {value}").click()

@@ -163,7 +163,7 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     (low, keep), (middle, soft), (high, softer) = scored[0], scored[2], scored[3]
     assert low < middle < high < 0.5  # the premise: all four are sharp at 0.5, with distinct scores
     assert api.get("/api/v1/settings").json()["suggested_threshold"] is None  # no marks, nothing to say
-    assert "Your marks point to" not in client.get("/threshold/suggestion").text
+    assert "Your calls on photos point to" not in client.get("/threshold/suggestion").text
 
     # "these two look soft to me", "this one is fine": a stricter line than 0.5 fits the marks
     api.patch(f"/api/v1/photos/{soft}", json={"marked_as": "blurred"})
@@ -174,7 +174,7 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     assert low < suggested["threshold"] <= middle
 
     fragment = client.get("/threshold/suggestion?filter=blurred").text
-    assert re.search(r"it agrees with 3 of your 3 marks,\s*yours \(0\.50\) with 1", fragment)
+    assert re.search(r"It agrees with 3 of your\s+3 calls; your threshold, 0\.50, agrees with 1\.", fragment)
     assert re.search(rf"At 0\.\d+, {suggested['counts']['blurred']} of your 4 photos would be blurred", fragment)
     used = client.post("/threshold/suggested?filter=blurred", data={"_csrf_token": token}, follow_redirects=False)
     assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred"
