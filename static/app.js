@@ -180,6 +180,8 @@
       var focused = bar.contains(active) || (acted && (!active || active === document.body));
       bar.hidden = count === 0;
       document.getElementById("picked-count").textContent = count + " selected";
+      var all = bar.querySelector("[data-pick-all]"), shown = document.querySelectorAll('#grid input[form="picked"]').length;
+      if (all) { all.hidden = count >= shown; all.textContent = "Select all " + shown + " shown"; }
       if (focused && bar.hidden) afterBar();
     }
     function afterBar() {
@@ -200,6 +202,25 @@
       if (first) { e.preventDefault(); first.focus(); }
     });
     document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("[data-clear-picked]")) untick(); });
+    // Shift with a click (or with Space) on a tick sets every photo from the last one ticked or unticked to
+    // this one the same way, as in a file manager; the anchor is kept by photo, so it outlives a reload.
+    var anchor = null;
+    document.addEventListener("click", function (e) {
+      var box = e.target;
+      if (!box.form || box.form.id !== "picked" || box.type !== "checkbox") return;
+      var boxes = Array.from(document.querySelectorAll('#grid input[form="picked"]'));
+      var from = boxes.findIndex(function (b) { return b.value === anchor; }), to = boxes.indexOf(box);
+      if (e.shiftKey && from >= 0 && to >= 0) {
+        boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (b) { b.checked = box.checked; });
+        update();
+      }
+      anchor = box.value;
+    });
+    document.addEventListener("click", function (e) {
+      if (!(e.target.closest && e.target.closest("[data-pick-all]"))) return;
+      document.querySelectorAll('#grid input[form="picked"]').forEach(function (box) { box.checked = true; });
+      update();
+    });
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
     });

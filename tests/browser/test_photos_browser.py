@@ -635,3 +635,37 @@ def test_the_first_row_of_photos_is_on_the_first_screen_and_the_controls_read_in
             assert after["y"] > before["y"] + before["height"] / 2 or (
                 abs(after["y"] - before["y"]) < before["height"] / 2 and after["x"] > before["x"]
             ), (width, places)
+
+
+def test_shift_ticks_a_run_of_photos_and_select_all_ticks_every_one_shown(page: Page, app_server: LiveServer) -> None:
+    """Cleaning up meant ticking photos one box at a time. Shift with a click or with Space now sets every box
+    from the last one ticked or unticked to this one, and the bar selects all the photos shown."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [(f"run-{i}.jpg", images.jpeg(320, 240, seed=120 + i)) for i in range(8)])
+    page.goto(app_server.url + "/")
+    boxes = page.locator('#grid input[form="picked"]')
+    expect(boxes).to_have_count(8)
+    selected = page.locator("#picked-count")
+
+    boxes.nth(1).check()
+    boxes.nth(4).click(modifiers=["Shift"])
+    expect(selected).to_have_text("4 selected")
+    assert [boxes.nth(i).is_checked() for i in range(8)] == [False, True, True, True, True, False, False, False]
+    boxes.nth(2).click(modifiers=["Shift"])  # unticked, from the last one (the fifth) back to the third
+    expect(selected).to_have_text("1 selected")
+    assert [boxes.nth(i).is_checked() for i in range(8)] == [False, True, False, False, False, False, False, False]
+
+    boxes.nth(7).focus()  # and from the keyboard
+    page.keyboard.press("Space")
+    boxes.nth(5).focus()
+    page.keyboard.press("Shift+Space")
+    expect(selected).to_have_text("4 selected")
+    assert [boxes.nth(i).is_checked() for i in range(8)] == [False, True, False, False, False, True, True, True]
+
+    assert_accessible(page)  # the bar with its hint
+    select_all = page.get_by_role("button", name="Select all 8 shown")
+    select_all.click()
+    expect(selected).to_have_text("8 selected")
+    expect(select_all).to_be_hidden()  # nothing more to select
+    page.get_by_role("button", name="Mark blurred").click()
+    expect(page.locator("#job-area")).to_contain_text("Marked 8 photos")
