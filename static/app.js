@@ -243,6 +243,24 @@
     var map = document.getElementById("sharpness-map");
     if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
   }
+  function gridArrows() {
+    // In a grid of photos the arrow keys go from photo to photo, up and down by a row as the grid is laid
+    // out just now (its columns follow the window), instead of a Tab or two per card.
+    var STEPS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: "up", ArrowDown: "down" };
+    document.addEventListener("keydown", function (e) {
+      var from = e.target, step = STEPS[e.key];
+      if (!step || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || !from.matches || !from.matches(".grid-photos a.photo-link")) return;
+      var links = Array.from(from.closest(".grid-photos").querySelectorAll("a.photo-link"));
+      var at = links.indexOf(from), top = from.getBoundingClientRect().top, first = links[0].getBoundingClientRect().top;
+      var columns = links.filter(function (a) { return Math.abs(a.getBoundingClientRect().top - first) < 2; }).length;
+      var to = at + (step === "up" ? -columns : step === "down" ? columns : step);
+      e.preventDefault();  // at an edge too: the page does not scroll away from the focus
+      if (to >= 0 && to < links.length) links[to].focus();
+      else if (step === "down" && links[links.length - 1].getBoundingClientRect().top > top + 2) {
+        links[links.length - 1].focus();  // a shorter last row
+      }
+    });
+  }
   function backToCard() {
     // Back from a photo's page, the focus is on the card it was opened from (not at the top of the page), so
     // the keyboard goes on from there.
@@ -411,7 +429,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError(); needTicks();
+    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); gridArrows(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

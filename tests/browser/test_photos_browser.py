@@ -643,6 +643,8 @@ def test_shift_ticks_a_run_of_photos_and_select_all_ticks_every_one_shown(page: 
     create_owner(page, app_server)
     upload_as_owner(app_server, [(f"run-{i}.jpg", images.jpeg(320, 240, seed=120 + i)) for i in range(8)])
     page.goto(app_server.url + "/")
+    expect(count(page, "unprocessed")).to_have_text("0", timeout=SCORING_TIMEOUT)
+    page.reload()
     boxes = page.locator('#grid input[form="picked"]')
     expect(boxes).to_have_count(8)
     selected = page.locator("#picked-count")
@@ -669,3 +671,36 @@ def test_shift_ticks_a_run_of_photos_and_select_all_ticks_every_one_shown(page: 
     expect(select_all).to_be_hidden()  # nothing more to select
     page.get_by_role("button", name="Mark blurred").click()
     expect(page.locator("#job-area")).to_contain_text("Marked 8 photos")
+
+
+def test_the_arrow_keys_go_from_photo_to_photo_in_the_grid(page: Page, app_server: LiveServer) -> None:
+    """Going through a grid from the keyboard took a Tab or more a card (its link, its box, its tags); the
+    arrows now move a photo at a time, and up and down a row, as the grid is laid out at that width."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [(f"grid-{i}.jpg", images.jpeg(320, 240, seed=140 + i)) for i in range(7)])
+    page.set_viewport_size({"width": 1280, "height": 800})  # five a row
+    page.goto(app_server.url + "/")
+    expect(count(page, "unprocessed")).to_have_text("0", timeout=SCORING_TIMEOUT)
+    page.reload()  # scored: the grid is not reloaded under the focus
+    links = page.locator("#grid a.photo-link")
+    expect(links).to_have_count(7)
+    links.nth(0).focus()
+    page.keyboard.press("ArrowLeft")  # at the first photo: stays
+    expect(links.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(links.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(links.nth(6)).to_be_focused()
+    page.keyboard.press("ArrowDown")  # no row below: stays
+    expect(links.nth(6)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(links.nth(1)).to_be_focused()
+    links.nth(4).focus()
+    page.keyboard.press("ArrowDown")  # the last row is shorter: its last photo
+    expect(links.nth(6)).to_be_focused()
+    page.set_viewport_size({"width": 390, "height": 844})  # two a row
+    links.nth(0).focus()
+    page.keyboard.press("ArrowDown")
+    expect(links.nth(2)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"^grid-\d\.jpg$"))).to_be_visible()
