@@ -16,6 +16,7 @@ from app.domain.services.export import served_name
 from app.jobs.link_tasks import link_context
 from app.routes.deps import ContainerDep, caller, parse_uuid
 from app.routes.downloads import ExportQuery, export_list_response, export_response
+from app.routes.nul_guard import TAKES_FILES
 from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation, errors
 from app.routes.query_params import (
     JobsLimit,
@@ -119,6 +120,7 @@ class PhotosController(Controller):
         operation_class=UploadOperation,
         responses=UPLOAD_RESPONSES,
         request_max_body_size=None,  # counted as it streams in (upload_stream.upload_limit), past the app's limit
+        opt={TAKES_FILES: True},
     )
     async def upload(self, request: Request[Any, Any, Any], container: ContainerDep) -> Response[UploadResult]:
         files = await uploaded_files(request, container)

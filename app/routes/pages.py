@@ -35,6 +35,7 @@ from app.routes.downloads import ExportQuery, export_list_response, export_respo
 from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.health import workers_missing
+from app.routes.nul_guard import TAKES_FILES
 from app.routes.pages_auth import FORGET_PAGES, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, TokenInHeaderOnly, requires_page_user
@@ -345,7 +346,14 @@ async def analyze_photo(request: Request[Any, Any, Any], container: ContainerDep
 
 
 # no app-wide body limit: the upload stream counts a batch's bytes itself (upload_stream.upload_limit)
-@post("/upload", guards=GUARD, include_in_schema=False, request_max_body_size=None, middleware=[TokenInHeaderOnly])
+@post(
+    "/upload",
+    guards=GUARD,
+    include_in_schema=False,
+    request_max_body_size=None,
+    middleware=[TokenInHeaderOnly],
+    opt={TAKES_FILES: True},
+)
 async def upload(request: Request[Any, Any, Any], container: ContainerDep) -> Response[Any]:
     """One request a file from the uploader script, so each file gets its own progress and answer."""
     files = await uploaded_files(request, container)

@@ -16,6 +16,29 @@ def test_nul_in_path_query_or_json_body_is_a_400_with_a_reason(api):
         assert "NUL character" in response.json()["detail"]
 
 
+def test_a_json_body_sent_as_another_type_is_checked_all_the_same(api):
+    """Litestar decodes a handler's JSON body whatever its content type says: text/plain (or none) let a NUL
+    through to PostgreSQL, a 500 there."""
+    body = b'{"email": "owner@example.com\\u0000", "password": "x"}'
+    for headers in ({"content-type": "text/plain"}, {"content-type": "application/octet-stream"}, {}):
+        response = api.client.post("/api/v1/auth/login", content=body, headers=headers)
+        assert response.status_code == 400, (headers, response.text)
+        assert "NUL character" in response.json()["detail"]
+    change = b'{"current_password": "x", "new_password": "new pass\\u0000word long"}'
+    response = api.client.post(
+        "/api/v1/auth/password", content=change, headers={**api.headers, "content-type": "text/plain"}
+    )
+    assert response.status_code == 400, response.text
+
+
+def test_a_page_form_sent_as_multipart_is_checked_and_an_upload_is_not(client, api):
+    response = client.post("/login", files={"email": (None, b"a\x00b@example.com"), "password": (None, b"x")})
+    assert response.status_code == 400 and "NUL character" in response.text
+    photo = images.jpeg()
+    assert b"\x00" in photo  # the bytes of a photo hold NULs, and its upload is taken
+    assert api.post("/api/v1/photos", files={"files": ("nul.jpg", photo, "image/jpeg")}).status_code == 201
+
+
 def test_an_escaped_backslash_before_u0000_is_not_a_nul(api):
     # The JSON string "\\u0000" is a backslash followed by 'u0000': an ordinary (wrong) password.
     response = api.client.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "\\u0000"})
