@@ -155,3 +155,35 @@ class _HeldWriter(threading.Thread):
         finally:
             await writer.close()
             await watcher.close()
+
+
+def test_a_photo_added_as_the_account_is_deleted_leaves_no_file(settings):
+    """An upload's row written as the account was being deleted: on SQLite the deletion read the account's
+    files, the upload committed, and the deletion's cascade took the new row but not its file."""
+    from app.adapters.offload import run_inline
+    from app.bootstrap import bootstrap
+    from app.domain.model import NewPhoto
+    from app.domain.services.accounts import remove_account
+
+    async def run() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                user = await tx.users.add("late@example.com", container.passwords.hash("x" * 12), None)
+                await tx.commit()
+            key = container.storage.new_key()
+            await container.storage.put_original(key, images.jpeg(seed=7))
+            late = NewPhoto(user.id, "upload", "late.jpg", "image/jpeg", 800, 600, 1, "7" * 64, key)
+            async with container.uow() as upload:
+                await upload.photos.add(late, None, container.clock())
+                deletion = asyncio.create_task(
+                    remove_account(user.id, uow=container.uow, storage=container.storage, google=container.google)
+                )
+                await asyncio.sleep(0.5)
+                await upload.commit()
+            assert await deletion == 1  # it waited for the upload, and took its photo
+            assert _originals(settings) == set()
+        finally:
+            await container.close()
+
+    asyncio.run(run())

@@ -277,6 +277,10 @@ async def _delete_rows(user_id: uuid.UUID, uow: UowFactory) -> list[str]:
     async with uow() as tx:
         if not await tx.users.lock(user_id):
             return []
+        # A write before the keys are read: SQLite, which has no row locks, begins a transaction (and takes
+        # its write lock) at the first write, so without one the keys were read outside it, and a photo added
+        # between the read and the delete went with the account's rows but left its file.
+        await tx.users.end_browser_sessions(user_id)
         keys = await tx.photos.storage_keys(user_id)
         await tx.users.delete(user_id)
         await tx.commit()
