@@ -174,7 +174,7 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     assert low < suggested["threshold"] <= middle
 
     fragment = client.get("/threshold/suggestion?filter=blurred").text
-    assert re.search(r"It agrees with 3 of your\s+3 calls; your threshold, 0\.50, agrees with 1\.", fragment)
+    assert re.search(r"It agrees with 3 of your\s+3\s+calls; your threshold, 0\.50, agrees with 1\.", fragment)
     assert re.search(rf"At 0\.\d+, {suggested['counts']['blurred']} of your 4 photos would be blurred", fragment)
     used = client.post("/threshold/suggested?filter=blurred", data={"_csrf_token": token}, follow_redirects=False)
     assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred"
