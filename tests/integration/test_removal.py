@@ -84,6 +84,17 @@ def test_a_removal_must_say_what_it_removes(api):
     ):
         refused = api.post("/api/v1/photos/remove-batch", json=body)
         assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    jobs = len(api.get("/api/v1/blur/jobs").json())
+    for path, body in (  # an empty list names no photo: a job of nothing, or "marked 0", would say it was done
+        ("/api/v1/photos/remove-batch", {"photo_ids": []}),
+        ("/api/v1/blur/analyze-batch", {"photo_ids": []}),
+        ("/api/v1/photos/mark-batch", {"photo_ids": [], "marked_as": "sharp"}),
+        ("/api/v1/removed/restore", {"photo_ids": []}),
+        ("/api/v1/removed/discard", {"photo_ids": []}),
+    ):
+        refused = api.post(path, json=body)
+        assert refused.status_code == 422 and "photo_ids is empty" in refused.json()["detail"], (path, refused.text)
+    assert len(api.get("/api/v1/blur/jobs").json()) == jobs
     empty = api.post("/api/v1/photos/remove-batch", json={"filter": "blurred", "tag": "no-such-tag"})
     assert empty.status_code == 202 and empty.json()["total"] == 0
     assert wait_job(api, empty.json()["job_id"])["status"] == "done"

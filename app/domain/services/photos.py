@@ -40,9 +40,11 @@ MAX_PAGE = 200  # photos on one page of the list
 
 
 async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
-    """The photos a batch names, each once and in the order given; one that is not the owner's is not found,
-    and nothing is started."""
+    """The photos a batch names, each once and in the order given; none, or one that is not the owner's (not
+    found), and nothing is started."""
     unique = list(dict.fromkeys(photo_ids))
+    if not unique:  # a job of nothing, or "marked 0", would say it was done
+        raise InvalidInput("photo_ids is empty: name at least one photo.")
     if len(unique) > MAX_CHOSEN:
         raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos.")
     theirs = await tx.photos.owned(owner, unique)

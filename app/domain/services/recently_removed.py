@@ -98,6 +98,8 @@ async def discard_expired(*, uow: UowFactory, storage: PhotoStorage, clock: Call
 
 
 def _within_a_batch(photo_ids: list[uuid.UUID] | None) -> None:
+    if photo_ids is not None and not photo_ids:
+        raise InvalidInput("photo_ids is empty: name at least one photo, or say all.")
     if photo_ids is not None and len(set(photo_ids)) > MAX_CHOSEN:
         raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos; to take them all, say all.")
 
