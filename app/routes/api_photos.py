@@ -14,7 +14,7 @@ from app.domain.model import Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import imports, jobs, link_imports, photos, tagging
 from app.domain.services.export import served_name
 from app.jobs.link_tasks import link_context
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller, parse_before, parse_uuid
 from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.nul_guard import TAKES_FILES
 from app.routes.openapi_docs import UPLOAD_RESPONSES, UploadOperation, errors
@@ -266,7 +266,7 @@ class PhotosController(Controller):
         before: str | None = None,
     ) -> list[JobOut]:
         """`before`: a job's id, for the jobs started before it (the last id of a page gives the next page)."""
-        after = parse_uuid(before, "job") if before else None
+        after = parse_before(before)
         found = await jobs.recent_jobs(caller(request).id, uow=container.uow, limit=limit, before=after)
         return [job_out(j, container.clock()) for j in found]
 

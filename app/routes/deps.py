@@ -32,6 +32,15 @@ def parse_uuid(value: str, what: str = "photo") -> uuid.UUID:
         raise NotFound(f"No such {what}.") from None
 
 
+def parse_before(value: str | None) -> uuid.UUID | None:
+    """The jobs list's `before`, a job's id that pages on: a malformed one is bad input (422), as a malformed
+    cursor is; a well-formed one that is not yours is an unknown job (404, from the service)."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        raise InvalidInput("before is not a job's id; start again from the first page.") from None
+
+
 def form_ids(values: Any) -> list[uuid.UUID]:
     """A page form's ids: a field sent once is a string, sent for each ticked photo a list. One that is not an
     id at all is bad input (422), not an unknown photo."""

@@ -30,7 +30,7 @@ from app.domain.services import (
 from app.jobs.link_tasks import link_context
 from app.logs import log
 from app.routes.api_photos import image_response, store_uploads, upload_status, uploaded_files
-from app.routes.deps import ContainerDep, caller, parse_uuid, password_checks, server_features
+from app.routes.deps import ContainerDep, caller, parse_before, parse_uuid, password_checks, server_features
 from app.routes.downloads import ExportQuery, export_list_response, export_response
 from app.routes.errors import status_of
 from app.routes.events import job_context
@@ -418,7 +418,7 @@ async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, jo
 async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, before: str | None = None) -> Template:
     """JOBS_PAGE jobs, newest first, then "Older jobs" from the last one shown."""
     user = caller(request)
-    after = parse_uuid(before, "job") if before else None
+    after = parse_before(before)
     recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE + 1, before=after)
     shown = recent[:JOBS_PAGE]
     older = shown[-1].id if len(recent) > JOBS_PAGE else None

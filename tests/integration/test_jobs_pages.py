@@ -33,7 +33,8 @@ def test_the_api_pages_through_the_jobs_newest_first(api, other_api):
     assert api.get("/api/v1/blur/jobs?limit=0").status_code == 422
     theirs = other_api.post("/api/v1/blur/analyze-batch").json()["job_id"]
     assert api.get(f"/api/v1/blur/jobs?before={theirs}").status_code == 404  # not yours: not found
-    assert api.get("/api/v1/blur/jobs?before=not-a-job").status_code == 404
+    malformed = api.get("/api/v1/blur/jobs?before=not-a-job")  # bad input, as a malformed cursor of photos is
+    assert malformed.status_code == 422 and "before is not a job's id" in malformed.json()["detail"]
 
 
 def test_the_jobs_page_shows_twenty_then_older_ones(client, api):
