@@ -87,9 +87,14 @@ def google_error(request: Request, exc: GoogleFailure) -> Response:
 def http_error(request: Request, exc: HTTPException) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 400 and getattr(exc, "extra", None):
-        detail = NO_BODY if _body_missing(exc.extra) else f"{detail}: {_describe(exc.extra)}"
+        # Litestar's detail names the whole address, query and all (30 KB of a long parameter, echoed): the path
+        # is enough, with what was wrong with which parameter
+        failed = f"Validation failed for {request.method} {request.url.path}"
+        detail = NO_BODY if _body_missing(exc.extra) else f"{failed}: {_describe(exc.extra)}"
     if exc.status_code == 413:
         detail = TOO_LARGE  # uploads say their own limit (app/routes/upload_stream.py); this is any other request
+    if exc.status_code == 403 and detail == LITESTAR_CSRF_FAILED:
+        detail = CSRF_FAILED
     response = _answer(request, exc.status_code, detail)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -97,6 +102,11 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 TOO_LARGE = "The request is too large for this address; nothing was changed."
+LITESTAR_CSRF_FAILED = "CSRF token verification failed"  # what Litestar's CSRF middleware says, to a person
+CSRF_FAILED = (
+    "This form is out of date, or was not sent from Classify's own page (its security token did not match): "
+    "reload the page and try again. Nothing was changed."
+)
 NO_BODY = "This request needs a JSON body; none came."
 JSON_DECODER = "litestar/serialization/msgspec_hooks.py"  # where Litestar decodes a JSON body
 TOO_DEEP = "The JSON body is nested too deeply to read; nothing was changed."

@@ -146,6 +146,9 @@ def test_bad_threshold_and_filter_are_422(api):
     refused = api.get(f"/api/v1/photos?cursor={naive}")
     assert refused.status_code == 422 and "first page" in refused.json()["detail"]
     assert api.get("/api/v1/settings").json()["blur_threshold"] == 0.5
+    wordy = api.get("/api/v1/photos?q=holiday&limit=" + "x" * 30_000)  # the answer names the parameter, not the value
+    assert wordy.status_code == 400 and len(wordy.text) < 300
+    assert wordy.json()["detail"] == "Validation failed for GET /api/v1/photos: limit: Expected `int`, got `str`"
 
 
 def test_cursor_pagination_walks_every_photo_once(api):

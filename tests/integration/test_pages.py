@@ -67,7 +67,9 @@ def test_setup_explains_bad_input(client):
 
 def test_forms_without_the_csrf_token_are_refused(client, api):
     response = client.post("/login", data={"email": "owner@example.com", "password": "x"})
-    assert response.status_code == 403
+    assert response.status_code == 403 and "reload the page and try again. Nothing was changed." in response.text
+    by_htmx = client.post("/login", data={"email": "owner@example.com"}, headers={"hx-request": "true"})
+    assert by_htmx.status_code == 403 and "CSRF token verification" not in by_htmx.text
 
 
 def test_sign_in_sign_out_and_redirect_back(client, api):
