@@ -155,7 +155,7 @@ def agreeing(marked: Iterable[tuple[float, bool]], threshold: float) -> int:
 def validate_threshold(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError("The threshold must be between 0 and 1.")
-    return round(float(value), 4)
+    return round(float(value), 4) + 0.0  # -0.0 is 0 (it read "Saved: -0.00")
 
 
 @dataclass(frozen=True)

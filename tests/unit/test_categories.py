@@ -88,6 +88,7 @@ def test_moving_the_threshold_moves_photos_and_every_photo_has_one_tab():
 
 def test_threshold_outside_zero_to_one_is_refused():
     assert validate_threshold(0.42424242) == 0.4242
+    assert f"{validate_threshold(-0.0):.2f}" == "0.00"  # not "-0.00"
     for bad in (-0.01, 1.01):
         with pytest.raises(ValueError, match="between 0 and 1"):
             validate_threshold(bad)
