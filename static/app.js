@@ -146,17 +146,25 @@
   }
   var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
   function submitOnChange() {
-    // The gallery's source and order apply as soon as they are picked with the pointer, as a link would. From the keyboard
-    // the arrows step a closed select through its options, each a change: the page must not reload at the first
-    // step (WCAG 3.2.2), so there the order applies on Enter; the form's button works either way.
+    // The gallery's source and order apply as soon as they are picked with the pointer, as a link would. From the
+    // keyboard the arrows, or a letter that jumps to an option, step a closed select through its options, each a
+    // change: the page must not reload at the first step (WCAG 3.2.2), so there they apply on Enter, in either
+    // select, with what the other one holds; the form's button works either way.
+    function pending(form) {
+      return Array.prototype.some.call(form.querySelectorAll("select[data-submit-on-change]"), function (other) {
+        return other.value !== other.dataset.chosen;
+      });
+    }
     document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
-      var stepped = false, chosen = select.value;
+      var stepped = false;
+      select.dataset.chosen = select.value;
       select.addEventListener("pointerdown", function () { stepped = false; });
       select.addEventListener("keydown", function (e) {
+        var letter = e.key.length === 1 && e.key !== " ";  // Space opens the list, whose pick is a pick
         if (e.key === "Enter") {
           e.preventDefault();
-          if (select.value !== chosen) select.form.requestSubmit();
-        } else if (!e.altKey && STEP_KEYS.indexOf(e.key) >= 0) {
+          if (pending(select.form)) select.form.requestSubmit();
+        } else if (!e.altKey && !e.ctrlKey && !e.metaKey && (STEP_KEYS.indexOf(e.key) >= 0 || letter)) {
           stepped = true;
         }
       });
@@ -312,6 +320,9 @@
       if (e.altKey || e.ctrlKey || e.metaKey || (e.shiftKey && e.key.length !== 1)) return;
       if (localStorage.getItem(KEYS_OFF) === "1" || takesKeys(e.target)) return;
       var key = e.key.length === 1 ? e.key.toLowerCase() : e.key;  // s or S, whatever Caps Lock or Shift says
+      // a key held down repeats: on through the photos, but not a removal (the next page would take the next
+      // photo too, and its Undo only that one) nor a call or an undo
+      if (e.repeat && key !== "ArrowLeft" && key !== "ArrowRight") return;
       var control = document.getElementById(PHOTO_KEYS[key] || "");
       if (control) { e.preventDefault(); control.click(); }
     });
@@ -363,6 +374,23 @@
       if (!next) return;
       if (!next.matches("a[href], button, input, select, textarea, [tabindex]")) next.setAttribute("tabindex", "-1");
       next.focus({ preventScroll: true });
+    });
+  }
+  function focusAfterAction() {
+    // A button that sends a request is disabled while it waits (hx-disabled-elt), and a disabled button loses the
+    // focus to the page: after "Remove All" from the keyboard, the next Tab started at the top. The focus goes to
+    // where the answer was put (the job's card) when nothing else took it meanwhile.
+    var sender = null;
+    document.body.addEventListener("htmx:beforeRequest", function (e) {
+      sender = e.detail.elt === document.activeElement ? e.detail.elt : null;
+    });
+    document.body.addEventListener("htmx:afterSettle", function (e) {
+      var config = e.detail.requestConfig, target = e.detail.target;
+      if (!sender || !config || config.elt !== sender || !target || !target.isConnected) return;
+      sender = null;
+      if (document.activeElement && document.activeElement !== document.body) return;
+      if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
+      target.focus();
     });
   }
   function focusKey(el) {
@@ -429,7 +457,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); gridArrows(); photoSteps(); menus(); keepFocus(); jobNews(); keepOnError(); needTicks();
+    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

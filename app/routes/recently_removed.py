@@ -13,9 +13,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File, Redirect, Template
 
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.model import KEEP_REMOVED_DAYS, RemovedPhoto, User
-from app.domain.services import recently_removed
+from app.domain.services import photos, recently_removed
 from app.routes.api_photos import SIZES, photo_file
 from app.routes.deps import ContainerDep, caller, form_ids, parse_uuid
 from app.routes.openapi_docs import errors
@@ -195,12 +195,23 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
     )
     result = await _restore(caller(request), container, body)
     back = str(data.get("back") or "")
-    if back == "photo" and result.photo_ids:  # a photo page's Undo: back to that photo, in the tab it was in
+    # a photo page's Undo: back to that photo, in the tab it was in; also when it was put back already (an Undo
+    # pressed again on a page that Back showed), rather than off to the bin to hear that nothing was
+    shown = result.photo_ids[:1] or [p for p in (body.photo_ids or [])[:1] if await _in_library(request, container, p)]
+    if back == "photo" and shown:
         view = _view_query(str(data.get("view") or ""))
-        return Redirect(f"/photos/{result.photo_ids[0]}?{view}{'&' if view else ''}restored=1", status_code=303)
+        return Redirect(f"/photos/{shown[0]}?{view}{'&' if view else ''}restored=1", status_code=303)
     said = {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
     where = "/photos" if back == "gallery" else "/removed"
     return Redirect(f"{where}?{urlencode(said)}", status_code=303)
+
+
+async def _in_library(request: Request[Any, Any, Any], container: ContainerDep, photo_id: uuid.UUID) -> bool:
+    try:
+        await photos.get_photo(caller(request).id, photo_id, uow=container.uow)
+    except NotFound:
+        return False
+    return True
 
 
 @post("/removed/discard", status_code=303, **PAGE_OPTIONS)

@@ -6,6 +6,7 @@ unprocessed: the gallery's tabs and an unscored photo's page keep polling for sc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -108,6 +109,24 @@ def test_the_order_menu_steps_with_the_arrows_and_applies_on_enter(page: Page, u
     page.wait_for_url("**sort=sharpest**")
 
 
+def test_a_letter_steps_the_filters_too_and_enter_applies_both(page: Page, unscored: LiveServer) -> None:
+    """A letter that jumps to an option reloaded the page at once, as the arrows did before; and a source
+    stepped to with the arrows was dropped when Enter was pressed on the order."""
+    sign_in(page, unscored)
+    source, order = page.get_by_label("Where the photos came from"), page.get_by_label("Order")
+    order.focus()
+    page.keyboard.press("m")  # "Most blurred first"
+    page.wait_for_timeout(500)
+    assert "sort=" not in page.url
+    expect(order).to_have_value("blurriest")
+    source.focus()
+    page.keyboard.press("ArrowDown")
+    expect(source).to_have_value("upload")
+    order.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"source=upload.*sort=blurriest"))
+
+
 def test_the_skip_link_shows_at_the_first_tab_without_covering_the_header(page: Page, unscored: LiveServer) -> None:
     sign_in(page, unscored)
     page.keyboard.press("Tab")
@@ -127,3 +146,13 @@ def test_the_skip_link_shows_at_the_first_tab_without_covering_the_header(page: 
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator("#tab-all")).to_be_focused()
+
+
+def test_the_focus_goes_to_the_answer_of_a_button_that_waited(page: Page, unscored: LiveServer) -> None:
+    """A button that sends a request is disabled while it waits, which dropped the focus to the top of the page
+    (after "Remove All" from the keyboard, the next Tab started at "Skip to content"); it goes to the job's card."""
+    sign_in(page, unscored)
+    page.get_by_role("button", name="Score unprocessed photos").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#job-area .job")).to_be_visible()
+    expect(page.locator("#job-area")).to_be_focused()

@@ -704,3 +704,23 @@ def test_the_arrow_keys_go_from_photo_to_photo_in_the_grid(page: Page, app_serve
     expect(links.nth(2)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=re.compile(r"^grid-\d\.jpg$"))).to_be_visible()
+
+
+def test_delete_held_down_removes_one_photo(page: Page, app_server: LiveServer) -> None:
+    """Removing a photo no longer asks first, and a held key repeats: the next photo's page took the repeat and
+    went too, with an Undo for only that one."""
+    create_owner(page, app_server)
+    upload_as_owner(app_server, [(f"held-{i}.jpg", images.jpeg(320, 240, seed=160 + i)) for i in range(3)])
+    page.goto(app_server.url + "/")
+    expect(count(page, "unprocessed")).to_have_text("0", timeout=SCORING_TIMEOUT)
+    page.reload()
+    open_photo(page, "held-1.jpg")
+    page.keyboard.down("Delete")
+    expect(page.locator(".action-note")).to_contain_text("Removed “held-1.jpg”")
+    page.wait_for_load_state()
+    page.keyboard.down("Delete")  # the key still held: a repeat
+    page.keyboard.down("Delete")
+    page.keyboard.up("Delete")
+    page.wait_for_timeout(800)
+    page.goto(app_server.url + "/")
+    expect(count(page, "all")).to_have_text("2")

@@ -237,6 +237,9 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     back = client.post("/removed/restore", data={**undo, "view": view}, follow_redirects=False)
     assert back.headers["location"] == f"/photos/{mine['sharp'][0]}?filter=not_blurred&sort=blurriest&restored=1"
     assert "Put back, as it was." in client.get(back.headers["location"]).text
+    # the same Undo again (on the page Back shows, or Z pressed there): the photo is back, and so is the person
+    again = client.post("/removed/restore", data={**undo, "view": view}, follow_redirects=False)
+    assert again.headers["location"] == back.headers["location"]
     # the bin's buttons with nothing ticked, or a form that names no photo
     nothing = client.post("/removed/restore", data={"_csrf_token": token}, follow_redirects=False)
     assert "Tick the photos to put back first." in client.get(nothing.headers["location"]).text
