@@ -102,6 +102,7 @@
     var list = document.getElementById("upload-list");
     var stop = document.getElementById("upload-stop");
     if (!uploading) list.replaceChildren();  // the last batch's lines would read as this one's
+    list.tabIndex = 0;  // a list that scrolls is reached by the keyboard too
     uploading += 1;
     if (stop) stop.hidden = false;
     var queue = Array.from(files);
@@ -115,6 +116,10 @@
     waiting = waiting.filter(function (batch) { return batch.queue !== queue; });
     uploading -= 1;
     if (stop && !uploading) stop.hidden = true;
+    // once all is in, the summary speaks for the files that came in, and the grid shows them: only the refused
+    // stay listed, with why (a long list kept the first row of photos below the fold)
+    if (!uploading) list.querySelectorAll("li").forEach(function (li) { if (!li.querySelector(".result.bad")) li.remove(); });
+    if (!list.children.length) list.removeAttribute("tabindex");
     document.body.dispatchEvent(new CustomEvent("uploaded", { bubbles: true }));
   }
   function stopUploads() {

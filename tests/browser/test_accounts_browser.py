@@ -191,6 +191,20 @@ def test_a_photo_with_a_long_name_fits_the_screen_on_a_phone_and_a_desktop(page:
             page.goto(app_server.url + path)
             assert page.evaluate(OVERFLOWING) == [], (width, path)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
+        page.goto(app_server.url + "/photos")  # the tab's Export menu, opened, at the right of a wide window
+        page.locator(".export-menu summary").click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, "export menu")
+
+    # once removed: the note that names it, and its card in Recently removed (Pico fitted the card to the name)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(app_server.url + photo_url)
+    page.get_by_role("button", name="Remove from Classify").click()
+    expect(page.locator(".action-note")).to_contain_text(LONG_NAME)
+    for width in (320, 390, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in (page.url, app_server.url + "/removed"):
+            page.goto(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
 
 
 def test_a_new_password_or_signing_out_everywhere_else_ends_the_other_browsers(
