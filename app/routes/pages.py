@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from litestar.params import Body
 from litestar.response import File, Redirect, Response, Stream, Template
 
 from app.domain.categories import Category, Order
-from app.domain.errors import Conflict, InvalidInput, PayloadRejected, TooManyAttempts
+from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected, TooManyAttempts
 from app.domain.links import link_source
 from app.domain.model import NO_FILTER, SOURCE_NAMES, Job, Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import (
@@ -94,6 +95,20 @@ def provide_photo_view(
 
 PHOTO_VIEW = {"view": Provide(provide_photo_view, sync_to_thread=False)}
 PhotoViewDep = NamedDependency[PhotoView]
+
+
+async def _removal_note(
+    user: User, removed: str | None, removed_id: str | None, container: ContainerDep
+) -> tuple[str | None, str | None]:
+    """The note of a removal made just before, while its photo waits in Recently removed. Once it is put back
+    (or deleted for good), the page says nothing of it, and offers no Undo: Back showed the note again."""
+    if not removed_id:
+        return removed, None
+    try:
+        await recently_removed.get_removed(user.id, uuid.UUID(removed_id), uow=container.uow)
+    except (ValueError, NotFound):
+        return None, None
+    return removed, removed_id
 
 
 def _offered_sources(container: ContainerDep, chosen: str | None) -> dict[str, str]:
@@ -185,6 +200,7 @@ async def gallery(
     `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
     category, order = parse_category(filter), parse_order(sort)
     context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
+    removed, removed_id = await _removal_note(caller(request), removed, removed_id, container)
     context.update(removed=removed, removed_id=removed_id, restored=restored, left=left)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
@@ -278,6 +294,7 @@ async def photo_page(
     if waiting and photo.blur_score is None and photo.error is None:
         return Response(None, status_code=204)
     previous, following = await _neighbours(user, photo, view, container)
+    removed, removed_id = await _removal_note(user, removed, removed_id, container)
     context = {
         "marked": marked,
         "removed": removed,
@@ -295,7 +312,7 @@ async def photo_page(
         "next_id": following,
         "place": await photos.place(user, photo, view.category, uow=container.uow, order=view.order, only=view.only),
         "page_state": page_state(
-            user.blur_threshold, photo.blur_score, photo.marked_as, photo.error, photo.caption, *photo.tags
+            user.blur_threshold, photo.blur_score, photo.marked_as, photo.error, photo.caption, removed, *photo.tags
         ),
     }
     return Template("photo.html", context=context)

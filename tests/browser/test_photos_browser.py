@@ -366,8 +366,9 @@ def test_your_call_from_the_keyboard_moves_a_photo_between_tabs(
     page.keyboard.press("z")
     expect(page.locator(".action-note")).to_have_text("Put back, as it was.")
     expect(verdict).to_have_attribute("data-verdict", "sharp")
-    page.goto(url + "/")
+    page.go_back()  # the page of the removal's note: it no longer says so, nor offers an Undo
     expect(count(page, "all")).to_have_text("1")
+    expect(page.locator(".removed-note")).to_have_count(0)
 
 
 def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(

@@ -240,6 +240,8 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     # the same Undo again (on the page Back shows, or Z pressed there): the photo is back, and so is the person
     again = client.post("/removed/restore", data={**undo, "view": view}, follow_redirects=False)
     assert again.headers["location"] == back.headers["location"]
+    stale = client.get(removed.headers["location"]).text  # the page of the note, as Back asks for it again
+    assert "Removed “" not in stale and "Undo" not in stale
     # the bin's buttons with nothing ticked, or a form that names no photo
     nothing = client.post("/removed/restore", data={"_csrf_token": token}, follow_redirects=False)
     assert "Tick the photos to put back first." in client.get(nothing.headers["location"]).text
