@@ -215,24 +215,14 @@
       if (first) { e.preventDefault(); first.focus(); }
     });
     document.addEventListener("click", function (e) { if (e.target.closest && e.target.closest("[data-clear-picked]")) untick(); });
-    // Shift with a click (or with Space) on a tick sets every photo from the last one ticked or unticked to
-    // this one the same way, as in a file manager; the anchor is kept by photo, so it outlives a reload.
-    var anchor = null;
-    document.addEventListener("click", function (e) {
-      var box = e.target;
-      if (!box.form || box.form.id !== "picked" || box.type !== "checkbox") return;
-      var boxes = Array.from(document.querySelectorAll('#grid input[form="picked"]'));
-      var from = boxes.findIndex(function (b) { return b.value === anchor; }), to = boxes.indexOf(box);
-      if (e.shiftKey && from >= 0 && to >= 0) {
-        boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (b) { b.checked = box.checked; });
-        update();
-      }
-      anchor = box.value;
-    });
     document.addEventListener("click", function (e) {
       if (!(e.target.closest && e.target.closest("[data-pick-all]"))) return;
       document.querySelectorAll('#grid input[form="picked"]').forEach(function (box) { box.checked = true; });
       update();
+      // the button goes once all are ticked: the focus stays in the bar, on what says how many
+      var said = document.getElementById("picked-count");
+      said.setAttribute("tabindex", "-1");
+      said.focus();
     });
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
@@ -251,6 +241,24 @@
       if (e.detail.successful && elt && (elt.id === "picked" || elt.form && elt.form.id === "picked")) untick(true);
     });
   }
+  function tickRuns() {
+    // Shift with a click (or with Space) on a photo's box, in the gallery or in Recently removed, sets every box
+    // from the last one ticked or unticked to this one the same way, as in a file manager. The anchor is kept by
+    // photo, so it outlives a reload; clearing the selection drops it. The box's own change event, which follows,
+    // updates what counts the ticks.
+    var anchor = null;
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("[data-clear-picked]")) { anchor = null; return; }
+      var box = e.target;
+      if (box.type !== "checkbox" || !box.closest || !box.closest("#grid")) return;
+      var boxes = Array.from(document.querySelectorAll("#grid input[type=checkbox]"));
+      var from = boxes.findIndex(function (b) { return b.value === anchor; }), to = boxes.indexOf(box);
+      if (e.shiftKey && from >= 0 && to >= 0) {
+        boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (b) { b.checked = box.checked; });
+      }
+      anchor = box.value;
+    });
+  }
   function mapToggle() {
     var toggle = document.getElementById("map-toggle");
     var map = document.getElementById("sharpness-map");
@@ -267,11 +275,12 @@
       var at = links.indexOf(from), top = from.getBoundingClientRect().top, first = links[0].getBoundingClientRect().top;
       var columns = links.filter(function (a) { return Math.abs(a.getBoundingClientRect().top - first) < 2; }).length;
       var to = at + (step === "up" ? -columns : step === "down" ? columns : step);
-      e.preventDefault();  // at an edge too: the page does not scroll away from the focus
-      if (to >= 0 && to < links.length) links[to].focus();
-      else if (step === "down" && links[links.length - 1].getBoundingClientRect().top > top + 2) {
-        links[links.length - 1].focus();  // a shorter last row
+      if (to >= links.length && step === "down" && links[links.length - 1].getBoundingClientRect().top > top + 2) {
+        to = links.length - 1;  // a shorter last row
       }
+      if (to < 0 || to >= links.length) return;  // at an edge the key scrolls the page, as it would without this
+      e.preventDefault();
+      links[to].focus();
     });
   }
   function backToCard() {
@@ -308,7 +317,7 @@
       if (now && now.getAttribute("data-state") === state) then(); else location.reload();
     }, then);  // unreachable just now: the copy is better than nothing
   }
-  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove", z: "removal-undo" };
+  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove", Backspace: "photo-remove", z: "removal-undo" };  // Backspace: the delete key of a Mac
   var KEYS_OFF = "classify:photo-keys-off";
   function photoSteps() {
     // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or
@@ -446,6 +455,20 @@
     }, true);
   }
   confirmForms();
+  function sendOnce() {
+    // A page's plain form goes once: pressed twice (Delete twice, a double click), its second copy came after the
+    // first had done its work, and said the photo was not found. Back brings the page back ready to send again.
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (e.defaultPrevented || (form.method || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+      if (form.dataset.sent) { e.preventDefault(); return; }
+      form.dataset.sent = "1";
+    });
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form[data-sent]").forEach(function (form) { delete form.dataset.sent; });
+    });
+  }
+  sendOnce();
   function needTicks() {
     // Buttons that act on the ticked photos of their form wait for a tick (without script, the server says so).
     var forms = [];
@@ -462,7 +485,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
+    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); tickRuns(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

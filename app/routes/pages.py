@@ -97,6 +97,14 @@ PHOTO_VIEW = {"view": Provide(provide_photo_view, sync_to_thread=False)}
 PhotoViewDep = NamedDependency[PhotoView]
 
 
+async def _in_the_bin(user: User, photo_id: uuid.UUID, view: PhotoView, container: ContainerDep) -> Template:
+    """A removed photo's page (Back after its removal, an old link): where it is, with its Put back. Still a 404:
+    it is not in the library."""
+    removed = await recently_removed.get_removed(user.id, photo_id, uow=container.uow)  # else: not found at all
+    context = {"user": user, "removed": removed, "view": view.query, "now": container.clock()}
+    return Template("photo_removed.html", context=context, status_code=404)
+
+
 async def _removal_note(
     user: User, removed: str | None, removed_id: str | None, container: ContainerDep
 ) -> tuple[str | None, str | None]:
@@ -290,7 +298,12 @@ async def photo_page(
     `waiting` is the page's own poll for a score: no answer to swap in (204) until the score is there, so the
     page is not replaced under the keyboard's focus every two seconds."""
     user = caller(request)
-    photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    try:
+        photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+    except NotFound:
+        if waiting:
+            raise
+        return await _in_the_bin(user, parse_uuid(photo_id), view, container)
     if waiting and photo.blur_score is None and photo.error is None:
         return Response(None, status_code=204)
     previous, following = await _neighbours(user, photo, view, container)

@@ -509,8 +509,9 @@ def test_back_shows_what_changed_since_the_page_was_left(page: Page, app_server:
     open_photo(page, "soft.jpg")
     page.keyboard.press("Delete")
     expect(count(page, "all")).to_have_text("0")
-    page.go_back()  # the removed photo's page
-    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.go_back()  # the removed photo's page: where it went, and the way back
+    expect(page.get_by_role("heading", name="“soft.jpg” is in Recently removed")).to_be_visible()
+    expect(page.get_by_role("button", name="Put it back")).to_be_visible()
     page.go_back()  # the gallery that still showed it
     expect(count(page, "all")).to_have_text("0")
     expect(card(page, "soft.jpg")).to_have_count(0)
@@ -660,10 +661,15 @@ def test_shift_ticks_a_run_of_photos_and_select_all_ticks_every_one_shown(page: 
     assert [boxes.nth(i).is_checked() for i in range(8)] == [False, True, False, False, False, True, True, True]
 
     assert_accessible(page)  # the bar with its hint
+    page.get_by_role("button", name="Clear selection").click()  # and the run starts afresh
+    boxes.nth(6).click(modifiers=["Shift"])
+    expect(selected).to_have_text("1 selected")
     select_all = page.get_by_role("button", name="Select all 8 shown")
-    select_all.click()
+    select_all.focus()
+    page.keyboard.press("Enter")
     expect(selected).to_have_text("8 selected")
     expect(select_all).to_be_hidden()  # nothing more to select
+    expect(selected).to_be_focused()  # the focus stays in the bar
     page.get_by_role("button", name="Mark blurred").click()
     expect(page.locator("#job-area")).to_contain_text("Marked 8 photos")
 
@@ -719,3 +725,22 @@ def test_delete_held_down_removes_one_photo(page: Page, app_server: LiveServer) 
     page.wait_for_timeout(800)
     page.goto(app_server.url + "/")
     expect(count(page, "all")).to_have_text("2")
+
+    # pressed twice quickly, as the page leaves: one photo goes, and the next one's page says so
+    open_photo(page, "held-2.jpg")
+    page.keyboard.press("Delete")
+    page.keyboard.press("Delete")
+    expect(page.locator(".action-note")).to_contain_text("Removed “held-2.jpg”")
+    page.goto(app_server.url + "/")
+    expect(count(page, "all")).to_have_text("1")
+
+    # the bin's boxes take a run with Shift too
+    open_photo(page, "held-0.jpg")
+    page.get_by_role("button", name="Remove from Classify").click()
+    page.goto(app_server.url + "/removed")
+    bin_boxes = page.locator("#grid input[type=checkbox]")
+    expect(bin_boxes).to_have_count(3)
+    bin_boxes.nth(0).check()
+    bin_boxes.nth(2).click(modifiers=["Shift"])
+    expect(page.get_by_role("button", name="Put back the ticked photos")).to_be_enabled()
+    assert [bin_boxes.nth(i).is_checked() for i in range(3)] == [True, True, True]

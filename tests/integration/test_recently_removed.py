@@ -242,6 +242,12 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     assert again.headers["location"] == back.headers["location"]
     stale = client.get(removed.headers["location"]).text  # the page of the note, as Back asks for it again
     assert "Removed “" not in stale and "Undo" not in stale
+    # a removed photo's own page (Back after its removal) says where it is, with its way back; not yours: not found
+    assert client.post(f"/photos/{mine['sharp'][0]}/delete", data={"_csrf_token": token}).status_code == 200
+    gone = client.get(f"/photos/{mine['sharp'][0]}?filter=all")
+    assert gone.status_code == 404 and "is in Recently removed" in gone.text and "Put it back" in gone.text
+    assert 'name="view" value="filter=all"' in gone.text
+    assert client.post("/removed/restore", data={**undo, "view": "filter=all"}).status_code == 200
     # the bin's buttons with nothing ticked, or a form that names no photo
     nothing = client.post("/removed/restore", data={"_csrf_token": token}, follow_redirects=False)
     assert "Tick the photos to put back first." in client.get(nothing.headers["location"]).text
