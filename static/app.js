@@ -460,6 +460,10 @@
     // first had done its work, and said the photo was not found. Back brings the page back ready to send again.
     document.addEventListener("submit", function (e) {
       var form = e.target;
+      // a job's Undo goes back to the tab and filters the page shows now
+      form.querySelectorAll && form.querySelectorAll("input[data-page-view]").forEach(function (input) {
+        input.value = location.pathname === "/photos" ? location.search.slice(1) : "";
+      });
       if (e.defaultPrevented || (form.method || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
       if (form.dataset.sent) { e.preventDefault(); return; }
       form.dataset.sent = "1";

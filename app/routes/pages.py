@@ -203,13 +203,14 @@ async def gallery(
     removed_id: str | None = None,
     restored: int | None = None,
     left: int | None = None,
+    took: bool = False,
 ) -> Template:
     """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo), with
     `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
     category, order = parse_category(filter), parse_order(sort)
     context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
     removed, removed_id = await _removal_note(caller(request), removed, removed_id, container)
-    context.update(removed=removed, removed_id=removed_id, restored=restored, left=left)
+    context.update(removed=removed, removed_id=removed_id, restored=restored, left=left, took_suggestion=took)
     if _is_htmx(request) and cursor:
         return Template("_grid_items.html", context=context)
     if _is_htmx(request) and request.headers.get("hx-target") == "gallery":
@@ -264,7 +265,7 @@ async def use_suggested_threshold(
 ) -> Redirect:
     """Take the threshold the person's marks point to (worked out again here, not taken from the form)."""
     await photos.use_suggested_threshold(caller(request), uow=container.uow)
-    return Redirect(f"/photos?filter={_tab(filter).value}", status_code=303)
+    return Redirect(f"/photos?filter={_tab(filter).value}&took=1", status_code=303)
 
 
 @post("/threshold", guards=GUARD, include_in_schema=False, status_code=200)

@@ -202,8 +202,10 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
         view = _view_query(str(data.get("view") or ""))
         return Redirect(f"/photos/{shown[0]}?{view}{'&' if view else ''}restored=1", status_code=303)
     said = {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
-    where = "/photos" if back == "gallery" else "/removed"
-    return Redirect(f"{where}?{urlencode(said)}", status_code=303)
+    if back == "gallery":  # a removal job's Undo: back to the tab, order and filters it was started from
+        view = _view_query(str(data.get("view") or ""))
+        return Redirect(f"/photos?{view}{'&' if view else ''}{urlencode(said)}", status_code=303)
+    return Redirect(f"/removed?{urlencode(said)}", status_code=303)
 
 
 async def _in_library(request: Request[Any, Any, Any], container: ContainerDep, photo_id: uuid.UUID) -> bool:

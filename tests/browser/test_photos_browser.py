@@ -388,6 +388,7 @@ def test_a_removal_is_undone_from_its_job_and_the_bin_puts_back_or_deletes(
     expect(count(page, "all")).to_have_text("0")
     job.get_by_role("button", name="Undo: put them back").click()
     expect(page.locator(".action-note")).to_have_text("Put back 3 photos.")
+    assert "filter=all&restored=3" in page.url  # back to the tab it was undone from
     expect(count(page, "all")).to_have_text("3")
 
     # one photo removed again, then put back from Recently removed, ticked

@@ -177,7 +177,10 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     assert re.search(r"It agrees with 3 of your\s+3\s+calls; your threshold, 0\.50, agrees with 1\.", fragment)
     assert re.search(rf"At 0\.\d+, {suggested['counts']['blurred']} of your 4 photos would be blurred", fragment)
     used = client.post("/threshold/suggested?filter=blurred", data={"_csrf_token": token}, follow_redirects=False)
-    assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred"
+    assert used.status_code == 303 and used.headers["location"] == "/photos?filter=blurred&took=1"
+    assert re.search(
+        r"Your threshold is now 0\.\d\d, where your calls on photos point\.", client.get(used.headers["location"]).text
+    )
     settings = api.get("/api/v1/settings").json()
     assert settings["blur_threshold"] == suggested["threshold"] and settings["suggested_threshold"] is None
     assert api.get("/api/v1/photos").json()["counts"] == suggested["counts"]  # the offer said what taking it does

@@ -274,9 +274,13 @@ def test_the_pages_undo_a_removal_and_put_back_or_delete_from_the_bin(client, ap
     )
     assert undone.headers["location"] == "/photos?restored=2"
     assert "Put back 2 photos" in client.get(undone.headers["location"]).text
+    tab = "filter=blurred&q=img&evil=x"  # the tab the job's Undo was pressed on; only a view's keys go along
     again = client.post(
-        "/removed/restore", data={"job_id": job_id, "back": "gallery", "_csrf_token": token}, follow_redirects=False
+        "/removed/restore",
+        data={"job_id": job_id, "back": "gallery", "view": tab, "_csrf_token": token},
+        follow_redirects=False,
     )
+    assert again.headers["location"] == "/photos?filter=blurred&q=img&restored=0"
     assert "Nothing was put back: those photos are back already" in client.get(again.headers["location"]).text
     assert "Nothing removed lately" in client.get("/removed").text
 
