@@ -227,6 +227,10 @@
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
     });
+    document.body.addEventListener("htmx:configRequest", function (e) {
+      // the grid comes back with as many photos as it shows (the server caps it), not only its first page
+      if (e.detail.target && e.detail.target.id === "gallery") e.detail.parameters.shown = document.querySelectorAll("#grid > li.photo-card").length;
+    });
     document.body.addEventListener("htmx:afterSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") {
         kept.forEach(function (id) {

@@ -44,6 +44,7 @@ from app.routes.views import page_state
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 48
+MAX_PAGE = photos.MAX_PAGE  # photos a reload of the grid may show at once
 JOBS_PAGE = 20
 JOB_ERRORS_SHOWN = 50  # of a job's failed or skipped items on the Jobs page; the API lists them all
 GUARD = [requires_page_user]
@@ -146,10 +147,11 @@ async def _gallery_context(
     q: str | None = None,
     source: str | None = None,
     order: Order = Order.NEWEST,
+    limit: int = PAGE_SIZE,
 ) -> dict:
     only = _cleaned(tag, q, source)
     page, counts = await photos.list_photos(
-        user, category, uow=container.uow, limit=PAGE_SIZE, cursor=cursor, only=only, order=order
+        user, category, uow=container.uow, limit=limit, cursor=cursor, only=only, order=order
     )
     # an empty tab says where removed photos went (the tab's own advice would suggest moving the threshold)
     empty = not page.items and cursor is None
@@ -204,11 +206,15 @@ async def gallery(
     restored: int | None = None,
     left: int | None = None,
     took: bool = False,
+    shown: int = 0,
 ) -> Template:
     """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo), with
     `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
     category, order = parse_category(filter), parse_order(sort)
-    context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order)
+    # a reload of the grid (a photo scored, the threshold moved) shows as many photos as were shown, up to a
+    # page's most: the ticks and the focus of those past the first page stayed behind
+    limit = min(max(shown, PAGE_SIZE), MAX_PAGE) if cursor is None else PAGE_SIZE
+    context = await _gallery_context(caller(request), container, category, cursor, tag, q, source, order, limit)
     removed, removed_id = await _removal_note(caller(request), removed, removed_id, container)
     context.update(removed=removed, removed_id=removed_id, restored=restored, left=left, took_suggestion=took)
     if _is_htmx(request) and cursor:

@@ -109,6 +109,30 @@ def test_the_order_menu_steps_with_the_arrows_and_applies_on_enter(page: Page, u
     page.wait_for_url("**sort=sharpest**")
 
 
+def test_a_reload_of_the_grid_keeps_the_ticks_and_the_focus_past_its_first_page(
+    page: Page, unscored: LiveServer
+) -> None:
+    """A photo scored or the threshold moved reloads the grid: it came back with its first page only, so a tick
+    on the second page was dropped and the focus on one of its photos fell to the top of the page."""
+    sign_in(page, unscored)
+    cards = page.locator("#grid li.photo-card")
+    page.locator("#grid input[type=checkbox]").nth(47).focus()
+    page.keyboard.press("Tab")  # "More photos…" loads the second page
+    expect(cards).to_have_count(96)
+    cards.nth(60).locator("input[type=checkbox]").check()
+    cards.nth(2).locator("input[type=checkbox]").check()
+    expect(page.locator("#picked-count")).to_have_text("2 selected")
+    link = cards.nth(60).locator("a.photo-link")
+    link.focus()
+    href = link.get_attribute("href")
+    with page.expect_response(lambda r: "shown=96" in r.url):
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('threshold-changed', {bubbles: true}))")
+    expect(page.locator("#picked-count")).to_have_text("2 selected")
+    expect(cards).to_have_count(96)
+    assert cards.nth(60).locator("input[type=checkbox]").is_checked()
+    expect(page.locator(f'#grid a.photo-link[href="{href}"]')).to_be_focused()
+
+
 def test_a_letter_steps_the_filters_too_and_enter_applies_both(page: Page, unscored: LiveServer) -> None:
     """A letter that jumps to an option reloaded the page at once, as the arrows did before; and a source
     stepped to with the arrows was dropped when Enter was pressed on the order."""
