@@ -321,12 +321,13 @@
       if (now && now.getAttribute("data-state") === state) then(); else location.reload();
     }, then);  // unreachable just now: the copy is better than nothing
   }
-  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove", Backspace: "photo-remove", z: "removal-undo" };  // Backspace: the delete key of a Mac
+  var PHOTO_KEYS = { ArrowLeft: "photo-previous", ArrowRight: "photo-next", s: "mark-sharp", b: "mark-blurred", u: "mark-score", Delete: "photo-remove", Backspace: "photo-remove", z: "removal-undo" };
   var KEYS_OFF = "classify:photo-keys-off";
   function photoSteps() {
-    // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or
-    // back to its score, Delete removes it (on to the next, whose note has an Undo) and Z undoes that, unless a field, control or
-    // open menu has the keys, or the person turned the keys off (speech input types letters too).
+    // ← and → step through the tab a photo was opened from, S, B and U mark the photo sharp, blurred or back to
+    // its score, Delete (or Backspace) removes it (on to the next, whose note has an Undo) and Z undoes that,
+    // unless a field, control or open menu has the keys, or the person turned the keys off (speech input types
+    // letters too).
     var toggle = document.getElementById("photo-keys-on");
     if (toggle) {
       toggle.checked = localStorage.getItem(KEYS_OFF) !== "1";
@@ -464,10 +465,6 @@
     // first had done its work, and said the photo was not found. Back brings the page back ready to send again.
     document.addEventListener("submit", function (e) {
       var form = e.target;
-      // a job's Undo goes back to the tab and filters the page shows now
-      form.querySelectorAll && form.querySelectorAll("input[data-page-view]").forEach(function (input) {
-        input.value = location.pathname === "/photos" ? location.search.slice(1) : "";
-      });
       if (e.defaultPrevented || (form.method || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
       if (form.dataset.sent) { e.preventDefault(); return; }
       form.dataset.sent = "1";
@@ -477,6 +474,16 @@
     });
   }
   sendOnce();
+  function pageView() {
+    // A removal job's Undo goes back to the tab, order and filters the page shows as it is pressed.
+    document.addEventListener("submit", function (e) {
+      if (!e.target.querySelectorAll) return;
+      e.target.querySelectorAll("input[data-page-view]").forEach(function (input) {
+        input.value = location.pathname === "/photos" ? location.search.slice(1) : "";
+      });
+    });
+  }
+  pageView();
   function needTicks() {
     // Buttons that act on the ticked photos of their form wait for a tick (without script, the server says so).
     var forms = [];
