@@ -160,6 +160,12 @@
         return other.value !== other.dataset.chosen;
       });
     }
+    // The page that comes back has the focus on the select it was sent from, not at its top.
+    var REFOCUS = "classify:refocus";
+    function send(select) {
+      sessionStorage.setItem(REFOCUS, select.name);
+      select.form.requestSubmit();
+    }
     document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
       var stepped = false;
       select.dataset.chosen = select.value;
@@ -168,13 +174,17 @@
         var letter = e.key.length === 1 && e.key !== " ";  // Space opens the list, whose pick is a pick
         if (e.key === "Enter") {
           e.preventDefault();
-          if (pending(select.form)) select.form.requestSubmit();
+          if (pending(select.form)) send(select);
         } else if (!e.altKey && !e.ctrlKey && !e.metaKey && (STEP_KEYS.indexOf(e.key) >= 0 || letter)) {
           stepped = true;
         }
       });
-      select.addEventListener("change", function () { if (!stepped) select.form.requestSubmit(); });
+      select.addEventListener("change", function () { if (!stepped) send(select); });
     });
+    var sentFrom = sessionStorage.getItem(REFOCUS);
+    sessionStorage.removeItem(REFOCUS);
+    var again = sentFrom && document.querySelector('select[data-submit-on-change][name="' + CSS.escape(sentFrom) + '"]');
+    if (again) again.focus();
   }
   function picking() {
     // Ticked photos of the grid: the bar along the foot of the window says how many and offers to mark or remove

@@ -149,6 +149,7 @@ def test_a_letter_steps_the_filters_too_and_enter_applies_both(page: Page, unsco
     order.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"source=upload.*sort=blurriest"))
+    expect(page.get_by_label("Order")).to_be_focused()  # the page that came back: where the keyboard was
 
 
 def test_the_skip_link_shows_at_the_first_tab_without_covering_the_header(page: Page, unscored: LiveServer) -> None:
