@@ -304,13 +304,13 @@ async def photo_page(
     the one before it);
     `waiting` is the page's own poll for a score: no answer to swap in (204) until the score is there, so the
     page is not replaced under the keyboard's focus every two seconds."""
-    user = caller(request)
+    user, asked = caller(request), parse_uuid(photo_id)
     try:
-        photo = await photos.get_photo(user.id, parse_uuid(photo_id), uow=container.uow)
+        photo = await photos.get_photo(user.id, asked, uow=container.uow)
     except NotFound:
         if waiting:
             raise
-        return await _in_the_bin(user, parse_uuid(photo_id), view, container)
+        return await _in_the_bin(user, asked, view, container)
     if waiting and photo.blur_score is None and photo.error is None:
         return Response(None, status_code=204)
     previous, following = await _neighbours(user, photo, view, container)

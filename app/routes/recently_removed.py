@@ -194,26 +194,27 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
         all=everything,
     )
     result = await _restore(caller(request), container, body)
-    back = str(data.get("back") or "")
+    back, view = str(data.get("back") or ""), _view_query(str(data.get("view") or ""))
+    in_view = f"{view}&" if view else ""
     # a photo page's Undo: back to that photo, in the tab it was in; also when it was put back already (an Undo
     # pressed again on a page that Back showed), rather than off to the bin to hear that nothing was
-    shown = result.photo_ids[:1] or [p for p in (body.photo_ids or [])[:1] if await _in_library(request, container, p)]
-    if back == "photo" and shown:
-        view = _view_query(str(data.get("view") or ""))
-        return Redirect(f"/photos/{shown[0]}?{view}{'&' if view else ''}restored=1", status_code=303)
-    said = {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
-    if back == "gallery":  # a removal job's Undo: back to the tab, order and filters it was started from
-        view = _view_query(str(data.get("view") or ""))
-        return Redirect(f"/photos?{view}{'&' if view else ''}{urlencode(said)}", status_code=303)
-    return Redirect(f"/removed?{urlencode(said)}", status_code=303)
+    if back == "photo" and (shown := result.photo_ids[:1] or await _back_already(request, container, body)):
+        return Redirect(f"/photos/{shown[0]}?{in_view}restored=1", status_code=303)
+    said = urlencode(
+        {"restored": result.restored, **({"left": len(result.not_restored)} if result.not_restored else {})}
+    )
+    if back == "gallery":  # a removal job's Undo: back to the tab, order and filters it was pressed on
+        return Redirect(f"/photos?{in_view}{said}", status_code=303)
+    return Redirect(f"/removed?{said}", status_code=303)
 
 
-async def _in_library(request: Request[Any, Any, Any], container: ContainerDep, photo_id: uuid.UUID) -> bool:
+async def _back_already(request: Request[Any, Any, Any], container: ContainerDep, body: RestoreBody) -> list[uuid.UUID]:
+    """The photo an Undo names, when it is in the library already."""
+    asked = (body.photo_ids or [])[:1]
     try:
-        await photos.get_photo(caller(request).id, photo_id, uow=container.uow)
+        return [(await photos.get_photo(caller(request).id, asked[0], uow=container.uow)).id] if asked else []
     except NotFound:
-        return False
-    return True
+        return []
 
 
 @post("/removed/discard", status_code=303, **PAGE_OPTIONS)

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
-from app.domain.services import recently_removed, stray_files
+from app.domain.services import photos, recently_removed, stray_files
 from app.main import create_app
 from tests import images
 from tests.conftest import PASSWORD, create_account, login, make_settings
@@ -349,9 +349,9 @@ def test_many_ids_are_taken_in_chunks_and_too_many_are_refused(api, monkeypatch)
     ids = [_upload(api, f"c{seed}.jpg", images.jpeg(seed=100 + seed)) for seed in range(5)]
     started = api.post("/api/v1/photos/remove-batch", json={"photo_ids": ids}).json()
     assert wait_job(api, started["job_id"])["done"] == 5
-    monkeypatch.setattr(recently_removed, "MAX_CHOSEN", 4)
+    monkeypatch.setattr(photos, "MAX_CHOSEN", 4)
     refused = api.post("/api/v1/removed/restore", json={"photo_ids": ids})
-    assert refused.status_code == 422 and "at most 4 photos" in refused.json()["detail"]
+    assert refused.status_code == 422 and "at most 4 photos; to take them all, say all" in refused.json()["detail"]
     assert api.post("/api/v1/removed/discard", json={"photo_ids": ids}).status_code == 422
     restored = api.post("/api/v1/removed/restore", json={"photo_ids": ids[:4]}).json()
     assert restored["restored"] == 4 and sorted(restored["photo_ids"]) == sorted(ids[:4])

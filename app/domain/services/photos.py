@@ -39,14 +39,21 @@ MAX_CHOSEN = 100_000  # photos a batch (to score, tag or remove) can name
 MAX_PAGE = 200  # photos on one page of the list
 
 
-async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
-    """The photos a batch names, each once and in the order given; none, or one that is not the owner's (not
-    found), and nothing is started."""
+def within_a_batch(photo_ids: Sequence[uuid.UUID], hint: str = "") -> list[uuid.UUID]:
+    """The ids a batch names, each once and in the order given; none, or more than MAX_CHOSEN, is bad input (a
+    job of nothing, or "marked 0", would say it was done). `hint` ends both messages."""
     unique = list(dict.fromkeys(photo_ids))
-    if not unique:  # a job of nothing, or "marked 0", would say it was done
-        raise InvalidInput("photo_ids is empty: name at least one photo.")
+    if not unique:
+        raise InvalidInput(f"photo_ids is empty: name at least one photo{hint}.")
     if len(unique) > MAX_CHOSEN:
-        raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos.")
+        raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos{hint}.")
+    return unique
+
+
+async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """The photos a batch names (`within_a_batch`); one that is not the owner's is not found, and nothing is
+    started."""
+    unique = within_a_batch(photo_ids)
     theirs = await tx.photos.owned(owner, unique)
     if missing := next((photo_id for photo_id in unique if photo_id not in theirs), None):
         raise NotFound(f"No such photo: {missing}.")

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
 from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
-from app.domain.services.photos import MAX_CHOSEN, MAX_PAGE
+from app.domain.services.photos import MAX_PAGE, within_a_batch
 
 PURGE_BATCH = 500  # photos a transaction when the expired ones go
 RESTORE_BATCH = 500  # photos a transaction when photos are put back
+ALL_HINT = "; to take them all, say all"  # the bin's own way to name every photo
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ async def restore(
     one removal took (its Undo), or all. Ids that are not in the person's bin are passed over."""
     if sum((photo_ids is not None, job_id is not None, everything)) != 1:
         raise InvalidInput("Say which photos to put back: photo_ids, a removal's job_id, or all, and only one.")
-    _within_a_batch(photo_ids)
+    if photo_ids is not None:
+        within_a_batch(photo_ids, ALL_HINT)
     async with uow() as tx:
         wanted = await tx.removed.wanted(user.id, photo_ids, job_id)
     back: list[Photo] = []
@@ -74,7 +76,8 @@ async def discard(
     user: User, *, uow: UowFactory, storage: PhotoStorage, photo_ids: list[uuid.UUID] | None = None
 ) -> int:
     """Let the chosen photos (or, with None, all) of the person's bin go now, files and all; how many went."""
-    _within_a_batch(photo_ids)
+    if photo_ids is not None:
+        within_a_batch(photo_ids, ALL_HINT)
     async with uow() as tx:
         keys = await tx.removed.discard(user.id, photo_ids)
         await tx.commit()
@@ -95,13 +98,6 @@ async def discard_expired(*, uow: UowFactory, storage: PhotoStorage, clock: Call
         gone += len(keys)
         if len(keys) < PURGE_BATCH:
             return gone
-
-
-def _within_a_batch(photo_ids: list[uuid.UUID] | None) -> None:
-    if photo_ids is not None and not photo_ids:
-        raise InvalidInput("photo_ids is empty: name at least one photo, or say all.")
-    if photo_ids is not None and len(set(photo_ids)) > MAX_CHOSEN:
-        raise InvalidInput(f"A batch can hold at most {MAX_CHOSEN} photos; to take them all, say all.")
 
 
 def left_behind(restored: Restored) -> list[str]:
