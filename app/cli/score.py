@@ -128,7 +128,7 @@ def score_one(path: str, threshold: float) -> dict:
     """Score one file into the JSON-ready dict printed by the CLI (runs in a worker process)."""
     from app.adapters.decode import UndecodableImage
     from app.adapters.scorer import score_file_timed
-    from app.domain.blur import is_blurred, kind_at
+    from app.domain.blur import is_blurred, kind_at, reasons_at
 
     if os.path.exists(path) and not os.path.isfile(path):
         return {"path": path, "error": "not a regular file (a folder link, a pipe or a device); nothing was read"}
@@ -142,6 +142,8 @@ def score_one(path: str, threshold: float) -> dict:
     kind = kind_at(analysis, threshold)
     # the shake's direction and path only where this threshold calls the photo shaken
     angle, shake_path, shaken = data.pop("motion_angle"), data.pop("shake_path"), kind == "motion"
+    data.pop("reasons_by_verdict")
+    data["reasons"] = list(reasons_at(analysis, threshold))
     return {
         "path": path,
         "blur_score": data.pop("blur_score"),

@@ -22,7 +22,7 @@ from app.domain import blur_model
 from app.domain.blur_features import ANALYSIS_SIZE, Measurements, kind_features, measure
 from app.domain.noise import NOISY_SIGMA
 
-__all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_blurred", "kind_at"]
+__all__ = ["ANALYSIS_SIZE", "DEFAULT_THRESHOLD", "BlurAnalysis", "analyse", "is_blurred", "kind_at", "reasons_at"]
 
 DEFAULT_THRESHOLD = 0.5
 CLIPPED_SHARE = 0.05
@@ -38,10 +38,13 @@ class BlurAnalysis:
     clipped_highlights: float  # share of pixels at 250 or more
     clipped_shadows: float  # share of pixels at 5 or less
     noise: float  # noise sigma in grey levels at analysis resolution
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # why, at the default threshold
     blur_type: str = "defocus"  # "defocus" | "motion": what the blur would be called at any threshold
     faces: int = 0
     shake_path: str | None = None  # "straight" | "curved" when the blur is camera shake
+    # why, under a threshold that calls the photo blurred and under one that calls it sharp
+    reasons_if_blurred: tuple[str, ...] = ()
+    reasons_if_sharp: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,7 @@ class BlurAnalysis:
             "clipped_shadows": round(self.clipped_shadows, 4),
             "noise": round(self.noise, 3),
             "reasons": list(self.reasons),
+            "reasons_by_verdict": {"blurred": list(self.reasons_if_blurred), "sharp": list(self.reasons_if_sharp)},
             "faces": self.faces,
             "shake_path": self.shake_path,
         }
@@ -65,6 +69,11 @@ def is_blurred(blur_score: float, threshold: float) -> bool:
 def kind_at(analysis: BlurAnalysis, threshold: float) -> str:
     """The blur kind under a user's own threshold."""
     return analysis.blur_type if is_blurred(analysis.blur_score, threshold) else "sharp"
+
+
+def reasons_at(analysis: BlurAnalysis, threshold: float) -> tuple[str, ...]:
+    """Why, under a user's own threshold: a photo blurred at 0.3 and sharp at 0.5 is "out of focus" at 0.3."""
+    return analysis.reasons_if_blurred if is_blurred(analysis.blur_score, threshold) else analysis.reasons_if_sharp
 
 
 def analyse(gray: np.ndarray, faces: Sequence[tuple[int, int, int, int]] = ()) -> BlurAnalysis:
@@ -91,9 +100,12 @@ def _verdict(m: Measurements, faces: int) -> BlurAnalysis:
     else:
         score = probability(m.features)
         blur_type = blur_type_of(m, score)
-    kind = blur_type if is_blurred(score, DEFAULT_THRESHOLD) else "sharp"
+    blurred = is_blurred(score, DEFAULT_THRESHOLD)
+    kind = blur_type if blurred else "sharp"
     shake_path = _shake_path(m) if blur_type == "motion" and not m.flat else None
     tiles = sharpness_map(m)
+    if_blurred = _reasons(m, blur_type, shake_path, tiles, faces > 0)
+    if_sharp = _reasons(m, "sharp", shake_path, tiles, faces > 0)
     return BlurAnalysis(
         blur_score=score,
         blur_kind=kind,
@@ -102,10 +114,12 @@ def _verdict(m: Measurements, faces: int) -> BlurAnalysis:
         clipped_highlights=m.clipped_highlights,
         clipped_shadows=m.clipped_shadows,
         noise=m.noise,
-        reasons=_reasons(m, kind, shake_path, tiles, faces > 0),
+        reasons=if_blurred if blurred else if_sharp,
         blur_type=blur_type,
         faces=faces,
         shake_path=shake_path,
+        reasons_if_blurred=if_blurred,
+        reasons_if_sharp=if_sharp,
     )
 
 

@@ -99,6 +99,22 @@ class Photo:
         angle = (self.blur_details or {}).get("motion_angle")
         return kind_at(self.blur_score, self.blur_kind, angle, threshold, None if measured else self.marked_as)
 
+    def reasons_at(self, threshold: float) -> tuple[str, ...]:
+        """Why the score says what it says at a threshold (what it says, not the person's call: the reasons
+        explain the score). A photo scored before the reasons were kept for both verdicts has those of 0.5."""
+        details = self.blur_details or {}
+        by_verdict = details.get("reasons_by_verdict")
+        if not by_verdict or self.blur_score is None:
+            return tuple(details.get("reasons", ()))
+        return tuple(by_verdict["blurred" if is_blurred(self.blur_score, threshold) else "sharp"])
+
+    def details_at(self, threshold: float) -> dict | None:
+        """The blur details as the API shows them: the reasons at the person's threshold."""
+        if self.blur_details is None:
+            return None
+        shown = {k: v for k, v in self.blur_details.items() if k != "reasons_by_verdict"}
+        return shown | {"reasons": list(self.reasons_at(threshold))}
+
 
 KEEP_REMOVED_DAYS = 30  # a removed photo waits this long in Recently removed, then its file goes
 

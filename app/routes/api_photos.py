@@ -240,7 +240,7 @@ class PhotosController(Controller):
             photo.processing_ms,
             photo.scored_at,
             photo.error,
-            photo.blur_details,
+            photo.details_at(user.blur_threshold),
             photo.marked_as,
         )
 

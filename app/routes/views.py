@@ -43,7 +43,7 @@ def photo_out(photo: Photo, threshold: float, *, details: bool = False, prefix: 
         proposed_name=photo.proposed_name,
         image_url=f"{image}?size=original",
         thumbnail_url=f"{image}?size=thumb",
-        details=photo.blur_details if details else None,
+        details=photo.details_at(threshold) if details else None,
         marked_as=photo.marked_as,
     )
 

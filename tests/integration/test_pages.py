@@ -359,6 +359,28 @@ def test_photo_page_names_the_kind_of_blur_in_words(client, api):
     assert said in called
 
 
+def test_the_reasons_follow_the_persons_threshold_on_the_page_and_in_the_api(client, api):
+    """A sharp photo under a threshold of 0 is Blurred: its reasons name its blur, not "sharp"."""
+    _signed_in(client)
+    sharp = api.upload(("crisp.jpg", images.jpeg(800, 600, seed=21))).json()["photos"][0]["id"]
+    api.wait_scored()
+
+    def shown() -> tuple[str, list[str], list[str]]:
+        page = client.get(f"/photos/{sharp}").text
+        verdict = re.search(r'data-verdict="(\w+)"', page)[1]
+        listed = re.findall(r"<li>([^<]+)</li>", page.split('<ul class="reasons">')[1].split("</ul>")[0])
+        return verdict, listed, api.get(f"/api/v1/photos/{sharp}").json()["details"]["reasons"]
+
+    verdict, listed, in_api = shown()
+    assert verdict == "sharp" and listed[0] in ("sharp", "subject sharp, background soft") and in_api == listed
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.0})
+    verdict, listed, in_api = shown()
+    assert verdict == "blurred" and in_api == listed
+    assert listed[0] == "out of focus" or listed[0].startswith("camera shake"), listed
+    assert api.get(f"/api/v1/photos/{sharp}/result").json()["details"]["reasons"] == listed
+    assert "reasons_by_verdict" not in api.get(f"/api/v1/photos/{sharp}").json()["details"]
+
+
 def test_a_progress_stream_ends_quietly_when_the_database_goes_away(client, api, settings, monkeypatch, capfd):
     """The stream's answer has started, so an unreachable database mid-stream was an unhandled error in the
     log ("Exception caught after response started"); it ends, and the browser's reconnect asks again."""

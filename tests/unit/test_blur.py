@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred
+from app.domain.blur import ANALYSIS_SIZE, DEFAULT_THRESHOLD, BlurAnalysis, analyse, is_blurred, reasons_at
 from app.domain.blur_features import (
     SOBEL_NOISE_GAIN,
     _pool,
@@ -281,6 +281,17 @@ def test_lens_defocus_disc_is_called_out_of_focus(base, radius):
     a = analyse(cv2.filter2D(base, -1, disc_kernel(radius)))
     assert a.blur_kind == "defocus", radius
     assert a.reasons[0] == "out of focus"
+
+
+def test_the_reasons_follow_the_threshold(base):
+    """The same analysis explains a verdict at any threshold: blur words where it is called blurred."""
+    sharp = analyse(base)
+    assert reasons_at(sharp, DEFAULT_THRESHOLD) == sharp.reasons
+    assert sharp.reasons[0] in ("sharp", "subject sharp, background soft")
+    blur_words = reasons_at(sharp, 0.0)[0]  # every photo is blurred at a threshold of 0
+    assert blur_words == "out of focus" or blur_words.startswith("camera shake, "), blur_words
+    soft = analyse(cv2.filter2D(base, -1, disc_kernel(5)))
+    assert reasons_at(soft, DEFAULT_THRESHOLD) == soft.reasons and soft.reasons[0] == "out of focus"
 
 
 @pytest.mark.parametrize("sigma", [4, 8])

@@ -91,6 +91,9 @@ def test_shake_direction_only_where_the_threshold_calls_it_shake(tmp_path, capsy
     assert shaken["motion_angle"] is not None and (shaken["motion_angle"] < 20 or shaken["motion_angle"] > 160)
     lenient = json.loads(run(capsys, "--json", "--threshold", "1", path)[1])
     assert lenient["blur_kind"] == "sharp" and lenient["motion_angle"] is None and lenient["shake_path"] is None
+    # and the reasons are this threshold's, in words
+    assert shaken["reasons"][0] == "camera shake, roughly horizontal"
+    assert lenient["reasons"][0] in ("sharp", "subject sharp, background soft") and "reasons_by_verdict" not in lenient
 
 
 def test_any_file_name_comes_through_a_list(images, tmp_path, capsys):
