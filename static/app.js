@@ -238,8 +238,11 @@
       if (e.detail.target && e.detail.target.id === "gallery") kept = Array.from(ticked(), function (box) { return box.value; });
     });
     document.body.addEventListener("htmx:configRequest", function (e) {
-      // the grid comes back with as many photos as it shows (the server caps it), not only its first page
-      if (e.detail.target && e.detail.target.id === "gallery") e.detail.parameters.shown = document.querySelectorAll("#grid > li.photo-card").length;
+      // the grid comes back with as many photos as it shows (the server caps it), not only its first page, or
+      // with as many as backToCard asks for
+      if (!e.detail.target || e.detail.target.id !== "gallery") return;
+      var shown = document.querySelectorAll("#grid > li.photo-card").length;
+      e.detail.parameters.shown = Math.max(Number(e.detail.parameters.shown) || 0, shown);
     });
     document.body.addEventListener("htmx:afterSwap", function (e) {
       if (e.detail.target && e.detail.target.id === "gallery") {
@@ -299,19 +302,28 @@
   }
   function backToCard() {
     // Back from a photo's page, the focus is on the card it was opened from (not at the top of the page), so
-    // the keyboard goes on from there.
-    var OPENED = "classify:opened";
+    // the keyboard goes on from there. A gallery that changed meanwhile reloads with its first page only: a
+    // card past it comes back by reloading the grid with as many photos as it showed then.
+    var OPENED = "classify:opened", SHOWN = "classify:opened-shown";
+    function cardOf(href) { return document.querySelector('#grid a.photo-link[href="' + CSS.escape(href) + '"]'); }
     document.addEventListener("click", function (e) {
       var link = e.target.closest && e.target.closest("#grid a.photo-link");
-      if (link) sessionStorage.setItem(OPENED, link.getAttribute("href"));
+      if (!link) return;
+      sessionStorage.setItem(OPENED, link.getAttribute("href"));
+      sessionStorage.setItem(SHOWN, String(document.querySelectorAll("#grid > li.photo-card").length));
     });
     window.addEventListener("pageshow", function (e) {
       whenCurrent(e, function () {
-        var href = sessionStorage.getItem(OPENED);
+        var href = sessionStorage.getItem(OPENED), shown = Number(sessionStorage.getItem(SHOWN)) || 0;
+        var gallery = document.getElementById("gallery");
         if (!href || !document.getElementById("grid")) return;
         sessionStorage.removeItem(OPENED);
-        var link = document.querySelector('#grid a.photo-link[href="' + CSS.escape(href) + '"]');
-        if (link) link.focus();
+        sessionStorage.removeItem(SHOWN);
+        var link = cardOf(href);
+        if (link) { link.focus(); return; }
+        if (!gallery || shown <= document.querySelectorAll("#grid > li.photo-card").length) return;
+        htmx.ajax("GET", gallery.getAttribute("hx-get"), { source: gallery, target: gallery, swap: "innerHTML", values: { shown: shown } })
+          .then(function () { var again = cardOf(href); if (again) again.focus(); });
       });
     });
   }

@@ -133,6 +133,32 @@ def test_a_reload_of_the_grid_keeps_the_ticks_and_the_focus_past_its_first_page(
     expect(page.locator(f'#grid a.photo-link[href="{href}"]')).to_be_focused()
 
 
+def test_back_from_a_photo_past_the_first_page_of_a_changed_gallery_returns_to_its_card(
+    page: Page, unscored: LiveServer
+) -> None:
+    """The gallery's counts changed while a photo opened from its second page was shown (here: marked sharp), so
+    Back reloads the gallery, with its first page only; the focus fell to the top of the page."""
+    sign_in(page, unscored)
+    cards = page.locator("#grid li.photo-card")
+    page.locator("#grid input[type=checkbox]").nth(47).focus()
+    page.keyboard.press("Tab")  # "More photos…" loads the second page
+    expect(cards).to_have_count(96)
+    link = cards.nth(70).locator("a.photo-link")
+    href = link.get_attribute("href")
+    link.click()
+    expect(page.locator(".verdict")).to_have_text("Waiting to be scored…")
+    page.keyboard.press("s")
+    expect(page.locator(".action-note")).to_have_text("Your call is saved: sharp.")
+    page.go_back()  # the photo's page before the mark
+    page.go_back()  # the gallery, which reloads: its counts changed
+    expect(page.locator(f'#grid a.photo-link[href="{href}"]')).to_be_focused()
+    expect(cards).to_have_count(96)
+    page.keyboard.press("Enter")  # and the photo goes back to its score, for the other tests
+    expect(page.locator(".verdict")).to_contain_text("your call")
+    page.keyboard.press("u")
+    expect(page.locator(".action-note")).to_have_text("Back to the score: your threshold decides.")
+
+
 def test_a_letter_steps_the_filters_too_and_enter_applies_both(page: Page, unscored: LiveServer) -> None:
     """A letter that jumps to an option reloaded the page at once, as the arrows did before; and a source
     stepped to with the arrows was dropped when Enter was pressed on the order."""
