@@ -8,6 +8,7 @@ Imports stay cheap here: the dispatcher imports this module to build its parser.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -139,15 +140,18 @@ def score_one(path: str, threshold: float) -> dict:
     except Exception as exc:  # one bad file must not stop a batch
         return {"path": path, "error": f"{type(exc).__name__}: {exc}"}
     data = analysis.to_dict()
-    kind = kind_at(analysis, threshold)
+    # the verdict is that of the score as printed (and as the app stores it, to 4 places): 0.79996 shows as
+    # 0.8, which --threshold 0.8 calls blurred
+    printed = dataclasses.replace(analysis, blur_score=data.pop("blur_score"))
+    kind = kind_at(printed, threshold)
     # the shake's direction and path only where this threshold calls the photo shaken
     angle, shake_path, shaken = data.pop("motion_angle"), data.pop("shake_path"), kind == "motion"
     data.pop("reasons_by_verdict")
-    data["reasons"] = list(reasons_at(analysis, threshold))
+    data["reasons"] = list(reasons_at(printed, threshold))
     return {
         "path": path,
-        "blur_score": data.pop("blur_score"),
-        "is_blurred": is_blurred(analysis.blur_score, threshold),
+        "blur_score": printed.blur_score,
+        "is_blurred": is_blurred(printed.blur_score, threshold),
         "blur_kind": kind,
         "motion_angle": angle if shaken else None,
         "shake_path": shake_path if shaken else None,

@@ -109,11 +109,14 @@ class Photo:
         return tuple(by_verdict["blurred" if is_blurred(self.blur_score, threshold) else "sharp"])
 
     def details_at(self, threshold: float) -> dict | None:
-        """The blur details as the API shows them: the reasons at the person's threshold."""
+        """The blur details as the API shows them: what the score says at the person's threshold (the kind, the
+        reasons, a shake's direction and path only where it calls the photo shaken), as `classify score` does."""
         if self.blur_details is None:
             return None
         shown = {k: v for k, v in self.blur_details.items() if k != "reasons_by_verdict"}
-        return shown | {"reasons": list(self.reasons_at(threshold))}
+        kind = self.blur_kind_at(threshold, measured=True)
+        shake = {} if kind == "motion" else {"motion_angle": None, "shake_path": None}
+        return shown | {"blur_kind": kind, "reasons": list(self.reasons_at(threshold))} | shake
 
 
 KEEP_REMOVED_DAYS = 30  # a removed photo waits this long in Recently removed, then its file goes

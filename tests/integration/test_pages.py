@@ -378,7 +378,12 @@ def test_the_reasons_follow_the_persons_threshold_on_the_page_and_in_the_api(cli
     assert verdict == "blurred" and in_api == listed
     assert listed[0] == "out of focus" or listed[0].startswith("camera shake"), listed
     assert api.get(f"/api/v1/photos/{sharp}/result").json()["details"]["reasons"] == listed
-    assert "reasons_by_verdict" not in api.get(f"/api/v1/photos/{sharp}").json()["details"]
+    body = api.get(f"/api/v1/photos/{sharp}").json()
+    assert "reasons_by_verdict" not in body["details"]
+    assert body["details"]["blur_kind"] == body["blur_kind"] in ("defocus", "motion")  # the kind at 0 too
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.5})
+    details = api.get(f"/api/v1/photos/{sharp}").json()["details"]
+    assert details["blur_kind"] == "sharp" and details["motion_angle"] is None and details["shake_path"] is None
 
 
 def test_a_progress_stream_ends_quietly_when_the_database_goes_away(client, api, settings, monkeypatch, capfd):

@@ -153,3 +153,21 @@ def test_a_reader_that_stops_early_is_not_an_error(images):
     scored.stdout.close()
     assert scored.wait(60) == 0
     assert scored.stderr.read() == b""
+
+
+def test_the_verdict_is_that_of_the_printed_score(tmp_path, monkeypatch):
+    """A score of 0.79996 prints as 0.8, as the app stores it; --threshold 0.8 calls it blurred, as the app does."""
+    import dataclasses
+
+    from app.adapters import scorer
+    from app.cli.score import score_one
+    from app.domain.blur import analyse
+
+    path = tmp_path / "edge.png"
+    cv2.imwrite(str(path), np.full((64, 64), 128, np.uint8))
+    real = analyse(np.full((64, 64), 128, np.uint8))
+    edge = dataclasses.replace(real, blur_score=0.79996, blur_type="defocus", reasons_if_blurred=("out of focus",))
+    monkeypatch.setattr(scorer, "score_file_timed", lambda _path: (edge, 1.0))
+    result = score_one(str(path), 0.8)
+    assert result["blur_score"] == 0.8 and result["is_blurred"] is True and result["blur_kind"] == "defocus"
+    assert result["reasons"] == ["out of focus"]
