@@ -277,9 +277,11 @@
     });
   }
   function mapToggle() {
-    var toggle = document.getElementById("map-toggle");
-    var map = document.getElementById("sharpness-map");
-    if (toggle && map) toggle.addEventListener("change", function () { map.hidden = !toggle.checked; });
+    // on the document: a photo scored while its page is open gets its switch with the swapped-in verdict
+    document.addEventListener("change", function (e) {
+      var map = document.getElementById("sharpness-map");
+      if (e.target.id === "map-toggle" && map) map.hidden = !e.target.checked;
+    });
   }
   function gridArrows() {
     // In a grid of photos the arrow keys go from photo to photo, up and down by a row as the grid is laid

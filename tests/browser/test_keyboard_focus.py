@@ -51,6 +51,35 @@ def test_the_focus_stays_on_an_unscored_photos_page_while_it_waits(page: Page, u
     expect(download).to_be_focused()
 
 
+def test_a_photo_scored_while_its_page_is_open_shows_its_map_and_its_place(page: Page, unscored: LiveServer) -> None:
+    """The verdict swapped in when a worker scores the photo brings a sharpness-map switch that works, and the
+    photo's place in the tab it was opened from as it is now (it has left Unprocessed)."""
+    import json
+    import sqlite3
+
+    sign_in(page, unscored)
+    page.goto(unscored.url + "/photos?filter=unprocessed")
+    expect(page.locator("#grid li.photo-card")).to_have_count(48)
+    page.locator("#grid a.photo-link").nth(3).click()
+    expect(page.locator(".verdict")).to_have_text("Waiting to be scored…")
+    expect(page.locator(".photo-place")).to_contain_text("4 of 100")
+    filename = page.locator("h1.photo-title").inner_text()
+    details = {"sharpness_map": [[0.1, 0.9], [0.2, 0.8]], "reasons": ["out of focus"], "blur_kind": "defocus"}
+    database = sqlite3.connect(f"{unscored.env['CLASSIFY_DATA_DIR']}/classify.db")
+    scored = "UPDATE photos SET blur_score = ?, blur_kind = ?, blur_details = ?, scored_at = ? WHERE filename = ?"
+    try:  # what a worker writes when it scores the photo
+        with database:
+            database.execute(scored, (0.9, "defocus", json.dumps(details), "2026-01-01 00:00:00.000000", filename))
+        expect(page.locator(".verdict")).to_have_attribute("data-verdict", "blurred", timeout=POLLS)
+        expect(page.locator(".photo-place")).to_have_count(0)  # no longer one of the tab's photos
+        page.locator("#map-toggle").check()
+        expect(page.locator("#sharpness-map")).to_be_visible()
+    finally:
+        with database:
+            database.execute(scored, (None, None, None, None, filename))
+        database.close()
+
+
 def test_the_next_page_of_the_grid_takes_the_focus_from_more_photos(page: Page, unscored: LiveServer) -> None:
     sign_in(page, unscored)
     for last, shown in ((47, 96), (95, 100)):  # each page's "More photos…" in turn
