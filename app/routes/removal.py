@@ -63,14 +63,18 @@ async def page_remove(
     tag: str | None = None,
     q: str | None = None,
     source: str | None = None,
+    threshold: float | None = None,
+    shown: int | None = None,
 ) -> Template:
-    """The gallery's tab as it shows it: its tag, search and source filters come along in the query string."""
+    """The gallery's tab as it shows it: its tag, search and source filters come along in the query string, and
+    the threshold and count it showed, so that a tab changed in another window since is not removed unseen."""
     job = await removal.start_removal(
         caller(request),
         parse_category(filter),
         uow=container.uow,
         queue=container.queue,
         only=PhotoFilter.of(source, tag, q),
+        as_shown=None if threshold is None or shown is None else removal.TabAsShown(threshold, shown),
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 

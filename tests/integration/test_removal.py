@@ -107,12 +107,30 @@ def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, 
     api.upload(("soft.jpg", images.blurred_jpeg(sigma=9, seed=8)))
     api.wait_scored()
     page = client.get("/photos?filter=blurred").text
-    assert 'hx-post="/jobs/remove?filter=blurred"' in page and "Remove Blurred (1)" in page
+    asked = "/jobs/remove?filter=blurred&amp;threshold=0.5&amp;shown=1"  # what the page showed comes along
+    assert f'hx-post="{asked}"' in page and "Remove Blurred (1)" in page
     assert 'hx-confirm="Remove this photo (Blurred) from Classify?' in page
+    asked = asked.replace("&amp;", "&")
 
-    assert client.post("/jobs/remove?filter=blurred").status_code == 403  # no CSRF token
+    assert client.post(asked).status_code == 403  # no CSRF token
     headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
-    started = client.post("/jobs/remove?filter=blurred", headers=headers)
+    # the tab changed in another window since the page was shown: nothing is removed, and the page says why
+    for moved, detail in (
+        (0.0, "Your threshold is 0 now, not 0.5, so the Blurred tab holds 2 photos now, not 1."),
+        (0.5, None),
+    ):
+        api.patch("/api/v1/settings", json={"blur_threshold": moved})
+        if detail:
+            refused = client.post(asked, headers=headers)
+            assert refused.status_code == 409 and detail in refused.text and "Nothing was removed" in refused.text
+    more = api.upload(("soft-2.jpg", images.blurred_jpeg(sigma=9, seed=9))).json()["photos"][0]["id"]
+    api.wait_scored()
+    refused = client.post(asked, headers=headers)
+    assert refused.status_code == 409
+    assert "The Blurred tab has changed since the page was shown: it holds 2 photos now, not 1." in refused.text
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 3 and len(api.get("/api/v1/blur/jobs").json()) == 0
+    api.delete(f"/api/v1/photos/{more}")
+    started = client.post(asked, headers=headers)
     assert started.status_code == 200 and "Remove photos" in started.text
     job_id = started.text.split('id="job-', 1)[1].split('"', 1)[0]
     assert wait_job(api, job_id)["done"] == 1

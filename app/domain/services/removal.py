@@ -7,16 +7,39 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.domain.categories import Category
-from app.domain.errors import InvalidInput
+from app.domain.errors import Conflict, InvalidInput
 from app.domain.model import NO_FILTER, Job, JobStatus, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.photos import chosen_photos
+from app.domain.units import plural
 
 REMOVE_BATCH = "remove_photos"
 REMOVE_TASK = "remove_photos"
 BATCH = 500  # photos a transaction; a cancel takes effect between two batches
+
+
+@dataclass(frozen=True)
+class TabAsShown:
+    """What a page showed of a tab when it offered "Remove Blurred (15)…": the threshold and the count."""
+
+    threshold: float
+    total: int
+
+    def check(self, category: Category, threshold: float, total: int) -> None:
+        """The threshold moved, or a photo came or went, in another window since: the confirmation was for
+        other photos."""
+        if threshold == self.threshold and total == self.total:
+            return
+        holds = f"holds {total} {plural('photo', total)} now, not {self.total}"
+        if threshold != self.threshold:
+            holds = holds if total != self.total else "may hold other photos"
+            said = f"Your threshold is {threshold:g} now, not {self.threshold:g}, so the {category.label} tab {holds}."
+        else:
+            said = f"The {category.label} tab has changed since the page was shown: it {holds}."
+        raise Conflict(f"{said} Nothing was removed; reload the page, then remove.")
 
 
 async def start_removal(
@@ -27,15 +50,19 @@ async def start_removal(
     queue: TaskQueue,
     only: PhotoFilter = NO_FILTER,
     photo_ids: list[uuid.UUID] | None = None,
+    as_shown: TabAsShown | None = None,
 ) -> Job:
     """Remove the photos of `category` that `only` lets through, as they are now (photos that arrive or move
-    later stay), or the chosen `photo_ids`; one or the other, so that nothing is removed by leaving one out."""
+    later stay), or the chosen `photo_ids`; one or the other, so that nothing is removed by leaving one out.
+    With `as_shown`, nothing is removed if the tab no longer holds what a page showed and asked about."""
     if (category is None) == (photo_ids is None):
         raise InvalidInput("Say which photos to remove: a filter (a tab, such as blurred) or photo_ids, not both.")
     async with uow() as tx:
         if photo_ids is None:
             assert category is not None
             chosen = list(await tx.photos.calls_in_category(user.id, category, user.blur_threshold, only))
+            if as_shown is not None:
+                as_shown.check(category, user.blur_threshold, len(chosen))
         else:
             chosen = await chosen_photos(tx, user.id, photo_ids)
         keys = [str(photo_id) for photo_id in chosen]
