@@ -30,7 +30,7 @@ from app.domain.noise import noise_level
 from app.domain.services.photos import MAX_CHOSEN
 from app.domain.services.recently_removed import discard_expired
 from app.domain.services.stray_files import remove_stray_files
-from app.domain.units import days_ago, days_until, megabytes, plural
+from app.domain.units import days_ago, days_until, megabytes, plural, score_text, threshold_text
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
 from app.routes import (
@@ -151,7 +151,13 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
 
     def setup(engine: JinjaTemplateEngine) -> None:
         engine.engine.filters.update(
-            plural=plural, noise_level=noise_level, megabytes=megabytes, ago=days_ago, until=days_until
+            plural=plural,
+            noise_level=noise_level,
+            megabytes=megabytes,
+            ago=days_ago,
+            until=days_until,
+            threshold_text=threshold_text,
+            score_text=score_text,
         )
         engine.engine.globals["features"] = features
         engine.engine.globals["keep_days"] = KEEP_REMOVED_DAYS  # how long Recently removed keeps a photo

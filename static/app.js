@@ -147,7 +147,15 @@
   function slider() {
     var range = document.getElementById("threshold");
     var out = document.getElementById("threshold-value");
-    if (range && out) range.addEventListener("input", function () { out.textContent = Number(range.value).toFixed(2); });
+    if (!range || !out) return;
+    // A threshold between two of the slider's steps (0.2559, a suggestion taken) is shown as it is, and the
+    // arrows step from it (step "any"); dragging takes the slider back to its steps.
+    function text(value) {
+      var stepped = Math.round(value * 100) / 100;
+      return Math.abs(value - stepped) < 1e-9 ? stepped.toFixed(2) : String(Math.round(value * 10000) / 10000);
+    }
+    range.addEventListener("pointerdown", function () { range.step = "0.01"; });
+    range.addEventListener("input", function () { out.textContent = text(Number(range.value)); });
   }
   var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
   function submitOnChange() {

@@ -30,3 +30,17 @@ def days_until(when: dt.datetime, now: dt.datetime) -> str:
     """ "today", "tomorrow", "in 30 days" (a part of a day counts as one)."""
     days = math.ceil((when - now).total_seconds() / 86400)
     return "today" if days <= 0 else "tomorrow" if days == 1 else f"in {days} days"
+
+
+def threshold_text(threshold: float) -> str:
+    """A threshold as the slider steps it, "0.50", or to the four places it is kept where it is between two of
+    its steps ("0.2559", taken from a suggestion or the API): rounded, it would not be the one in use."""
+    stepped = round(threshold, 2)
+    return f"{stepped:.2f}" if abs(threshold - stepped) < 1e-9 else f"{threshold:.4f}".rstrip("0")
+
+
+def score_text(score: float, threshold: float, places: int = 2) -> str:
+    """A score to `places`, or to the four it is kept to where rounding would carry it across the threshold:
+    0.0557 under a threshold of 0.06 is "0.0557", not "0.06", which would read as blurred."""
+    shown = f"{score:.{places}f}"
+    return shown if (float(shown) >= threshold) == (score >= threshold) else f"{score:.4f}"

@@ -28,6 +28,7 @@ from app.domain.services import (
     similar,
     tagging,
 )
+from app.domain.units import threshold_text
 from app.jobs.link_tasks import link_context
 from app.logs import log
 from app.routes.api_photos import image_response, store_uploads, upload_status, uploaded_files
@@ -282,7 +283,9 @@ async def save_threshold(request: Request[Any, Any, Any], container: ContainerDe
         return Response('<p class="error" role="alert">The threshold must be a number.</p>', status_code=422)
     saved = await photos.set_threshold(caller(request), value, uow=container.uow)
     # The gallery listens for this event and re-sorts itself; nothing is re-scored.
-    return Response(f"Saved: {saved:.2f}", headers={"HX-Trigger": "threshold-changed"}, media_type="text/html")
+    return Response(
+        f"Saved: {threshold_text(saved)}", headers={"HX-Trigger": "threshold-changed"}, media_type="text/html"
+    )
 
 
 @get("/photos/{photo_id:str}", guards=GUARD, include_in_schema=False, dependencies=PHOTO_VIEW)

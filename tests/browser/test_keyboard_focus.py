@@ -80,6 +80,35 @@ def test_a_photo_scored_while_its_page_is_open_shows_its_map_and_its_place(page:
         database.close()
 
 
+def test_a_threshold_between_the_sliders_steps_stays_under_the_arrows(page: Page, unscored: LiveServer) -> None:
+    """A threshold of 0.2559 (a suggestion taken) read 0.26 and was saved as 0.26 at the first nudge and back."""
+    sign_in(page, unscored)
+    slider, said = page.locator("#threshold"), page.locator("#threshold-saved")
+    page.evaluate("""() => {  // as the suggestion's button sets it
+        const range = document.getElementById("threshold");
+        range.step = "any"; range.value = "0.2559"; range.dispatchEvent(new Event("change", {bubbles: true}));
+    }""")
+    expect(said).to_have_text("Saved: 0.2559")
+    page.reload()
+    expect(page.locator("#threshold-value")).to_have_text("0.2559")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#threshold-value")).to_have_text("0.2659")
+    expect(said).to_have_text("Saved: 0.2659")
+    page.keyboard.press("ArrowLeft")
+    expect(said).to_have_text("Saved: 0.2559")
+    box = slider.bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a drag: back to the steps
+    expect(said).to_have_text(re.compile(r"^Saved: 0\.\d\d$"))
+    expect(page.locator("#threshold-value")).to_have_text(re.compile(r"^0\.\d\d$"))
+    page.evaluate("""() => {
+        const range = document.getElementById("threshold");
+        range.value = "0.5"; range.dispatchEvent(new Event("change", {bubbles: true}));
+    }""")
+    expect(said).to_have_text("Saved: 0.50")
+
+
 def test_the_next_page_of_the_grid_takes_the_focus_from_more_photos(page: Page, unscored: LiveServer) -> None:
     sign_in(page, unscored)
     for last, shown in ((47, 96), (95, 100)):  # each page's "More photos…" in turn

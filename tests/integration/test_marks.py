@@ -188,3 +188,20 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     again = client.post("/threshold/suggested", data={"_csrf_token": token})
     assert again.status_code == 409 and "as well as any" in again.text
     assert client.post("/threshold/suggested", data={}).status_code == 403  # no CSRF token
+
+
+def test_a_threshold_between_the_sliders_steps_is_shown_as_it_is(client, api):
+    """0.2559 (a suggestion taken, or set by the API) read "0.26" on every page, and a score of 0.259 read as
+    under it; the slider snapped to 0.26, so its first nudge and back saved 0.26."""
+    _signed_in(client)
+    api.upload(("sharp.jpg", images.jpeg(1000, 750, seed=4)))
+    api.wait_scored()
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.2559})
+    gallery = client.get("/photos").text
+    assert '<output id="threshold-value" for="threshold">0.2559</output>' in gallery
+    assert 'step="any" value="0.2559"' in gallery  # the arrows step from it; a drag goes back to the 0.01 steps
+    assert "At 0.2559:" in client.get("/threshold/preview?threshold=0.2559").text
+    assert "Your threshold is <strong>0.2559</strong>" in client.get("/settings").text
+    assert "threshold 0.2559" in client.get("/stats").text
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.26})
+    assert 'step="0.01" value="0.26"' in client.get("/photos").text
