@@ -146,6 +146,7 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     apart, keeping the database pool and the scoring processes between them. What the lost worker was
     running is taken over when its lease ends, as after a crash. SIGINT or SIGTERM ends it.
     """
+    _require_redis(settings)  # before the database: without Redis there is nothing to work for
     container = worker_container(settings)
     wait, stopped = RECONNECT_FIRST, asyncio.Event()
     try:
@@ -188,9 +189,13 @@ async def _let_go(worker: Worker) -> None:
             await worker.pool.aclose(close_connection_pool=True)
 
 
-def worker_settings(settings: Settings) -> dict[str, Any]:
+def _require_redis(settings: Settings) -> None:
     if not settings.redis_url:
         raise SystemExit("classify worker needs REDIS_URL (without it, `classify serve` runs the tasks itself)")
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    _require_redis(settings)
     return {
         "functions": [
             *(

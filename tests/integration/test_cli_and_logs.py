@@ -130,6 +130,10 @@ def test_a_database_that_cannot_be_used_is_one_line_naming_the_setting(tmp_path)
     assert served.stderr.startswith(f"classify: cannot use the database at DATABASE_URL={shown}: ")
     assert "hunter2" not in served.stderr
 
+    no_redis = classify("worker", "--burst", env=env)  # the first thing it needs, said first
+    assert no_redis.returncode != 0 and "classify worker needs REDIS_URL" in no_redis.stderr
+    assert "database" not in no_redis.stderr
+
     worker = classify("worker", "--burst", env={**env, "REDIS_URL": "redis://127.0.0.1:1/0"})
     assert worker.returncode != 0 and "Traceback" not in worker.stderr
     assert (
