@@ -95,6 +95,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         detail = TOO_LARGE  # uploads say their own limit (app/routes/upload_stream.py); this is any other request
     if exc.status_code == 403 and detail == LITESTAR_CSRF_FAILED:
         detail = CSRF_FAILED
+    detail = FRAMEWORK_PHRASES.get(detail, detail)
     response = _answer(request, exc.status_code, detail)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -108,6 +109,11 @@ CSRF_FAILED = (
     "reload the page and try again. Nothing was changed."
 )
 NO_BODY = "This request needs a JSON body; none came."
+# what Litestar says of an address it has no route for, in words a person reads on the error page
+FRAMEWORK_PHRASES = {
+    "Not Found": "There is nothing at this address: the link is wrong or out of date.",
+    "Method Not Allowed": "This address does not take that kind of request.",
+}
 JSON_DECODER = "litestar/serialization/msgspec_hooks.py"  # where Litestar decodes a JSON body
 TOO_DEEP = "The JSON body is nested too deeply to read; nothing was changed."
 

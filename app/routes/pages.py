@@ -102,7 +102,10 @@ PhotoViewDep = NamedDependency[PhotoView]
 async def _in_the_bin(user: User, photo_id: uuid.UUID, view: PhotoView, container: ContainerDep) -> Template:
     """A removed photo's page (Back after its removal, an old link): where it is, with its Put back. Still a 404:
     it is not in the library."""
-    removed = await recently_removed.get_removed(user.id, photo_id, uow=container.uow)  # else: not found at all
+    try:
+        removed = await recently_removed.get_removed(user.id, photo_id, uow=container.uow)
+    except NotFound:  # not in the bin either; the page was a photo's, not the bin's
+        raise NotFound("This photo is not in Classify: it was deleted for good, or the link is wrong.") from None
     context = {"user": user, "removed": removed, "view": view.query, "now": container.clock()}
     return Template("photo_removed.html", context=context, status_code=404)
 
@@ -159,6 +162,8 @@ async def _gallery_context(
     removed = (await recently_removed.summary(user, uow=container.uow)).count if empty else 0
     return {
         "removed_count": removed,
+        # photos waiting for a score that nothing will give them: the cards would wait without a word
+        "no_worker": await workers_missing(container) if counts.unprocessed else None,
         "order": order,
         "orders": list(Order),
         "sort_param": f"&sort={order.value}" if order is not Order.NEWEST else "",

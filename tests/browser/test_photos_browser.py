@@ -121,7 +121,7 @@ def test_upload_sort_threshold_photo_page_and_export(
     blurred, not_blurred = count_value(page, "blurred"), count_value(page, "not_blurred")
     assert blurred > 0 and not_blurred > 0, (blurred, not_blurred)
     assert blurred + not_blurred == 6
-    # What the user sees on the grid follows the tabs: every card shows its score, none "scoring…".
+    # What the user sees on the grid follows the tabs: every card shows its score, none "waiting to be scored".
     page.reload()
     expect(page.locator("li.photo-card")).to_have_count(6)
     for name in SHARP:

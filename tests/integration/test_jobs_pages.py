@@ -57,7 +57,7 @@ def test_a_job_with_many_failed_items_lists_the_first_fifty(client, api, setting
     _signed_in(client)
     page = client.get("/jobs").text
     assert "60 items failed or skipped" in page and page.count("(failed): not an image") == 50
-    assert 'data-more-items="10"' in page and f"GET /api/v1/blur/jobs/{job_id}/items" in page
+    assert 'data-more-items="10"' in page and "… and 10 more (the first 50 are listed here)." in page
     assert len(api.get(f"/api/v1/blur/jobs/{job_id}/items").json()) == 60
 
 
@@ -146,9 +146,13 @@ def test_the_jobs_page_says_when_nothing_takes_the_queued_jobs(tmp_path, databas
             page = client.get("/jobs").text
             said = 'id="no-worker"' in page
             assert said is not run_worker, run_worker
-            if said:
-                assert "Nothing is taking these jobs" in page and "CLASSIFY_RUN_WORKER" in page
-                assert "RuntimeError" not in page and "..</p>" not in page  # words, not a class name
+            if said:  # in words; what to change is on System, which names the setting
+                assert "These jobs are waiting: nothing on this server is running them." in page
+                assert "CLASSIFY_RUN_WORKER" not in page and "CLASSIFY_RUN_WORKER" in client.get("/system").text
+                gallery = client.get("/photos").text  # and the gallery, whose photo waits for its score
+                assert "Photos are not being scored now" in gallery and "waiting to be scored" in gallery
+            else:
+                assert 'id="no-worker"' not in client.get("/photos").text
 
 
 def test_a_job_is_retried_once_it_has_ended_not_while_it_runs(client, api, settings):
@@ -165,3 +169,20 @@ def test_a_job_is_retried_once_it_has_ended_not_while_it_runs(client, api, setti
     )
     assert api.get(f"/api/v1/blur/jobs/{ended}").json()["status"] == "done"
     assert api.post(f"/api/v1/blur/jobs/{ended}/retry").status_code == 202
+
+
+def test_the_jobs_page_names_an_imports_files_not_the_services_ids(client, api, settings):
+    """A Drive import's skipped file read "1AbC…xyz (skipped): notes.txt is not an image"; an album's failed
+    photo was its id. The reasons name the files; a Dropbox path, which reads, stays."""
+    _signed_in(client)
+    drive_id, path = "1AbCdEfGhIjKlMnOpQrStUvWxYz012345", "/trip/notes.txt"
+    said = "notes.txt is not an image (text/plain); skipped."
+    keys = [drive_id, path]
+    job_with_items(settings, "owner@example.com", keys, [(keys, "skipped", said)], "link_import")
+    photo = api.upload(("beach.jpg", images.jpeg(seed=5))).json()["photos"][0]["id"]
+    job_with_items(settings, "owner@example.com", [photo], [([photo], "failed", "Not added.")], "google_album")
+    page = client.get("/jobs").text
+    assert drive_id not in page and f"<li>(skipped): {said}</li>" in page
+    assert f"<li><code>{path}</code> (skipped)" in page
+    assert photo not in page.split("failed or skipped")[-1]
+    assert "<li><code>beach.jpg</code> (failed): Not added.</li>" in page

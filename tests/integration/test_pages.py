@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 import zipfile
 
 import pytest
@@ -410,3 +411,15 @@ def test_a_progress_stream_ends_quietly_when_the_database_goes_away(client, api,
     stream = client.get(f"/jobs/{job_id}/events")
     assert stream.status_code == 200 and stream.text.count("event: progress") == 1 and "event: done" not in stream.text
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_wrong_address_says_so_in_words(client, api):
+    """A photo link to nothing said "No such photo in Recently removed" (the bin was looked in last); an unknown
+    address said "Not Found", the framework's phrase."""
+    _signed_in(client)
+    photo = client.get(f"/photos/{uuid.uuid4()}")
+    assert photo.status_code == 404
+    assert "This photo is not in Classify: it was deleted for good, or the link is wrong." in photo.text
+    nowhere = client.get("/nowhere")
+    assert nowhere.status_code == 404 and "There is nothing at this address" in nowhere.text
+    assert api.get("/api/v1/nowhere").json()["detail"].startswith("There is nothing at this address")

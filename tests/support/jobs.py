@@ -13,17 +13,21 @@ from app.settings import Settings
 
 
 def job_with_items(
-    settings: Settings, email: str, keys: Sequence[str], outcomes: Sequence[tuple[Sequence[str], str, str | None]]
+    settings: Settings,
+    email: str,
+    keys: Sequence[str],
+    outcomes: Sequence[tuple[Sequence[str], str, str | None]],
+    kind: str = "import_folder",
 ) -> str:
-    """A folder-import job of `keys` for the account of `email`; each outcome (keys, status, error) is marked in
-    turn, as the tasks would. Returns the job's id."""
+    """A job of `kind` (a folder import) of `keys` for the account of `email`; each outcome (keys, status, error)
+    is marked in turn, as the tasks would. Returns the job's id."""
 
     async def make() -> str:
         container = bootstrap(settings, offload=run_inline)
         try:
             async with container.uow() as tx:
                 user = await tx.users.by_email(email)
-                job = await tx.jobs.add(user.id, "import_folder", len(keys), {}, list(keys))
+                job = await tx.jobs.add(user.id, kind, len(keys), {}, list(keys))
                 for marked, status, error in outcomes:
                     await tx.jobs.mark_items(job.id, list(marked), status, error, container.clock())
                 await tx.commit()

@@ -24,7 +24,8 @@ WHOLE_JOB_TASKS = {
     REMOVE_BATCH: REMOVE_TASK,
 }
 
-PHOTO_BATCHES = (SCORE_BATCH, TAG_BATCH)  # jobs whose items are the user's photos, by id
+PHOTO_BATCHES = (SCORE_BATCH, TAG_BATCH, GOOGLE_ALBUM)  # jobs whose items are the user's photos, by id
+SERVICE_IMPORTS = (GOOGLE_IMPORT, LINK_IMPORT)  # items keyed by the service's own id (a Dropbox path aside)
 MAX_RECENT = 200  # jobs in one answer
 
 
@@ -96,13 +97,16 @@ async def first_job_errors(
     owner: uuid.UUID, job_id: uuid.UUID, limit: int, *, uow: UowFactory
 ) -> tuple[list[tuple[str, str, str | None]], int]:
     """The first `limit` items that failed or were skipped, and how many there are in all. A batch's photos
-    are named by their file names (a photo removed since by "a removed photo"), not by their ids."""
+    are named by their file names (a photo removed since by "a removed photo"), not by their ids; an import's
+    reasons name their files, so a Drive or Google Photos id beside them is left out (""), a path is not."""
     job = await get_job(owner, job_id, uow=uow)
     async with uow() as tx:
         items, total = await tx.jobs.failed_items(job_id, limit), await tx.jobs.count_failed_items(job_id)
         if job.kind in PHOTO_BATCHES:
             names = await tx.photos.filenames(owner, [uuid.UUID(key) for key, _, _ in items])
             items = [(names.get(uuid.UUID(key), "a removed photo"), status, why) for key, status, why in items]
+        elif job.kind in SERVICE_IMPORTS:
+            items = [(key if "/" in key else "", status, why) for key, status, why in items]
     return items, total
 
 
