@@ -25,7 +25,7 @@ from litestar.types import Message, Scope
 
 from app.adapters.queue import InProcessQueue
 from app.bootstrap import Container, bootstrap
-from app.domain.model import KEEP_REMOVED_DAYS
+from app.domain.model import KEEP_REMOVED_DAYS, SOURCE_NAMES
 from app.domain.noise import noise_level
 from app.domain.services.photos import MAX_CHOSEN
 from app.domain.services.recently_removed import discard_expired
@@ -160,6 +160,7 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
             score_text=score_text,
         )
         engine.engine.globals["features"] = features
+        engine.engine.globals["source_names"] = {source.value: name for source, name in SOURCE_NAMES.items()}
         engine.engine.globals["keep_days"] = KEEP_REMOVED_DAYS  # how long Recently removed keeps a photo
 
     return setup

@@ -155,6 +155,11 @@
       return Math.abs(value - stepped) < 1e-9 ? stepped.toFixed(2) : String(Math.round(value * 10000) / 10000);
     }
     range.addEventListener("pointerdown", function () { range.step = "0.01"; });
+    // "Your threshold is now 0.42…" is no longer so once the slider has moved
+    document.body.addEventListener("threshold-changed", function () {
+      var took = document.getElementById("took-note");
+      if (took) took.remove();
+    });
     range.addEventListener("input", function () { out.textContent = text(Number(range.value)); });
   }
   var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];

@@ -40,11 +40,11 @@ class PillowImageInspector:
             raise PayloadRejected(exc.status_code, exc.detail) from None
 
     async def render(self, data: bytes, size: str) -> imaging.Rendition:
-        return await self._in_worker(imaging.make_rendition, data, self.limits, size)
+        return await self._in_worker(None, imaging.make_rendition, data, self.limits, size)
 
     async def intake(self, original: Path, filename: str | None = None) -> Intake:
         thumb, fingerprint, details, elapsed_ms = await self._in_worker(
-            intake_file, str(original), self.limits, self.score_on_intake, filename
+            filename, intake_file, str(original), self.limits, self.score_on_intake, filename
         )
         score = None if details is None else outcome(details, elapsed_ms)
         return Intake(thumb=thumb, score=score, fingerprint=fingerprint)
@@ -55,17 +55,19 @@ class PillowImageInspector:
         except WorkerCrashed:
             return None
 
-    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn` in a worker process; a refused or unreadable image is PayloadRejected, as callers expect."""
+    async def _in_worker(self, name: str | None, fn: Callable[..., T], *args: Any) -> T:
+        """`fn` in a worker process; a refused or unreadable image is PayloadRejected, as callers expect, naming
+        the photo `name` when it has one."""
+        who = name or "This image"
         try:
             return await self.offload(fn, *args)
         except imaging.ImageRejected as exc:
             raise PayloadRejected(exc.status_code, exc.detail) from None
         except WorkerCrashed as exc:
-            raise PayloadRejected(422, f"This image could not be read: {exc}") from None
-        except Exception as exc:  # a decoder's or OpenCV's own failure on this one file: it alone is refused
+            raise PayloadRejected(422, f"{who} could not be read. {exc}") from None
+        except Exception:  # a decoder's or OpenCV's own failure on this one file: it alone is refused
             log.exception("image could not be processed", step=fn.__name__)
-            raise PayloadRejected(422, f"This image could not be read ({type(exc).__name__}).") from None
+            raise PayloadRejected(422, f"{who} is damaged or incomplete and can't be read.") from None
 
 
 def outcome(details: dict[str, Any], elapsed_ms: float) -> ScoreOutcome:

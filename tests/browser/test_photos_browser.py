@@ -544,6 +544,11 @@ def test_marks_point_to_a_threshold_and_one_click_takes_it(page: Page, app_serve
     expect(page.locator("#threshold-value")).to_have_text(value)
     expect(count(page, "blurred")).to_have_text("2")
     expect(offer).to_have_text("")  # the threshold now agrees with every mark: nothing more to offer
+    took = page.locator("#took-note")
+    expect(took).to_contain_text(f"Your threshold is now {value}")
+    page.locator("#threshold").focus()
+    page.keyboard.press("ArrowRight")  # it is no longer so
+    expect(took).to_have_count(0)
 
 
 def opens_file_chooser(page: Page, key: str) -> FileChooser:

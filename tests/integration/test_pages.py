@@ -423,3 +423,13 @@ def test_a_wrong_address_says_so_in_words(client, api):
     nowhere = client.get("/nowhere")
     assert nowhere.status_code == 404 and "There is nothing at this address" in nowhere.text
     assert api.get("/api/v1/nowhere").json()["detail"].startswith("There is nothing at this address")
+
+
+def test_a_photos_notes_and_source_are_in_words(client, api):
+    """The photo page said "Notes: extension mismatch, too small" and "Source: upload"."""
+    _signed_in(client)
+    odd = api.upload(("small.jpg", images.png(60, 40))).json()["photos"][0]
+    assert set(odd["flags"]) == {"extension_mismatch", "too_small"}
+    page = client.get(f"/photos/{odd['id']}").text
+    said = "<dt>Notes</dt><dd>named as another type: it is a PNG file; very small: its score is less sure</dd>"
+    assert said in page and "<dt>Source</dt><dd>Uploaded</dd>" in page
