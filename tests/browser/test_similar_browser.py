@@ -72,7 +72,7 @@ def test_a_burst_is_one_group_with_its_sharpest_frame_marked(page: Page, tmp_pat
         expect(page.get_by_role("button", name="Remove only")).to_have_count(0)
 
         page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name="Keep the sharpest, remove the other 1").click()
+        page.get_by_role("button", name="Keep the sharpest, remove the other shot").click()
         expect(page.get_by_role("heading", name="No similar shots")).to_be_visible()
         page.goto(server.url + "/photos?filter=all")
         names = page.locator("li.photo-card .photo-name")

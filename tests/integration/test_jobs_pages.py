@@ -69,9 +69,9 @@ def test_a_link_to_one_job_opens_as_a_page_and_says_when_it_ran(client, api, oth
     alone = client.get(f"/jobs/{empty}")  # typed or followed in the browser, not fetched by htmx
     assert alone.status_code == 200 and "<title>Jobs" in alone.text and "← Newest jobs" in alone.text
     assert re.findall(r'<article class="job" id="job-([0-9a-f-]{36})"', alone.text) == [empty]
-    assert "Nothing to do: no photo matched." in alone.text  # a batch that found nothing, not "0 of 0"
+    assert "Nothing to do: no photo was waiting to be scored." in alone.text  # a batch that found nothing, not "0 of 0"
     when = r"<time datetime=\"[0-9T:.+-]+\">\d{4}-\d\d-\d\d \d\d:\d\d</time>"
-    assert re.search(r"asked for " + when + ", ended", alone.text)  # it found nothing to start on
+    assert re.search(r"requested " + when + ", ended", alone.text)  # it found nothing to start on
     ran = api.post("/api/v1/blur/analyze-batch", json={"photo_ids": [one]}).json()["job_id"]
     for _ in range(100):
         if api.get(f"/api/v1/blur/jobs/{ran}").json()["status"] == "done":

@@ -133,13 +133,13 @@ def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
     [group] = api.get("/api/v1/similar").json()["items"]
     assert group["best_id"] == burst[0]["id"]  # the premise: the lowest score
     page = client.get("/similar").text
-    assert "Keep the sharpest, remove the other 2" in page and "Your pick" not in page
+    assert "Keep the sharpest, remove the other 2 shots" in page and "Your pick" not in page
 
     api.patch(f"/api/v1/photos/{burst[1]['id']}", json={"marked_as": "sharp"})  # "I like this one better"
     [group] = api.get("/api/v1/similar").json()["items"]
     assert group["best_id"] == burst[1]["id"]
     page = client.get("/similar").text
-    assert "Your pick" in page and "Keep your pick, remove the other 2" in page
+    assert "Your pick" in page and "Keep your pick, remove the other 2 shots" in page
     photo_page = client.get(f"/photos/{burst[0]['id']}").text
     assert re.search(r"your pick: <a [^>]*>burst22_1\.jpg</a>", photo_page)
     archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
@@ -148,7 +148,7 @@ def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
     # two picks: keeping one never removes the other
     api.patch(f"/api/v1/photos/{burst[0]['id']}", json={"marked_as": "sharp"})
     page = client.get("/similar").text
-    assert "Keep your 2 picks, remove the other 1" in page
+    assert "Keep your 2 picks, remove the other shot" in page
     forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
     assert forms[0][1] == burst[2]["id"]
 

@@ -88,7 +88,7 @@ def test_the_pages_show_each_group_with_its_sharpest_photo_and_an_empty_state(cl
     assert api.patch("/api/v1/settings", json={"blur_threshold": 0.0001}).status_code == 200
     page = client.get("/similar").text
     assert "Least blurred</span>" in page and "Sharpest</span>" not in page
-    assert "Keep the least blurred, remove the other 1" in page
+    assert "Keep the least blurred, remove the other shot" in page
     assert "this is the least blurred" in client.get(f"/photos/{burst[1]['id']}").text
 
 
@@ -101,7 +101,7 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     keep = re.search(r'name="keep" value="([^"]+)"', page.text).group(1)
     remove = re.search(r'name="remove" value="([^"]+)"', page.text).group(1)
     assert keep == burst[1]["id"] and set(remove.split(",")) == {burst[0]["id"], burst[2]["id"]}
-    assert "remove the other 2" in page.text
+    assert "remove the other 2 shots" in page.text
 
     without_token = client.post("/similar/keep-best", data={"keep": keep, "remove": remove})
     assert without_token.status_code == 403 and len(api.get("/api/v1/photos").json()["items"]) == 3
@@ -135,7 +135,7 @@ def test_with_several_sharp_shots_only_the_blurred_ones_can_go(client, api):
     blurred = {p["id"] for p in api.get("/api/v1/photos?filter=blurred").json()["items"]}
     assert blurred == {burst[0]["id"], burst[2]["id"]}  # the premise
     page = client.get("/similar").text
-    assert "Keep the sharpest, remove the other 3" in page and "Remove only the 2 blurred" in page
+    assert "Keep the sharpest, remove the other 3 shots" in page and "Remove only the 2 blurred" in page
     forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
     assert len(forms) == 2 and set(forms[1][1].split(",")) == blurred
 
@@ -144,7 +144,7 @@ def test_with_several_sharp_shots_only_the_blurred_ones_can_go(client, api):
     left = {p["id"] for p in api.get("/api/v1/photos").json()["items"]}
     assert left == {burst[1]["id"], burst[3]["id"]}  # both sharp shots stay, still a group of two
     after = client.get("/similar").text
-    assert "2 shots" in after and "Remove only" not in after and "Keep the sharpest, remove the other 1" in after
+    assert "2 shots" in after and "Remove only" not in after and "Keep the sharpest, remove the other shot" in after
 
 
 def test_an_export_can_keep_only_the_sharpest_of_each_moment(client, api, database_url):

@@ -102,7 +102,10 @@ async def start_album(
     if not state["connected"]:
         raise Conflict("Connect Google first (Settings → Connect Google).")
     if APPEND_SCOPE not in state["scope"].split():
-        raise Conflict("Classify may not create albums yet: allow it in Google first (Save keepers → Allow).")
+        raise Conflict(
+            "Classify may not create albums yet: allow it first "
+            "(account menu → Save keepers to Google Photos → Allow album creation)."
+        )
     photo_ids = await keepers(user, uow=uow, similar=similar)
     if not photo_ids:
         raise Conflict("There are no keepers to save: no photo is scored and not blurred at your threshold.")
