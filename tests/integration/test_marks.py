@@ -202,6 +202,8 @@ def test_a_threshold_between_the_sliders_steps_is_shown_as_it_is(client, api):
     assert 'step="any" value="0.2559"' in gallery  # the arrows step from it; a drag goes back to the 0.01 steps
     assert "At 0.2559:" in client.get("/threshold/preview?threshold=0.2559").text
     assert "Your threshold is <strong>0.2559</strong>" in client.get("/settings").text
-    assert "threshold 0.2559" in client.get("/stats").text
+    stats = client.get("/stats").text
+    assert "threshold 0.2559" in stats
+    assert stats.count("bar-split") == 1 and "--split: " in stats  # the bar it runs through: part sharp, part blurred
     api.patch("/api/v1/settings", json={"blur_threshold": 0.26})
     assert 'step="0.01" value="0.26"' in client.get("/photos").text
