@@ -8,12 +8,14 @@ import httpx
 
 from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
+from app.adapters.kept_check import KeptCheck
 from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure, TokenRefused
 from app.domain.links import DriveFolder
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded"}
 UNANSWERED = unavailable_when_unanswered("Google Drive", SourceBusy)
+PROBE_FILE = "classify-health-check"  # an id no file has: a good key gets a 404 for it, a bad key a 400
 
 
 class GoogleDrive:
@@ -21,6 +23,7 @@ class GoogleDrive:
         self.api_root = api_root.rstrip("/")
         self.api_key = api_key
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
+        self.check = KeptCheck(self._check_key)  # for the System page
 
     def _auth(self, token: str | None, resource_keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -28,6 +31,20 @@ class GoogleDrive:
             headers["X-Goog-Drive-Resource-Keys"] = ",".join(f"{i}/{k}" for i, k in resource_keys.items())
         params = {} if token or not self.api_key else {"key": self.api_key}
         return headers, params
+
+    @UNANSWERED
+    async def _check_key(self) -> str:
+        """Whether Drive takes the server's API key, asking for a file that does not exist."""
+        response = await self.http.get(
+            f"{self.api_root}/files/{PROBE_FILE}", params={"key": self.api_key or "", "fields": "id"}
+        )
+        if response.status_code in (200, 404):
+            return "the API key is accepted"
+        if response.status_code in (400, 403):
+            message = _error(response).get("message") or response.reason_phrase
+            raise SourceFailure(503, f"Google Drive refuses the server's API key (GOOGLE_API_KEY): {message}")
+        _raise_for(response)
+        return "the API key is accepted"
 
     @UNANSWERED
     async def check_folder(self, folder: DriveFolder, token: str | None) -> str:
@@ -107,15 +124,20 @@ class GoogleDrive:
         await self.http.aclose()
 
 
+def _error(response: httpx.Response) -> dict[str, Any]:
+    try:
+        error = response.json().get("error", {})
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
 def _raise_for(response: httpx.Response) -> None:
     if response.is_success:
         return
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        error = {}
-    message = error.get("message") if isinstance(error, dict) else None
-    reasons = {e.get("reason") for e in error.get("errors", [])} if isinstance(error, dict) else set()
+    error = _error(response)
+    message = error.get("message")
+    reasons = {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
     status = response.status_code
     if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
         # Drive's 403 rate limits are 429s by another name: waited out, not given up on

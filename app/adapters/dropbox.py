@@ -9,11 +9,13 @@ import httpx
 
 from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
+from app.adapters.kept_check import KeptCheck
 from app.domain.link_sources import FolderUnavailable, RemoteFile, SourceBusy, SourceFailure
 from app.domain.links import DropboxFolder
 
 PAGE_LIMIT = 2000
 UNANSWERED = unavailable_when_unanswered("Dropbox", SourceBusy)
+PROBE = "classify"  # what the System page's check asks Dropbox to echo
 RESET_TRIES = 3  # listings started over on a reset cursor before the import gives up
 
 
@@ -34,11 +36,20 @@ class DropboxSharedLinks:
         self.auth = httpx.BasicAuth(app_key or "", app_secret or "")
         self.configured = bool(app_key and app_secret)
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
+        self.check = KeptCheck(self._check_app)  # for the System page
 
     async def _rpc(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.post(f"{self.api_root}/{route}", json=body, auth=self.auth)
         _raise_for(response)
         return response.json()
+
+    @UNANSWERED
+    async def _check_app(self) -> str:
+        """Whether Dropbox takes the app key and secret: check/app echoes a word back, and does nothing else."""
+        echoed = await self._rpc("check/app", {"query": PROBE})
+        if echoed.get("result") != PROBE:
+            raise SourceFailure(502, "Dropbox's check/app did not answer with what it was sent.")
+        return "the app key and secret are accepted"
 
     @UNANSWERED
     async def check_folder(self, folder: DropboxFolder) -> str:

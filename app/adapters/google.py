@@ -10,6 +10,7 @@ import httpx
 
 from app.adapters.answers import unavailable_when_unanswered
 from app.adapters.capped import read_capped
+from app.adapters.kept_check import KeptCheck
 from app.domain.google import (
     AlbumCreated,
     BaseUrlExpired,
@@ -29,6 +30,7 @@ from app.domain.google import (
 from app.settings import Settings
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+PROBE_REFRESH_TOKEN = "classify-health-check"  # no grant has it: Google answers for the client, not a person
 DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 
@@ -87,6 +89,7 @@ class GoogleApi:
             timeout=TIMEOUT,
             follow_redirects=False,
         )
+        self.check = KeptCheck(self._check_client)  # for the System page
 
     @property
     def configured(self) -> bool:
@@ -139,6 +142,19 @@ class GoogleApi:
     @UNANSWERED
     async def refresh(self, refresh_token: str, now: dt.datetime) -> TokenSet:
         return await self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, now)
+
+    async def _check_client(self) -> str:
+        """Whether Google takes the server's client id and secret: a refresh token that cannot exist is refused
+        as invalid_grant (400) for a client it knows, and as invalid_client (401) for one it does not."""
+        try:
+            await self.refresh(PROBE_REFRESH_TOKEN, dt.datetime.now(dt.UTC))
+        except InvalidGrant:
+            return "the client id and secret are accepted"
+        except Unauthorized:
+            raise RuntimeError(
+                "Google refuses the server's client id or secret (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)"
+            ) from None
+        return "the client id and secret are accepted"
 
     @UNANSWERED
     async def revoke(self, token: str) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import json
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from PIL import Image
 
+from app.adapters.kept_check import KeptCheck
 from app.domain.vision import VisionAnswerInvalid, VisionBusy, VisionResult, VisionUnavailable, parse_answer
 from app.logs import log
 
@@ -54,9 +53,6 @@ def preview_jpeg(rendition: bytes) -> bytes:
     return out.getvalue()
 
 
-CHECK_SECONDS = 60.0
-
-
 class OpenAIVision:
     def __init__(self, *, api_key: str | None, base_url: str | None, model: str, timeout: float = 30.0) -> None:
         # 30 s, not the SDK's 600 s: a person is waiting on the Tag button.
@@ -66,8 +62,8 @@ class OpenAIVision:
         self._api_key = api_key
         self._base_url = base_url
         self._client: openai.AsyncOpenAI | None = None
-        self._checked: tuple[float, str | None, str | None] | None = None  # (when, answer, error)
-        self._checking = asyncio.Lock()
+        # whether the AI server answers, takes this server's key and has the model, for the System page
+        self.check = KeptCheck(self._check_now)
 
     def _sdk(self) -> openai.AsyncOpenAI:
         # The SDK (with pydantic) is ~15 MB of the web process's memory: loaded on the first AI call, not at start.
@@ -81,21 +77,6 @@ class OpenAIVision:
                 max_retries=MAX_RETRIES,
             )
         return self._client
-
-    async def check(self) -> str:
-        """Whether the AI server answers, takes this server's key and has the model, for the System page; the
-        answer is kept CHECK_SECONDS. /health/services needs no sign-in: without the cache, anyone could make
-        this server call the AI provider with its key as often as they liked."""
-        async with self._checking:
-            if self._checked is None or time.monotonic() - self._checked[0] >= CHECK_SECONDS:
-                try:
-                    self._checked = (time.monotonic(), await self._check_now(), None)
-                except Exception as exc:
-                    self._checked = (time.monotonic(), None, str(exc) or type(exc).__name__)
-        _, answer, error = self._checked
-        if error is not None:
-            raise RuntimeError(error)
-        return answer or ""
 
     async def _check_now(self) -> str:
         """Its model list (free to read). Plain HTTP, so that a look at the page does not load the SDK."""

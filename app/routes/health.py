@@ -83,26 +83,28 @@ async def _storage(container: Container) -> str:
     return f"{usage.free / 2**30:.1f} GB free"
 
 
-def _configured(name: str, present: bool) -> dict[str, Any]:
-    return {
-        "status": "ok" if present else "not_configured",
-        "latency_ms": 0.0,
-        "detail": "configured" if present else f"{name} is not set up; the features that need it are off",
-    }
+async def _not_configured(name: str) -> dict[str, Any]:
+    return {"status": "not_configured", "latency_ms": 0.0, "detail": f"{name} is not set up; what needs it is off"}
 
 
 async def service_report(container: Container) -> dict[str, dict[str, Any]]:
     features = server_features(container)
+    # the outside services are asked at once, each with its own answer kept a minute (adapters/kept_check.py)
+    outside = {
+        "google": (container.google.check, container.google.configured, "Google sign-in (GOOGLE_CLIENT_ID)"),
+        "google_drive": (container.drive.check, bool(container.drive.api_key), "Public Drive folders (GOOGLE_API_KEY)"),
+        "dropbox": (container.dropbox.check, features["dropbox"], "Dropbox (DROPBOX_APP_KEY)"),
+        "vision": (container.vision.check, features["ai"], "AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)"),
+    }
+    answers = await asyncio.gather(
+        *(_timed(check) if on else _not_configured(name) for check, on, name in outside.values())
+    )
     return {
         "database": await _timed(lambda: _database(container)),
         "queue": await _timed(lambda: _queue(container)),
         "workers": await _timed(lambda: _workers(container)),
         "storage": await _timed(lambda: _storage(container)),
-        "google": _configured("Google sign-in (GOOGLE_CLIENT_ID)", features["google"]),
-        "dropbox": _configured("Dropbox (DROPBOX_APP_KEY)", features["dropbox"]),
-        "vision": await _timed(container.vision.check)
-        if features["ai"]
-        else _configured("AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)", False),
+        **dict(zip(outside, answers, strict=True)),
     }
 
 

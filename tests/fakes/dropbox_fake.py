@@ -38,7 +38,7 @@ __all__ = ["DropboxNode", "FakeDropbox", "SharedLink", "content_hash", "running_
 
 API_PREFIX = "/api/2"
 CONTENT_PREFIX = "/content/2"
-RPC_ROUTES = {"files/list_folder", "files/list_folder/continue", "sharing/get_shared_link_metadata"}
+RPC_ROUTES = {"files/list_folder", "files/list_folder/continue", "sharing/get_shared_link_metadata", "check/app"}
 CONTENT_ROUTES = {"sharing/get_shared_link_file"}
 DOWNLOAD_CONTENT_TYPES = ("text/plain", "application/octet-stream")
 PATH_PATTERN = r"(/(.|[\r\n])*)?|id:.*|(ns:[0-9]+(/.*)?)"
@@ -380,6 +380,8 @@ class FakeDropbox:
                 raise text_error(405, f'Error in call to API function "{route}": Only POST and GET are allowed.')
             arg = self._download_arg(req, route)
         self._check_auth(req, route)
+        if route == "check/app":  # check.stone: app auth only; echoes `query` (at most 500 characters)
+            return self._echo(req, route, arg)
         if route == "files/list_folder":
             return self._list_folder(route, arg)
         if route == "files/list_folder/continue":
@@ -387,6 +389,21 @@ class FakeDropbox:
         if route == "sharing/get_shared_link_metadata":
             return self._link_metadata(route, arg)
         return self._get_file(req, route, arg)
+
+    def _echo(self, req: Request, route: str, arg: dict[str, Any]) -> Response:
+        if not req.headers.get("authorization", "").lower().startswith("basic "):
+            raise text_error(
+                400,
+                f'Error in call to API function "{route}": Invalid authorization value in HTTP header '
+                '"Authorization": this function needs app authentication (the app key and secret).',
+            )
+        query = arg.get("query", "")
+        if not isinstance(query, str) or len(query) > 500:
+            raise text_error(
+                400,
+                f'Error in call to API function "{route}": request body: query: a string of at most 500 characters',
+            )
+        return json_response({"result": query})
 
     def _rpc_arg(self, req: Request, route: str) -> dict[str, Any]:
         given = req.headers.get("content-type", "")

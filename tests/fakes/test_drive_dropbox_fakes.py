@@ -315,6 +315,19 @@ def test_dropbox_auth_and_content_type(dropbox: FakeDropbox, http: httpx.Client)
     assert form.headers["content-type"].startswith("text/plain")
 
 
+def test_dropbox_check_app_echoes_with_app_auth_only(dropbox: FakeDropbox, http: httpx.Client) -> None:
+    """check.stone: `app` takes App Authentication and echoes `query` (at most 500 characters)."""
+    route = f"{dropbox.api_root}/check/app"
+    echoed = http.post(route, json={"query": "hello"}, auth=app_auth(dropbox))
+    assert echoed.status_code == 200 and echoed.json() == {"result": "hello"}
+    assert http.post(route, json={}, auth=app_auth(dropbox)).json() == {"result": ""}  # the default query
+    assert http.post(route, json={"query": "x"}, auth=httpx.BasicAuth(dropbox.app_key, "wrong")).status_code == 401
+    user = http.post(route, json={"query": "x"}, headers={"Authorization": "Bearer test-dropbox-token"})
+    assert user.status_code == 400 and "app authentication" in user.text
+    assert http.post(route, json={"query": "x" * 501}, auth=app_auth(dropbox)).status_code == 400
+    assert http.post(f"{dropbox.content_root}/check/app", json={}, auth=app_auth(dropbox)).status_code == 400
+
+
 def test_dropbox_bad_links(dropbox: FakeDropbox, http: httpx.Client) -> None:
     auth = app_auth(dropbox)
     url = dropbox.add_shared_folder("Gone", [("a.jpg", b"a")])

@@ -471,3 +471,20 @@ def test_a_permission_taken_back_is_not_still_claimed_after_reconnecting(google_
     album = api.post("/api/v1/albums/google", json={"title": "Keepers"})
     assert album.status_code == 409, album.text
     assert "may not create albums yet" in album.json()["detail"]
+
+
+def test_the_system_check_asks_google_whether_it_takes_the_servers_client(google_client):
+    """It said "ok · configured" without asking: a wrong client secret was found at the first sign-in."""
+    from app.adapters import kept_check
+
+    client, fake, _ = google_client
+    google = client.get("/health/services").json()["services"]["google"]
+    assert google["status"] == "ok" and google["detail"] == "the client id and secret are accepted"
+    assert google["latency_ms"] > 0
+    kept_check.KEEP_SECONDS, kept = 0.0, kept_check.KEEP_SECONDS
+    try:
+        fake.client_secret = "another-secret"
+        google = client.get("/health/services").json()["services"]["google"]
+        assert google["status"] == "error" and "GOOGLE_CLIENT_SECRET" in google["detail"]
+    finally:
+        kept_check.KEEP_SECONDS = kept

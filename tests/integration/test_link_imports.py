@@ -504,3 +504,27 @@ def test_a_revoked_google_grant_asks_to_reconnect(tmp_path, database_url, fake_g
         refused = api.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(folder)})
         assert refused.status_code == 409 and "reconnect" in refused.json()["detail"], refused.text
         assert run_sql(database_url, "SELECT status FROM oauth_tokens") == [("reconnect",)]
+
+
+def test_the_system_check_asks_drive_and_dropbox_whether_they_take_the_servers_keys(links, fake_dropbox, fake_drive):
+    """They said "ok · configured" without asking: a wrong key was found by the first import that failed."""
+    from app.adapters import kept_check
+
+    looks = [links.get("/health/services").json()["services"] for _ in range(5)]
+    for name, said in (("dropbox", "the app key and secret are accepted"), ("google_drive", "the API key is accepted")):
+        assert looks[0][name]["status"] == "ok" and looks[0][name]["detail"] == said, looks[0][name]
+        assert looks[0][name]["latency_ms"] > 0
+    # anyone may look; each service is asked once a minute at most
+    assert len(fake_dropbox.calls("/api/2/check/app")) == 1 and len(fake_drive.calls("/files/classify-health")) == 1
+
+    kept_check.KEEP_SECONDS, kept = 0.0, kept_check.KEEP_SECONDS
+    try:
+        fake_dropbox.app_secret, fake_drive.api_key = "another-secret", "another-key"
+        services = links.get("/health/services").json()
+        assert services["status"] == "degraded"
+        dropbox, drive = services["services"]["dropbox"], services["services"]["google_drive"]
+        assert dropbox["status"] == "error" and "DROPBOX_APP_KEY" in dropbox["detail"]
+        assert drive["status"] == "error" and "GOOGLE_API_KEY" in drive["detail"]
+        assert "API key not valid" in drive["detail"]
+    finally:
+        kept_check.KEEP_SECONDS = kept

@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
-from app.adapters import vision as vision_adapter
+from app.adapters import kept_check
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.main import create_app
@@ -354,7 +354,7 @@ def test_a_batch_bigger_than_the_calls_left_tags_that_many_and_skips_the_rest(ai
 def test_the_system_check_asks_the_ai_server_itself(ai, monkeypatch):
     """It said "ok · configured" while the AI server refused every call: now it reads the server's model list."""
     _, fake, client, _ = ai
-    monkeypatch.setattr(vision_adapter, "CHECK_SECONDS", 0.0)  # every look asks again
+    monkeypatch.setattr(kept_check, "KEEP_SECONDS", 0.0)  # every look asks again
 
     def vision() -> dict:
         return client.get("/health/services").json()["services"]["vision"]
