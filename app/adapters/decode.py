@@ -22,6 +22,7 @@ import struct
 import cv2
 import numpy as np
 
+from app.adapters.imaging_headers import jpeg_holds_too_little
 from app.domain.blur_features import analysis_long_side
 
 MAX_PIXELS = 400_000_000  # refuse headers that ask for more (decompression bombs)
@@ -45,7 +46,11 @@ def load_gray(source: bytes | str | os.PathLike, name: str | None = None) -> np.
     if head[:3] == b"\xff\xd8\xff":
         if not jpeg_complete(source, head):
             raise UndecodableImage(f"{name}: truncated JPEG (no end-of-image marker after the scan data)")
-        gray = _decode_cv(source, _jpeg_flag(source, head, name))
+        flag = _jpeg_flag(source, head, name)  # refuses a header that asks for too many pixels
+        size = len(source) if isinstance(source, bytes | bytearray) else os.path.getsize(source)
+        if jpeg_holds_too_little(head, size):
+            raise UndecodableImage(f"{name}: truncated JPEG (too little scan data for the size its header declares)")
+        gray = _decode_cv(source, flag)
     elif head[:8] == b"\x89PNG\r\n\x1a\n" or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         _check_pixels(_png_size(head) if head[:4] == b"\x89PNG" else None, name)
         gray = _decode_cv(source, cv2.IMREAD_GRAYSCALE)

@@ -147,7 +147,29 @@ def _gif_size(data: bytes) -> tuple[int, int]:
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Walk the marker segments up to the first start-of-frame, which holds the size."""
+    frame = jpeg_frame(data)
+    return None if frame is None else frame[1:]
+
+
+HUFFMAN_FRAMES = (0xC0, 0xC1, 0xC2)  # baseline, extended and progressive DCT, Huffman-coded
+
+
+def jpeg_holds_too_little(head: bytes, size: int) -> bool:
+    """Whether a JPEG of `size` bytes (`head` its first bytes) is too short for the picture its header declares.
+
+    A Huffman-coded JPEG spends at least a bit on each 8×8 block (no code is shorter, and every block has a DC
+    code), so one shorter than that lost its scan data: a header kept, the rest cut, and an end-of-image marker
+    after it. libjpeg fills what is missing with grey and only warns, so it would be kept as a grey picture.
+    """
+    frame = jpeg_frame(head)
+    if frame is None or frame[0] not in HUFFMAN_FRAMES:
+        return False  # arithmetic-coded and lossless JPEGs have no such floor
+    _, width, height = frame
+    return size * 8 < -(-width // 8) * -(-height // 8)
+
+
+def jpeg_frame(data: bytes) -> tuple[int, int, int] | None:
+    """(start-of-frame marker, width, height): the marker segments walked up to the first frame header."""
     position = 2
     while position + 4 <= len(data):
         if data[position] != 0xFF:
@@ -164,7 +186,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         (length,) = struct.unpack(">H", data[position + 2 : position + 4])
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             height, width = struct.unpack(">HH", data[position + 5 : position + 9])
-            return width, height
+            return marker, width, height
         position += 2 + length
     return None
 

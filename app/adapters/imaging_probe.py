@@ -45,6 +45,8 @@ def probe(data: bytes, filename: str | None, limits: ImageLimits) -> ProbedImage
     name = display_name(filename)
     image_format = accepted_format(data, name, limits)
     check_declared_size(data, image_format, name, limits)
+    if image_format.name == "jpeg" and headers.jpeg_holds_too_little(data, len(data)):
+        raise ImageRejected(422, f"{name} is damaged or incomplete and can't be read: it is too short for its size.")
     image = open_image(data, image_format, name, limits)
     check_size(image.size, name, limits)
     frames = count_frames(image, data, image_format, limits.max_frames)

@@ -85,6 +85,24 @@ def test_truncated_jpeg_raises_undecodable(tmp_path):
         load_gray(path)
 
 
+def stretched_jpeg(width: int, height: int) -> bytes:
+    """A 40 x 20 JPEG whose frame header declares width x height: whole markers, end-of-image and all, but scan
+    data for 15 blocks where the picture needs thousands (libjpeg fills the rest with grey and only warns)."""
+    data = bytearray(jpeg_bytes(wide_marked(40, 20)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
+
+
+def test_a_jpeg_too_short_for_its_declared_size_is_refused(tmp_path):
+    path = tmp_path / "stretched.jpg"
+    path.write_bytes(stretched_jpeg(9000, 9000))
+    with pytest.raises(UndecodableImage, match=r"stretched\.jpg: truncated JPEG \(too little scan data"):
+        load_gray(path)
+    with pytest.raises(UndecodableImage):
+        load_gray(stretched_jpeg(9000, 9000))
+
+
 def test_a_jpeg_declaring_too_many_pixels_is_refused_by_name_before_decoding(tmp_path):
     data = bytearray(jpeg_bytes(wide_marked(40, 20)))
     sof = data.index(b"\xff\xc0")

@@ -307,6 +307,20 @@ def test_damaged_pixel_data_passes_probe_but_make_rendition_says_422(make):
     assert error.detail == "photo.jpg is damaged or incomplete and can't be read."
 
 
+def test_a_jpeg_too_short_for_the_picture_it_declares_is_422_and_a_flat_one_is_not():
+    """A 776-byte JPEG declaring 9000 x 9000 was stored as a grey picture and scored; the floor (a bit a block)
+    is half of what the most compressed flat picture spends."""
+    from tests.unit.test_decode import stretched_jpeg
+
+    error = rejection(stretched_jpeg(9000, 9000), "grey.jpg")
+    assert error.status_code == 422
+    assert error.detail == "grey.jpg is damaged or incomplete and can't be read: it is too short for its size."
+    for options in ({}, {"optimize": True}, {"progressive": True, "optimize": True}):
+        out = io.BytesIO()
+        Image.new("L", (4000, 3000), 128).save(out, "JPEG", **options)
+        probe(out.getvalue(), "flat.jpg", LIMITS)
+
+
 def test_image_rejected_survives_pickling():
     error = pickle.loads(pickle.dumps(ImageRejected(413, "too big")))
 
