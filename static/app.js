@@ -17,8 +17,14 @@
     return { row: li, bar: bar, result: result };
   }
   function verdict(photo) {
-    if (!photo || photo.blur_score === null || photo.blur_score === undefined) return "scoring…";
-    return (photo.is_blurred ? "blurred" : "not blurred") + " (score " + photo.blur_score.toFixed(2) + ")";
+    if (!photo || photo.blur_score === null || photo.blur_score === undefined) return "waiting to be scored";
+    return (photo.is_blurred ? "blurred" : "not blurred") + " (score " + scoreText(photo.blur_score) + ")";
+  }
+  function scoreText(score) {
+    // two places, or the four it is kept to where two would carry it across the threshold (as the pages do)
+    var shown = score.toFixed(2), said = document.getElementById("threshold-value");
+    var threshold = said ? Number(said.textContent) : NaN;
+    return isNaN(threshold) || (Number(shown) >= threshold) === (score >= threshold) ? shown : score.toFixed(4);
   }
   function describe(status, body, file) {
     if (status === 201) {
@@ -154,7 +160,11 @@
       var stepped = Math.round(value * 100) / 100;
       return Math.abs(value - stepped) < 1e-9 ? stepped.toFixed(2) : String(Math.round(value * 10000) / 10000);
     }
-    range.addEventListener("pointerdown", function () { range.step = "0.01"; });
+    // a drag (not a click that leaves the thumb where it is: that would snap it unseen) goes back to the steps
+    var pointing = false;
+    range.addEventListener("pointerdown", function () { pointing = true; });
+    document.addEventListener("pointerup", function () { pointing = false; });
+    range.addEventListener("input", function () { if (pointing && range.step === "any") range.step = "0.01"; });
     // "Your threshold is now 0.42…" is no longer so once the slider has moved
     document.body.addEventListener("threshold-changed", function () {
       var took = document.getElementById("took-note");

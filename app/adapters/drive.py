@@ -40,8 +40,9 @@ class GoogleDrive:
         )
         if response.status_code in (200, 404):
             return "the API key is accepted"
-        if response.status_code in (400, 403):
-            message = _error(response).get("message") or response.reason_phrase
+        error = _error(response)
+        if response.status_code in (400, 403) and not _reasons(error) & RATE_LIMIT_REASONS:  # those are "busy"
+            message = error.get("message") or response.reason_phrase
             raise SourceFailure(503, f"Google Drive refuses the server's API key (GOOGLE_API_KEY): {message}")
         _raise_for(response)
         return "the API key is accepted"
@@ -132,12 +133,16 @@ def _error(response: httpx.Response) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
+def _reasons(error: dict[str, Any]) -> set[str]:
+    return {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
+
+
 def _raise_for(response: httpx.Response) -> None:
     if response.is_success:
         return
     error = _error(response)
     message = error.get("message")
-    reasons = {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
+    reasons = _reasons(error)
     status = response.status_code
     if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
         # Drive's 403 rate limits are 429s by another name: waited out, not given up on

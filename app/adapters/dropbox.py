@@ -45,9 +45,18 @@ class DropboxSharedLinks:
 
     @UNANSWERED
     async def _check_app(self) -> str:
-        """Whether Dropbox takes the app key and secret: check/app echoes a word back, and does nothing else."""
-        echoed = await self._rpc("check/app", {"query": PROBE})
-        if echoed.get("result") != PROBE:
+        """Whether Dropbox takes the app key and secret: check/app echoes a word back, and does nothing else.
+        Its refusals are told in our words only: anyone may read them, and Dropbox's text of a 400 may quote
+        the Authorization header it was sent."""
+        response = await self.http.post(f"{self.api_root}/check/app", json={"query": PROBE}, auth=self.auth)
+        status = response.status_code
+        if status in (400, 401, 403):
+            raise SourceFailure(
+                503, "Dropbox does not accept the app key and secret (DROPBOX_APP_KEY / DROPBOX_APP_SECRET)."
+            )
+        if not response.is_success:
+            raise SourceFailure(status, f"Dropbox answered {status} to its check.")
+        if response.json().get("result") != PROBE:
             raise SourceFailure(502, "Dropbox's check/app did not answer with what it was sent.")
         return "the app key and secret are accepted"
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from app.adapters import imaging
+from app.adapters.imaging_probe import display_name
 from app.adapters.intake_task import fingerprint_file, intake_file
 from app.adapters.offload import WorkerCrashed
 from app.adapters.scoring_task import score_path
@@ -58,7 +59,7 @@ class PillowImageInspector:
     async def _in_worker(self, name: str | None, fn: Callable[..., T], *args: Any) -> T:
         """`fn` in a worker process; a refused or unreadable image is PayloadRejected, as callers expect, naming
         the photo `name` when it has one."""
-        who = name or "This image"
+        who = display_name(name) if name else "This image"
         try:
             return await self.offload(fn, *args)
         except imaging.ImageRejected as exc:

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.domain.categories import Category, category_of, is_blurred, kind_at
+from app.domain.categories import DEFAULT_THRESHOLD, Category, category_of, is_blurred, kind_at
 from app.domain.errors import InvalidInput
 
 
@@ -60,6 +60,9 @@ class User:
         return self.name or self.email
 
 
+KIND_WORDS = {"sharp": "sharp", "defocus": "out of focus", "motion": "camera shake"}
+
+
 @dataclass(frozen=True)
 class Photo:
     id: uuid.UUID
@@ -101,12 +104,17 @@ class Photo:
 
     def reasons_at(self, threshold: float) -> tuple[str, ...]:
         """Why the score says what it says at a threshold (what it says, not the person's call: the reasons
-        explain the score). A photo scored before the reasons were kept for both verdicts has those of 0.5."""
+        explain the score)."""
         details = self.blur_details or {}
-        by_verdict = details.get("reasons_by_verdict")
-        if not by_verdict or self.blur_score is None:
+        if self.blur_score is None:
             return tuple(details.get("reasons", ()))
-        return tuple(by_verdict["blurred" if is_blurred(self.blur_score, threshold) else "sharp"])
+        blurred = is_blurred(self.blur_score, threshold)
+        if by_verdict := details.get("reasons_by_verdict"):
+            return tuple(by_verdict["blurred" if blurred else "sharp"])
+        # scored before the reasons were kept for both verdicts: those kept are 0.5's, right where it agrees
+        if blurred == is_blurred(self.blur_score, DEFAULT_THRESHOLD):
+            return tuple(details.get("reasons", ()))
+        return (KIND_WORDS[self.blur_kind_at(threshold, measured=True) or "sharp"],)
 
     def details_at(self, threshold: float) -> dict | None:
         """The blur details as the API shows them: what the score says at the person's threshold (the kind, the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, get
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
 from app.adapters.arq_queue import WORKER_REPORT_SECONDS
+from app.adapters.kept_check import CheckAnswer
 from app.bootstrap import Container
 from app.routes.deps import server_features
 from app.routes.security import requires_page_user
@@ -83,6 +85,11 @@ async def _storage(container: Container) -> str:
     return f"{usage.free / 2**30:.1f} GB free"
 
 
+async def _kept(check: Callable[[], Awaitable[CheckAnswer]]) -> dict[str, Any]:
+    answer = await check()
+    return {"status": "ok" if answer.ok else "error", "latency_ms": answer.latency_ms, "detail": answer.detail}
+
+
 async def _not_configured(name: str) -> dict[str, Any]:
     return {"status": "not_configured", "latency_ms": 0.0, "detail": f"{name} is not set up; what needs it is off"}
 
@@ -96,9 +103,8 @@ async def service_report(container: Container) -> dict[str, dict[str, Any]]:
         "dropbox": (container.dropbox.check, features["dropbox"], "Dropbox (DROPBOX_APP_KEY)"),
         "vision": (container.vision.check, features["ai"], "AI tagging (OPENAI_API_KEY / OPENAI_BASE_URL)"),
     }
-    answers = await asyncio.gather(
-        *(_timed(check) if on else _not_configured(name) for check, on, name in outside.values())
-    )
+    asked = (_kept(check) if on else _not_configured(name) for check, on, name in outside.values())
+    answers = await asyncio.gather(*asked)
     return {
         "database": await _timed(lambda: _database(container)),
         "queue": await _timed(lambda: _queue(container)),

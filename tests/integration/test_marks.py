@@ -191,8 +191,8 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
 
 
 def test_a_threshold_between_the_sliders_steps_is_shown_as_it_is(client, api):
-    """0.2559 (a suggestion taken, or set by the API) read "0.26" on every page, and a score of 0.259 read as
-    under it; the slider snapped to 0.26, so its first nudge and back saved 0.26."""
+    """0.2559 (a suggestion taken, or set by the API) read "0.26" on every page, and the slider was given steps
+    it could not stand on (the keys are tried in tests/browser/test_keyboard_focus.py)."""
     _signed_in(client)
     api.upload(("sharp.jpg", images.jpeg(1000, 750, seed=4)))
     api.wait_scored()

@@ -116,7 +116,7 @@ def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, 
     headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
     # the tab changed in another window since the page was shown: nothing is removed, and the page says why
     for moved, detail in (
-        (0.0, "Your threshold is 0 now, not 0.5, so the Blurred tab holds 2 photos now, not 1."),
+        (0.0, "Your threshold is 0.00 now, not 0.50, so the Blurred tab holds 2 photos now, not 1."),
         (0.5, None),
     ):
         api.patch("/api/v1/settings", json={"blur_threshold": moved})

@@ -97,3 +97,21 @@ def test_threshold_outside_zero_to_one_is_refused():
 def test_histogram_puts_every_score_in_a_bin():
     counts = histogram([0.0, 0.049, 0.05, 0.5, 0.999, 1.0], bins=20)
     assert sum(counts) == 6 and counts[0] == 2 and counts[1] == 1 and counts[10] == 1 and counts[19] == 2
+
+
+def test_a_photo_scored_before_the_reasons_were_kept_for_both_verdicts_gives_none_that_contradict_it():
+    """Its stored reasons are those of 0.5: "sharp" under a Blurred verdict at 0.3 was the bug being fixed."""
+    import datetime as dt
+    import uuid
+
+    from app.domain.model import Photo
+
+    old = {"reasons": ["sharp"], "blur_kind": "sharp", "motion_angle": None}
+    photo = Photo(
+        id=uuid.uuid4(), user_id=uuid.uuid4(), source="upload", filename="a.jpg", mime_type="image/jpeg", width=8,
+        height=8, file_size=1, sha256="x", storage_key="k", created_at=dt.datetime.now(dt.UTC), blur_score=0.4,
+        blur_kind="sharp", blur_details=old,
+    )  # fmt: skip
+    assert photo.reasons_at(0.5) == ("sharp",) and photo.reasons_at(0.45) == ("sharp",)
+    assert photo.reasons_at(0.3) == ("out of focus",)  # blurred there: what the score says, in words
+    assert photo.details_at(0.3)["reasons"] == ["out of focus"] and photo.details_at(0.3)["blur_kind"] == "defocus"

@@ -14,7 +14,7 @@ from app.domain.errors import Conflict, InvalidInput
 from app.domain.model import NO_FILTER, Job, JobStatus, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.photos import chosen_photos
-from app.domain.units import plural
+from app.domain.units import plural, threshold_text
 
 REMOVE_BATCH = "remove_photos"
 REMOVE_TASK = "remove_photos"
@@ -36,7 +36,8 @@ class TabAsShown:
         holds = f"holds {total} {plural('photo', total)} now, not {self.total}"
         if threshold != self.threshold:
             holds = holds if total != self.total else "may hold other photos"
-            said = f"Your threshold is {threshold:g} now, not {self.threshold:g}, so the {category.label} tab {holds}."
+            now, then = threshold_text(threshold), threshold_text(self.threshold)
+            said = f"Your threshold is {now} now, not {then}, so the {category.label} tab {holds}."
         else:
             said = f"The {category.label} tab has changed since the page was shown: it {holds}."
         raise Conflict(f"{said} Nothing was removed; reload the page, then remove.")
