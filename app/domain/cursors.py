@@ -10,6 +10,9 @@ import uuid
 
 from app.domain.errors import InvalidInput
 
+OUT_OF_DATE = "This link to more photos is out of date"  # a cursor is only ever in a link or a next_cursor
+START_AGAIN = "start again from the first page."
+
 
 def encode_cursor(at: dt.datetime, item_id: uuid.UUID) -> str:
     raw = f"{at.isoformat()}|{item_id}".encode()
@@ -31,7 +34,7 @@ def decode_score_cursor(cursor: str) -> tuple[float, uuid.UUID]:
             raise ValueError(raw)  # a cursor of another order, or not one of ours
         return value, uuid.UUID(item_id)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not valid for this order; start again from the first page.") from None
+        raise InvalidInput(f"{OUT_OF_DATE} (its cursor is not valid for this order); {START_AGAIN}") from None
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
@@ -43,4 +46,4 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
             raise ValueError(at)
         return when, uuid.UUID(item_id)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not valid; start again from the first page.") from None
+        raise InvalidInput(f"{OUT_OF_DATE} (its cursor is not valid); {START_AGAIN}") from None

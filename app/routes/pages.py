@@ -73,6 +73,19 @@ def _order(value: str) -> Order:
     return Order(value) if value in {o.value for o in Order} else Order.NEWEST
 
 
+def _page_tab(value: str) -> Category:
+    """The gallery's own tab: one that is not there (an edited link) is said in the page's words."""
+    if value not in {c.value for c in Category}:
+        raise InvalidInput("There is no such tab: the tabs are All, Blurred, Not blurred and Unprocessed.")
+    return Category(value)
+
+
+def _page_order(value: str) -> Order:
+    if value not in {o.value for o in Order}:
+        raise InvalidInput("There is no such order: photos are shown newest, blurriest or sharpest first.")
+    return Order(value)
+
+
 @dataclass(frozen=True)
 class PhotoView:
     """Where a photo page was opened from: the gallery's tab, order and filters. Previous and Next walk that
@@ -216,7 +229,7 @@ async def gallery(
 ) -> Template:
     """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo), with
     `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
-    category, order = parse_category(filter), parse_order(sort)
+    category, order = _page_tab(filter), _page_order(sort)
     # a reload of the grid (a photo scored, the threshold moved) shows as many photos as were shown, up to a
     # page's most: the ticks and the focus of those past the first page stayed behind
     limit = min(max(shown, PAGE_SIZE), MAX_PAGE) if cursor is None else PAGE_SIZE
@@ -463,7 +476,10 @@ async def retry_job(request: Request[Any, Any, Any], container: ContainerDep, jo
 async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, before: str | None = None) -> Template:
     """JOBS_PAGE jobs, newest first, then "Older jobs" from the last one shown."""
     user = caller(request)
-    after = parse_before(before)
+    try:
+        after = parse_before(before)
+    except InvalidInput:
+        raise InvalidInput("This link to older jobs is not valid; start again from the newest jobs.") from None
     recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE + 1, before=after)
     shown = recent[:JOBS_PAGE]
     older = shown[-1].id if len(recent) > JOBS_PAGE else None

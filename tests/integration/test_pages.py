@@ -423,6 +423,16 @@ def test_a_wrong_address_says_so_in_words(client, api):
     nowhere = client.get("/nowhere")
     assert nowhere.status_code == 404 and "There is nothing at this address" in nowhere.text
     assert api.get("/api/v1/nowhere").json()["detail"].startswith("There is nothing at this address")
+    # an edited or old link to a page: in the page's words, not the parameters' names
+    for address, said in (
+        ("/photos?filter=bogus", "There is no such tab: the tabs are All, Blurred, Not blurred and Unprocessed."),
+        ("/photos?sort=oldest", "There is no such order"),
+        ("/jobs?before=xyz", "This link to older jobs is not valid; start again from the newest jobs."),
+        ("/photos?cursor=abc", "This link to more photos is out of date"),
+    ):
+        page = client.get(address)
+        assert page.status_code == 422 and said in page.text, address
+    assert "filter must be one of" in api.get("/api/v1/photos?filter=bogus").json()["detail"]  # the API's own
 
 
 def test_a_photos_notes_and_source_are_in_words(client, api):
