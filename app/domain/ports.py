@@ -293,10 +293,14 @@ class RemovedPhotoRepository(Protocol):
         """Move those of the photos that are the user's from the library to the bin; the ids that moved."""
 
     async def wanted(
-        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, job_id: uuid.UUID | None = None
+        self,
+        user_id: uuid.UUID,
+        photo_ids: Sequence[uuid.UUID] | None = None,
+        job_id: uuid.UUID | None = None,
+        up_to: dt.datetime | None = None,
     ) -> list[uuid.UUID]:
         """The ids of the user's removed photos among `photo_ids`, or those `job_id` removed, or (neither) all
-        of them; the most recently removed first."""
+        of them, removed no later than `up_to` if given; the most recently removed first."""
 
     async def restore(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Restored:
         """Put back those of the user's removed photos (at most a batch). One whose picture or source item is
@@ -310,8 +314,14 @@ class RemovedPhotoRepository(Protocol):
     async def summary(self, user_id: uuid.UUID) -> tuple[int, int]:
         """How many photos the user's bin holds, and their files' bytes."""
 
-    async def discard(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None) -> list[str]:
-        """Remove those of the photos (or, with None, all) from the user's bin for good; their storage keys."""
+    async def newest_removal(self, user_id: uuid.UUID) -> dt.datetime | None:
+        """When the photo removed last of those in the user's bin was removed; None for an empty bin."""
+
+    async def discard(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, up_to: dt.datetime | None = None
+    ) -> list[str]:
+        """Remove those of the photos (or, with None, all, removed no later than `up_to` if given) from the user's
+        bin for good; their storage keys."""
 
     async def discard_expired(self, before: dt.datetime, limit: int) -> list[str]:
         """Remove at most `limit` photos removed before `before`, anyone's; their storage keys."""

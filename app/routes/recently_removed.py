@@ -51,6 +51,8 @@ class RestoreBody(msgspec.Struct):
     photo_ids: list[uuid.UUID] | None = None
     job_id: uuid.UUID | None = None
     all: bool = False
+    # with all: only the photos removed up to this time (what a page showing the bin saw; later removals stay)
+    removed_up_to: dt.datetime | None = None
 
 
 class NotRestored(msgspec.Struct):
@@ -68,6 +70,7 @@ class RestoreResult(msgspec.Struct):
 class DiscardBody(msgspec.Struct):
     photo_ids: list[uuid.UUID] | None = None
     all: bool = False
+    removed_up_to: dt.datetime | None = None  # as RestoreBody's
 
 
 class DiscardResult(msgspec.Struct):
@@ -83,7 +86,12 @@ def removed_out(removed: RemovedPhoto, threshold: float) -> RemovedOut:
 
 async def _restore(user: User, container: ContainerDep, body: RestoreBody) -> RestoreResult:
     restored = await recently_removed.restore(
-        user, uow=container.uow, photo_ids=body.photo_ids, job_id=body.job_id, everything=body.all
+        user,
+        uow=container.uow,
+        photo_ids=body.photo_ids,
+        job_id=body.job_id,
+        everything=body.all,
+        up_to=body.removed_up_to if body.all else None,
     )
     left = [
         NotRestored(photo.id, photo.filename, why)
@@ -95,7 +103,10 @@ async def _restore(user: User, container: ContainerDep, body: RestoreBody) -> Re
 async def _discard(user: User, container: ContainerDep, body: DiscardBody) -> int:
     if (body.photo_ids is None) == (not body.all):
         raise InvalidInput("Say which photos to delete for good: photo_ids, or all, and only one.")
-    return await recently_removed.discard(user, uow=container.uow, storage=container.storage, photo_ids=body.photo_ids)
+    up_to = body.removed_up_to if body.all else None
+    return await recently_removed.discard(
+        user, uow=container.uow, storage=container.storage, photo_ids=body.photo_ids, up_to=up_to
+    )
 
 
 async def _image(user: User, container: ContainerDep, photo_id: str, size: str) -> File:
@@ -192,6 +203,7 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
         photo_ids=None if everything or job else form_ids(data.get("photo_ids")),
         job_id=form_ids(job)[0] if job else None,
         all=everything,
+        removed_up_to=_up_to(data) if everything else None,
     )
     result = await _restore(caller(request), container, body)
     back, view = str(data.get("back") or ""), _view_query(str(data.get("view") or ""))
@@ -222,9 +234,22 @@ async def page_discard(request: Request[Any, Any, Any], container: ContainerDep,
     everything = data.get("all") == "1"
     if not everything and not data.get("photo_ids"):
         return Redirect("/removed?untouched=delete", status_code=303)
-    body = DiscardBody(photo_ids=None if everything else form_ids(data.get("photo_ids")), all=everything)
+    body = DiscardBody(
+        photo_ids=None if everything else form_ids(data.get("photo_ids")),
+        all=everything,
+        removed_up_to=_up_to(data) if everything else None,
+    )
     gone = await _discard(caller(request), container, body)
     return Redirect(f"/removed?{urlencode({'discarded': gone})}", status_code=303)
+
+
+def _up_to(data: BinForm) -> dt.datetime | None:
+    """The bin's "all" as the page showed it: photos another window removed since are not in it."""
+    shown = str(data.get("removed_up_to") or "")
+    try:
+        return dt.datetime.fromisoformat(shown) if shown else None
+    except ValueError:
+        raise InvalidInput("This page is out of date; reload it and try again. Nothing was changed.") from None
 
 
 def _view_query(view: str) -> str:

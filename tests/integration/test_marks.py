@@ -151,6 +151,16 @@ def test_a_shot_marked_sharp_is_the_one_a_group_keeps(client, api):
     assert "Keep your 2 picks, remove the other shot" in page
     forms = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
     assert forms[0][1] == burst[2]["id"]
+    archive = zipfile.ZipFile(io.BytesIO(api.get("/api/v1/export?filter=all&similar=sharpest").content))
+    assert sorted(archive.namelist()) == ["burst22_0.jpg", "burst22_1.jpg"]  # both picks, as the page keeps them
+
+    # a page from before a shot was marked sharp (in another window): keeping another does not remove the pick
+    api.patch(f"/api/v1/photos/{burst[2]['id']}", json={"marked_as": "sharp"})
+    token = client.cookies.get("csrftoken")
+    others = f"{burst[0]['id']},{burst[2]['id']}"
+    kept = client.post("/similar/keep-best", data={"keep": burst[1]["id"], "remove": others, "_csrf_token": token})
+    assert kept.status_code == 200 and "removed=0" in str(kept.url)
+    assert {p["id"] for p in api.get("/api/v1/photos").json()["items"]} >= {burst[0]["id"], burst[2]["id"]}
 
 
 def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api):

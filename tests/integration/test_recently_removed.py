@@ -356,3 +356,36 @@ def test_many_ids_are_taken_in_chunks_and_too_many_are_refused(api, monkeypatch)
     restored = api.post("/api/v1/removed/restore", json={"photo_ids": ids[:4]}).json()
     assert restored["restored"] == 4 and sorted(restored["photo_ids"]) == sorted(ids[:4])
     assert api.post("/api/v1/removed/discard", json={"all": True}).json() == {"discarded": 1}
+
+
+def test_all_on_the_bins_page_is_the_bin_as_the_page_showed_it(client, api):
+    """ "Delete all 1 photo … for good?" from a page loaded before another window removed more deleted those too,
+    unseen and for good; "Put all back (1)" undid the other window's removal."""
+    import re
+    import time
+
+    mine = _library(api)
+    token = _signed_in(client)
+    api.delete(f"/api/v1/photos/{mine['sharp'][0]}")
+    page = client.get("/removed").text
+    up_to = re.findall(r'name="removed_up_to" value="([^"]+)"', page)
+    assert len(up_to) == 2 and up_to[0] == up_to[1] and "Put all back (1)" in page
+    time.sleep(0.01)  # the other window's removal comes after
+    api.delete(f"/api/v1/photos/{mine['blurred'][0]}")
+    for action, said in (("discard", "discarded=1"), ("restore", "restored=0")):
+        done = client.post(
+            f"/removed/{action}",
+            data={"all": "1", "removed_up_to": up_to[0], "_csrf_token": token},
+            follow_redirects=False,
+        )
+        assert said in done.headers["location"], (action, done.headers["location"])
+    assert _removed_ids(api) == [mine["blurred"][0]]  # the other window's removal is still there to see
+    stale = client.post("/removed/discard", data={"all": "1", "removed_up_to": "yesterday", "_csrf_token": token})
+    assert (
+        stale.status_code == 422 and "Nothing was changed" in stale.text and _removed_ids(api) == [mine["blurred"][0]]
+    )
+    # the API's all, with the same bound: what a client saw
+    seen = api.get("/api/v1/removed").json()["items"][0]["removed_at"]
+    api.delete(f"/api/v1/photos/{mine['blurred'][1]}")
+    assert api.post("/api/v1/removed/restore", json={"all": True, "removed_up_to": seen}).json()["restored"] == 1
+    assert _removed_ids(api) == [mine["blurred"][1]]

@@ -44,12 +44,18 @@ class SqlRemovedPhotoRepository:
         return moved
 
     async def wanted(
-        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, job_id: uuid.UUID | None = None
+        self,
+        user_id: uuid.UUID,
+        photo_ids: Sequence[uuid.UUID] | None = None,
+        job_id: uuid.UUID | None = None,
+        up_to: dt.datetime | None = None,
     ) -> list[uuid.UUID]:
         chosen = None if photo_ids is None else set(photo_ids)
         mine = select(RemovedPhotoRow.id).where(RemovedPhotoRow.user_id == user_id)
         if job_id is not None:
             mine = mine.where(RemovedPhotoRow.removal_job_id == job_id)
+        if up_to is not None:
+            mine = mine.where(RemovedPhotoRow.removed_at <= up_to)
         ordered = await self.session.scalars(mine.order_by(RemovedPhotoRow.removed_at.desc(), RemovedPhotoRow.id))
         return [photo_id for photo_id in ordered if chosen is None or photo_id in chosen]
 
@@ -138,9 +144,16 @@ class SqlRemovedPhotoRepository:
         count, size = (await self.session.execute(query.where(RemovedPhotoRow.user_id == user_id))).one()
         return int(count), int(size)
 
-    async def discard(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None) -> list[str]:
+    async def newest_removal(self, user_id: uuid.UUID) -> dt.datetime | None:
+        newest = select(func.max(RemovedPhotoRow.removed_at)).where(RemovedPhotoRow.user_id == user_id)
+        return await self.session.scalar(newest)
+
+    async def discard(
+        self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID] | None = None, up_to: dt.datetime | None = None
+    ) -> list[str]:
         if photo_ids is None:
-            return await self._discard(RemovedPhotoRow.user_id == user_id)
+            mine = RemovedPhotoRow.user_id == user_id
+            return await self._discard(mine if up_to is None else and_(mine, RemovedPhotoRow.removed_at <= up_to))
         keys: list[str] = []
         for start in range(0, len(photo_ids), ID_CHUNK):
             chunk = photo_ids[start : start + ID_CHUNK]

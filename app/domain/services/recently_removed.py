@@ -21,6 +21,7 @@ ALL_HINT = "; to take them all, say all"  # the bin's own way to name every phot
 class BinSummary:
     count: int
     bytes: int
+    newest: dt.datetime | None = None  # when the photo removed last was removed: what "all" means on a page
 
 
 async def list_removed(user: User, *, uow: UowFactory, limit: int = 48, cursor: str | None = None) -> RemovedPage:
@@ -32,7 +33,7 @@ async def list_removed(user: User, *, uow: UowFactory, limit: int = 48, cursor: 
 
 async def summary(user: User, *, uow: UowFactory) -> BinSummary:
     async with uow() as tx:
-        return BinSummary(*await tx.removed.summary(user.id))
+        return BinSummary(*await tx.removed.summary(user.id), await tx.removed.newest_removal(user.id))
 
 
 async def get_removed(user_id: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -> RemovedPhoto:
@@ -50,15 +51,17 @@ async def restore(
     photo_ids: list[uuid.UUID] | None = None,
     job_id: uuid.UUID | None = None,
     everything: bool = False,
+    up_to: dt.datetime | None = None,
 ) -> Restored:
     """Put photos back in the library as they were (scores, tags, the person's call): the chosen ones, those
-    one removal took (its Undo), or all. Ids that are not in the person's bin are passed over."""
+    one removal took (its Undo), or all (removed no later than `up_to`, if given: the bin as a page showed
+    it, not what another window removed since). Ids that are not in the person's bin are passed over."""
     if sum((photo_ids is not None, job_id is not None, everything)) != 1:
         raise InvalidInput("Say which photos to put back: photo_ids, a removal's job_id, or all, and only one.")
     if photo_ids is not None:
         within_a_batch(photo_ids, ALL_HINT)
     async with uow() as tx:
-        wanted = await tx.removed.wanted(user.id, photo_ids, job_id)
+        wanted = await tx.removed.wanted(user.id, photo_ids, job_id, up_to)
     back: list[Photo] = []
     left: list[Photo] = []
     # a transaction a batch, as a removal goes: the most recently removed first, so that of two copies of one
@@ -73,13 +76,19 @@ async def restore(
 
 
 async def discard(
-    user: User, *, uow: UowFactory, storage: PhotoStorage, photo_ids: list[uuid.UUID] | None = None
+    user: User,
+    *,
+    uow: UowFactory,
+    storage: PhotoStorage,
+    photo_ids: list[uuid.UUID] | None = None,
+    up_to: dt.datetime | None = None,
 ) -> int:
-    """Let the chosen photos (or, with None, all) of the person's bin go now, files and all; how many went."""
+    """Let the chosen photos (or, with None, all: removed no later than `up_to`, if given) of the person's bin go
+    now, files and all; how many went."""
     if photo_ids is not None:
         within_a_batch(photo_ids, ALL_HINT)
     async with uow() as tx:
-        keys = await tx.removed.discard(user.id, photo_ids)
+        keys = await tx.removed.discard(user.id, photo_ids, up_to)
         await tx.commit()
     for key in keys:  # after the rows: a file without a row is never shown, a row without a file would be
         await storage.delete(key)

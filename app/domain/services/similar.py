@@ -147,20 +147,22 @@ async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> 
 
 
 async def lesser_shots(user: User, calls: Mapping[uuid.UUID, Call], *, uow: UowFactory) -> set[uuid.UUID]:
-    """Of the photos in `calls` (id -> their score and mark now), the ones with a sharper similar shot among them.
+    """Of the photos in `calls` (id -> their score and mark now), the ones that are not a keeper of their group.
 
-    The groups are made within these photos, so the keepers of a burst give their sharpest keeper, whatever
-    blurred frames the burst also holds. A shot not scored yet is never lesser: it may be the sharpest of them.
+    The groups are the library's, as the Similar shots page shows them: made within these photos alone, a
+    burst whose blurred frame was what linked two sharp ones gave both. A group's keepers among these photos
+    are the shots marked sharp (every pick, as "Keep your 2 picks" keeps), else the sharpest of them. A shot not
+    scored yet is never lesser: it may be the sharpest.
     """
     async with uow() as tx:
         shots = await tx.similar.shots(user.id)
-    return {
-        shot.id
-        for group in similar_groups(shot.as_now(*calls[shot.id]) for shot in shots if shot.id in calls)
-        if group.best is not None
-        for shot in group.shots
-        if shot.id != group.best.id and shot.blur_score is not None
-    }
+    lesser: set[uuid.UUID] = set()
+    for group in similar_groups(shot.as_now(*calls[shot.id]) if shot.id in calls else shot for shot in shots):
+        here = SimilarGroup(tuple(shot for shot in group.shots if shot.id in calls))
+        picks = {shot.id for shot in here.shots if shot.marked_as == "sharp"}
+        keep = picks or ({here.best.id} if here.best else set())
+        lesser |= {shot.id for shot in here.shots if shot.id not in keep and shot.blur_score is not None}
+    return lesser
 
 
 async def remove_others(
@@ -170,14 +172,17 @@ async def remove_others(
     went.
 
     The ids are the ones the person saw, not the group as it is now: a photo added since is not removed
-    unseen. One already gone is passed over, so pressing twice is harmless.
+    unseen. One already gone is passed over, so pressing twice is harmless, and so is one marked sharp since
+    (in another window): a pick is never removed by keeping another.
     """
     if keep in others:
         raise InvalidInput("The photo to keep cannot also be one to remove.")
     async with uow() as tx:
         if await tx.photos.get(owner, keep) is None:  # someone else's, or removed itself since
             raise NotFound("No such photo.")
-        moved = await tx.removed.put(owner, list(dict.fromkeys(others)), clock(), None)
+        now = [await tx.photos.get(owner, photo_id) for photo_id in dict.fromkeys(others)]
+        going = [photo.id for photo in now if photo is not None and photo.marked_as != "sharp"]
+        moved = await tx.removed.put(owner, going, clock(), None)
         await tx.commit()
     return len(moved)
 
