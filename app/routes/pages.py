@@ -286,10 +286,18 @@ async def threshold_suggestion(
 
 @post("/threshold/suggested", guards=GUARD, include_in_schema=False, status_code=303)
 async def use_suggested_threshold(
-    request: Request[Any, Any, Any], container: ContainerDep, filter: str = "all"
+    request: Request[Any, Any, Any], container: ContainerDep, data: Form, filter: str = "all"
 ) -> Redirect:
-    """Take the threshold the person's marks point to (worked out again here, not taken from the form)."""
-    await photos.use_suggested_threshold(caller(request), uow=container.uow)
+    """Take the threshold the button offered ("Use 0.24"): the marks may point elsewhere by now (another window
+    marked more), and what was pressed is what was shown. A page without it takes the suggestion as it is now."""
+    try:
+        shown = float(data["threshold"]) if data.get("threshold") else None
+    except ValueError:
+        raise InvalidInput("The threshold must be a number.") from None
+    if shown is None:
+        await photos.use_suggested_threshold(caller(request), uow=container.uow)
+    else:
+        await photos.set_threshold(caller(request), shown, uow=container.uow)
     return Redirect(f"/photos?filter={_tab(filter).value}&took=1", status_code=303)
 
 

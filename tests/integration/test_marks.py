@@ -199,6 +199,14 @@ def test_marks_point_to_a_threshold_and_the_gallery_offers_to_use_it(client, api
     assert again.status_code == 409 and "as well as any" in again.text
     assert client.post("/threshold/suggested", data={}).status_code == 403  # no CSRF token
 
+    # "Use X" pressed on a page from before more marks (in another window) sets X, the value it offered
+    offered = re.search(r'name="threshold" value="([^"]+)"', fragment)[1]
+    assert float(offered) == suggested["threshold"]
+    api.patch("/api/v1/settings", json={"blur_threshold": 0.5})
+    api.patch(f"/api/v1/photos/{keep}", json={"marked_as": "blurred"})  # the marks point elsewhere now
+    client.post("/threshold/suggested", data={"threshold": offered, "_csrf_token": token})
+    assert api.get("/api/v1/settings").json()["blur_threshold"] == suggested["threshold"]
+
 
 def test_a_threshold_between_the_sliders_steps_is_shown_as_it_is(client, api):
     """0.2559 (a suggestion taken, or set by the API) read "0.26" on every page, and the slider was given steps

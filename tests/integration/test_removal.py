@@ -202,6 +202,7 @@ def test_the_photos_ticked_in_the_grid_are_removed_and_only_those(client, api, o
     assert none.status_code == 422 and "Tick the photos to remove first." in none.text
     stranger = client.post("/jobs/remove-selected", content=f"photo_ids={theirs}", headers=form_headers)
     assert stranger.status_code == 404 and other_api.get(f"/api/v1/photos/{theirs}").status_code == 200
+    assert "1 of the 1 chosen photos is not in your library" in stranger.text and "nothing was changed" in stranger.text
 
     started = client.post("/jobs/remove-selected", content=form, headers=form_headers)
     assert started.status_code == 200 and "Remove photos" in started.text

@@ -55,8 +55,13 @@ async def chosen_photos(tx: UnitOfWork, owner: uuid.UUID, photo_ids: Sequence[uu
     started."""
     unique = within_a_batch(photo_ids)
     theirs = await tx.photos.owned(owner, unique)
-    if missing := next((photo_id for photo_id in unique if photo_id not in theirs), None):
-        raise NotFound(f"No such photo: {missing}.")
+    if missing := [photo_id for photo_id in unique if photo_id not in theirs]:
+        # a page's ticks go stale when another window removes a photo: say so, not only which id
+        raise NotFound(
+            f"{len(missing)} of the {len(unique)} chosen photos {'is' if len(missing) == 1 else 'are'} not in your "
+            f"library (removed since, perhaps in another window), so nothing was changed; reload the page and "
+            f"choose again. The first: {missing[0]}."
+        )
     return unique
 
 
