@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.domain.errors import Conflict
+from app.domain.units import plural, threshold_text
+
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -183,3 +186,26 @@ def histogram(scores: Iterable[float], bins: int = 20) -> list[int]:
     for score in scores:
         counts[min(int(score * bins), bins - 1)] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class TabAsShown:
+    """What a page showed of a tab when it offered to act on all of it ("Remove Blurred (15)…", "Create the
+    album" for 40 keepers): the threshold and the count, so that a tab changed in another window since (the
+    threshold moved, photos came, went or were marked) is not acted on unseen."""
+
+    threshold: float
+    total: int
+
+    def check(self, category: Category, threshold: float, total: int, nothing_done: str, what: str = "") -> None:
+        if threshold == self.threshold and total == self.total:
+            return
+        what = what or f"the {category.label} tab"
+        counted = f"{total} {plural('photo', total)} now, not {self.total}"
+        if threshold != self.threshold:
+            changed = f"changed: {counted}" if total != self.total else "may be other photos"
+            now, then = threshold_text(threshold), threshold_text(self.threshold)
+            said = f"Your threshold is {now} now, not {then}, so {what} {changed}."
+        else:
+            said = f"{what[0].upper()}{what[1:]} changed since the page was shown: {counted}."
+        raise Conflict(f"{said} {nothing_done}")

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
+from app.domain.categories import TabAsShown
 from app.domain.errors import Conflict, NotFound
 from app.domain.google import APPEND_SCOPE, SessionGone
 from app.domain.services import google_account, google_photos, jobs
@@ -166,8 +167,17 @@ async def create_album(request: Request[Any, Any, Any], container: ContainerDep)
         queue=container.queue,
         now=container.clock(),
         similar=similar,
+        as_shown=_as_shown(form, "shown_sharpest" if similar == "sharpest" else "shown"),
     )
     return Template("_job.html", context=job_context(job, container.clock()))
+
+
+def _as_shown(form: Any, count_field: str) -> TabAsShown | None:
+    """The threshold and count the album page showed (a page from before this asked for neither)."""
+    try:
+        return TabAsShown(float(form["threshold"]), int(form[count_field]))
+    except (KeyError, ValueError):
+        return None
 
 
 HANDLERS = [

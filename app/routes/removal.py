@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, post
 from litestar.response import Template
 
+from app.domain.categories import TabAsShown
 from app.domain.model import PhotoFilter
 from app.domain.services import removal
 from app.routes.deps import ContainerDep, caller
@@ -74,7 +75,7 @@ async def page_remove(
         uow=container.uow,
         queue=container.queue,
         only=PhotoFilter.of(source, tag, q),
-        as_shown=None if threshold is None or shown is None else removal.TabAsShown(threshold, shown),
+        as_shown=None if threshold is None or shown is None else TabAsShown(threshold, shown),
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 

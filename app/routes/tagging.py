@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, post
 from litestar.response import Template
 
+from app.domain.categories import TabAsShown
 from app.domain.model import PhotoFilter
 from app.domain.services import photos, tagging
 from app.routes.deps import ContainerDep, caller, parse_uuid
@@ -108,8 +109,11 @@ async def page_tag_keepers(
     tag: str | None = None,
     q: str | None = None,
     source: str | None = None,
+    threshold: float | None = None,
+    shown: int | None = None,
 ) -> Template:
-    """The keepers the gallery shows: its tag, search and source filters come along in the query string."""
+    """The keepers the gallery shows: its tag, search and source filters come along in the query string, and the
+    threshold and count it showed."""
     job = await tagging.start_tag_batch(
         caller(request),
         None,
@@ -119,6 +123,7 @@ async def page_tag_keepers(
         server_default=container.settings.vision_monthly_limit,
         now=container.clock(),
         only=PhotoFilter.of(source, tag, q),
+        as_shown=None if threshold is None or shown is None else TabAsShown(threshold, shown),
     )
     return Template("_job.html", context=job_context(job, container.clock()))
 

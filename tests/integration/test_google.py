@@ -394,6 +394,13 @@ def test_an_album_can_take_only_the_sharpest_of_similar_shots(google_client):
     _follow_google(client, "/auth/google/login", fake)  # the browser, as the same Google user
     page = client.get("/google/album").text
     assert 'name="similar" value="sharpest"' in page and "2 photos instead of 3" in page
+    assert 'name="shown" value="3"' in page and 'name="shown_sharpest" value="2"' in page
+    # the page's count, when the keepers changed in another window since: nothing goes to Google's storage
+    token = client.cookies.get("csrftoken")
+    stale = client.post("/google/album", data={"title": "T", "threshold": "0.5", "shown": "4", "_csrf_token": token})
+    assert stale.status_code == 409 and "Nothing was uploaded" in stale.text
+    assert "Your keepers changed since the page was shown: 3 photos now, not 4." in stale.text
+    assert not fake.albums
 
     accepted = api.post("/api/v1/albums/google", json={"similar": "sharpest"})
     assert accepted.status_code == 202 and accepted.json()["total"] == 2

@@ -116,7 +116,7 @@ def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, 
     headers = {"x-csrftoken": client.cookies.get("csrftoken"), "hx-request": "true"}
     # the tab changed in another window since the page was shown: nothing is removed, and the page says why
     for moved, detail in (
-        (0.0, "Your threshold is 0.00 now, not 0.50, so the Blurred tab holds 2 photos now, not 1."),
+        (0.0, "Your threshold is 0.00 now, not 0.50, so the Blurred tab changed: 2 photos now, not 1."),
         (0.5, None),
     ):
         api.patch("/api/v1/settings", json={"blur_threshold": moved})
@@ -127,7 +127,7 @@ def test_the_gallery_offers_removing_the_tab_as_filtered_and_asks_first(client, 
     api.wait_scored()
     refused = client.post(asked, headers=headers)
     assert refused.status_code == 409
-    assert "The Blurred tab has changed since the page was shown: it holds 2 photos now, not 1." in refused.text
+    assert "The Blurred tab changed since the page was shown: 2 photos now, not 1." in refused.text
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 3 and len(api.get("/api/v1/blur/jobs").json()) == 0
     api.delete(f"/api/v1/photos/{more}")
     started = client.post(asked, headers=headers)

@@ -125,8 +125,12 @@ def test_tag_keepers_of_a_filtered_view_tags_just_those(ai):
     form = {"email": "owner@example.com", "password": PASSWORD, "_csrf_token": client.cookies.get("csrftoken")}
     assert client.post("/login", data=form).status_code == 200
     gallery = client.get("/photos?filter=not_blurred&q=forest").text
-    assert 'hx-post="/jobs/tag-keepers?q=forest"' in gallery and "Tag keepers with AI (these 1)" in gallery
-    started = client.post("/jobs/tag-keepers?q=forest", headers={"x-csrftoken": client.cookies.get("csrftoken")})
+    asked = "/jobs/tag-keepers?threshold=0.5&amp;shown=1&amp;q=forest"  # with the count it showed
+    assert f'hx-post="{asked}"' in gallery and "Tag keepers with AI (these 1)" in gallery
+    headers = {"x-csrftoken": client.cookies.get("csrftoken")}
+    stale = client.post("/jobs/tag-keepers?threshold=0.5&shown=2&q=forest", headers=headers)  # another window
+    assert stale.status_code == 409 and "Nothing was tagged" in stale.text and len(fake.requests) == 3
+    started = client.post(asked.replace("&amp;", "&"), headers=headers)
     assert started.status_code == 200 and "of <span data-total>1</span>" in started.text
     for _ in range(200):
         if sum(1 for p in api.get("/api/v1/photos?limit=10").json()["items"] if p["tags"]) == 4:

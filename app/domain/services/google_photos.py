@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any, Protocol
 
-from app.domain.categories import Category
+from app.domain.categories import Category, TabAsShown
 from app.domain.errors import Conflict, NotFound
 from app.domain.google import (
     APPEND_SCOPE,
@@ -96,8 +96,17 @@ async def _keeper_photos(user: User, *, uow: UowFactory) -> list[Photo]:
 
 
 async def start_album(
-    user: User, title: str | None, *, uow: UowFactory, queue: TaskQueue, now: dt.datetime, similar: str = "all"
+    user: User,
+    title: str | None,
+    *,
+    uow: UowFactory,
+    queue: TaskQueue,
+    now: dt.datetime,
+    similar: str = "all",
+    as_shown: TabAsShown | None = None,
 ) -> Job:
+    """An album of the keepers as they are now, or (`as_shown`) as the page that offered it counted them: the
+    uploads count against the person's Google storage, so more than they were told of is not uploaded."""
     state = await google_account.connection_state(user.id, uow=uow)
     if not state["connected"]:
         raise Conflict("Connect Google first (Settings → Connect Google).")
@@ -107,6 +116,9 @@ async def start_album(
             "(account menu → Save keepers to Google Photos → Allow album creation)."
         )
     photo_ids = await keepers(user, uow=uow, similar=similar)
+    if as_shown is not None:
+        nothing = "Nothing was uploaded; reload the page, then create the album."
+        as_shown.check(Category.NOT_BLURRED, user.blur_threshold, len(photo_ids), nothing, "your keepers")
     if not photo_ids:
         raise Conflict("There are no keepers to save: no photo is scored and not blurred at your threshold.")
     title = (title or "").strip()[:500] or f"Keepers {now.date().isoformat()}"

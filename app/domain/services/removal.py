@@ -7,40 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from app.domain.categories import Category
-from app.domain.errors import Conflict, InvalidInput
+from app.domain.categories import Category, TabAsShown
+from app.domain.errors import InvalidInput
 from app.domain.model import NO_FILTER, Job, JobStatus, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
 from app.domain.services.photos import chosen_photos
-from app.domain.units import plural, threshold_text
 
+NOTHING_REMOVED = "Nothing was removed; reload the page, then remove."
 REMOVE_BATCH = "remove_photos"
 REMOVE_TASK = "remove_photos"
 BATCH = 500  # photos a transaction; a cancel takes effect between two batches
-
-
-@dataclass(frozen=True)
-class TabAsShown:
-    """What a page showed of a tab when it offered "Remove Blurred (15)…": the threshold and the count."""
-
-    threshold: float
-    total: int
-
-    def check(self, category: Category, threshold: float, total: int) -> None:
-        """The threshold moved, or a photo came or went, in another window since: the confirmation was for
-        other photos."""
-        if threshold == self.threshold and total == self.total:
-            return
-        holds = f"holds {total} {plural('photo', total)} now, not {self.total}"
-        if threshold != self.threshold:
-            holds = holds if total != self.total else "may hold other photos"
-            now, then = threshold_text(threshold), threshold_text(self.threshold)
-            said = f"Your threshold is {now} now, not {then}, so the {category.label} tab {holds}."
-        else:
-            said = f"The {category.label} tab has changed since the page was shown: it {holds}."
-        raise Conflict(f"{said} Nothing was removed; reload the page, then remove.")
 
 
 async def start_removal(
@@ -63,7 +40,7 @@ async def start_removal(
             assert category is not None
             chosen = list(await tx.photos.calls_in_category(user.id, category, user.blur_threshold, only))
             if as_shown is not None:
-                as_shown.check(category, user.blur_threshold, len(chosen))
+                as_shown.check(category, user.blur_threshold, len(chosen), NOTHING_REMOVED)
         else:
             chosen = await chosen_photos(tx, user.id, photo_ids)
         keys = [str(photo_id) for photo_id in chosen]

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.domain.categories import Category
+from app.domain.categories import Category, TabAsShown
 from app.domain.errors import Conflict, InvalidInput, NotFound, PayloadRejected
 from app.domain.model import NO_FILTER, Job, JobStatus, Photo, PhotoFilter, User
 from app.domain.ports import TaskQueue, UowFactory
@@ -152,10 +152,12 @@ async def start_tag_batch(
     server_default: int,
     now: dt.datetime,
     only: PhotoFilter = NO_FILTER,
+    as_shown: TabAsShown | None = None,
 ) -> Job:
     """Tag the chosen photos, or by default the keepers (scored and not blurred at the person's threshold)
-    that `only` lets through: the ones a filtered gallery shows. Refused at once when no call is left this
-    month; a batch bigger than what is left tags that many and skips the rest, each saying why."""
+    that `only` lets through: the ones a filtered gallery shows (and, with `as_shown`, as many as it showed:
+    each call spends the person's AI budget). Refused at once when no call is left this month; a batch bigger
+    than what is left tags that many and skips the rest, each saying why."""
     if not describer.configured:
         raise AiOff("AI tagging is not set up on this server.")
     allowance = await budget(user, uow=uow, server_default=server_default, now=now)
@@ -163,6 +165,9 @@ async def start_tag_batch(
     async with uow() as tx:
         if photo_ids is None:
             chosen = list(await tx.photos.calls_in_category(user.id, Category.NOT_BLURRED, user.blur_threshold, only))
+            if as_shown is not None:
+                nothing = "Nothing was tagged; reload the page, then tag."
+                as_shown.check(Category.NOT_BLURRED, user.blur_threshold, len(chosen), nothing, "your keepers")
         else:
             chosen = await chosen_photos(tx, user.id, photo_ids)
         keys = [str(p) for p in chosen]
