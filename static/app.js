@@ -352,6 +352,12 @@
       });
     });
   }
+  function focusAnchoredNote() {
+    // A note a page was sent to by its address (#removed-note, before where the page goes on) takes the focus:
+    // with an anchor in the address, the browser does not honour its autofocus.
+    var note = location.hash && document.getElementById(location.hash.slice(1));
+    if (note && note.classList.contains("action-note")) note.focus();
+  }
   function whenCurrent(e, then) {
     // A page brought back by Back or Forward is the browser's copy: after the threshold moved, a photo was
     // marked or removed, its counts and verdicts are old. The page asks for itself again, and reloads when
@@ -547,7 +553,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); tickRuns(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
+    focusAnchoredNote(); setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); tickRuns(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

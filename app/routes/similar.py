@@ -65,8 +65,14 @@ async def api_similar(
 
 @get("/similar", guards=[requires_page_user], include_in_schema=False)
 async def similar_page(
-    request: Request[Any, Any, Any], container: ContainerDep, cursor: str | None = None, removed: int | None = None
+    request: Request[Any, Any, Any],
+    container: ContainerDep,
+    cursor: str | None = None,
+    removed: int | None = None,
+    at: str | None = None,
 ) -> Template:
+    """`removed` says how many shots a keep took, in a note before the group `at` (the one after the group acted
+    on, where the page comes back to), or at the top when that was the last."""
     user = caller(request)
     page = await similar.similar_page(user, uow=container.uow, limit=PAGE_GROUPS, cursor=cursor)
     context = {
@@ -74,6 +80,7 @@ async def similar_page(
         "page": page,
         "cursor": cursor,
         "removed": removed,
+        "at": at if removed is not None else None,
         "threshold": user.blur_threshold,
         "active": "similar",
     }
@@ -90,8 +97,9 @@ async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, da
     others = [parse_uuid(value) for value in data.get("remove", "").split(",") if value.strip()]
     owner = caller(request).id
     removed = await similar.remove_others(owner, keep, others, uow=container.uow, clock=container.clock)
-    query = urlencode({"cursor": data.get("cursor") or "", "removed": removed})
-    anchor = f"#{data['next']}" if re.fullmatch(r"group-[0-9a-f-]{36}", data.get("next", "")) else ""
+    after = data.get("next", "") if re.fullmatch(r"group-[0-9a-f-]{36}", data.get("next", "")) else ""
+    query = urlencode({"cursor": data.get("cursor") or "", "removed": removed, **({"at": after} if after else {})})
+    anchor = "#removed-note" if after else ""  # the note stands before that group: in view, and focused
     return Redirect(f"/similar?{query.removeprefix('cursor=&')}{anchor}", status_code=303)
 
 

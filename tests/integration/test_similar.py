@@ -242,3 +242,23 @@ def test_a_photo_pages_group_link_opens_the_page_of_groups_at_its_group(client, 
     alone = api.upload(("alone.jpg", images.shot(9))).json()["photos"][0]
     assert client.get(f"/similar/of/{alone['id']}", follow_redirects=False).headers["location"] == "/similar"
     assert client.get("/similar/of/not-an-id").status_code == 404
+
+
+def test_after_a_keep_the_page_goes_on_at_the_next_group_with_its_note_there(client, api):
+    """The page came back at the next group (its anchor) while the note of what went stood at its top, out of
+    sight and without the focus."""
+    token = _signed_in(client)
+    _upload_burst(api, 31, T0, [3.0, 0.0])
+    _upload_burst(api, 32, T0 + dt.timedelta(minutes=5), [0.0, 4.0])
+    api.wait_scored()
+    page = client.get("/similar").text
+    pairs = re.findall(r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page)
+    keep, remove = pairs[0]
+    after = re.search(r'name="next" value="(group-[0-9a-f-]+)"', page)[1]
+    form = {"keep": keep, "remove": remove, "next": after, "_csrf_token": token}
+    done = client.post("/similar/keep-best", data=form, follow_redirects=False)
+    assert done.headers["location"] == f"/similar?removed=1&at={after}#removed-note"
+    shown = client.get(done.headers["location"].split("#")[0]).text
+    note = shown.index('id="removed-note"')
+    assert shown.count('id="removed-note"') == 1 and note < shown.index(f'id="{after}"')
+    assert "Removed 1 shot to" in shown
