@@ -217,6 +217,8 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
     )
     if back == "gallery":  # a removal job's Undo: back to the tab, order and filters it was pressed on
         return Redirect(f"/photos?{in_view}{said}", status_code=303)
+    if back == "similar":  # the Undo of a keep on the Similar shots page
+        return Redirect(f"/similar?{said}", status_code=303)
     return Redirect(f"/removed?{said}", status_code=303)
 
 

@@ -14,7 +14,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from app.domain.services import similar
-from app.routes.deps import ContainerDep, caller, parse_uuid
+from app.routes.deps import ContainerDep, caller, form_ids, parse_uuid
 from app.routes.openapi_docs import errors
 from app.routes.query_params import GroupsLimit
 from app.routes.schemas import PhotoOut
@@ -70,6 +70,8 @@ async def similar_page(
     cursor: str | None = None,
     removed: int | None = None,
     at: str | None = None,
+    gone: str | None = None,
+    restored: int | None = None,
 ) -> Template:
     """`removed` says how many shots a keep took, in a note before the group `at` (the one after the group acted
     on, where the page comes back to), or at the top when that was the last."""
@@ -81,6 +83,8 @@ async def similar_page(
         "cursor": cursor,
         "removed": removed,
         "at": at if removed is not None else None,
+        "gone": form_ids([value for value in (gone or "").split(",") if value]) if removed else [],
+        "restored": restored,
         "threshold": user.blur_threshold,
         "active": "similar",
     }
@@ -96,9 +100,14 @@ async def keep_best(request: Request[Any, Any, Any], container: ContainerDep, da
     keep = parse_uuid(data.get("keep", ""))
     others = [parse_uuid(value) for value in data.get("remove", "").split(",") if value.strip()]
     owner = caller(request).id
-    removed = await similar.remove_others(owner, keep, others, uow=container.uow, clock=container.clock)
+    gone = await similar.remove_others(owner, keep, others, uow=container.uow, clock=container.clock)
+    removed = len(gone)
     after = data.get("next", "") if re.fullmatch(r"group-[0-9a-f-]{36}", data.get("next", "")) else ""
-    query = urlencode({"cursor": data.get("cursor") or "", "removed": removed, **({"at": after} if after else {})})
+    shown = {"at": after} if after else {}
+    # what went, for the note's Undo (a group's shots: a URL of a few hundred characters)
+    query = urlencode(
+        {"cursor": data.get("cursor") or "", "removed": removed, **shown, "gone": ",".join(map(str, gone))}
+    )
     anchor = "#removed-note" if after else ""  # the note stands before that group: in view, and focused
     return Redirect(f"/similar?{query.removeprefix('cursor=&')}{anchor}", status_code=303)
 

@@ -109,10 +109,11 @@ def test_keep_the_sharpest_removes_the_other_shots_it_showed_and_nothing_else(cl
     # someone else's photo slipped into the form is not theirs to remove: it is passed over like a gone one
     form = {"keep": keep, "remove": f"{remove},{theirs['id']}", "_csrf_token": token}
     done = client.post("/similar/keep-best", data=form, follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == "/similar?removed=2"  # theirs not counted
-    assert 'Removed 2 shots to <a href="/removed">Recently removed</a>; their sources are not touched.' in (
-        client.get("/similar?removed=2").text
-    )
+    assert done.status_code == 303 and done.headers["location"].startswith("/similar?removed=2&gone=")  # theirs not
+    note = client.get(done.headers["location"]).text
+    assert 'Removed 2 shots to <a href="/removed">Recently removed</a>; their sources are not touched.' in note
+    undo = re.findall(r'name="photo_ids" value="([^"]+)"', note)
+    assert sorted(undo) == sorted(remove.split(",")) and theirs["id"] not in undo  # the note's Undo: what went
     assert [p["id"] for p in api.get("/api/v1/photos").json()["items"]] == [keep]
     assert other_api.get(f"/api/v1/photos/{theirs['id']}").status_code == 200
     assert api.get("/api/v1/similar").json()["total"] == 0
@@ -257,8 +258,29 @@ def test_after_a_keep_the_page_goes_on_at_the_next_group_with_its_note_there(cli
     after = re.search(r'name="next" value="(group-[0-9a-f-]+)"', page)[1]
     form = {"keep": keep, "remove": remove, "next": after, "_csrf_token": token}
     done = client.post("/similar/keep-best", data=form, follow_redirects=False)
-    assert done.headers["location"] == f"/similar?removed=1&at={after}#removed-note"
+    assert done.headers["location"].startswith(f"/similar?removed=1&at={after}&gone=")
+    assert done.headers["location"].endswith("#removed-note")
     shown = client.get(done.headers["location"].split("#")[0]).text
     note = shown.index('id="removed-note"')
     assert shown.count('id="removed-note"') == 1 and note < shown.index(f'id="{after}"')
     assert "Removed 1 shot to" in shown
+
+
+def test_a_keeps_undo_puts_the_shots_back_and_returns_to_the_page(client, api):
+    """The other removals had an Undo where they were made; a keep on this page only pointed to Recently removed."""
+    token = _signed_in(client)
+    burst = _upload_burst(api, 33, T0, [0.0, 4.0, 5.0])
+    api.wait_scored()
+    page = client.get("/similar").text
+    keep, remove = re.findall(
+        r'name="keep" value="([^"]+)">\s*<input type="hidden" name="remove" value="([^"]+)"', page
+    )[0]
+    done = client.post("/similar/keep-best", data={"keep": keep, "remove": remove, "_csrf_token": token})
+    assert len(api.get("/api/v1/photos").json()["items"]) == 1
+    ids = re.findall(r'name="photo_ids" value="([^"]+)"', done.text)
+    form = {"photo_ids": ids, "back": "similar", "_csrf_token": token}
+    back = client.post("/removed/restore", data=form, follow_redirects=False)
+    assert back.headers["location"] == "/similar?restored=2"
+    assert "Put back 2 shots, as they were." in client.get(back.headers["location"]).text
+    assert len(api.get("/api/v1/photos").json()["items"]) == 3 and api.get("/api/v1/similar").json()["total"] == 1
+    assert {p["id"] for p in api.get("/api/v1/photos").json()["items"]} == {p["id"] for p in burst}

@@ -167,9 +167,9 @@ async def lesser_shots(user: User, calls: Mapping[uuid.UUID, Call], *, uow: UowF
 
 async def remove_others(
     owner: uuid.UUID, keep: uuid.UUID, others: list[uuid.UUID], *, uow: UowFactory, clock: Callable[[], dt.datetime]
-) -> int:
-    """Keep one shot of a group and remove the others to Recently removed (never at their source); how many
-    went.
+) -> list[uuid.UUID]:
+    """Keep one shot of a group and remove the others to Recently removed (never at their source); the ones that
+    went (their Undo puts them back).
 
     The ids are the ones the person saw, not the group as it is now: a photo added since is not removed
     unseen. One already gone is passed over, so pressing twice is harmless, and so is one marked sharp since
@@ -184,7 +184,7 @@ async def remove_others(
         going = [photo.id for photo in now if photo is not None and photo.marked_as != "sharp"]
         moved = await tx.removed.put(owner, going, clock(), None)
         await tx.commit()
-    return len(moved)
+    return moved
 
 
 async def fill_fingerprints(*, uow: UowFactory, storage: PhotoStorage, images: ImageInspector) -> int:
