@@ -164,13 +164,15 @@
     var pointing = false;
     range.addEventListener("pointerdown", function () { pointing = true; });
     document.addEventListener("pointerup", function () { pointing = false; });
-    range.addEventListener("input", function () { if (pointing && range.step === "any") range.step = "0.01"; });
     // "Your threshold is now 0.42…" is no longer so once the slider has moved
     document.body.addEventListener("threshold-changed", function () {
       var took = document.getElementById("took-note");
       if (took) took.remove();
     });
-    range.addEventListener("input", function () { out.textContent = text(Number(range.value)); });
+    range.addEventListener("input", function () {
+      if (pointing && range.step === "any") range.step = "0.01";  // a drag: back to the steps, as said above
+      out.textContent = text(Number(range.value));
+    });
   }
   var STEP_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
   function submitOnChange() {

@@ -73,17 +73,17 @@ def _order(value: str) -> Order:
     return Order(value) if value in {o.value for o in Order} else Order.NEWEST
 
 
-def _page_tab(value: str) -> Category:
-    """The gallery's own tab: one that is not there (an edited link) is said in the page's words."""
-    if value not in {c.value for c in Category}:
-        raise InvalidInput("There is no such tab: the tabs are All, Blurred, Not blurred and Unprocessed.")
-    return Category(value)
-
-
-def _page_order(value: str) -> Order:
-    if value not in {o.value for o in Order}:
-        raise InvalidInput("There is no such order: photos are shown newest, blurriest or sharpest first.")
-    return Order(value)
+def _page_view(filter: str, sort: str) -> tuple[Category, Order]:
+    """The gallery's own tab and order, as the API reads them; one that is not there (an edited link) is said in
+    the page's words, not the parameters'."""
+    try:
+        category = parse_category(filter)
+    except InvalidInput:
+        raise InvalidInput("There is no such tab: the tabs are All, Blurred, Not blurred and Unprocessed.") from None
+    try:
+        return category, parse_order(sort)
+    except InvalidInput:
+        raise InvalidInput("There is no such order: photos are shown newest, blurriest or sharpest first.") from None
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ async def gallery(
 ) -> Template:
     """A tab of photos; `removed` names the photo whose page went last (it was the tab's last photo), with
     `removed_id` for its Undo; `restored` says how many photos a removal's Undo put back (`left`: stayed)."""
-    category, order = _page_tab(filter), _page_order(sort)
+    category, order = _page_view(filter, sort)
     # a reload of the grid (a photo scored, the threshold moved) shows as many photos as were shown, up to a
     # page's most: the ticks and the focus of those past the first page stayed behind
     limit = min(max(shown, PAGE_SIZE), MAX_PAGE) if cursor is None else PAGE_SIZE

@@ -203,7 +203,7 @@ async def page_restore(request: Request[Any, Any, Any], container: ContainerDep,
         photo_ids=None if everything or job else form_ids(data.get("photo_ids")),
         job_id=form_ids(job)[0] if job else None,
         all=everything,
-        removed_up_to=_up_to(data) if everything else None,
+        removed_up_to=_up_to(data),
     )
     result = await _restore(caller(request), container, body)
     back, view = str(data.get("back") or ""), _view_query(str(data.get("view") or ""))
@@ -239,7 +239,7 @@ async def page_discard(request: Request[Any, Any, Any], container: ContainerDep,
     body = DiscardBody(
         photo_ids=None if everything else form_ids(data.get("photo_ids")),
         all=everything,
-        removed_up_to=_up_to(data) if everything else None,
+        removed_up_to=_up_to(data),
     )
     gone = await _discard(caller(request), container, body)
     return Redirect(f"/removed?{urlencode({'discarded': gone})}", status_code=303)

@@ -207,7 +207,8 @@ def test_back_from_a_photo_past_the_first_page_of_a_changed_gallery_returns_to_i
     expect(page.locator(".verdict")).to_have_text("Waiting to be scored…")
     page.keyboard.press("s")
     expect(page.locator(".action-note")).to_have_text("Your call is saved: sharp.")
-    page.go_back()  # the photo's page before the mark
+    page.go_back()  # the photo's page before the mark, which reloads: Back once it has, or its reload wins
+    expect(page.locator(".verdict")).to_contain_text("your call")
     page.go_back()  # the gallery, which reloads: its counts changed
     expect(page.locator(f'#grid a.photo-link[href="{href}"]')).to_be_focused()
     expect(cards).to_have_count(96)

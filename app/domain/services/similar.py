@@ -149,8 +149,8 @@ async def sharpest_only(user: User, photos: list[Photo], *, uow: UowFactory) -> 
 async def lesser_shots(user: User, calls: Mapping[uuid.UUID, Call], *, uow: UowFactory) -> set[uuid.UUID]:
     """Of the photos in `calls` (id -> their score and mark now), the ones that are not a keeper of their group.
 
-    The groups are the library's, as the Similar shots page shows them: made within these photos alone, a
-    burst whose blurred frame was what linked two sharp ones gave both. A group's keepers among these photos
+    The groups are the library's, as the Similar shots page shows them (grouped within these photos alone, a
+    burst whose blurred frame was what linked two sharp ones gave both). A group's keepers among these photos
     are the shots marked sharp (every pick, as "Keep your 2 picks" keeps), else the sharpest of them. A shot not
     scored yet is never lesser: it may be the sharpest.
     """
