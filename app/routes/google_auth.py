@@ -25,7 +25,7 @@ from app.domain.model import User
 from app.domain.services import accounts, google_account, google_photos
 from app.routes.deps import ContainerDep, caller
 from app.routes.openapi_docs import errors
-from app.routes.pages_auth import safe_next, sign_in
+from app.routes.pages_auth import mark_google_sign_in, safe_next, sign_in
 from app.routes.schemas import CodeExchange, Tokens
 from app.routes.security import requires_page_user
 
@@ -143,6 +143,7 @@ async def _callback(
         return _failed(exc.detail, 502)
     if signed_in is None or signed_in.id != user.id:
         sign_in(request, user)
+    mark_google_sign_in(request, container.clock())
     await google_photos.resume_paused(user.id, uow=container.uow, queue=container.queue, now=container.clock())
     return Redirect(pending.get("next") or "/")
 

@@ -38,7 +38,7 @@ from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.health import workers_missing
 from app.routes.nul_guard import TAKES_FILES
-from app.routes.pages_auth import FORGET_PAGES, sign_in
+from app.routes.pages_auth import FORGET_PAGES, google_signed_in_at, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, TokenInHeaderOnly, requires_page_user
 from app.routes.views import page_state
@@ -536,7 +536,7 @@ async def _settings(
         "albums": albums,
         "active": "settings",
         "ai": allowance,
-        "may_add_password": accounts.may_add_password(user, container.clock()),
+        "may_add_password": accounts.may_add_password(google_signed_in_at(request), container.clock()),
         "signed_out": None,  # how many sign-ins "Sign out everywhere else" just ended; said only then
         **extra,
     }
@@ -565,8 +565,14 @@ def _new_password(data: dict[str, str]) -> str:
 async def add_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
     try:
         new = _new_password(data)
-        user = await accounts.add_password(caller(request), new, uow=container.uow, passwords=container.passwords,
-                                           now=container.clock())  # fmt: skip
+        user = await accounts.add_password(
+            caller(request),
+            new,
+            uow=container.uow,
+            passwords=container.passwords,
+            google_signed_in_at=google_signed_in_at(request),
+            now=container.clock(),
+        )
     except (InvalidInput, Conflict, PayloadRejected) as exc:
         return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
     log.info("password added", user_id=str(user.id))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
@@ -37,24 +40,77 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
     rotate_session_id(request.scope)
 
 
+GOOGLE_SIGNED_IN_AT = "google_signed_in_at"
+
+
+def mark_google_sign_in(request: Request[Any, Any, Any], now: dt.datetime) -> None:
+    """Note in this browser's session that it has just signed in with Google (see accounts.may_add_password)."""
+    request.set_session({**request.session, GOOGLE_SIGNED_IN_AT: now.isoformat()})
+
+
+def google_signed_in_at(request: Request[Any, Any, Any]) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(request.session[GOOGLE_SIGNED_IN_AT])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 DELETED = "Your account and everything Classify kept of it are deleted."
 ENDED = "You were signed out here: the password was changed, or this account signed out everywhere else."
 EXPIRED = "Your session ended. Sign in again to go on where you were."
 SIGNED_OUT = "You are signed out."
 
 
+LOOPBACK_NAMES = ("localhost", "localhost.")
+
+
+def asked_from_this_machine(host_header: str | None, client: str | None) -> bool:
+    """Whether a request reached the server from this machine by a loopback name. A server listening on
+    127.0.0.1 still hears the world through a reverse proxy on the same machine (which names the real
+    client in X-Forwarded-For, and the site in Host), and a page elsewhere can rebind its own name to
+    127.0.0.1 (its name stays in Host)."""
+    name = urlsplit(f"//{host_header or ''}").hostname or ""
+    if not (name in LOOPBACK_NAMES or name.endswith(".localhost") or _is_loopback(name)):
+        return False
+    # uvicorn gives the peer's address; a client that gives a name instead (a test client) leaves it to Host
+    return client is None or _is_loopback(client) or not _is_address(client)
+
+
+def _is_loopback(text: str) -> bool:
+    return _is_address(text) and ipaddress.ip_address(text).is_loopback
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _setup_closed(request: Request[Any, Any, Any], container: ContainerDep) -> str | None:
+    """Why the first-run page makes no account here: the server listens on a public address, or this
+    request came from elsewhere; None when it may."""
+    if not container.first_run_page:
+        return "public"
+    client = request.client.host if request.client else None
+    return None if asked_from_this_machine(request.headers.get("host"), client) else "elsewhere"
+
+
 @get("/setup", include_in_schema=False)
-async def setup_page(container: ContainerDep, deleted: bool = False) -> Template | Redirect:
+async def setup_page(
+    request: Request[Any, Any, Any], container: ContainerDep, deleted: bool = False
+) -> Template | Redirect:
     if await _has_owner(container):
         return Redirect("/login")
     context = {"error": None, "email": "", "notice": DELETED if deleted else None}
-    return Template("setup.html", context={**context, "closed": not container.first_run_page})
+    return Template("setup.html", context={**context, "closed": _setup_closed(request, container)})
 
 
 @post("/setup", include_in_schema=False, status_code=303)
 async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
-    if not container.first_run_page:
-        return Template("setup.html", context={"closed": True, "notice": None, "error": None}, status_code=403)
+    if closed := _setup_closed(request, container):
+        return Template("setup.html", context={"closed": closed, "notice": None, "error": None}, status_code=403)
     email, password = data.get("email", ""), data.get("password", "")
     try:
         if password != data.get("password_again", ""):

@@ -436,12 +436,17 @@ def test_a_google_only_account_can_add_a_password_after_a_fresh_google_sign_in(g
     from tests.integration.test_pages import _signed_in
 
     client, fake, settings = google_client
+    container = client.app.state.container
+    earlier = [dt.timedelta(minutes=20)]
+    container.clock = lambda: dt.datetime.now(dt.UTC) - earlier[0]
     create_account(settings, "owner@example.com")
     _signed_in(client)
     _follow_google(client, "/auth/google/connect?next=/settings", fake)
     run_sql(settings.database_url, "UPDATE users SET password_hash = NULL")  # as if made by signing in with Google
     _follow_google(client, "/auth/google/login?next=/settings", fake)
-    run_sql(settings.database_url, "UPDATE users SET last_login_at = NULL")  # a sign-in long ago
+    earlier[0] = dt.timedelta(0)  # this browser signed in 20 minutes ago; the account, elsewhere, just now
+    moment = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    run_sql(settings.database_url, f"UPDATE users SET last_login_at = '{moment}'")
     page = client.get("/settings").text
     assert 'data-password="reauthenticate"' in page and 'action="/settings/add-password"' not in page
     token = client.cookies.get("csrftoken")

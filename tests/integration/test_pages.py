@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from app.cli.serve import listens_here_only
+from app.routes.pages_auth import asked_from_this_machine
 from tests import images
 
 
@@ -19,6 +20,7 @@ def _csrf(client) -> str:
 
 
 def test_first_run_creates_the_owner_then_setup_closes(client):
+    client.base_url = "http://localhost:8000"  # as `bash scripts/run` is opened
     assert client.get("/", follow_redirects=False).headers["location"] == "/setup"
     token = _csrf(client)
     form = {"email": "me@example.com", "password": "long enough", "password_again": "long enough", "_csrf_token": token}
@@ -45,6 +47,42 @@ def test_a_server_reachable_from_elsewhere_makes_its_first_account_on_the_server
     assert client.get("/", follow_redirects=False).headers["location"] == "/setup"  # still no account
 
 
+def test_the_first_run_page_makes_no_account_for_a_request_from_elsewhere(client):
+    """A server on 127.0.0.1 behind a reverse proxy on the same machine, or reached by a page elsewhere that
+    rebinds its own name to 127.0.0.1: the request names another host, and whoever came first took the server."""
+    for host in ("rebind.attacker.example", "photos.example.org:443", "10.0.0.5:8000"):
+        client.base_url = f"http://{host}"
+        client.cookies.clear()
+        page = client.get("/setup")
+        assert page.status_code == 200 and 'data-setup="closed"' in page.text
+        assert "opened from another machine" in page.text and "<form" not in page.text.split("<main")[-1]
+        form = {"email": "me@example.com", "password": "long enough", "password_again": "long enough"}
+        refused = client.post("/setup", data={**form, "_csrf_token": _csrf(client)}, follow_redirects=False)
+        assert refused.status_code == 403 and 'data-setup="closed"' in refused.text
+    client.base_url = "http://127.0.0.1:8000"
+    client.cookies.clear()
+    assert client.get("/", follow_redirects=False).headers["location"] == "/setup"  # still no account
+    assert "<form" in client.get("/setup").text.split("<main")[-1]
+
+
+@pytest.mark.parametrize(
+    ("host", "client", "here"),
+    [
+        ("localhost:8000", "127.0.0.1", True),
+        ("127.0.0.1:8000", "127.0.0.1", True),
+        ("[::1]:8000", "::1", True),
+        ("app.localhost", "127.0.0.1", True),
+        ("localhost:8000", "203.0.113.5", False),  # a proxy on this machine, naming the real client
+        ("photos.example.org", "127.0.0.1", False),  # a proxy that names no client, but the site
+        ("rebind.attacker.example:8000", "127.0.0.1", False),  # a page elsewhere, its name rebound to 127.0.0.1
+        ("localhost.attacker.example", "127.0.0.1", False),
+        (None, "127.0.0.1", False),
+    ],
+)
+def test_the_first_run_page_takes_requests_from_this_machine_only(host, client, here):
+    assert asked_from_this_machine(host, client) is here
+
+
 @pytest.mark.parametrize(
     ("host", "here_only"),
     [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False), ("::", False), ("10.1.2.3", False)],
@@ -54,6 +92,7 @@ def test_the_first_run_page_is_open_only_on_a_server_listening_on_loopback(host,
 
 
 def test_setup_explains_bad_input(client):
+    client.base_url = "http://localhost:8000"
     form = {
         "email": "not-an-email",
         "password": "long enough",

@@ -96,11 +96,14 @@ async def create_user(
 async def create_owner(
     email: str, password: str, *, uow: UowFactory, passwords: PasswordHasher, name: str | None = None
 ) -> User:
-    """The first-run account; refused once any account exists."""
+    """The first-run account; refused once any account exists (asked in the transaction that makes it)."""
+    email = check_new_credentials(email, password)
     async with uow() as tx:
         if await tx.users.count():
             raise Conflict("Classify already has an owner account; sign in instead.")
-    return await create_user(email, password, uow=uow, passwords=passwords, name=name)
+        user = await tx.users.add(email, passwords.hash(password), name)
+        await tx.commit()
+    return user
 
 
 async def authenticate(
@@ -186,17 +189,28 @@ async def change_password(
 RECENT_SIGN_IN = dt.timedelta(minutes=15)  # how fresh a Google sign-in must be to give its account a password
 
 
-def may_add_password(user: User, now: dt.datetime) -> bool:
-    return user.last_login_at is not None and now - user.last_login_at <= RECENT_SIGN_IN
+def may_add_password(google_signed_in_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """`google_signed_in_at` is when this browser last signed in with Google, not the account: a sign-in on
+    another device must not make an old session here able to give the account a password."""
+    return google_signed_in_at is not None and dt.timedelta(0) <= now - google_signed_in_at <= RECENT_SIGN_IN
 
 
-async def add_password(user: User, new: str, *, uow: UowFactory, passwords: PasswordHasher, now: dt.datetime) -> User:
+async def add_password(
+    user: User,
+    new: str,
+    *,
+    uow: UowFactory,
+    passwords: PasswordHasher,
+    google_signed_in_at: dt.datetime | None,
+    now: dt.datetime,
+) -> User:
     """Give an account made by signing in with Google a password: to sign in with the email too, and for apps
-    and scripts to get an API token. There is no current password to ask for, so a recent Google sign-in
-    stands in for it: a browser left signed in for days cannot give the account a password that outlives it."""
+    and scripts to get an API token. There is no current password to ask for, so a recent Google sign-in in
+    this browser stands in for it: a browser left signed in for days cannot give the account a password that
+    outlives it."""
     if user.password_hash:
         raise Conflict("This account has a password already; change it with the current one.")
-    if not may_add_password(user, now):
+    if not may_add_password(google_signed_in_at, now):
         minutes = int(RECENT_SIGN_IN.total_seconds() // 60)
         raise PayloadRejected(
             403, f"Sign in with Google again first: a password can be added within {minutes} minutes of a sign-in."
