@@ -173,6 +173,7 @@ class GoogleApi:
             email=str(body.get("email", "")).lower(),
             name=body.get("name"),
             picture=body.get("picture"),
+            email_verified=body.get("email_verified") is True,
         )
 
     # Picker --------------------------------------------------------------------------------------

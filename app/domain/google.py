@@ -30,6 +30,7 @@ class GoogleProfile:
     email: str
     name: str | None
     picture: str | None
+    email_verified: bool = False  # Google's word that the account holds this address
 
 
 @dataclass(frozen=True)

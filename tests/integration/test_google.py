@@ -21,7 +21,7 @@ from app.domain.google import APPEND_SCOPE, SIGN_IN_SCOPES
 from app.main import create_app
 from tests import images
 from tests.conftest import TEST_DB, Api, create_account, login, make_settings, run_sql
-from tests.fakes.google_models import FakePhoto
+from tests.fakes.google_models import FakePhoto, GoogleUser
 
 REDIRECT = "http://testserver.local/auth/google/callback"
 
@@ -500,3 +500,16 @@ def test_the_system_check_asks_google_whether_it_takes_the_servers_client(google
         assert google["status"] == "error" and "GOOGLE_CLIENT_SECRET" in google["detail"]
     finally:
         kept_check.KEEP_SECONDS = kept
+
+
+def test_google_sign_in_makes_no_account_for_an_email_google_has_not_confirmed(google_client):
+    """An account here is its email address: one Google has not confirmed could be someone else's, who would
+    then find their address taken."""
+    client, fake, settings = google_client
+    fake.next_user = GoogleUser(sub="100000000000000000077", email="someone@example.com", email_verified=False)
+    refused = _follow_google(client, "/auth/google/login", fake)
+    assert refused.status_code == 409 and "has not confirmed that someone@example.com" in refused.text
+    assert run_sql(settings.database_url, "SELECT count(*) FROM users") == [(0,)]
+    fake.next_user = GoogleUser(sub="100000000000000000078", email="alice@example.com")
+    assert _follow_google(client, "/auth/google/login", fake).status_code in (302, 303)
+    assert run_sql(settings.database_url, "SELECT email FROM users") == [("alice@example.com",)]

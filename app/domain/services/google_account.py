@@ -51,6 +51,11 @@ async def complete_sign_in(
             await tx.users.link_google(signed_in.id, profile.sub, profile.name, profile.picture)
             user = signed_in
         elif user is None:
+            if not profile.email_verified:  # an account here is its email: it must be the person's
+                raise Conflict(
+                    f"Google has not confirmed that {profile.email} belongs to this Google account, so Classify "
+                    "cannot make an account for it. Confirm the address with Google, or sign in with a password."
+                )
             if await tx.users.by_email(profile.email):
                 raise Conflict(
                     f"An account for {profile.email} already exists. Sign in with its password, then connect Google."
