@@ -193,6 +193,18 @@ async def security_headers(message: Message, scope: Scope) -> None:
             headers["Content-Security-Policy"] = "frame-ancestors 'none'" if docs else CONTENT_POLICY
 
 
+STRICT_TRANSPORT = "max-age=31536000"  # a year: a browser that has seen the https site never tries http
+
+
+async def strict_transport(message: Message, scope: Scope) -> None:
+    """Behind https (CLASSIFY_PUBLIC_URL), a browser is told to keep to it, so no one on its network can serve
+    it the site over plain http first and read the session cookie's sign-in on the way."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        if "Strict-Transport-Security" not in headers:
+            headers["Strict-Transport-Security"] = STRICT_TRANSPORT
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
     settings = settings or (container.settings if container else Settings.from_env())
     configure_logging(settings.log_level)
@@ -247,7 +259,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_setup(container)
         ),
         plugins=[HTMXPlugin()],
-        before_send=[security_headers],
+        before_send=[security_headers, *([strict_transport] if settings.secure_cookies else [])],
         openapi_config=OpenAPIConfig(
             title="Classify API",
             version="1",

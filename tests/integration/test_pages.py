@@ -170,6 +170,7 @@ def test_pages_may_not_be_framed_and_the_sign_in_limit_says_when_to_come_back(cl
         assert "script-src 'self'" in response.headers["content-security-policy"]  # no script it did not serve
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in response.headers  # plain http: a browser would ignore it
     token = _csrf(client)
     wrong = {"email": "owner@example.com", "password": "wrong", "_csrf_token": token}
     answers = [client.post("/login", data=wrong) for _ in range(6)]
@@ -482,3 +483,16 @@ def test_a_photos_notes_and_source_are_in_words(client, api):
     page = client.get(f"/photos/{odd['id']}").text
     said = "<dt>Notes</dt><dd>named as another type: it is a PNG file; very small: its score is less sure</dd>"
     assert said in page and "<dt>Source</dt><dd>Uploaded</dd>" in page
+
+
+def test_behind_https_browsers_are_told_to_keep_to_it(tmp_path, database_url):
+    from litestar.testing import TestClient
+
+    from app.bootstrap import bootstrap
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data", database_url, public_url="https://photos.example.org")
+    with TestClient(app=create_app(settings, bootstrap(settings)), base_url="https://photos.example.org") as https:
+        for response in (https.get("/login"), https.get("/no-such-page"), https.get("/health")):
+            assert response.headers["strict-transport-security"] == "max-age=31536000", response.status_code
