@@ -30,6 +30,7 @@ from app.domain.noise import noise_level
 from app.domain.services.photos import MAX_CHOSEN
 from app.domain.services.recently_removed import discard_expired
 from app.domain.services.stray_files import remove_stray_files
+from app.domain.sharpness_words import map_in_words
 from app.domain.units import days_ago, days_until, megabytes, plural, score_text, threshold_text
 from app.jobs.tasks import sweep
 from app.logs import RequestIdMiddleware, configure_logging, log
@@ -158,6 +159,7 @@ def _template_setup(container: Container) -> Callable[[JinjaTemplateEngine], Non
             until=days_until,
             threshold_text=threshold_text,
             score_text=score_text,
+            map_in_words=map_in_words,
         )
         engine.engine.globals["features"] = features
         engine.engine.globals["source_names"] = {source.value: name for source, name in SOURCE_NAMES.items()}

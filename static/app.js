@@ -305,7 +305,9 @@
     // on the document: a photo scored while its page is open gets its switch with the swapped-in verdict
     document.addEventListener("change", function (e) {
       var map = document.getElementById("sharpness-map");
+      var words = document.getElementById("map-words");
       if (e.target.id === "map-toggle" && map) map.hidden = !e.target.checked;
+      if (e.target.id === "map-toggle" && words) words.hidden = !e.target.checked;
     });
   }
   function gridArrows() {

@@ -346,6 +346,7 @@ async def photo_page(
     removed, removed_id = await _removal_note(user, removed, removed_id, container)
     context = {
         "marked": marked,
+        "scored_now": waiting,  # the poll's answer: said in a live region, as the verdict takes the place of "Waiting"
         "removed": removed,
         "removed_id": removed_id,
         "removed_last": last,
@@ -545,11 +546,19 @@ async def _settings(
 
 @post("/settings/password", guards=GUARD, include_in_schema=False, status_code=303)
 async def change_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    field = "new_password_again"  # which field the refusal is about, as each check passes
     try:
         current, new = data.get("current_password", ""), _new_password(data)
+        field = "new_password"
+        accounts.check_new_password(new)
+        if new == current:
+            raise InvalidInput("The new password is the same as the current one.")
+        field = "current_password"
         user = await accounts.change_password(caller(request), current, new, **password_checks(request, container))
     except (InvalidInput, Conflict, TooManyAttempts) as exc:
-        return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
+        return await _settings(
+            request, container, status_code=status_of(exc), password_error=exc.detail, password_field=field
+        )
     sign_in(request, user)  # this browser goes on, stamped with the new password; the others end
     return Redirect("/settings?password=changed", status_code=303)
 
@@ -563,8 +572,10 @@ def _new_password(data: dict[str, str]) -> str:
 
 @post("/settings/add-password", guards=GUARD, include_in_schema=False, status_code=303)
 async def add_password(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    field = "new_password_again"
     try:
         new = _new_password(data)
+        field = "new_password"
         user = await accounts.add_password(
             caller(request),
             new,
@@ -574,7 +585,9 @@ async def add_password(request: Request[Any, Any, Any], container: ContainerDep,
             now=container.clock(),
         )
     except (InvalidInput, Conflict, PayloadRejected) as exc:
-        return await _settings(request, container, status_code=status_of(exc), password_error=exc.detail)
+        return await _settings(
+            request, container, status_code=status_of(exc), password_error=exc.detail, password_field=field
+        )
     log.info("password added", user_id=str(user.id))
     sign_in(request, user)  # this browser goes on, stamped with the new password
     return Redirect("/settings?password=added", status_code=303)

@@ -71,9 +71,11 @@ def test_a_photo_scored_while_its_page_is_open_shows_its_map_and_its_place(page:
         with database:
             database.execute(scored, (0.9, "defocus", json.dumps(details), "2026-01-01 00:00:00.000000", filename))
         expect(page.locator(".verdict")).to_have_attribute("data-verdict", "blurred", timeout=POLLS)
+        expect(page.locator("#photo-news")).to_have_text("Scored: blurred, score 0.900.")  # read out where it waits
         expect(page.locator(".photo-place")).to_have_count(0)  # no longer one of the tab's photos
         page.locator("#map-toggle").check()
         expect(page.locator("#sharpness-map")).to_be_visible()
+        expect(page.locator("#map-words")).to_have_text("Sharp: top right, bottom right. Soft: top left, bottom left.")
     finally:
         with database:
             database.execute(scored, (None, None, None, None, filename))

@@ -181,8 +181,11 @@ def test_upload_sort_threshold_photo_page_and_export(
     toggle = page.locator("#map-toggle")
     if toggle.count():
         expect(page.locator("#sharpness-map")).to_be_hidden()
+        expect(page.locator("#map-words")).to_be_hidden()
         toggle.check()
         expect(page.locator("#sharpness-map")).to_be_visible()
+        # in words too, for whoever cannot tell its shading apart (or sees no map at all)
+        expect(page.locator("#map-words")).to_have_text(re.compile(r"^(Sharp|Soft)\b"))
     screenshot_both(page, screenshot_dir, "photo-blurred")
 
     page.go_back()

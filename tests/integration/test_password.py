@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import PASSWORD, run_sql
 from tests.integration.test_pages import _signed_in
 
@@ -64,8 +66,17 @@ def test_the_settings_page_changes_it_and_keeps_this_browser_signed_in(client, a
     assert mismatch.status_code == 422 and "The two new passwords are not the same." in mismatch.text
     wrong = client.post("/settings/password", data={**form, "current_password": "nope nope", "_csrf_token": token})
     assert wrong.status_code == 422 and "The current password is not right." in wrong.text
-    for refused in (mismatch, wrong):  # said on every refused form, though nobody signed out anywhere
+    short = client.post("/settings/password", data={**form, "new_password": "short", "new_password_again": "short",
+                                                     "_csrf_token": token})  # fmt: skip
+    assert short.status_code == 422 and "at least 8 characters" in short.text
+    for refused in (mismatch, wrong, short):  # said on every refused form, though nobody signed out anywhere
         assert "Signed out everywhere else" not in refused.text
+    # the field at fault is the one marked, and the one that reads the message out
+    for refused, at_fault in ((mismatch, "new_password_again"), (wrong, "current_password"), (short, "new_password")):
+        marked = re.findall(r'<input name="(\w+)"[^>]*aria-invalid="true"', refused.text)
+        assert marked == [at_fault], (marked, at_fault)
+        field = re.search(rf'<input name="{at_fault}"[^>]*>', refused.text).group(0)
+        assert "password-error" in field
 
     done = client.post("/settings/password", data={**form, "_csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/settings?password=changed"
