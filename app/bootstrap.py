@@ -137,7 +137,8 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
     }
     if settings.redis_url:
         parts["queue"] = ArqQueue(settings.redis_url)
-        parts["logins"] = RedisLoginAttempts(parts["queue"].pool)  # counted across every web process
+        queue = parts["queue"]  # counted across every web process, in the queue's Redis
+        parts["logins"] = RedisLoginAttempts(queue.pool, away=queue.unreachable)
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts["logins"] = LoggedLoginAttempts(parts.get("logins") or LoginThrottle())

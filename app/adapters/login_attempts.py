@@ -25,9 +25,14 @@ PREFIX = "classify:login-failures:"
 
 class RedisLoginAttempts:
     def __init__(
-        self, connect: Callable[[], Awaitable[Any]], limit: int = LIMIT, window: dt.timedelta = WINDOW
+        self,
+        connect: Callable[[], Awaitable[Any]],
+        limit: int = LIMIT,
+        window: dt.timedelta = WINDOW,
+        away: Callable[[], None] = lambda: None,
     ) -> None:
         self.connect = connect  # the queue's Redis connection pool, made on first use
+        self.away = away  # tells the queue Redis failed to answer, so the next calls do not wait on it again
         self.limit = limit
         self.window = window.total_seconds()
         self.fallback = LoginThrottle(limit, window)  # while Redis is away
@@ -41,7 +46,7 @@ class RedisLoginAttempts:
                 return 0.0
             oldest = await redis.zrange(name, 0, 0, withscores=True)
         except (OSError, _redis_error()) as exc:
-            _unavailable(exc)
+            self._unavailable(exc)
             return await self.fallback.wait_seconds(key, now)
         if not oldest:  # aged out in between
             return 0.0
@@ -56,19 +61,19 @@ class RedisLoginAttempts:
                 pipe.expire(name, int(self.window) + 1)
                 await pipe.execute()
         except (OSError, _redis_error()) as exc:
-            _unavailable(exc)
+            self._unavailable(exc)
             await self.fallback.failed(key, now)
+
+    def _unavailable(self, exc: Exception) -> None:
+        self.away()
+        log.warning("sign-in throttle unavailable; counting in this process", error=type(exc).__name__)
 
     async def succeeded(self, key: str) -> None:
         try:
             await (await self.connect()).delete(_name(key))
         except (OSError, _redis_error()) as exc:
-            _unavailable(exc)
+            self._unavailable(exc)
         await self.fallback.succeeded(key)
-
-
-def _unavailable(exc: Exception) -> None:
-    log.warning("sign-in throttle unavailable; counting in this process", error=type(exc).__name__)
 
 
 def _name(key: str) -> str:
