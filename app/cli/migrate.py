@@ -10,9 +10,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.adapters.sql.migrate import head_revision, revision_of, sqlite_file
     from app.cli.database import migrated
     from app.settings import Settings
 
-    migrated(Settings.from_env())
-    print("database is up to date")
+    settings = Settings.from_env()
+    file = sqlite_file(settings.database_url)
+    before = None if file and not file.exists() else revision_of(settings.database_url)  # not made by asking
+    migrated(settings)
+    head = head_revision()
+    if before == head:
+        print(f"database is up to date (revision {head})")
+    else:
+        print(f"database migrated from {f'revision {before}' if before else 'empty'} to revision {head}")
     return 0

@@ -176,7 +176,9 @@ def test_a_setting_that_cannot_work_is_one_line_naming_it(tmp_path, variable, va
 @pytest.mark.same_on_both_databases  # no database of the run's own: settings and start-up only
 def test_a_short_secret_key_still_works_and_is_warned_about(tmp_path):
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "CLASSIFY_SECRET_KEY": "short"}
-    assert classify("migrate", env=env).returncode == 0
+    first, again = classify("migrate", env=env), classify("migrate", env=env)
+    assert first.returncode == 0 and first.stdout.startswith("database migrated from empty to revision ")
+    assert again.returncode == 0 and again.stdout.startswith("database is up to date (revision ")
     created = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
     with live_server(env) as server:
@@ -228,3 +230,34 @@ def test_users_run_away_from_the_servers_data_folder_say_which_database_they_use
 def test_serve_refuses_a_port_past_65535_instead_of_wrapping_it(tmp_path):
     refused = classify("serve", "--port", "73637", env={"CLASSIFY_DATA_DIR": str(tmp_path / "data")})
     assert refused.returncode == 2 and "73637 is not a port (0-65535)" in refused.stderr
+
+
+def test_a_worker_says_why_it_cannot_use_the_database(tmp_path, database_url):
+    """A database with no tables, and one the server refuses (an unknown database on PostgreSQL, a file that is
+    not a database on SQLite): both were "has no Classify tables", and the operator went looking for migrations."""
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.adapters.sql.migrate import not_ready
+
+    async def problem(url: str) -> str | None:
+        engine = create_async_engine(url)
+        try:
+            return await not_ready(engine, url)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(problem(database_url)) is None  # migrated
+    if database_url.startswith("sqlite"):
+        (tmp_path / "empty.db").touch()
+        empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        (tmp_path / "notes.db").write_text("not a database, but a text file of the same name\n" * 100)
+        refused = f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}"
+    else:
+        empty = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
+        refused = make_url(database_url).set(database="no_such_database").render_as_string(hide_password=False)
+    assert asyncio.run(problem(empty)) == "has no Classify tables"
+    said = asyncio.run(problem(refused))
+    assert said.startswith("cannot be used (") and "Classify tables" not in said, said

@@ -72,6 +72,23 @@ def head_revision() -> str:
     return head
 
 
+def revision_of(database_url: str) -> str | None:
+    """The revision a database is at; None when it has none yet (or cannot say)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def read() -> str | None:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:  # no table yet, or no database: upgrade() says what is wrong
+            return None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
     """Why a worker cannot use this database, or None. It must be the web server's, which `classify serve` has
     migrated; a worker never creates or migrates one (a wrong or missing DATABASE_URL made a worker create an
@@ -85,7 +102,10 @@ async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
     except Exception as exc:
         if is_outage(exc):
             return f"cannot be reached ({type(exc).__name__}: {exc})"
-        return "has no Classify tables"
+        said = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        if "alembic_version" in said:  # "no such table" (SQLite), "relation ... does not exist" (PostgreSQL)
+            return "has no Classify tables"
+        return f"cannot be used ({said})"  # a role, password or database name the server does not know
     if revision != (head := head_revision()):
         return f"is at revision {revision}, not {head}: start `classify serve` first, which migrates it"
     return None
