@@ -173,6 +173,8 @@ class Settings:
     min_free_mb: float = 100  # disk space originals leave free
     import_root: Path | None = None
     public_url: str | None = None
+    # uvicorn's own FORWARDED_ALLOW_IPS, given to it by `classify serve` (its default changed between versions)
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     google_client_id: str | None = None
     google_client_secret: str | None = None
     google_api_key: str | None = None
@@ -239,6 +241,7 @@ class Settings:
             min_free_mb=_env_number("CLASSIFY_MIN_FREE_MB", 100),
             import_root=Path(import_root).resolve() if import_root else None,
             public_url=_env_url("CLASSIFY_PUBLIC_URL"),
+            forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") or "127.0.0.1,::1",
             google_client_id=_env("GOOGLE_CLIENT_ID"),
             google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
             google_api_key=_env("GOOGLE_API_KEY"),

@@ -74,15 +74,17 @@ def run(args: argparse.Namespace) -> int:
     gc.freeze()
     # One process on purpose: the in-process queue and its workers live in it.
     # host and port only name the socket in the start-up message
-    # X-Forwarded-For is believed only from the proxies FORWARDED_ALLOW_IPS names (uvicorn's own setting,
-    # 127.0.0.1 when unset), and read from the right: trusting every peer took the left-most address, which
-    # the client writes, so a guesser could reset the sign-in limit with each request.
+    # X-Forwarded-For is believed only from the proxies FORWARDED_ALLOW_IPS names (uvicorn's own setting; its
+    # default has changed between versions, so it is given here when unset), and read from the right: trusting
+    # every peer took the left-most address, which the client writes, so a guesser could reset the sign-in
+    # limit with each request.
     config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
         log_config=None,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # A stop waits this long at most for answers still going out (a ZIP to a slow client), within Fly's
         # kill_timeout of 30 s; the lifespan's clean-up comes after it.
         timeout_graceful_shutdown=15,
