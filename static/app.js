@@ -52,6 +52,8 @@
       var head = done < total ? "Uploading " + done + " of " + total : total + (total === 1 ? " file" : " files") + " done";
       summary.textContent = head + (parts.length ? ": " + parts.join(", ") : "") + (done < total ? "…" : ".");
       summary.hidden = false;
+      // read out once the batch is in, not once a file (a screen reader holds a busy live region's news)
+      summary.setAttribute("aria-busy", done < total ? "true" : "false");
     }
     if (summary) show();
     return function (kind) {

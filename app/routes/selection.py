@@ -42,8 +42,9 @@ async def mark_selected(request: Request[Any, Any, Any], container: ContainerDep
     call = str(data.get("marked_as") or "")
     ids = _ticked(data, "mark")
     marked = await photos.mark_photos(caller(request).id, ids, call or None, uow=container.uow)
-    # `call` is one of CALLS here: mark_photos refused anything else
-    said = f'<p role="status" class="marked-note">Marked {marked} {plural("photo", marked)} {CALLS[call]}.</p>'
+    # `call` is one of CALLS here: mark_photos refused anything else. No role: #job-area, where it goes, is the
+    # live region, and one inside another is read out twice
+    said = f'<p class="marked-note">Marked {marked} {plural("photo", marked)} {CALLS[call]}.</p>'
     return Response(said, media_type="text/html", headers={"HX-Trigger": "photos-scored"})
 
 

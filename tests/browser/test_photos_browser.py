@@ -100,6 +100,7 @@ def test_upload_sort_threshold_photo_page_and_export(
     expect(page.locator("#upload-summary")).to_have_text(
         f"7 files done: {len(BLURRED)} blurred, {len(SHARP)} not blurred, 1 refused.", timeout=15_000
     )
+    expect(page.locator("#upload-summary")).to_have_attribute("aria-busy", "false")  # read out once, at the end
     expect(rows).to_have_count(1)
     bad = rows.filter(has_text=NOT_A_PHOTO).locator(".result")
     expect(bad).to_have_class(re.compile(r"\bbad\b"), timeout=15_000)
