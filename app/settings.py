@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,11 @@ class SettingsError(ValueError):
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    """A list of words separated by commas or spaces, lower-cased."""
+    return tuple(word.lower() for word in re.split(r"[\s,]+", _env(name) or "") if word)
 
 
 def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
@@ -177,6 +183,8 @@ class Settings:
     forwarded_allow_ips: str = "127.0.0.1,::1"
     google_client_id: str | None = None
     google_client_secret: str | None = None
+    # who may make an account by signing in with Google: addresses and "@domain"s; empty: anyone
+    allowed_emails: tuple[str, ...] = ()
     google_api_key: str | None = None
     dropbox_app_key: str | None = None
     dropbox_app_secret: str | None = None
@@ -244,6 +252,7 @@ class Settings:
             forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") or "127.0.0.1,::1",
             google_client_id=_env("GOOGLE_CLIENT_ID"),
             google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
+            allowed_emails=_env_list("CLASSIFY_ALLOWED_EMAILS"),
             google_api_key=_env("GOOGLE_API_KEY"),
             dropbox_app_key=_env("DROPBOX_APP_KEY"),
             dropbox_app_secret=_env("DROPBOX_APP_SECRET"),

@@ -61,6 +61,10 @@ DISK_FULL = (
 )
 
 
+class Forbidden(DomainError):
+    """Not for this person, whoever they are (403): a Google account this server does not take new accounts for."""
+
+
 class TooManyAttempts(DomainError):
     """Too many failed sign-ins from this client for this account; answered 429 with Retry-After."""
 

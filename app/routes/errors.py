@@ -17,6 +17,7 @@ from app.domain.errors import (
     DISK_FULL,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -33,7 +34,14 @@ from app.routes.sessions import SESSION_COOKIE
 def status_of(exc: DomainError) -> int:
     if isinstance(exc, PayloadRejected):
         return exc.status_code
-    kinds = ((NotFound, 404), (Conflict, 409), (InvalidInput, 422), (NotAuthenticated, 401), (TooManyAttempts, 429))
+    kinds = (
+        (NotFound, 404),
+        (Conflict, 409),
+        (InvalidInput, 422),
+        (NotAuthenticated, 401),
+        (Forbidden, 403),
+        (TooManyAttempts, 429),
+    )
     for kind, status in kinds:
         if isinstance(exc, kind):
             return status

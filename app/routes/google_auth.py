@@ -19,7 +19,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from app.adapters.crypto import TokenCipher
-from app.domain.errors import Conflict, InvalidInput, NotFound
+from app.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.domain.google import APPEND_SCOPE, DRIVE_SCOPE, SIGN_IN_SCOPES, GoogleFailure, InvalidGrant
 from app.domain.model import User
 from app.domain.services import accounts, google_account, google_photos
@@ -134,9 +134,12 @@ async def _callback(
             google=container.google,
             uow=container.uow,
             now=container.clock(),
+            allowed=container.settings.allowed_emails,
         )
     except (Conflict, InvalidInput) as exc:
         return _failed(exc.detail, 409)
+    except Forbidden as exc:
+        return _failed(exc.detail, 403)
     except InvalidGrant:
         return _failed("Google did not accept this sign-in (the code expired or was used). Try again.", 400)
     except GoogleFailure as exc:
@@ -163,7 +166,7 @@ async def google_disconnect(request: Request[Any, Any, Any], container: Containe
     tags=["auth"],
     status_code=200,
     summary="Exchange a Google authorization code",
-    responses=errors(404, 409, 422, 429, 502),
+    responses=errors(403, 404, 409, 422, 429, 502),
 )
 async def exchange_google_code(data: CodeExchange, container: ContainerDep) -> Tokens:
     _require_configured(container)
@@ -176,6 +179,7 @@ async def exchange_google_code(data: CodeExchange, container: ContainerDep) -> T
             google=container.google,
             uow=container.uow,
             now=container.clock(),
+            allowed=container.settings.allowed_emails,
         )
     except InvalidGrant:
         raise InvalidInput("Google did not accept this code: it is malformed, expired or was used already.") from None

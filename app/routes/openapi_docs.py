@@ -35,6 +35,7 @@ class ErrorBody(msgspec.Struct):
 WHY = {
     400: "A malformed request: a body that is not the JSON asked for, a field of the wrong type, or a NUL character.",
     401: "No bearer token, or one that has expired or was signed out (POST /api/v1/auth/refresh renews it).",
+    403: "Not for this account: a Google account this server makes no account for (CLASSIFY_ALLOWED_EMAILS).",
     404: "No such item, or it belongs to another account; also a service this server has not been set up for.",
     409: "Not possible in the current state: the detail says what to do first.",
     413: "Too large: a file, its pixels, or too many files in one request.",

@@ -513,3 +513,48 @@ def test_google_sign_in_makes_no_account_for_an_email_google_has_not_confirmed(g
     fake.next_user = GoogleUser(sub="100000000000000000078", email="alice@example.com")
     assert _follow_google(client, "/auth/google/login", fake).status_code in (302, 303)
     assert run_sql(settings.database_url, "SELECT email FROM users") == [("alice@example.com",)]
+
+
+def test_a_server_that_names_its_people_makes_accounts_for_them_only(tmp_path, database_url, fake_google):
+    """With Google set up, anyone with a Google account could make an account, and spend the server's disk and
+    its AI allowance. CLASSIFY_ALLOWED_EMAILS names who may."""
+    fake_google.auto_consent = True
+    fake_google.redirect_uris = [REDIRECT]
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        google_client_id=fake_google.client_id,
+        google_client_secret=fake_google.client_secret,
+        service_roots=fake_google.service_roots(),
+        allowed_emails=("ann@example.com", "@family.example"),
+    )
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        fake_google.next_user = GoogleUser(sub="100000000000000000101", email="stranger@example.com")
+        refused = _follow_google(client, "/auth/google/login", fake_google)
+        assert refused.status_code == 403 and "does not make accounts for stranger@example.com" in refused.text
+        code, verifier = google_code(fake_google, SIGN_IN_SCOPES)
+        by_api = client.post(
+            "/api/v1/auth/token", json={"code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+        )
+        assert by_api.status_code == 403 and "does not make accounts" in by_api.json()["detail"]
+        assert run_sql(settings.database_url, "SELECT count(*) FROM users") == [(0,)]
+        for sub, email in (
+            ("100000000000000000102", "ann@example.com"),
+            ("100000000000000000103", "bo@family.example"),
+        ):
+            fake_google.next_user = GoogleUser(sub=sub, email=email)
+            assert _follow_google(client, "/auth/google/login", fake_google).status_code in (302, 303)
+            client.cookies.clear()
+        assert sorted(run_sql(settings.database_url, "SELECT email FROM users")) == [
+            ("ann@example.com",),
+            ("bo@family.example",),
+        ]
+
+
+@pytest.mark.same_on_both_databases  # settings only
+def test_allowed_emails_are_read_as_a_list(monkeypatch, tmp_path):
+    from app.settings import Settings
+
+    monkeypatch.setenv("CLASSIFY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CLASSIFY_ALLOWED_EMAILS", " Ann@Example.com, @family.example  bo@x.org ")
+    assert Settings.from_env().allowed_emails == ("ann@example.com", "@family.example", "bo@x.org")

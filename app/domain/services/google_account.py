@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, Forbidden
 from app.domain.google import GoogleProfile, InvalidGrant, TokenSet, Unauthorized
 from app.domain.model import User
 from app.domain.ports import UowFactory
@@ -41,8 +41,10 @@ async def complete_sign_in(
     google: GoogleAuth,
     uow: UowFactory,
     now: dt.datetime,
+    allowed: tuple[str, ...] = (),
 ) -> User:
-    """Exchange the code; find, link or create the account it belongs to; keep the tokens (sealed)."""
+    """Exchange the code; find, link or create the account it belongs to; keep the tokens (sealed). A new
+    account is made only for an address `allowed` names (itself, or "@" and its domain), when it names any."""
     tokens = await google.exchange_code(code, redirect_uri, code_verifier, now)
     profile = await google.profile(tokens.access_token)
     async with uow() as tx:
@@ -55,6 +57,11 @@ async def complete_sign_in(
                 raise Conflict(
                     f"Google has not confirmed that {profile.email} belongs to this Google account, so Classify "
                     "cannot make an account for it. Confirm the address with Google, or sign in with a password."
+                )
+            if not may_sign_up(profile.email, allowed):
+                raise Forbidden(
+                    f"This Classify server does not make accounts for {profile.email}. Ask whoever runs it to add "
+                    "your address, or sign in with an account you already have here."
                 )
             if await tx.users.by_email(profile.email):
                 raise Conflict(
@@ -70,6 +77,11 @@ async def complete_sign_in(
         user = await tx.users.get(user.id)
     assert user is not None
     return user
+
+
+def may_sign_up(email: str, allowed: tuple[str, ...]) -> bool:
+    domain = "@" + email.rpartition("@")[2]
+    return not allowed or email in allowed or domain in allowed
 
 
 async def access_token(
