@@ -146,7 +146,8 @@ async def _callback(
         return _failed(exc.detail, 502)
     if signed_in is None or signed_in.id != user.id:
         sign_in(request, user)
-    mark_google_sign_in(request, container.clock())
+    if signed_in is None or signed_in.google_sub == user.google_sub:  # the account's own Google, not one linked now
+        mark_google_sign_in(request, container.clock())
     await google_photos.resume_paused(user.id, uow=container.uow, queue=container.queue, now=container.clock())
     return Redirect(pending.get("next") or "/")
 

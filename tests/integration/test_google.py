@@ -558,3 +558,21 @@ def test_allowed_emails_are_read_as_a_list(monkeypatch, tmp_path):
     monkeypatch.setenv("CLASSIFY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CLASSIFY_ALLOWED_EMAILS", " Ann@Example.com, @family.example  bo@x.org ")
     assert Settings.from_env().allowed_emails == ("ann@example.com", "@family.example", "bo@x.org")
+
+
+def test_an_old_session_cannot_swap_the_accounts_google_for_its_own(google_client):
+    """Connecting another Google account from an old session marked it as freshly signed in with Google (so it
+    could give the account a password) and made that Google account sign in as this one from then on."""
+    client, fake, settings = google_client
+    container = client.app.state.container
+    earlier = [dt.timedelta(minutes=60)]
+    container.clock = lambda: dt.datetime.now(dt.UTC) - earlier[0]
+    assert _follow_google(client, "/auth/google/login?next=/settings", fake).status_code in (302, 303)
+    earlier[0] = dt.timedelta(0)  # the session is an hour old
+    fake.next_user = GoogleUser(sub="100000000000000000999", email="mallory@example.com")
+    swapped = _follow_google(client, "/auth/google/connect?next=/settings", fake)
+    assert swapped.status_code == 409 and "signs in with another Google account" in swapped.text
+    assert run_sql(settings.database_url, "SELECT google_sub FROM users") == [("100000000000000000001",)]
+    form = {"new_password": "a new password", "new_password_again": "a new password"}
+    refused = client.post("/settings/add-password", data={**form, "_csrf_token": client.cookies.get("csrftoken")})
+    assert refused.status_code == 403 and run_sql(settings.database_url, "SELECT password_hash FROM users") == [(None,)]

@@ -50,6 +50,11 @@ async def complete_sign_in(
     async with uow() as tx:
         user = await tx.users.by_google_sub(profile.sub)
         if user is None and signed_in is not None:
+            if signed_in.google_sub:  # a session (perhaps an old or stolen one) must not swap the account's Google
+                raise Conflict(
+                    "This account signs in with another Google account. Sign in to Google with that one, "
+                    "then connect again."
+                )
             await tx.users.link_google(signed_in.id, profile.sub, profile.name, profile.picture)
             user = signed_in
         elif user is None:
