@@ -62,30 +62,29 @@ SIGNED_OUT = "You are signed out."
 
 
 LOOPBACK_NAMES = ("localhost", "localhost.")
+# what a reverse proxy adds (nginx, Apache, Caddy, Traefik, HAProxy): a request that carries one came through it
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "via")
 
 
-def asked_from_this_machine(host_header: str | None, client: str | None) -> bool:
-    """Whether a request reached the server from this machine by a loopback name. A server listening on
-    127.0.0.1 still hears the world through a reverse proxy on the same machine (which names the real
-    client in X-Forwarded-For, and the site in Host), and a page elsewhere can rebind its own name to
-    127.0.0.1 (its name stays in Host)."""
-    name = urlsplit(f"//{host_header or ''}").hostname or ""
-    if not (name in LOOPBACK_NAMES or name.endswith(".localhost") or _is_loopback(name)):
+def asked_from_this_machine(host_header: str | None, client: str | None, proxied: bool = False) -> bool:
+    """Whether a request reached the server from this machine by a loopback name, and not through a proxy. A
+    server listening on 127.0.0.1 still hears the world through a reverse proxy on the same machine (which
+    names the real client in X-Forwarded-For, and the site in Host), and a page elsewhere can rebind its own
+    name to 127.0.0.1 (its name stays in Host). A proxy that adds nothing and rewrites Host to 127.0.0.1
+    cannot be told from a browser here: the README says to make the first account on the command line there."""
+    try:
+        name = urlsplit(f"//{host_header or ''}").hostname or ""
+    except ValueError:  # a Host no browser sends ("[::1")
         return False
-    # uvicorn gives the peer's address; a client that gives a name instead (a test client) leaves it to Host
-    return client is None or _is_loopback(client) or not _is_address(client)
+    named_here = name in LOOPBACK_NAMES or name.endswith(".localhost") or _is_loopback(name)
+    return named_here and not proxied and client is not None and _is_loopback(client)
 
 
 def _is_loopback(text: str) -> bool:
-    return _is_address(text) and ipaddress.ip_address(text).is_loopback
-
-
-def _is_address(text: str) -> bool:
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text).is_loopback
     except ValueError:
         return False
-    return True
 
 
 def _setup_closed(request: Request[Any, Any, Any], container: ContainerDep) -> str | None:
@@ -94,7 +93,8 @@ def _setup_closed(request: Request[Any, Any, Any], container: ContainerDep) -> s
     if not container.first_run_page:
         return "public"
     client = request.client.host if request.client else None
-    return None if asked_from_this_machine(request.headers.get("host"), client) else "elsewhere"
+    proxied = any(name in request.headers for name in PROXY_HEADERS)
+    return None if asked_from_this_machine(request.headers.get("host"), client, proxied) else "elsewhere"
 
 
 @get("/setup", include_in_schema=False)
