@@ -40,9 +40,13 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
-def _env_list(name: str) -> tuple[str, ...]:
-    """A list of words separated by commas or spaces, lower-cased."""
-    return tuple(word.lower() for word in re.split(r"[\s,]+", _env(name) or "") if word)
+def _email_list(name: str) -> tuple[str, ...]:
+    """Addresses and "@domain"s separated by commas or spaces, lower-cased; anything else would match nobody."""
+    words = tuple(word.lower() for word in re.split(r"[\s,]+", _env(name) or "") if word)
+    for word in words:
+        if "@" not in word or word.endswith("@"):
+            raise SettingsError(f"{name}: {word!r} is neither an email address nor an @domain such as @example.com")
+    return words
 
 
 def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
@@ -252,7 +256,7 @@ class Settings:
             forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") or "127.0.0.1,::1",
             google_client_id=_env("GOOGLE_CLIENT_ID"),
             google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
-            allowed_emails=_env_list("CLASSIFY_ALLOWED_EMAILS"),
+            allowed_emails=_email_list("CLASSIFY_ALLOWED_EMAILS"),
             google_api_key=_env("GOOGLE_API_KEY"),
             dropbox_app_key=_env("DROPBOX_APP_KEY"),
             dropbox_app_secret=_env("DROPBOX_APP_SECRET"),

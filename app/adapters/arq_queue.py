@@ -76,13 +76,14 @@ class ArqQueue:
             log.warning("queue unreachable; the sweep queues the task when it answers", task=name, error=str(exc))
 
     async def _asked(self, call: Callable[[ArqRedis], Awaitable[T]]) -> T:
-        """`call` on the pool; a failure to answer marks Redis away."""
-        from redis.exceptions import RedisError
+        """`call` on the pool; a failure to answer marks Redis away (an error it answers with does not)."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
         redis = await self.pool()
         try:
             return await call(redis)
-        except (RedisError, OSError):
+        except (RedisConnectionError, RedisTimeout, OSError):  # not there, or not answering
             self.unreachable()
             raise
 

@@ -556,6 +556,7 @@ async def change_password(request: Request[Any, Any, Any], container: ContainerD
         field = "current_password"
         user = await accounts.change_password(caller(request), current, new, **password_checks(request, container))
     except (InvalidInput, Conflict, TooManyAttempts) as exc:
+        field = None if isinstance(exc, Conflict) else field  # no field is at fault: the account has no password
         return await _settings(
             request, container, status_code=status_of(exc), password_error=exc.detail, password_field=field
         )
@@ -585,6 +586,7 @@ async def add_password(request: Request[Any, Any, Any], container: ContainerDep,
             now=container.clock(),
         )
     except (InvalidInput, Conflict, PayloadRejected) as exc:
+        field = field if isinstance(exc, InvalidInput) else None  # a state to change, not a field to correct
         return await _settings(
             request, container, status_code=status_of(exc), password_error=exc.detail, password_field=field
         )

@@ -553,11 +553,14 @@ def test_a_server_that_names_its_people_makes_accounts_for_them_only(tmp_path, d
 
 @pytest.mark.same_on_both_databases  # settings only
 def test_allowed_emails_are_read_as_a_list(monkeypatch, tmp_path):
-    from app.settings import Settings
+    from app.settings import Settings, SettingsError
 
     monkeypatch.setenv("CLASSIFY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("CLASSIFY_ALLOWED_EMAILS", " Ann@Example.com, @family.example  bo@x.org ")
     assert Settings.from_env().allowed_emails == ("ann@example.com", "@family.example", "bo@x.org")
+    monkeypatch.setenv("CLASSIFY_ALLOWED_EMAILS", "ann@example.com, family.example")  # matches nobody: said
+    with pytest.raises(SettingsError, match=r"'family\.example' is neither an email address nor an @domain"):
+        Settings.from_env()
 
 
 def test_an_old_session_cannot_swap_the_accounts_google_for_its_own(google_client):

@@ -102,10 +102,10 @@ async def not_ready(engine: AsyncEngine, database_url: str) -> str | None:
     except Exception as exc:
         if is_outage(exc):
             return f"cannot be reached ({type(exc).__name__}: {exc})"
-        said = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        if "alembic_version" in said:  # "no such table" (SQLite), "relation ... does not exist" (PostgreSQL)
+        said = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+        if "alembic_version" in said and ("no such table" in said or "does not exist" in said):
             return "has no Classify tables"
-        return f"cannot be used ({said})"  # a role, password or database name the server does not know
+        return f"cannot be used ({said})"  # an unknown role, password or database; a role without rights
     if revision != (head := head_revision()):
         return f"is at revision {revision}, not {head}: start `classify serve` first, which migrates it"
     return None
