@@ -66,6 +66,24 @@ def test_a_removal_is_undone_and_the_photos_come_back_as_they_were(api):
     assert api.get("/api/v1/removed").json()["total"] == 0
 
 
+def test_a_removal_still_going_is_not_undone_under_it(api, settings):
+    """After a crash a removal resumes where it stopped; an Undo in between put back what it had taken, then
+    the removal took the rest, and the Undo's 200 said the photos were back."""
+    from tests.conftest import run_sql
+    from tests.integration.test_gallery_order import _db_id
+
+    _library(api)
+    started = api.post("/api/v1/photos/remove-batch", json={"filter": "all"}).json()
+    assert wait_job(api, started["job_id"])["done"] == 4
+    job = _db_id(started["job_id"], settings)
+    run_sql(settings.database_url, "UPDATE jobs SET status = 'running' WHERE id = :id", id=job)  # as a crash leaves it
+    refused = api.post("/api/v1/removed/restore", json={"job_id": started["job_id"]})
+    assert refused.status_code == 409 and "still going (4 of 4 done)" in refused.json()["detail"]
+    assert api.get("/api/v1/removed").json()["total"] == 4  # nothing put back
+    run_sql(settings.database_url, "UPDATE jobs SET status = 'done' WHERE id = :id", id=job)
+    assert api.post("/api/v1/removed/restore", json={"job_id": started["job_id"]}).json()["restored"] == 4
+
+
 def test_a_photo_imported_again_since_stays_removed_and_says_why(api):
     data = images.jpeg(seed=21)
     first = _upload(api, "twice.jpg", data)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
 from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
 from app.domain.services.photos import MAX_PAGE, within_a_batch
@@ -61,6 +61,12 @@ async def restore(
     if photo_ids is not None:
         within_a_batch(photo_ids, ALL_HINT)
     async with uow() as tx:
+        if job_id is not None and (job := await tx.jobs.get(user.id, job_id)) and not job.status.finished:
+            # put back now, the removal (resumed after a restart, or queued) would take the rest away after it
+            raise Conflict(
+                f"This removal is still going ({job.processed} of {job.total} done), so nothing was put back. "
+                "Cancel it, or let it finish, then undo it."
+            )
         wanted = await tx.removed.wanted(user.id, photo_ids, job_id, up_to)
     back: list[Photo] = []
     left: list[Photo] = []
