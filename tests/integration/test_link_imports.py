@@ -388,6 +388,23 @@ def test_a_file_gone_since_the_listing_fails_alone_and_the_rest_are_imported(lin
         assert len(all_photos(api, source)) == 2
 
 
+def test_a_file_gone_from_the_folder_before_a_retry_fails_and_the_job_ends(links, fake_drive):
+    """Items listed at the start (or failed) but no longer in the folder when the job ran again (a retry, or
+    a resumption after a wait) were looked up in the new listing: a KeyError, and the job said "running" for good."""
+    api = links
+    folder = fake_drive.add_folder("Pruned")
+    ids = [fake_drive.add_file(folder, f"g{i}.jpg", images.jpeg(seed=120 + i), "image/jpeg") for i in range(3)]
+    fake_drive.fail_next(f"/files/{ids[1]}", 400, reason="badRequest", message="Bad Request")
+    job = finished(api, start(api, "google_drive", fake_drive.folder_url(folder)))
+    assert (job["status"], job["failed"]) == ("done", 1)
+    fake_drive.remove(ids[1])  # deleted before the failed one is tried again
+    assert api.post(f"/api/v1/blur/jobs/{job['id']}/retry").status_code == 202
+    again = finished(api, job["id"], timeout=30)
+    assert (again["status"], again["total"], again["failed"]) == ("done", 3, 1), again
+    [failed] = [i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json() if i["status"] == "failed"]
+    assert failed["error"].startswith("A file listed when the import began is no longer in the folder on Google Drive")
+
+
 def test_a_folder_unshared_during_an_import_fails_the_job_and_keeps_what_came(links, fake_dropbox, monkeypatch):
     api = links
     url = fake_dropbox.add_shared_folder("Unshared", [(f"u{i}.jpg", images.jpeg(seed=90 + i)) for i in range(4)])

@@ -166,6 +166,9 @@ async def run_link_import(ctx: LinkContext, job_id: uuid.UUID) -> None:
             await tx.commit()
 
 
+GONE_SINCE = "A file listed when the import began is no longer in the folder on {service} (deleted or moved since)."
+
+
 async def _import(ctx: LinkContext, job: Job) -> None:
     source, url, recursive = job.payload["source"], job.payload["url"], bool(job.payload.get("recursive"))
     token = await _drive_token(ctx, job.user_id) if job.payload.get("use_token") else None
@@ -191,7 +194,12 @@ async def _import(ctx: LinkContext, job: Job) -> None:
             current = await tx.jobs.get_any(job.id)
         if current is None or current.status is JobStatus.CANCELLED:
             return
-        file = by_key[key]
+        if (file := by_key.get(key)) is None:  # listed when the job began (or failed), gone from the folder since
+            service = SOURCE_NAMES[PhotoSource(source)]
+            async with ctx.uow() as tx:
+                await tx.jobs.mark_item(job.id, key, "failed", GONE_SINCE.format(service=service), ctx.clock())
+                await tx.commit()
+            continue
         if job.payload.get("use_token"):  # read for each file: an import can outlast the hour a token lives
             token = await _drive_token(ctx, job.user_id)
         status, error = await _refused_once(
