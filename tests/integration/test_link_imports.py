@@ -521,6 +521,10 @@ def test_a_revoked_google_grant_asks_to_reconnect(tmp_path, database_url, fake_g
         refused = api.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(folder)})
         assert refused.status_code == 409 and "reconnect" in refused.json()["detail"], refused.text
         assert run_sql(database_url, "SELECT status FROM oauth_tokens") == [("reconnect",)]
+        # asked again, once the account is known to need it: the same advice (it read as no grant at all, and
+        # said to connect Google, or with an API key that the folder was not shared)
+        again = api.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(folder)})
+        assert again.status_code == 409 and "Reconnect Google" in again.json()["detail"], again.text
 
 
 def test_the_system_check_asks_drive_and_dropbox_whether_they_take_the_servers_keys(links, fake_dropbox, fake_drive):

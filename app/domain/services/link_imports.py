@@ -62,11 +62,17 @@ class LinkContext:
     quota_bytes: int | None = None
 
 
+async def _has_drive_grant(ctx: LinkContext, user_id: uuid.UUID) -> bool:
+    """Whether the person gave Classify Drive access (one Google may no longer take included)."""
+    state = await google_account.connection_state(user_id, uow=ctx.uow)
+    return DRIVE_SCOPE in state["scope"].split() and state["status"] in ("connected", "reconnect")
+
+
 async def _drive_token(ctx: LinkContext, user_id: uuid.UUID, *, refused: bool = False) -> str | None:
     """The person's own Google token when it may read Drive; None otherwise. `refused`: Drive refused the
-    last one, so a new one is asked for (a revoked grant then says the person must reconnect)."""
-    state = await google_account.connection_state(user_id, uow=ctx.uow)
-    if not state["connected"] or DRIVE_SCOPE not in state["scope"].split():
+    last one, so a new one is asked for. A grant Google no longer takes raises NeedsReconnect: read as no
+    grant, a private folder was "not shared", and the person was told to share it rather than to reconnect."""
+    if not await _has_drive_grant(ctx, user_id):
         return None
     return await google_account.access_token(
         user_id, google=ctx.google, uow=ctx.uow, now=ctx.clock(), force_refresh=refused
@@ -86,13 +92,13 @@ async def _refused_once(
 async def _drive_access(ctx: LinkContext, user_id: uuid.UUID, folder: DriveFolder) -> tuple[bool, str]:
     """Whether the folder needs the person's token (True) or the server's API key is enough (False), and
     the folder's name."""
-    token = await _drive_token(ctx, user_id)
-    if ctx.drive.api_key:
+    if ctx.drive.api_key:  # a public folder needs nothing of the person's
         try:
             return False, await ctx.drive.check_folder(folder, None)
         except FolderUnavailable:
-            if token is None:
+            if not await _has_drive_grant(ctx, user_id):
                 raise
+    token = await _drive_token(ctx, user_id)
     if token is None and not ctx.google.configured:
         raise InvalidInput(
             "Google Drive is not set up on this server (GOOGLE_API_KEY for public folders, or GOOGLE_CLIENT_ID "
