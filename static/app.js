@@ -558,8 +558,21 @@
       update();
     });
   }
+  function followJobs() {
+    // An import's photos arrive while it runs (a removal's go): the gallery beside it follows, every few
+    // seconds at most, not only once the job ends (a 40-photo import showed nothing new for its whole run)
+    var FOLLOW_MS = 3000, last = 0, waiting = null;
+    document.body.addEventListener("htmx:sseMessage", function (e) {
+      var job = e.target.closest ? e.target.closest("[data-changes-photos]") : null;
+      if (!job || !document.getElementById("gallery") || waiting) return;
+      waiting = setTimeout(function () {
+        waiting = null; last = Date.now();
+        htmx.trigger(document.body, "photos-scored");
+      }, Math.max(0, last + FOLLOW_MS - Date.now()));
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
-    focusAnchoredNote(); setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); tickRuns(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
+    followJobs(); focusAnchoredNote(); setup(); guardUploads(); slider(); submitOnChange(); picking(); mapToggle(); tickRuns(); gridArrows(); photoSteps(); menus(); keepFocus(); focusAfterAction(); jobNews(); keepOnError(); needTicks();
   });
   backToCard();  // its pageshow listener must be there before the first pageshow
 })();

@@ -51,3 +51,22 @@ def test_a_shared_folder_imported_from_the_gallery_lands_in_it(
     expect(page.locator("#grid .photo-card")).to_have_count(2)
     page.goto(server_with_dropbox.url + "/jobs")
     expect(page.locator("article.job")).to_have_count(1)
+
+
+def test_the_gallery_follows_an_import_as_its_photos_arrive(
+    page: Page, server_with_dropbox: LiveServer, fake_dropbox: FakeDropbox
+):
+    """The grid and counts stood still for the whole of an import, then jumped at its end."""
+    create_owner(page, server_with_dropbox)
+    fake_dropbox.download_delay = 0.6  # a slow network: about 7 s for the folder
+    url = fake_dropbox.add_shared_folder("Slow", [(f"s{i}.jpg", images.jpeg(seed=30 + i)) for i in range(12)])
+    page.get_by_text("Import a shared Dropbox folder").click()
+    page.get_by_label("Import from a link").fill(url)
+    page.get_by_role("button", name="Import", exact=True).click()
+    count = page.locator('[data-count="all"]')
+    expect(count).not_to_have_text("0", timeout=15_000)
+    assert page.locator("#job-area .job-status").inner_text() != "done", "only at the end"
+    assert int(count.inner_text()) < 12
+    expect(page.locator("#job-area .job-status")).to_have_text("done", timeout=60_000)
+    expect(count).to_have_text("12", timeout=10_000)
+    expect(page.locator("#grid .photo-card")).to_have_count(12)
