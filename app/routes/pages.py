@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -495,6 +496,20 @@ async def jobs_page(request: Request[Any, Any, Any], container: ContainerDep, be
     return await _jobs_template(user, shown, container, older=older, paged=before is not None)
 
 
+@get("/jobs/new", guards=GUARD, include_in_schema=False)
+async def jobs_started_since(
+    request: Request[Any, Any, Any], container: ContainerDep, since: str = "", told: int = 0
+) -> Template | Response[None]:
+    """The Jobs page's question every few seconds: how many jobs started since its newest (`since`; none shown:
+    empty), in this window or another, by the API or a Picker session. Nothing new to say (`told`): 204."""
+    user = caller(request)
+    recent = await jobs.recent_jobs(user.id, uow=container.uow, limit=JOBS_PAGE)
+    newer = len(list(itertools.takewhile(lambda job: str(job.id) != since, recent)))
+    if newer == told:
+        return Response(None, status_code=204)
+    return Template("_jobs_new.html", context={"since": since, "newer": newer, "more": newer == JOBS_PAGE})
+
+
 async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, **context: Any) -> Template:
     errors = {
         job.id: await jobs.first_job_errors(user.id, job.id, JOB_ERRORS_SHOWN, uow=container.uow)
@@ -698,6 +713,7 @@ HANDLERS = [
     cancel_job,
     retry_job,
     jobs_page,
+    jobs_started_since,
     stats_page,
     export,
     export_list,

@@ -51,6 +51,27 @@ def test_the_jobs_page_shows_twenty_then_older_ones(client, api):
     assert "No older jobs" in oldest
 
 
+def test_the_jobs_page_hears_of_jobs_started_elsewhere(client, api, other_api):
+    """A job started in another window, by the API or a Picker session, never showed on an open Jobs page."""
+    made = _jobs(api, 2)
+    _signed_in(client)
+    page = client.get("/jobs").text
+    assert f'hx-get="/jobs/new?since={made[0]}&amp;told=0"' in page
+    asked = f"/jobs/new?since={made[0]}&told=0"
+    assert client.get(asked, headers={"hx-request": "true"}).status_code == 204  # nothing new: nothing swapped
+    other_api.post("/api/v1/blur/analyze-batch")  # someone else's is not news here
+    assert client.get(asked, headers={"hx-request": "true"}).status_code == 204
+    _jobs(api, 1)
+    news = client.get(asked, headers={"hx-request": "true"})
+    assert news.status_code == 200 and "1 new job started since this page was opened." in news.text
+    assert 'href="/jobs">Show it</a>' in news.text and "told=1" in news.text
+    assert client.get(f"/jobs/new?since={made[0]}&told=1").status_code == 204  # said once
+    _jobs(api, 2)
+    assert "3 new jobs started" in client.get(f"/jobs/new?since={made[0]}&told=1").text
+    empty = client.get("/jobs/new?since=&told=0").text  # from a page that showed no job yet
+    assert "5 new jobs started" in empty
+
+
 def test_a_job_with_many_failed_items_lists_the_first_fifty(client, api, settings):
     keys = [f"folder/file{i:03}.txt" for i in range(60)]
     job_id = job_with_items(settings, "owner@example.com", keys, [(keys, "failed", "not an image")])
