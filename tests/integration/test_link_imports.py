@@ -405,6 +405,27 @@ def test_a_file_gone_from_the_folder_before_a_retry_fails_and_the_job_ends(links
     assert failed["error"].startswith("A file listed when the import began is no longer in the folder on Google Drive")
 
 
+def test_a_cancelled_import_can_go_on_with_the_rest(links, fake_dropbox):
+    """Cancelled part-way, an import offered no way on (the API: "no failed items to retry"); pasting the link
+    again worked, but nothing said so."""
+    api = links
+    fake_dropbox.download_delay = 0.3
+    url = fake_dropbox.add_shared_folder("Stopped", [(f"c{i}.jpg", images.jpeg(seed=140 + i)) for i in range(8)])
+    job_id = start(api, "dropbox", url)
+    deadline = time.monotonic() + 30
+    while api.get(f"/api/v1/blur/jobs/{job_id}").json()["done"] < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/cancel").status_code == 200
+    stopped = finished(api, job_id)
+    assert stopped["status"] == "cancelled" and stopped["done"] < 8
+    fake_dropbox.download_delay = 0.0
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/retry").status_code == 202
+    went_on = finished(api, job_id, timeout=30)
+    assert (went_on["status"], went_on["done"], went_on["failed"]) == ("done", 8, 0), went_on
+    assert sorted(p["filename"] for p in all_photos(api, "dropbox")) == [f"c{i}.jpg" for i in range(8)]
+
+
 def test_a_folder_unshared_during_an_import_fails_the_job_and_keeps_what_came(links, fake_dropbox, monkeypatch):
     api = links
     url = fake_dropbox.add_shared_folder("Unshared", [(f"u{i}.jpg", images.jpeg(seed=90 + i)) for i in range(4)])

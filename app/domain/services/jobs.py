@@ -123,10 +123,12 @@ async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, no
 
 
 def can_go_on(job: Job) -> bool:
-    """A job run by one task that failed part-way (an album that Google refused half of, an import whose
-    service gave up) can go on from its items not done yet; an expired Picker selection cannot."""
+    """A job run by one task that failed or was cancelled part-way (an album that Google refused half of, an
+    import whose service gave up, or that its person stopped) can go on from its items not done yet; an
+    expired Picker selection cannot."""
+    stopped = job.status is JobStatus.FAILED or (job.status is JobStatus.CANCELLED and job.kind != REMOVE_BATCH)
     return (
-        job.status is JobStatus.FAILED
+        stopped  # a removal cancelled is one its person wanted to stop: its Undo is what is offered
         and job.kind in WHOLE_JOB_TASKS
         and job.done + job.failed < job.total
         and job.error != EXPIRED_SELECTION
