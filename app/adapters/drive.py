@@ -73,6 +73,8 @@ class GoogleDrive:
                 if item.get("mimeType") == FOLDER_MIME:
                     if recursive:
                         pending.append((item["id"], item.get("resourceKey")))
+                    else:
+                        files.append(RemoteFile(item["id"], item.get("name", item["id"]), FOLDER_MIME, is_folder=True))
                     continue
                 size = item.get("size")
                 files.append(

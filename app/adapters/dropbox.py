@@ -90,6 +90,8 @@ class DropboxSharedLinks:
                     if entry.get(".tag") == "folder":
                         if recursive:
                             pending.append(entry_path)
+                        else:
+                            files.append(RemoteFile(entry_path, entry["name"], None, is_folder=True))
                     elif entry.get(".tag") == "file":
                         size, content_hash = entry.get("size"), entry.get("content_hash")
                         files.append(RemoteFile(entry_path, entry["name"], None, size, content_hash=content_hash))

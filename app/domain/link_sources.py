@@ -17,6 +17,7 @@ class RemoteFile:
     resource_key: str | None = None
     sha256: str | None = None  # Drive lists it: a file whose bytes are here already need not be downloaded
     content_hash: str | None = None  # Dropbox lists its own hash (dropbox_content_hash), for the same purpose
+    is_folder: bool = False  # a sub-folder left out (not asked to include them): listed to say so
 
 
 def dropbox_content_hash(data: bytes) -> str:

@@ -127,7 +127,10 @@ def test_a_drive_folder_with_subfolders_is_imported_only_when_asked(links, fake_
     for i in range(3):
         fake_drive.add_file(inner, f"day2_{i}.jpg", images.jpeg(seed=100 + i), "image/jpeg")
     flat = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="open")))
-    assert flat["total"] == 2
+    assert (flat["total"], flat["done"], flat["skipped"]) == (3, 3, 1)  # the sub-folder, said, not left out silently
+    [left_out] = [i for i in api.get(f"/api/v1/blur/jobs/{flat['id']}/items").json() if i["status"] == "skipped"]
+    assert left_out["error"] == "Day 2 is a sub-folder: tick Include subfolders to import the photos in it."
+    assert api.get("/api/v1/photos").json()["counts"]["all"] == 2
     deep = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="user"), recursive=True))
     assert deep["total"] == 5 and api.get("/api/v1/photos").json()["counts"]["all"] == 5
 

@@ -250,6 +250,8 @@ async def _folder_still_shown(ctx: LinkContext, source: str, url: str, token: st
 async def _import_file(
     ctx: LinkContext, job: Job, source: str, url: str, file: RemoteFile, token: str | None
 ) -> tuple[str, str | None]:
+    if file.is_folder:
+        return "skipped", f"{file.name} is a sub-folder: tick Include subfolders to import the photos in it."
     is_image = file.mime_type.startswith("image/") if file.mime_type else is_image_name(file.name)
     if not is_image:
         kind = file.mime_type or "no image extension"
