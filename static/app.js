@@ -565,10 +565,13 @@
     document.body.addEventListener("htmx:sseMessage", function (e) {
       var job = e.target.closest ? e.target.closest("[data-changes-photos]") : null;
       if (!job || !document.getElementById("gallery") || waiting) return;
-      waiting = setTimeout(function () {
+      function follow() {
+        // not under an open menu (Export): a reload would close it in the person's hands; after it, then
+        if (document.querySelector("#gallery details[open]")) { waiting = setTimeout(follow, FOLLOW_MS); return; }
         waiting = null; last = Date.now();
         htmx.trigger(document.body, "photos-scored");
-      }, Math.max(0, last + FOLLOW_MS - Date.now()));
+      }
+      waiting = setTimeout(follow, Math.max(0, last + FOLLOW_MS - Date.now()));
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

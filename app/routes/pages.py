@@ -6,7 +6,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency, Provide
@@ -444,7 +444,13 @@ async def import_folder(request: Request[Any, Any, Any], container: ContainerDep
         uow=container.uow,
         queue=container.queue,
     )
-    return Template("_job.html", context=job_context(job, container.clock()))
+    return _started(request, job, container)
+
+
+def _started(request: Request[Any, Any, Any], job: Job, container: ContainerDep) -> Template:
+    """A job started from a page's form: its card, and on the Jobs page the start of what counts as new there."""
+    on_jobs_page = urlsplit(request.headers.get("hx-current-url", "")).path == "/jobs"
+    return Template("_job_started.html", context={**job_context(job, container.clock()), "on_jobs_page": on_jobs_page})
 
 
 @post("/jobs/import-link", guards=GUARD, include_in_schema=False, status_code=200)
@@ -454,7 +460,7 @@ async def import_link(request: Request[Any, Any, Any], container: ContainerDep, 
     job = await link_imports.start_link_import(
         caller(request), link_source(url), url, link_context(container), recursive=data.get("recursive") == "on"
     )
-    return Template("_job.html", context=job_context(job, container.clock()))
+    return _started(request, job, container)
 
 
 @get("/jobs/{job_id:str}", guards=GUARD, include_in_schema=False)

@@ -54,6 +54,13 @@ def test_a_shared_folder_imported_from_the_gallery_lands_in_it(
     expect(page.locator("#grid .photo-card")).to_have_count(2)
     page.goto(server_with_dropbox.url + "/jobs")
     expect(page.locator("article.job")).to_have_count(1)
+    # started on the Jobs page itself: shown there, and not announced as a job started elsewhere
+    again = fake_dropbox.add_shared_folder("More", [("dock.jpg", images.jpeg(seed=3))])
+    page.get_by_label("Import from a link").fill(again)
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#job-area .job-status")).to_have_text("done", timeout=60_000)
+    page.wait_for_timeout(6_000)  # past the page's next question
+    expect(page.locator("#jobs-new")).to_have_text("")
 
 
 def test_the_gallery_follows_an_import_as_its_photos_arrive(

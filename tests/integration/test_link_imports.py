@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -253,9 +254,14 @@ def test_the_jobs_page_form_takes_any_pasted_link_and_shows_the_job(links, fake_
     folder = fake_drive.add_folder("From the page")
     fake_drive.fill_folder(folder, 2, png_every=0, extras=False)
     dropbox = fake_dropbox.add_shared_folder("Box", [("box.jpg", images.jpeg(seed=500))])
-    for url in (fake_drive.folder_url(folder, form="user"), dropbox):
-        shown = client.post("/jobs/import-link", data={"url": url}, headers=headers)
+    for url, page in ((fake_drive.folder_url(folder, form="user"), "/"), (dropbox, "/jobs")):
+        on_page = {**headers, "hx-current-url": f"http://testserver.local{page}"}
+        shown = client.post("/jobs/import-link", data={"url": url}, headers=on_page)
         assert shown.status_code == 200 and "progress" in shown.text
+        # started on the Jobs page, it is not news there: the page's count of new jobs starts from it
+        started = re.search(r'id="job-([0-9a-f-]{36})"', shown.text).group(1)
+        assert ('id="jobs-new" hx-swap-oob="true"' in shown.text) is (page == "/jobs")
+        assert (f"/jobs/new?since={started}&amp;told=0" in shown.text) is (page == "/jobs")
     refused = client.post("/jobs/import-link", data={"url": "https://example.com/x"}, headers=headers)
     assert refused.status_code == 422 and "Paste the link of a shared Google Drive folder" in refused.text
     jobs = [finished(links, j["id"]) for j in links.get("/api/v1/blur/jobs").json()]
@@ -427,6 +433,27 @@ def test_a_cancelled_import_can_go_on_with_the_rest(links, fake_dropbox):
     went_on = finished(api, job_id, timeout=30)
     assert (went_on["status"], went_on["done"], went_on["failed"]) == ("done", 8, 0), went_on
     assert sorted(p["filename"] for p in all_photos(api, "dropbox")) == [f"c{i}.jpg" for i in range(8)]
+
+
+def test_go_on_pressed_as_soon_as_a_cancel_answers_finishes_the_import(links, fake_dropbox):
+    """The cancelled task was still on its last download when Go on queued the job again; the queue would not
+    start a second task for it, the first went on with the list it had, and the failed item requeued was left:
+    "running" at 7 of 8 until the sweep, minutes later."""
+    api = links
+    time.sleep(6)  # past the start-up sweep, which would hide the fault by queueing the job again itself
+    fake_dropbox.download_delay = 0.4
+    url = fake_dropbox.add_shared_folder("Raced", [(f"r{i}.jpg", images.jpeg(seed=160 + i)) for i in range(8)])
+    fake_dropbox.fail_next("/sharing/get_shared_link_file", 400, body='{"error_summary": "other/.."}')
+    job_id = start(api, "dropbox", url)
+    deadline = time.monotonic() + 30
+    while (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["done"] + job["failed"] < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/cancel").status_code == 200
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/retry").status_code == 202  # at once, the task still downloading
+    went_on = finished(api, job_id, timeout=20)
+    assert (went_on["status"], went_on["done"], went_on["failed"]) == ("done", 8, 0), went_on
+    assert len(all_photos(api, "dropbox")) == 8
 
 
 def test_a_folder_unshared_during_an_import_fails_the_job_and_keeps_what_came(links, fake_dropbox, monkeypatch):

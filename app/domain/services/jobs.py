@@ -123,15 +123,14 @@ async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, no
 
 
 def can_go_on(job: Job) -> bool:
-    """A job run by one task that failed or was cancelled part-way (an album that Google refused half of, an
-    import whose service gave up, or that its person stopped) can go on from its items not done yet; an
-    expired Picker selection cannot."""
-    stopped = job.status is JobStatus.FAILED or (job.status is JobStatus.CANCELLED and job.kind != REMOVE_BATCH)
+    """A job run by one task that failed part-way (an album that Google refused half of, an import whose
+    service gave up), or a link import its person stopped, can go on from its items not done yet; an expired
+    Picker selection cannot."""
+    # of the jobs cancelled, a link import only: a removal's person wanted it stopped (its Undo is offered), a
+    # Picker selection is let go of when its import ends, and a folder import's items are queued one by one
+    stopped = job.status is JobStatus.FAILED or (job.status is JobStatus.CANCELLED and job.kind == LINK_IMPORT)
     return (
-        stopped  # a removal cancelled is one its person wanted to stop: its Undo is what is offered
-        and job.kind in WHOLE_JOB_TASKS
-        and job.done + job.failed < job.total
-        and job.error != EXPIRED_SELECTION
+        stopped and job.kind in WHOLE_JOB_TASKS and job.done + job.failed < job.total and job.error != EXPIRED_SELECTION
     )
 
 

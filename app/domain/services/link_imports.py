@@ -189,17 +189,38 @@ async def _import(ctx: LinkContext, job: Job) -> None:
     by_key = {f.key: f for f in files}
     async with ctx.uow() as tx:
         await tx.jobs.set_items(job.id, list(by_key))
-        pending = await tx.jobs.pending_items(job.id)
         await tx.commit()
     if not by_key:
         async with ctx.uow() as tx:
             await tx.jobs.set_status(job.id, JobStatus.DONE, ctx.clock())
             await tx.commit()
+    # until nothing is left: "Go on" pressed while this task was still on its way out of a cancel queues the
+    # items again, and a second task for the job is not started while this one runs
+    while pending := await _pending(ctx, job.id):
+        if not await _import_items(ctx, job, source, url, by_key, pending, token):
+            return
+
+
+async def _pending(ctx: LinkContext, job_id: uuid.UUID) -> list[str]:
+    async with ctx.uow() as tx:
+        return await tx.jobs.pending_items(job_id)
+
+
+async def _import_items(
+    ctx: LinkContext,
+    job: Job,
+    source: str,
+    url: str,
+    by_key: dict[str, RemoteFile],
+    pending: list[str],
+    token: str | None,
+) -> bool:
+    """Import `pending`; False when the job was cancelled or is gone."""
     for key in pending:
         async with ctx.uow() as tx:
             current = await tx.jobs.get_any(job.id)
         if current is None or current.status is JobStatus.CANCELLED:
-            return
+            return False
         if (file := by_key.get(key)) is None:  # listed when the job began (or failed), gone from the folder since
             service = SOURCE_NAMES[PhotoSource(source)]
             async with ctx.uow() as tx:
@@ -214,6 +235,7 @@ async def _import(ctx: LinkContext, job: Job) -> None:
         async with ctx.uow() as tx:
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
             await tx.commit()
+    return True
 
 
 async def _import_one(

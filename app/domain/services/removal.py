@@ -73,7 +73,11 @@ async def run_removal(job_id: uuid.UUID, *, uow: UowFactory, clock: Callable[[],
                 break
             # the photos first: moving them holds the account's row (as deleting the account takes it first)
             moved = await tx.removed.put(job.user_id, [uuid.UUID(key) for key in batch], clock(), job_id)
-            await tx.jobs.mark_items(job_id, batch, "done", None, clock())
+            marked = await tx.jobs.mark_items(job_id, batch, "done", None, clock())  # holds the job's row
+            if marked is None or marked.status is JobStatus.CANCELLED:
+                # cancelled while this batch was moved: not committed, so an Undo pressed as soon as the cancel
+                # answered finds every photo this job took (a batch landing after it went to the bin)
+                break
             await tx.commit()
         removed += len(moved)
     return removed
