@@ -130,7 +130,7 @@ def test_a_drive_folder_with_subfolders_is_imported_only_when_asked(links, fake_
     flat = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="open")))
     assert (flat["total"], flat["done"], flat["skipped"]) == (3, 3, 1)  # the sub-folder, said, not left out silently
     [left_out] = [i for i in api.get(f"/api/v1/blur/jobs/{flat['id']}/items").json() if i["status"] == "skipped"]
-    assert left_out["error"] == "Day 2 is a sub-folder: tick Include subfolders to import the photos in it."
+    assert left_out["error"] == "Day 2 is a sub-folder: tick Include subfolders (recursive in the API) to import it."
     assert api.get("/api/v1/photos").json()["counts"]["all"] == 2
     deep = finished(api, start(api, "google_drive", fake_drive.folder_url(top, form="user"), recursive=True))
     assert deep["total"] == 5 and api.get("/api/v1/photos").json()["counts"]["all"] == 5
@@ -397,7 +397,7 @@ def test_a_file_gone_since_the_listing_fails_alone_and_the_rest_are_imported(lin
         assert len(all_photos(api, source)) == 2
 
 
-def test_a_file_gone_from_the_folder_before_a_retry_fails_and_the_job_ends(links, fake_drive):
+def test_a_file_gone_from_the_folder_before_a_retry_is_skipped_and_the_job_ends(links, fake_drive):
     """Items listed at the start (or failed) but no longer in the folder when the job ran again (a retry, or
     a resumption after a wait) were looked up in the new listing: a KeyError, and the job said "running" for good."""
     api = links
@@ -409,9 +409,10 @@ def test_a_file_gone_from_the_folder_before_a_retry_fails_and_the_job_ends(links
     fake_drive.remove(ids[1])  # deleted before the failed one is tried again
     assert api.post(f"/api/v1/blur/jobs/{job['id']}/retry").status_code == 202
     again = finished(api, job["id"], timeout=30)
-    assert (again["status"], again["total"], again["failed"]) == ("done", 3, 1), again
-    [failed] = [i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json() if i["status"] == "failed"]
-    assert failed["error"].startswith("A file listed when the import began is no longer in the folder on Google Drive")
+    assert (again["status"], again["total"], again["failed"], again["skipped"]) == ("done", 3, 0, 1), again
+    [gone] = [i for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json() if i["status"] == "skipped"]
+    assert gone["error"].startswith("A file listed when the import began is no longer in the folder on Google Drive")
+    assert api.post(f"/api/v1/blur/jobs/{job['id']}/retry").status_code == 409  # nothing left to try again
 
 
 def test_a_cancelled_import_can_go_on_with_the_rest(links, fake_dropbox):

@@ -223,8 +223,8 @@ async def _import_items(
             return False
         if (file := by_key.get(key)) is None:  # listed when the job began (or failed), gone from the folder since
             service = SOURCE_NAMES[PhotoSource(source)]
-            async with ctx.uow() as tx:
-                await tx.jobs.mark_item(job.id, key, "failed", GONE_SINCE.format(service=service), ctx.clock())
+            async with ctx.uow() as tx:  # skipped: there is nothing left to try again
+                await tx.jobs.mark_item(job.id, key, "skipped", GONE_SINCE.format(service=service), ctx.clock())
                 await tx.commit()
             continue
         if job.payload.get("use_token"):  # read for each file: an import can outlast the hour a token lives
@@ -273,7 +273,7 @@ async def _import_file(
     ctx: LinkContext, job: Job, source: str, url: str, file: RemoteFile, token: str | None
 ) -> tuple[str, str | None]:
     if file.is_folder:
-        return "skipped", f"{file.name} is a sub-folder: tick Include subfolders to import the photos in it."
+        return "skipped", f"{file.name} is a sub-folder: tick Include subfolders (recursive in the API) to import it."
     is_image = file.mime_type.startswith("image/") if file.mime_type else is_image_name(file.name)
     if not is_image:
         kind = file.mime_type or "no image extension"
