@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from litestar import Request, get, post
@@ -25,7 +26,7 @@ from app.domain.model import User
 from app.domain.services import accounts, google_account, google_photos
 from app.routes.deps import ContainerDep, caller
 from app.routes.openapi_docs import errors
-from app.routes.pages_auth import mark_google_sign_in, safe_next, sign_in
+from app.routes.pages_auth import mark_google_sign_in, password_given_at, safe_next, sign_in
 from app.routes.schemas import CodeExchange, Tokens
 from app.routes.security import requires_page_user
 
@@ -94,9 +95,16 @@ async def google_connect(
     drive: bool = False,
     next: str | None = None,
 ) -> Redirect:
-    """Connect (or reconnect) Google; albums and Drive are asked for only when first needed (incremental)."""
+    """Connect (or reconnect) Google; albums and Drive are asked for only when first needed (incremental). The
+    first time, for an account with a password, after the password is given again in this browser."""
+    if accounts.must_confirm_password(caller(request), password_given_at(request), container.clock()):
+        return Redirect("/settings/confirm?" + urlencode({"next": str(request.url.path) + _query(request)}))
     scopes = (*SIGN_IN_SCOPES, *((APPEND_SCOPE,) if albums else ()), *((DRIVE_SCOPE,) if drive else ()))
     return _start(request, container, scopes, next or "/settings")
+
+
+def _query(request: Request[Any, Any, Any]) -> str:
+    return f"?{request.url.query}" if request.url.query else ""
 
 
 @get(CALLBACK, include_in_schema=False)

@@ -39,7 +39,7 @@ from app.routes.errors import status_of
 from app.routes.events import job_context
 from app.routes.health import workers_missing
 from app.routes.nul_guard import TAKES_FILES
-from app.routes.pages_auth import FORGET_PAGES, google_signed_in_at, sign_in
+from app.routes.pages_auth import FORGET_PAGES, google_signed_in_at, mark_password_given, sign_in
 from app.routes.query_params import parse_category, parse_order
 from app.routes.security import LoginRequired, TokenInHeaderOnly, requires_page_user
 from app.routes.views import page_state
@@ -582,6 +582,7 @@ async def change_password(request: Request[Any, Any, Any], container: ContainerD
             request, container, status_code=status_of(exc), password_error=exc.detail, password_field=field
         )
     sign_in(request, user)  # this browser goes on, stamped with the new password; the others end
+    mark_password_given(request, container.clock())
     return Redirect("/settings?password=changed", status_code=303)
 
 

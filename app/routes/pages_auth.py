@@ -15,8 +15,9 @@ from litestar.response import Redirect, Template
 from app.domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from app.domain.model import User
 from app.domain.services import accounts
-from app.routes.deps import ContainerDep, password_checks
+from app.routes.deps import ContainerDep, caller, password_checks
 from app.routes.errors import status_of
+from app.routes.security import requires_page_user
 from app.routes.sessions import rotate_session_id
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,6 +42,16 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
 
 
 GOOGLE_SIGNED_IN_AT = "google_signed_in_at"
+PASSWORD_GIVEN_AT = "password_given_at"
+
+
+def mark_password_given(request: Request[Any, Any, Any], now: dt.datetime) -> None:
+    """Note in this browser's session that its person has just given the account's password."""
+    request.set_session({**request.session, PASSWORD_GIVEN_AT: now.isoformat()})
+
+
+def password_given_at(request: Request[Any, Any, Any]) -> dt.datetime | None:
+    return _session_time(request, PASSWORD_GIVEN_AT)
 
 
 def mark_google_sign_in(request: Request[Any, Any, Any], now: dt.datetime) -> None:
@@ -49,8 +60,12 @@ def mark_google_sign_in(request: Request[Any, Any, Any], now: dt.datetime) -> No
 
 
 def google_signed_in_at(request: Request[Any, Any, Any]) -> dt.datetime | None:
+    return _session_time(request, GOOGLE_SIGNED_IN_AT)
+
+
+def _session_time(request: Request[Any, Any, Any], key: str) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(request.session[GOOGLE_SIGNED_IN_AT])
+        return dt.datetime.fromisoformat(request.session[key])
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -122,6 +137,7 @@ async def setup(request: Request[Any, Any, Any], container: ContainerDep, data: 
         context = {"error": exc.detail, "email": email, "name": data.get("name", "")}
         return Template("setup.html", context=context, status_code=422)
     sign_in(request, user)
+    mark_password_given(request, container.clock())
     return Redirect("/", status_code=303)
 
 
@@ -163,6 +179,27 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
         wait = {"Retry-After": str(int(exc.retry_after))} if isinstance(exc, TooManyAttempts) else None
         return Template("login.html", context=context, status_code=status_of(exc), headers=wait)
     sign_in(request, user)
+    mark_password_given(request, container.clock())
+    return Redirect(target, status_code=303)
+
+
+@get("/settings/confirm", guards=[requires_page_user], include_in_schema=False)
+async def confirm_page(next: str | None = None) -> Template:
+    """The password asked again before Google becomes a way into the account (accounts.must_confirm_password)."""
+    return Template("confirm_password.html", context={"next": safe_next(next), "error": None})
+
+
+@post("/settings/confirm", guards=[requires_page_user], include_in_schema=False, status_code=303)
+async def confirm(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
+    target = safe_next(data.get("next"))
+    try:
+        given = data.get("password", "")
+        await accounts.confirm_password(caller(request), given, **password_checks(request, container))
+    except (InvalidInput, TooManyAttempts) as exc:
+        wait = {"Retry-After": str(int(exc.retry_after))} if isinstance(exc, TooManyAttempts) else None
+        context = {"next": target, "error": exc.detail}
+        return Template("confirm_password.html", context=context, status_code=status_of(exc), headers=wait)
+    mark_password_given(request, container.clock())
     return Redirect(target, status_code=303)
 
 
@@ -176,4 +213,4 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return Redirect("/login?signed_out=1", status_code=303, headers=FORGET_PAGES)
 
 
-HANDLERS = [setup_page, setup, login_page, login, logout]
+HANDLERS = [setup_page, setup, login_page, login, logout, confirm_page, confirm]

@@ -579,3 +579,40 @@ def test_an_old_session_cannot_swap_the_accounts_google_for_its_own(google_clien
     form = {"new_password": "a new password", "new_password_again": "a new password"}
     refused = client.post("/settings/add-password", data={**form, "_csrf_token": client.cookies.get("csrftoken")})
     assert refused.status_code == 403 and run_sql(settings.database_url, "SELECT password_hash FROM users") == [(None,)]
+
+
+def test_google_becomes_a_way_in_only_after_the_password_is_given_again(google_client):
+    """An old or stolen session linked its own Google to the account, and with it kept a way in after the
+    password was changed and every other sign-in ended."""
+    from tests.integration.test_pages import _signed_in
+
+    client, fake, settings = google_client
+    container = client.app.state.container
+    earlier = [dt.timedelta(minutes=20)]
+    container.clock = lambda: dt.datetime.now(dt.UTC) - earlier[0]
+    create_account(settings, "owner@example.com")
+    _signed_in(client)  # 20 minutes ago
+    earlier[0] = dt.timedelta(0)
+    asked = client.get("/auth/google/connect?drive=true&next=/jobs", follow_redirects=False)
+    assert asked.status_code in (302, 303)
+    assert (
+        asked.headers["location"] == "/settings/confirm?next=%2Fauth%2Fgoogle%2Fconnect%3Fdrive%3Dtrue%26next%3D%2Fjobs"
+    )
+    page = client.get(asked.headers["location"])
+    assert "Confirm your password" in page.text and "second way into your account" in page.text
+    token = client.cookies.get("csrftoken")
+    target = "/auth/google/connect?drive=true&next=/jobs"
+    wrong = client.post("/settings/confirm", data={"password": "not it", "next": target, "_csrf_token": token})
+    assert wrong.status_code == 422 and "not the password of this account" in wrong.text
+    right = {"password": "correct horse battery", "next": target, "_csrf_token": token}
+    confirmed = client.post("/settings/confirm", data=right, follow_redirects=False)
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == target
+    assert _follow_google(client, target, fake).headers["location"] == "/jobs"
+    assert run_sql(settings.database_url, "SELECT google_sub FROM users") == [("100000000000000000001",)]
+    # connected: asking again (albums, Drive) needs no password, as Google is the account's own now
+    earlier[0] = dt.timedelta(minutes=-30)
+    assert (
+        client.get("/auth/google/connect?albums=true", follow_redirects=False)
+        .headers["location"]
+        .startswith(fake.service_roots()["google_auth_url"])
+    )

@@ -187,6 +187,30 @@ async def change_password(
 
 
 RECENT_SIGN_IN = dt.timedelta(minutes=15)  # how fresh a Google sign-in must be to give its account a password
+RECENT_PASSWORD = dt.timedelta(minutes=15)  # how fresh a password must be to add Google as a way in
+
+
+def must_confirm_password(user: User, confirmed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether this browser must give the account's password before Google becomes a way into it: an old or
+    stolen session could otherwise link its own Google, and keep a way in after the password changes."""
+    if not user.password_hash or user.google_sub:  # nothing to confirm with, or Google is the account's already
+        return False
+    return confirmed_at is None or not dt.timedelta(0) <= now - confirmed_at <= RECENT_PASSWORD
+
+
+async def confirm_password(
+    user: User,
+    given: str,
+    *,
+    uow: UowFactory,
+    passwords: PasswordHasher,
+    now: dt.datetime,
+    throttle: LoginAttempts | None = None,
+    client: str = "",
+) -> None:
+    """The signed-in person's password, asked again; a wrong one counts with the failed sign-ins."""
+    del uow  # asked for with the other checks (password_checks), not needed here
+    await _confirm_password(user, given, "That is not the password of this account.", passwords, throttle, client, now)
 
 
 def may_add_password(google_signed_in_at: dt.datetime | None, now: dt.datetime) -> bool:
