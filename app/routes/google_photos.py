@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, delete, get, post
 from litestar.response import Redirect, Template
 
 from app.domain.categories import TabAsShown
@@ -93,6 +93,18 @@ async def api_check_picking(
     return PickerStateOut(done, str(record.job_id) if record.job_id else None)
 
 
+@delete(
+    "/api/v1/google/picker/sessions/{session_id:str}",
+    status_code=204,
+    summary="Stop waiting for a selection in Google Photos (once chosen, the import is a job: cancel that)",
+    **GOOGLE_API,
+)
+async def api_cancel_picking(request: Request[Any, Any, Any], container: ContainerDep, session_id: str) -> None:
+    await google_photos.cancel_picking(
+        caller(request), session_id, google=container.google, uow=container.uow, now=container.clock()
+    )
+
+
 @post(
     "/api/v1/albums/google", status_code=202, summary="Save the sharp photos as a new Google Photos album", **GOOGLE_API
 )
@@ -143,6 +155,19 @@ async def picking_state(request: Request[Any, Any, Any], container: ContainerDep
     return Template("_job.html", context=job_context(job, container.clock()))
 
 
+@post("/google/pick/{session_id:str}/cancel", guards=[requires_page_user], include_in_schema=False, status_code=200)
+async def cancel_pick(request: Request[Any, Any, Any], container: ContainerDep, session_id: str) -> Template:
+    user = caller(request)
+    try:
+        await google_photos.cancel_picking(
+            user, session_id, google=container.google, uow=container.uow, now=container.clock()
+        )
+    except google_photos.AlreadyPicked as picked:  # Done was pressed first: show the import, which has a Cancel
+        job = await jobs.get_job(user.id, picked.job_id, uow=container.uow)
+        return Template("_job.html", context=job_context(job, container.clock()))
+    return Template("_picking_cancelled.html")
+
+
 @get("/google/album", guards=[requires_page_user], include_in_schema=False)
 async def album_page(request: Request[Any, Any, Any], container: ContainerDep) -> Template | Redirect:
     user = caller(request)
@@ -183,9 +208,11 @@ def _as_shown(form: Any, count_field: str) -> TabAsShown | None:
 HANDLERS = [
     api_start_picking,
     api_check_picking,
+    api_cancel_picking,
     api_start_album,
     pick,
     picking_state,
+    cancel_pick,
     album_page,
     create_album,
 ]

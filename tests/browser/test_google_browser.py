@@ -45,6 +45,12 @@ def test_sign_in_pick_import_and_save_keepers_as_an_album(page: Page, google_set
 
     page.get_by_role("button", name="Pick from Google Photos").click()
     expect(page.get_by_text("Waiting for your selection")).to_be_visible()
+    page.get_by_role("button", name="Cancel", exact=True).click()  # a change of mind: Google forgets it too
+    expect(page.get_by_role("status").filter(has_text="Picking cancelled")).to_be_visible()
+    assert fake.calls("/picker/v1/sessions/", "DELETE")
+
+    page.get_by_role("button", name="Pick from Google Photos").click()
+    expect(page.get_by_text("Waiting for your selection")).to_be_visible()
     with page.context.expect_page() as picker_tab:
         page.locator("#open-picker").click()
     picker = picker_tab.value

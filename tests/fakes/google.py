@@ -13,6 +13,7 @@ base-URL expiry. All state is plain attributes, guarded by ``fake.lock`` (the se
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import socket
@@ -128,6 +129,7 @@ class FakeGoogle:
         self.albums: dict[str, FakeAlbum] = {}
         self.media_items: dict[str, LibraryItem] = {}
         self.faults: list[Fault] = []
+        self.delays: list[list[Any]] = []  # [path prefix, seconds, times]
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/o/oauth2/v2/auth"), oauth.authorize),
             ("POST", re.compile(r"/o/oauth2/v2/auth/consent"), oauth.consent),
@@ -279,6 +281,20 @@ class FakeGoogle:
         with self.lock:
             self.faults.append(Fault(path_prefix, status, times, retry_after, message, after))
 
+    def delay_next(self, path_prefix: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` requests whose path starts with ``path_prefix`` are answered ``seconds`` late (as
+        themselves, after the wait), so that two of them can be in flight at once."""
+        with self.lock:
+            self.delays.append([path_prefix, seconds, times])
+
+    def _delay(self, path: str) -> float:
+        with self.lock:
+            for delay in self.delays:
+                if delay[2] > 0 and path.startswith(delay[0]):
+                    delay[2] -= 1
+                    return delay[1]
+        return 0.0
+
     def revoke_all(self, user: GoogleUser | str | None = None) -> None:
         """The user (default: all users) revokes access: refresh and access tokens die."""
         sub = user.sub if isinstance(user, GoogleUser) else user
@@ -359,7 +375,10 @@ class FakeGoogle:
                     return
         if scope["type"] != "http":
             return
-        await send_response(send, self.handle(await read_request(scope, receive)))
+        req = await read_request(scope, receive)
+        if wait := self._delay(req.path):
+            await asyncio.sleep(wait)
+        await send_response(send, self.handle(req))
 
 
 @contextlib.contextmanager

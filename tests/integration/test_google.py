@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
@@ -616,3 +617,62 @@ def test_google_becomes_a_way_in_only_after_the_password_is_given_again(google_c
         .headers["location"]
         .startswith(fake.service_roots()["google_auth_url"])
     )
+
+
+def test_waiting_for_a_selection_can_be_cancelled_and_google_forgets_it(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    session_id = api.post("/api/v1/google/picker/sessions").json()["session_id"]
+
+    assert api.delete(f"/api/v1/google/picker/sessions/{session_id}").status_code == 204
+    assert fake.calls(f"/picker/v1/sessions/{session_id}", "DELETE")  # Google would keep it for an hour
+    gone = api.get(f"/api/v1/google/picker/sessions/{session_id}")
+    assert gone.status_code == 404
+    assert api.delete(f"/api/v1/google/picker/sessions/{session_id}").status_code == 404
+    assert api.get("/api/v1/blur/jobs").json() == []
+
+
+def test_a_selection_already_made_is_not_cancelled_but_imported(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    session_id = api.post("/api/v1/google/picker/sessions").json()["session_id"]
+    fake.pick(session_id, 2)
+    job_id = api.get(f"/api/v1/google/picker/sessions/{session_id}").json()["job_id"]
+    refused = api.delete(f"/api/v1/google/picker/sessions/{session_id}")
+    assert refused.status_code == 409 and "cancel the import" in refused.json()["detail"]
+    assert wait_job(api, job_id)["status"] == "done"
+
+
+def test_two_polls_that_both_see_the_selection_make_one_import(google_client):
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake)
+    session_id = api.post("/api/v1/google/picker/sessions").json()["session_id"]
+    fake.pick(session_id, 2)
+    fake.delay_next(f"/picker/v1/sessions/{session_id}", 0.5, times=2)  # both ask Google before either answers
+    with ThreadPoolExecutor(2) as pool:
+        polls = list(pool.map(lambda _: api.get(f"/api/v1/google/picker/sessions/{session_id}"), range(2)))
+    assert [p.status_code for p in polls] == [200, 200]
+    assert polls[0].json()["job_id"] == polls[1].json()["job_id"]
+    jobs = api.get("/api/v1/blur/jobs").json()
+    assert [j["id"] for j in jobs] == [polls[0].json()["job_id"]]
+    assert wait_job(api, jobs[0]["id"])["done"] == 2
+
+
+def test_the_picking_box_has_a_cancel_that_needs_the_forms_token(google_client):
+    client, fake, settings = google_client
+    from tests.integration.test_pages import _signed_in
+
+    create_account(settings, "owner@example.com")
+    token = _signed_in(client)
+    _follow_google(client, "/auth/google/connect?next=/", fake)
+    hx = {"x-csrftoken": token, "hx-request": "true"}
+    box = client.post("/google/pick", headers=hx)
+    assert box.status_code == 200 and 'id="cancel-picking"' in box.text
+    session_id = box.text.split('data-session="', 1)[1].split('"', 1)[0]
+
+    forged = client.post(f"/google/pick/{session_id}/cancel", headers={"hx-request": "true"})
+    assert forged.status_code == 403
+    cancelled = client.post(f"/google/pick/{session_id}/cancel", headers=hx)
+    assert cancelled.status_code == 200 and "Picking cancelled" in cancelled.text
+    assert fake.calls(f"/picker/v1/sessions/{session_id}", "DELETE")
+    assert client.get(f"/google/pick/{session_id}", headers=hx).status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.sql.models import AlbumRow, PickerSessionRow
@@ -35,10 +35,23 @@ class SqlPickerSessionRepository:
         )
         return _picker(row) if row else None
 
-    async def set_job(self, session_id: str, job_id: uuid.UUID) -> None:
-        await self.session.execute(
-            update(PickerSessionRow).where(PickerSessionRow.google_session_id == session_id).values(job_id=job_id)
+    async def set_job(self, session_id: str, job_id: uuid.UUID) -> bool:
+        done = await self.session.execute(
+            update(PickerSessionRow)
+            .where(PickerSessionRow.google_session_id == session_id, PickerSessionRow.job_id.is_(None))
+            .values(job_id=job_id)
         )
+        return done.rowcount == 1
+
+    async def remove_unpicked(self, user_id: uuid.UUID, session_id: str) -> bool:
+        gone = await self.session.execute(
+            delete(PickerSessionRow).where(
+                PickerSessionRow.user_id == user_id,
+                PickerSessionRow.google_session_id == session_id,
+                PickerSessionRow.job_id.is_(None),
+            )
+        )
+        return gone.rowcount == 1
 
 
 class SqlAlbumRepository:

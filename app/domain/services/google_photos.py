@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Any, Protocol
@@ -11,6 +12,7 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.google import (
     APPEND_SCOPE,
     AlbumCreated,
+    GoogleFailure,
     ItemAdded,
     PickedItem,
     PickerSession,
@@ -24,6 +26,15 @@ GOOGLE_IMPORT = "google_photos_import"
 GOOGLE_ALBUM = "google_album"
 IMPORT_TASK = "import_google_session"
 ALBUM_TASK = "publish_google_album"
+CANCELLED = "That picking was cancelled; pick your photos again."
+
+
+class AlreadyPicked(Conflict):
+    """Too late to cancel the picking: the photos are chosen, and their import is a job."""
+
+    def __init__(self, job_id: uuid.UUID) -> None:
+        super().__init__("Those photos are already chosen and being imported: cancel the import on the Jobs page.")
+        self.job_id = job_id
 
 
 class GooglePhotos(google_account.GoogleAuth, Protocol):
@@ -70,12 +81,39 @@ async def check_picking(
         return record, False
     async with uow() as tx:
         job = await tx.jobs.add(user.id, GOOGLE_IMPORT, 0, {"session_id": session_id}, [])
-        await tx.pickers.set_job(session_id, job.id)
-        await tx.commit()
+        # Only the first of two polls that both saw the selection made makes the job, and none once cancelled.
+        made = await tx.pickers.set_job(session_id, job.id)
+        if made:
+            await tx.commit()
+    async with uow() as tx:
         record = await tx.pickers.get(user.id, session_id)
-    assert record is not None
-    await queue.enqueue(IMPORT_TASK, str(job.id), job_id=task_id(job.id))
+    if record is None or record.job_id is None:
+        raise NotFound(CANCELLED)
+    if made:
+        await queue.enqueue(IMPORT_TASK, str(job.id), job_id=task_id(job.id))
     return record, True
+
+
+async def cancel_picking(
+    user: User, session_id: str, *, google: GooglePhotos, uow: UowFactory, now: dt.datetime
+) -> None:
+    """Stop waiting for a selection. Once the photos are chosen it is an import job, cancelled as jobs are."""
+    async with uow() as tx:
+        removed = await tx.pickers.remove_unpicked(user.id, session_id)
+        record = None if removed else await tx.pickers.get(user.id, session_id)
+        await tx.commit()
+    if record is not None and record.job_id is not None:
+        raise AlreadyPicked(record.job_id)
+    if not removed:
+        raise NotFound("No such picking session.")
+
+    async def forget(token: str) -> None:
+        await google.delete_session(token, session_id)
+
+    # Best effort: Google ends a session nobody finishes by itself, and refuses new ones to a person who
+    # leaves too many behind.
+    with contextlib.suppress(GoogleFailure, google_account.NeedsReconnect):
+        await google_account.with_token(user.id, forget, google=google, uow=uow, now=now)
 
 
 async def keepers(user: User, *, uow: UowFactory, similar: str = "all") -> list[uuid.UUID]:
