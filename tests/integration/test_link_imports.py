@@ -193,6 +193,27 @@ def test_dropbox_429_with_retry_after_waits_then_finishes(links, fake_dropbox):
     assert len(api.get("/api/v1/photos?source=dropbox").json()["items"]) == 4  # its 2 pictures are already there
 
 
+def test_an_import_still_listing_its_folder_says_so_not_0_of_0(links, fake_dropbox):
+    api, client = links, links.client
+    url = fake_dropbox.fill_shared_folder("Listing", 2, extras=False)
+    fake_dropbox.fail_next("/files/list_folder", 429, retry_after=2)  # the listing waits, so nothing is counted yet
+    job_id = start(api, "dropbox", url)
+    deadline = time.monotonic() + 10
+    while not (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["waiting"]:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    assert job["total"] == 0
+    client.get("/login")
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD,
+                                "_csrf_token": client.cookies.get("csrftoken")})  # fmt: skip
+    card = client.get(f"/jobs/{job_id}").text
+    assert "Listing the files in the folder" in card
+    assert "Waiting: Dropbox asked Classify to slow down" in card and "of <span data-total>0" not in card
+    assert re.search(r"<progress max=", card)  # no value: the browser shows work under way, not an empty bar
+    assert finished(api, job_id)["done"] == 2
+    assert "data-listing" not in client.get(f"/jobs/{job_id}").text
+
+
 def test_a_job_told_to_slow_down_says_it_waits_and_until_when(links, fake_dropbox):
     api, client = links, links.client
     url = fake_dropbox.fill_shared_folder("Slow", 2, extras=False)
