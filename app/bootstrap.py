@@ -38,7 +38,7 @@ from app.domain.ports import (
     UowFactory,
 )
 from app.domain.services.imports import FolderReader
-from app.domain.throttle import LoginThrottle
+from app.domain.throttle import ACCOUNT_LIMIT, LoginThrottle
 from app.jobs.tasks import FUNCTIONS
 from app.settings import Settings
 
@@ -67,6 +67,7 @@ class Container:
     offload: Any
     clock: Callable[[], dt.datetime] = utc_now
     logins: LoginAttempts = field(default_factory=LoginThrottle)
+    account_logins: LoginAttempts = field(default_factory=lambda: LoginThrottle(ACCOUNT_LIMIT))
     # Set when the server is told to stop: open progress streams end, so the stop does not wait on them.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Whether the first-run page may create the owner: only on a server listening on its own machine, as
@@ -139,9 +140,13 @@ def bootstrap(settings: Settings, **overrides: Any) -> Container:
         parts["queue"] = ArqQueue(settings.redis_url)
         queue = parts["queue"]  # counted across every web process, in the queue's Redis
         parts["logins"] = RedisLoginAttempts(queue.pool, away=queue.unreachable)
+        parts["account_logins"] = RedisLoginAttempts(queue.pool, ACCOUNT_LIMIT, away=queue.unreachable)
     else:
         parts["queue"] = InProcessQueue(FUNCTIONS, concurrency=max(2, getattr(offload, "workers", 2) * 2))
     parts["logins"] = LoggedLoginAttempts(parts.get("logins") or LoginThrottle())
+    parts["account_logins"] = LoggedLoginAttempts(
+        parts.get("account_logins") or LoginThrottle(ACCOUNT_LIMIT), log_failures=False
+    )
     parts.update(overrides)
     parts.setdefault("previews", VisionPreviews(parts["storage"], parts["images"], offload, parts["uow"]))
     return Container(settings=settings, engine=engine, offload=offload, **parts)

@@ -90,8 +90,9 @@ class LoggedLoginAttempts:
     """Failed sign-ins and the waits they lead to, in the log for whoever runs the server (a guesser at work
     shows as a run of these from one client), around the counting itself. The key is "email|client"."""
 
-    def __init__(self, counted: Any) -> None:
+    def __init__(self, counted: Any, *, log_failures: bool = True) -> None:
         self.counted = counted
+        self.log_failures = log_failures  # False for the count per email: the count per client logged each already
 
     async def wait_seconds(self, key: str, now: dt.datetime) -> float:
         wait = await self.counted.wait_seconds(key, now)
@@ -100,7 +101,8 @@ class LoggedLoginAttempts:
         return wait
 
     async def failed(self, key: str, now: dt.datetime) -> None:
-        log.warning("sign-in failed", **_who(key))
+        if self.log_failures:
+            log.warning("sign-in failed", **_who(key))
         await self.counted.failed(key, now)
 
     async def succeeded(self, key: str) -> None:

@@ -1,4 +1,5 @@
-"""Failed sign-ins counted per (email, client), so a password cannot be guessed at speed.
+"""Failed sign-ins counted per (email, client), and per email from every client, so a password cannot be
+guessed at speed.
 
 This one is kept in memory, for the embedded default (one web process; a restart forgets). A scaled-out
 deployment counts in Redis instead (app/adapters/login_attempts.py), so that N web processes do not
@@ -15,6 +16,10 @@ from dataclasses import dataclass, field
 MAX_TRACKED = 10_000  # (email, client) pairs remembered at most; the oldest are forgotten first
 LIMIT = 5
 WINDOW = dt.timedelta(minutes=15)
+# Failures for one email from every client together: ten addresses' worth. Past it, only a browser that has
+# signed in to the account before may still try (accounts.authenticate), so that a guesser with many
+# addresses is held back without locking the owner out.
+ACCOUNT_LIMIT = 50
 
 
 @dataclass

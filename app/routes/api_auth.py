@@ -53,6 +53,7 @@ class AuthController(Controller):
             data.email,
             data.password,
             **password_checks(request, container),
+            account_throttle=container.account_logins,
         )
         return _tokens(await accounts.start_api_session(user, uow=container.uow, tokens=container.tokens, now=now))
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -42,6 +43,8 @@ def sign_in(request: Request[Any, Any, Any], user: User) -> None:
 
 
 GOOGLE_SIGNED_IN_AT = "google_signed_in_at"
+KNOWN_BROWSER = "classify_known"  # this browser signed in to the account before (accounts.known_browser_mark)
+KNOWN_BROWSER_DAYS = 365
 PASSWORD_GIVEN_AT = "password_given_at"
 
 
@@ -168,11 +171,14 @@ async def login_page(
 @post("/login", include_in_schema=False, status_code=303)
 async def login(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
     email, target = data.get("email", ""), safe_next(data.get("next"))
+    secret = container.settings.secret_key
     try:
         user = await accounts.authenticate(
             email,
             data.get("password", ""),
             **password_checks(request, container),
+            account_throttle=container.account_logins,
+            known_browser=accounts.is_known_browser(secret, email, request.cookies.get(KNOWN_BROWSER)),
         )
     except (NotAuthenticated, TooManyAttempts) as exc:
         context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}
@@ -180,7 +186,15 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
         return Template("login.html", context=context, status_code=status_of(exc), headers=wait)
     sign_in(request, user)
     mark_password_given(request, container.clock())
-    return Redirect(target, status_code=303)
+    known = Cookie(
+        key=KNOWN_BROWSER,
+        value=accounts.known_browser_mark(secret, user.email),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        secure=container.settings.secure_cookies,
+        samesite="lax",
+    )
+    return Redirect(target, status_code=303, cookies=[known])
 
 
 @get("/settings/confirm", guards=[requires_page_user], include_in_schema=False)

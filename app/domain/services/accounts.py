@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 import uuid
@@ -29,6 +30,11 @@ from app.domain.units import plural
 REFRESH_LIFETIME = dt.timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
 DELETE_ATTEMPTS = 3
+HELD = "Too many failed sign-ins; try again in about {wait}."
+ACCOUNT_HELD = (
+    "This account has had too many failed sign-ins from many places. Try again in about {wait}, or from a "
+    "browser that has signed in to it before."
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -115,19 +121,26 @@ async def authenticate(
     now: dt.datetime,
     throttle: LoginAttempts | None = None,
     client: str = "",
+    account_throttle: LoginAttempts | None = None,
+    known_browser: bool = False,
 ) -> User:
     """The account for these credentials. After too many failures from one client for one email, even the
-    right password waits (TooManyAttempts), or the limit would tell a guesser when they had it."""
+    right password waits (TooManyAttempts), or the limit would tell a guesser when they had it. After too
+    many for one email from every client together, only a browser that has signed in to it before may try."""
     key = f"{email.strip().lower()}|{client}"
+    account_key = f"{email.strip().lower()}|every client"
     await _wait_turn(throttle, key, now)
+    if not known_browser:
+        await _wait_turn(account_throttle, account_key, now, ACCOUNT_HELD)
     async with uow() as tx:
         user = await tx.users.by_email(email)
         password_hash = user.password_hash if user else None
         if not password_hash:
             passwords.verify_decoy(password)  # as slow as a wrong password: the time must not tell who has an account
         if user is None or not password_hash or not passwords.verify(password_hash, password):
-            if throttle:
-                await throttle.failed(key, now)
+            for counted, counted_key in ((throttle, key), (account_throttle, account_key)):
+                if counted:
+                    await counted.failed(counted_key, now)
             raise NotAuthenticated("The email or password is not right.")
         await tx.users.touch_login(user.id, now)
         await tx.commit()
@@ -155,11 +168,21 @@ async def _confirm_password(
         raise InvalidInput(wrong)
 
 
-async def _wait_turn(throttle: LoginAttempts | None, key: str, now: dt.datetime) -> None:
+def known_browser_mark(secret_key: str, email: str) -> str:
+    """What a browser keeps once it has signed in to this account with its password, so that a guesser
+    trying the account from many addresses does not hold its owner back (see authenticate)."""
+    message = f"signed in here before|{email.strip().lower()}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def is_known_browser(secret_key: str, email: str, mark: str | None) -> bool:
+    return bool(mark) and hmac.compare_digest(known_browser_mark(secret_key, email), mark or "")
+
+
+async def _wait_turn(throttle: LoginAttempts | None, key: str, now: dt.datetime, held: str = HELD) -> None:
     if throttle and (wait := await throttle.wait_seconds(key, now)):
         minutes = max(1, round(wait / 60))
-        wait_text = f"{minutes} {plural('minute', minutes)}"
-        raise TooManyAttempts(f"Too many failed sign-ins; try again in about {wait_text}.", wait)
+        raise TooManyAttempts(held.format(wait=f"{minutes} {plural('minute', minutes)}"), wait)
 
 
 async def change_password(
