@@ -6,7 +6,7 @@ import random
 import uuid
 from typing import Any
 
-from app.domain.services import link_imports
+from app.domain.services import link_imports, waiting
 
 
 def link_context(container: Any, attempt: int = 1) -> link_imports.LinkContext:
@@ -27,5 +27,7 @@ def link_context(container: Any, attempt: int = 1) -> link_imports.LinkContext:
 
 
 async def import_link(ctx: dict[str, Any], job_id: str) -> None:
-    context = link_context(ctx["container"], int(ctx.get("job_try", 1)))
-    await link_imports.run_link_import(context, uuid.UUID(job_id))
+    job = uuid.UUID(job_id)
+    container = ctx["container"]
+    attempt = await waiting.tries_since_progress(job, int(ctx.get("job_try", 1)), uow=container.uow)
+    await link_imports.run_link_import(link_context(container, attempt), job)

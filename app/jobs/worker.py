@@ -44,6 +44,9 @@ from app.settings import Settings
 #   the retry policy's own count: a service that stays busy is given up on at that try (retry.decide), which
 #   fails the job with its reason and lets it go on later. With one try fewer, arq dropped the task first and
 #   the job said "running" until the sweep started it over, every 3 minutes, for good.
+#   A task that walks a job's items (the WHOLE_JOB ones below) counts its tries since it last got an item
+#   further (waiting.tries_since_progress), so a long import can meet a rate limit many times; arq's own count
+#   for it is only a bound on a task that gets nowhere without ever reaching the policy: WHOLE_JOB_MAX_TRIES.
 # - keep_result=0: results live in the database, and a kept result would block re-queueing the same id.
 # - WHOLE_JOB_TIMEOUT: an import from Google Photos, Drive or Dropbox and an album upload are one task
 #   that walks the job's items, recording each one in the database as it goes (so a re-run resumes, never
@@ -57,6 +60,7 @@ from app.settings import Settings
 JOB_TIMEOUT = 60
 WHOLE_JOB_TIMEOUT = 30 * 60
 MAX_TRIES = retry.MAX_TRIES
+WHOLE_JOB_MAX_TRIES = 100
 LEASE_SECONDS = 30.0
 RECONNECT_FIRST, RECONNECT_LONGEST = 1.0, 30.0  # seconds between starts of a worker while Redis is away
 # arq polls the queue every poll_delay (0.5 s by default) and starts at most max_jobs tasks a poll: with photos
@@ -203,7 +207,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 for f in (score_photo, import_file, tag_photo)
             ),
             *(
-                func(deferring(f), name=f.__name__, timeout=WHOLE_JOB_TIMEOUT, max_tries=MAX_TRIES)
+                func(deferring(f), name=f.__name__, timeout=WHOLE_JOB_TIMEOUT, max_tries=WHOLE_JOB_MAX_TRIES)
                 for f in (import_google_session, publish_google_album, import_link, remove_photos)
             ),
         ],

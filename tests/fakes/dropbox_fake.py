@@ -120,6 +120,7 @@ class Fault:
     times: int
     retry_after: int | None
     body: str | None
+    after: int = 0
 
 
 class DropboxError(Exception):
@@ -286,20 +287,25 @@ class FakeDropbox:
         retry_after: int | None = None,
         *,
         body: str | None = None,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` requests whose path starts with ``path_prefix`` fail with ``status``.
+        """The next ``times`` requests whose path starts with ``path_prefix`` fail with ``status``, once ``after``
+        of them have been answered as usual (each request counts down every fault still waiting its turn).
 
         ``path_prefix`` is matched against the path under either root (``/files/list_folder`` also matches
         ``/files/list_folder/continue``; ``/sharing``) and the full path (``/api/2/files``). 429 gets the
         RateLimitError JSON with ``retry_after`` (body and ``Retry-After`` header); other statuses get a
         plain-text ``body``."""
         with self.lock:
-            self.faults.append(Fault(path_prefix, status, times, retry_after, body))
+            self.faults.append(Fault(path_prefix, status, times, retry_after, body, after))
 
     def _fault(self, req: Request) -> Response | None:
         short = req.path.removeprefix(API_PREFIX).removeprefix(CONTENT_PREFIX)
         for fault in self.faults:
             if fault.times > 0 and (req.path.startswith(fault.path_prefix) or short.startswith(fault.path_prefix)):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
                 if fault.status == 429:

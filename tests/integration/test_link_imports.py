@@ -193,6 +193,18 @@ def test_dropbox_429_with_retry_after_waits_then_finishes(links, fake_dropbox):
     assert len(api.get("/api/v1/photos?source=dropbox").json()["items"]) == 4  # its 2 pictures are already there
 
 
+def test_a_long_import_gets_past_many_rate_limits_when_it_moves_on_between_them(links, fake_dropbox):
+    """The tries of a service that stays busy are counted since the import last got a file further: counted
+    over the whole import, the sixth rate limit failed a job that had got past each of the five before."""
+    api = links
+    url = fake_dropbox.fill_shared_folder("Long", 8, extras=False)
+    for k in range(1, 7):  # file 1 comes, file 2 is refused, then comes; file 3 is refused, then comes; ...
+        fake_dropbox.fail_next("/sharing/get_shared_link_file", 429, retry_after=1, after=k)
+    job = finished(api, start(api, "dropbox", url))
+    assert job["status"] == "done" and job["done"] == 8 and job["failed"] == 0, job
+    assert [c.status for c in fake_dropbox.calls("/sharing/get_shared_link_file")].count(429) == 6
+
+
 def test_an_import_still_listing_its_folder_says_so_not_0_of_0(links, fake_dropbox):
     api, client = links, links.client
     url = fake_dropbox.fill_shared_folder("Listing", 2, extras=False)

@@ -669,6 +669,9 @@ class SqlJobRepository:
     async def set_result(self, job_id: uuid.UUID, result: dict[str, Any]) -> None:
         await self.session.execute(update(JobRow).where(JobRow.id == job_id).values(result=result))
 
+    async def set_payload(self, job_id: uuid.UUID, payload: dict[str, Any]) -> None:
+        await self.session.execute(update(JobRow).where(JobRow.id == job_id).values(payload=payload))
+
     async def paused_for(self, user_id: uuid.UUID) -> list[Job]:
         rows = await self.session.scalars(select(JobRow).where(JobRow.user_id == user_id, JobRow.status == "paused"))
         return [to_job(r) for r in rows]
