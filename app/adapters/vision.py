@@ -121,8 +121,9 @@ class OpenAIVision:
                 raise VisionUnavailable(OUT_OF_CREDIT) from None
             raise VisionBusy("The AI server is busy (too many requests); try again later.", _retry_after(exc)) from None
         except openai.APITimeoutError:
+            tries = MAX_RETRIES + 1  # each waited for `timeout`: the message said 5 s after 16 s
             raise VisionUnavailable(
-                f"The AI server did not answer within {self.timeout:.0f} s; try again later."
+                f"The AI server did not answer within {self.timeout:.0f} s, {tries} times; try again later."
             ) from None
         except openai.APIConnectionError:
             raise VisionUnavailable("The AI server cannot be reached; try again later.") from None
@@ -142,9 +143,12 @@ OUT_OF_CREDIT = (
 
 
 def _content(completion: Any) -> Any:
-    message = completion.choices[0].message if completion.choices else None
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice else None
     if message is None or getattr(message, "refusal", None):
         raise VisionAnswerInvalid("The model declined to describe this photo.")
+    if getattr(choice, "finish_reason", None) == "length":  # its JSON stops part-way: say why, not "not JSON"
+        raise VisionAnswerInvalid("The model's answer was cut off (longer than Classify takes); try again.")
     try:
         return json.loads(message.content or "")
     except ValueError:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.domain.errors import DomainError
+from app.domain import retry
+from app.domain.errors import DomainError, NotFound
 from app.domain.model import JobStatus, PhotoSource
 from app.domain.retry import RetryLater
 from app.domain.services import imports, jobs, removal, scoring, similar, tagging, waiting
@@ -15,6 +16,7 @@ from app.jobs.link_tasks import import_link
 from app.logs import log
 
 GONE_BEFORE_SCORED = "The photo was removed before it was scored."
+GONE_BEFORE_TAGGED = "The photo was removed before it was tagged."
 
 
 async def score_photo(ctx: dict[str, Any], photo_id: str, job_id: str | None = None) -> bool:
@@ -121,10 +123,17 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
             now=container.clock(),
         )
     except VisionBusy as exc:
-        later = RetryLater(max(exc.retry_after or 0, 10.0), exc.detail, "The AI server asked Classify to slow down")
-        raise await waiting.noted(later, job_uuid, uow=container.uow, now=container.clock()) from exc
+        tries = int(ctx.get("job_try", 1))
+        if tries >= retry.MAX_TRIES:  # a server that stays busy: given up on, as Google and Dropbox are
+            status, error = "failed", f"{exc.detail.rstrip('.')}; still busy after {tries} tries."
+        else:
+            wait = max(exc.retry_after or 0, retry.DEFAULT_RATE_LIMIT_SECONDS)
+            later = RetryLater(wait, exc.detail, "The AI server asked Classify to slow down")
+            raise await waiting.noted(later, job_uuid, uow=container.uow, now=container.clock()) from exc
     except (tagging.BudgetExhausted, tagging.AiOff) as exc:
         status, error = "skipped", exc.detail  # the month's limit, not a fault: no "Retry failed" that cannot work
+    except NotFound:
+        status, error = "skipped", GONE_BEFORE_TAGGED  # nothing a retry could do
     except (DomainError, VisionUnavailable) as exc:
         status, error = "failed", exc.detail
     async with container.uow() as tx:

@@ -13,6 +13,8 @@ from PIL import Image
 from app.adapters import kept_check
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
+from app.domain import retry
+from app.jobs.tasks import tag_photo
 from app.main import create_app
 from tests import images
 from tests.conftest import PASSWORD, create_account, login, make_settings
@@ -180,6 +182,40 @@ def test_a_batch_on_a_busy_ai_server_says_it_waits_instead_of_failing(ai):
         time.sleep(0.05)
     assert job["waiting"] == "The AI server asked Classify to slow down"
     assert job["status"] == "running" and job["failed"] == 0  # deferred (at least 10 s), not failed
+
+
+def test_an_answer_cut_off_at_the_length_limit_says_so(ai):
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=46)
+    fake.responder = lambda body, image: {"tags": ["long", "answer", "here"], "caption": "A caption.",
+                                          "proposed_name": "x" * 2000, "subject": "one"}  # fmt: skip
+    cut = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert cut.status_code == 502 and "cut off" in cut.json()["detail"]  # it said "not valid JSON"
+
+
+def test_a_batch_gives_up_on_a_server_that_stays_busy_and_skips_a_photo_removed_meanwhile(ai):
+    """A tag task that met 429 was deferred for as long as the server said so: 603 calls for 8 photos in five
+    minutes in a review. It now gives up at the policy's last try, as imports do; a photo removed while it
+    waited is skipped, since no Retry could tag it."""
+    api, fake, client, _ = ai
+    kept, gone = upload(api, seed=44), upload(api, "gone.jpg", seed=45)
+    api.wait_scored()
+    fake.fail_next(429, times=1000, retry_after=0)
+    job_id = api.post("/api/v1/photos/tag-batch", json={"photo_ids": [kept, gone]}).json()["job_id"]
+    for _ in range(200):
+        if api.get(f"/api/v1/blur/jobs/{job_id}").json()["waiting"]:
+            break
+        time.sleep(0.05)
+    assert api.delete(f"/api/v1/photos/{gone}").status_code in (200, 204)
+
+    last_try = {"container": client.app.state.container, "job_try": retry.MAX_TRIES}
+    assert client.blocking_portal.call(tag_photo, last_try, job_id, kept) == "failed"
+    assert client.blocking_portal.call(tag_photo, last_try, job_id, gone) == "skipped"
+    items = {i["item"]: i for i in api.get(f"/api/v1/blur/jobs/{job_id}/items").json()}
+    assert items[kept]["error"].endswith(f"still busy after {retry.MAX_TRIES} tries.")
+    assert items[gone]["error"] == "The photo was removed before it was tagged."
+    job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+    assert job["status"] == "done" and job["failed"] == 1 and job["skipped"] == 1
 
 
 def test_an_account_out_of_credit_fails_clearly_and_is_not_tried_again_and_again(ai):
