@@ -184,6 +184,27 @@ def test_a_batch_on_a_busy_ai_server_says_it_waits_instead_of_failing(ai):
     assert job["status"] == "running" and job["failed"] == 0  # deferred (at least 10 s), not failed
 
 
+def test_a_cancelled_batch_can_go_on_with_the_photos_it_never_reached(ai):
+    """Retrying a cancelled batch queued its failed items only: those the cancel left unreached had no task,
+    and the job said "running" until the sweep, minutes later (found by a review of races)."""
+    api, fake, _, _ = ai
+    ids = [upload(api, f"p{i}.jpg", seed=50 + i) for i in range(5)]
+    api.wait_scored()
+    fake.delay_next(1.0, times=5)
+    job_id = api.post("/api/v1/photos/tag-batch", json={"photo_ids": ids}).json()["job_id"]
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/cancel").status_code == 200
+    time.sleep(1.5)  # what was asked of the AI server before the cancel comes back
+    stopped = api.get(f"/api/v1/blur/jobs/{job_id}").json()
+    assert stopped["status"] == "cancelled" and stopped["done"] < 5, stopped
+
+    assert api.post(f"/api/v1/blur/jobs/{job_id}/retry").status_code == 202
+    for _ in range(300):
+        if (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert job["status"] == "done" and job["done"] == 5 and job["failed"] == 0, job
+
+
 def test_an_answer_cut_off_at_the_length_limit_says_so(ai):
     api, fake, _, _ = ai
     photo_id = upload(api, seed=46)

@@ -24,6 +24,7 @@ WHOLE_JOB_TASKS = {
     REMOVE_BATCH: REMOVE_TASK,
 }
 
+ITEM_BY_ITEM = (SCORE_BATCH, TAG_BATCH, FOLDER_IMPORT)  # jobs with a task for each item
 PHOTO_BATCHES = (SCORE_BATCH, TAG_BATCH, GOOGLE_ALBUM)  # jobs whose items are the user's photos, by id
 SERVICE_IMPORTS = (GOOGLE_IMPORT, LINK_IMPORT)  # items keyed by the service's own id (a Dropbox path aside)
 MAX_RECENT = 200  # jobs in one answer
@@ -124,14 +125,15 @@ async def cancel_job(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, no
 
 def can_go_on(job: Job) -> bool:
     """A job run by one task that failed part-way (an album that Google refused half of, an import whose
-    service gave up), or a link import its person stopped, can go on from its items not done yet; an expired
-    Picker selection cannot."""
-    # of the jobs cancelled, a link import only: a removal's person wanted it stopped (its Undo is offered), a
-    # Picker selection is let go of when its import ends, and a folder import's items are queued one by one
-    stopped = job.status is JobStatus.FAILED or (job.status is JobStatus.CANCELLED and job.kind == LINK_IMPORT)
-    return (
-        stopped and job.kind in WHOLE_JOB_TASKS and job.done + job.failed < job.total and job.error != EXPIRED_SELECTION
-    )
+    service gave up), or one its person stopped, can go on from its items not done yet; an expired Picker
+    selection cannot."""
+    if job.done + job.failed >= job.total or job.error == EXPIRED_SELECTION:
+        return False
+    if job.status is JobStatus.FAILED:
+        return job.kind in WHOLE_JOB_TASKS
+    # not a removal (its person wanted it stopped, and its Undo is offered) nor a Picker selection (let go of
+    # when its import ends)
+    return job.status is JobStatus.CANCELLED and job.kind in (LINK_IMPORT, *ITEM_BY_ITEM)
 
 
 async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, queue: TaskQueue) -> Job:
@@ -148,8 +150,10 @@ async def retry_failed(owner: uuid.UUID, job_id: uuid.UUID, *, uow: UowFactory, 
         await tx.jobs.requeue_failed(job_id)
         await tx.commit()
         job = await tx.jobs.get(owner, job_id)
+        # the failed items and those a cancel left unreached (a whole-job task walks what is left itself)
+        pending = await tx.jobs.pending_items(job_id)
     assert job is not None
-    await enqueue_items(job_id, failed, queue=queue, kind=job.kind)  # a whole-job task walks what is left itself
+    await enqueue_items(job_id, pending, queue=queue, kind=job.kind)
     return job
 
 
