@@ -9,7 +9,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.response import File, Response, Stream
 
 from app.adapters.imaging import RENDITION_MEDIA_TYPE
-from app.domain.errors import InvalidInput, PayloadRejected
+from app.domain.errors import InvalidInput, NotAuthenticated, PayloadRejected
 from app.domain.model import Photo, PhotoFilter, PhotoSource, User
 from app.domain.services import imports, jobs, link_imports, photos, tagging
 from app.domain.services.export import served_name
@@ -351,7 +351,8 @@ class PhotosController(Controller):
             await tagging.set_monthly_limit(user, data.vision_monthly_limit, uow=container.uow)
         async with container.uow() as tx:
             fresh = await tx.users.get(user.id)
-        assert fresh is not None
+        if fresh is None:  # deleted while this request was under way
+            raise NotAuthenticated("This account no longer exists.")
         return await settings_out(fresh, container)
 
     @get("/stats", summary="Counts, a histogram of scores, scoring speed", responses=errors())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import traceback
 from urllib.parse import quote, urlsplit
 
@@ -10,7 +11,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, InternalServerException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.adapters.sql.outage import NO_SPACE, is_disk_full, is_outage
 from app.domain.errors import (
@@ -135,6 +136,11 @@ def _body_missing(extra: object) -> bool:
 
 DATABASE_AWAY = "The database cannot be reached just now; nothing was changed. Try again in a moment."
 DATABASE_RETRY_SECONDS = 5
+DATABASE_BUSY = "The database was busy with another change; nothing was changed. Try again in a moment."
+REMOVED_MEANWHILE = (
+    "Something this request refers to (a photo, or the account itself) was removed meanwhile; nothing was changed."
+)
+FOREIGN_KEY = re.compile(r"FOREIGN KEY constraint failed|violates foreign key constraint", re.IGNORECASE)
 DATABASE_DRIVERS = ("/sqlalchemy/", "/asyncpg/", "/aiosqlite/")  # a refused connection elsewhere is not the database
 
 
@@ -143,14 +149,22 @@ def _raised_in(exc: BaseException, packages: tuple[str, ...]) -> bool:
 
 
 def database_error(request: Request, exc: Exception) -> Response:
-    """The database down or restarting is a 503 the client may retry; any other error of it is ours (500)."""
+    """The database down or restarting is a 503 the client may retry; a row this request refers to, removed by
+    another one meanwhile (an account deleted while its requests were under way), a 409; any other error of it
+    is ours (500)."""
     if is_disk_full(exc):
         return disk_full(request, exc)
+    if isinstance(exc, IntegrityError) and FOREIGN_KEY.search(str(exc)):
+        log.info("a row referred to was removed meanwhile", path=request.url.path)
+        return _answer(request, 409, REMOVED_MEANWHILE)
     if not is_outage(exc) or not _raised_in(exc, DATABASE_DRIVERS):
         return unexpected_error(request, exc)
-    log.warning("database unreachable", path=request.url.path, error=f"{type(exc).__name__}: {exc}"[:300])
-    response = _answer(request, 503, DATABASE_AWAY)
-    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    # SQLite answers "locked" to a write that another one got in before: busy, not out of reach
+    busy = "database is locked" in str(exc)
+    log.warning("database busy" if busy else "database unreachable", path=request.url.path,
+                error=f"{type(exc).__name__}: {exc}"[:300])  # fmt: skip
+    response = _answer(request, 503, DATABASE_BUSY if busy else DATABASE_AWAY)
+    response.headers["Retry-After"] = str(1 if busy else DATABASE_RETRY_SECONDS)
     return response
 
 

@@ -187,3 +187,34 @@ def test_a_photo_added_as_the_account_is_deleted_leaves_no_file(settings):
             await container.close()
 
     asyncio.run(run())
+
+
+def test_requests_under_way_as_the_account_goes_get_4xx_not_500(client, api, settings, caplog):
+    """Found by a review of races: a batch started, or a setting changed, by a request that passed its sign-in
+    check just before the account went answered 500 (a foreign key to the deleted user; an assertion)."""
+    ids = [_upload(api, seed)["id"] for seed in (10, 11)]
+    answers: list[int] = []
+    stop = threading.Event()
+
+    def keep_asking(ask) -> None:
+        while not stop.is_set():
+            answers.append(ask().status_code)
+
+    askers = [
+        lambda: api.post("/api/v1/blur/analyze-batch", json={"photo_ids": ids}),
+        lambda: api.post("/api/v1/photos/remove-batch", json={"photo_ids": ids[:1]}),
+        lambda: api.patch("/api/v1/settings", json={"blur_threshold": 0.4}),
+    ]
+    threads = [threading.Thread(target=keep_asking, args=(ask,)) for ask in askers]
+    for thread in threads:
+        thread.start()
+    while len(answers) < 6:
+        stop.wait(0.01)
+    gone = client.request("DELETE", "/api/v1/auth/me", headers=api.headers, json={"confirm": PASSWORD})
+    stop.wait(0.3)
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    assert gone.status_code == 204
+    assert 500 not in answers and set(answers) <= {200, 202, 401, 404, 409, 503}, sorted(set(answers))
+    assert "unhandled error" not in caplog.text
