@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -40,13 +41,51 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+EMAIL_OR_DOMAIN = re.compile(r"^[^@\s;]*@[^@\s;]+\.[^@\s;]+$")
+
+
 def _email_list(name: str) -> tuple[str, ...]:
     """Addresses and "@domain"s separated by commas or spaces, lower-cased; anything else would match nobody."""
     words = tuple(word.lower() for word in re.split(r"[\s,]+", _env(name) or "") if word)
     for word in words:
-        if "@" not in word or word.endswith("@"):
-            raise SettingsError(f"{name}: {word!r} is neither an email address nor an @domain such as @example.com")
+        if not EMAIL_OR_DOMAIN.match(word):
+            raise SettingsError(
+                f"{name}: {word!r} is neither an email address nor an @domain such as @example.com "
+                "(separate them with commas or spaces)"
+            )
     return words
+
+
+def _paired(first: str, second: str) -> tuple[str | None, str | None]:
+    """Two variables that work only together: one without the other is refused, not a feature quietly off."""
+    a, b = _env(first), _env(second)
+    if bool(a) != bool(b):
+        given, missing = (first, second) if a else (second, first)
+        raise SettingsError(f"{given} is set but {missing} is not: set both, or neither")
+    return a, b
+
+
+def _proxies(name: str, default: str) -> str:
+    """uvicorn's FORWARDED_ALLOW_IPS: addresses or networks, comma-separated, or *."""
+    raw = _env(name, default) or default
+    for entry in (part.strip() for part in raw.split(",")):
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {entry!r} is not an IP address or network (such as 10.0.0.0/8)") from None
+    return raw
+
+
+def _import_root(name: str) -> Path | None:
+    raw = _env(name)
+    if raw is None:
+        return None
+    root = Path(raw).resolve()
+    if not root.is_dir():
+        raise SettingsError(f"{name}={raw} is not a folder on this server")
+    return root
 
 
 def _env_number(name: str, default: float, *, minimum: float = 0) -> float:
@@ -161,11 +200,13 @@ def _database_url(data_dir: Path) -> str:
 
     default = f"sqlite+aiosqlite:///{data_dir / 'classify.db'}"
     url = normalise_database_url(_env("DATABASE_URL", default) or default)
+    example = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
     try:
-        make_url(url)
+        backend = make_url(url).get_backend_name()
     except ArgumentError:
-        example = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
         raise SettingsError(f"DATABASE_URL is not a database URL ({example})") from None
+    if backend not in ("postgresql", "sqlite"):
+        raise SettingsError(f"DATABASE_URL must be a PostgreSQL or SQLite database, not {backend} ({example})")
     return url
 
 
@@ -238,7 +279,8 @@ class Settings:
     def from_env(cls) -> Settings:
         """Every variable, checked now: a value that cannot work is a SettingsError naming it."""
         data_dir = _data_dir()
-        import_root = _env("CLASSIFY_IMPORT_ROOT")
+        google_client_id, google_client_secret = _paired("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")
+        dropbox_app_key, dropbox_app_secret = _paired("DROPBOX_APP_KEY", "DROPBOX_APP_SECRET")
         redis_url = _env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
         return cls(
             data_dir=data_dir,
@@ -251,15 +293,15 @@ class Settings:
             max_side=int(_env_number("CLASSIFY_MAX_SIDE", 30_000, minimum=1)),
             quota_mb=_env_number("CLASSIFY_QUOTA_MB", 0, minimum=1) if _env("CLASSIFY_QUOTA_MB") else None,
             min_free_mb=_env_number("CLASSIFY_MIN_FREE_MB", 100),
-            import_root=Path(import_root).resolve() if import_root else None,
+            import_root=_import_root("CLASSIFY_IMPORT_ROOT"),
             public_url=_env_url("CLASSIFY_PUBLIC_URL"),
-            forwarded_allow_ips=_env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1") or "127.0.0.1,::1",
-            google_client_id=_env("GOOGLE_CLIENT_ID"),
-            google_client_secret=_env("GOOGLE_CLIENT_SECRET"),
+            forwarded_allow_ips=_proxies("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            google_client_id=google_client_id,
+            google_client_secret=google_client_secret,
             allowed_emails=_email_list("CLASSIFY_ALLOWED_EMAILS"),
             google_api_key=_env("GOOGLE_API_KEY"),
-            dropbox_app_key=_env("DROPBOX_APP_KEY"),
-            dropbox_app_secret=_env("DROPBOX_APP_SECRET"),
+            dropbox_app_key=dropbox_app_key,
+            dropbox_app_secret=dropbox_app_secret,
             openai_api_key=_env("OPENAI_API_KEY"),
             openai_base_url=_env_url("OPENAI_BASE_URL"),
             vision_model=_env("CLASSIFY_VISION_MODEL", "gpt-4o-mini") or "gpt-4o-mini",

@@ -69,8 +69,8 @@ def _answer(request: Request, status: int, detail: str) -> Response:
 
 def domain_error(request: Request, exc: DomainError) -> Response:
     response = _answer(request, status_of(exc), exc.detail)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(int(exc.retry_after))
+    if wait := getattr(exc, "retry_after", None):  # too many sign-ins; the month's AI allowance spent
+        response.headers["Retry-After"] = str(int(wait))
     return response
 
 

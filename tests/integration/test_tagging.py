@@ -149,6 +149,7 @@ def test_budget_exhaustion_is_a_clear_429_and_loses_nothing(ai):
         assert api.post(f"/api/v1/photos/{photo_id}/tag").status_code == 200
     over = api.post(f"/api/v1/photos/{ids[2]}/tag")
     assert over.status_code == 429 and "all 2 AI descriptions" in over.json()["detail"]
+    assert 0 < int(over.headers["retry-after"]) <= 31 * 86400  # until the month's allowance starts again
     assert len(fake.requests) == 2
     assert api.get(f"/api/v1/photos/{ids[2]}").json()["tags"] == []
     api.patch("/api/v1/settings", json={"vision_monthly_limit": 0})

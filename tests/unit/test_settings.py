@@ -60,3 +60,40 @@ def test_an_empty_key_file_is_refused_by_name(tmp_path, monkeypatch) -> None:
     (tmp_path / "secret_key").write_text("\n")
     with pytest.raises(SettingsError, match="secret_key holds no usable key; delete it"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        (
+            {"DATABASE_URL": "mysql://u:p@127.0.0.1/db"},
+            "DATABASE_URL must be a PostgreSQL or SQLite database, not mysql",
+        ),
+        ({"CLASSIFY_IMPORT_ROOT": "/does/not/exist"}, "CLASSIFY_IMPORT_ROOT=/does/not/exist is not a folder"),
+        ({"FORWARDED_ALLOW_IPS": "10.0.0.1,not-an-ip"}, "FORWARDED_ALLOW_IPS: 'not-an-ip' is not an IP address"),
+        ({"CLASSIFY_ALLOWED_EMAILS": "a@b.example;d@e.example"}, "'a@b.example;d@e.example' is neither"),
+        ({"GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_ID is set but GOOGLE_CLIENT_SECRET is not"),
+        ({"DROPBOX_APP_SECRET": "s"}, "DROPBOX_APP_SECRET is set but DROPBOX_APP_KEY is not"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_by_name(tmp_path, monkeypatch, variables, said) -> None:
+    """From a review of the README against the program: each of these started without a word (or, for
+    migrate and worker, with a traceback) and failed later, far from the variable."""
+    monkeypatch.setenv("CLASSIFY_DATA_DIR", str(tmp_path))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env()
+    assert said in str(refused.value)
+
+
+def test_values_that_work_are_taken(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CLASSIFY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CLASSIFY_IMPORT_ROOT", str(tmp_path))
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.0/8, 192.168.1.5,*")
+    monkeypatch.setenv("CLASSIFY_ALLOWED_EMAILS", "Ann@Example.com @family.example")
+    settings = Settings.from_env()
+    assert settings.import_root == tmp_path.resolve() and settings.allowed_emails == (
+        "ann@example.com",
+        "@family.example",
+    )

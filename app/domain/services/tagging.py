@@ -29,8 +29,9 @@ class Describer(Protocol):
 
 
 class BudgetExhausted(PayloadRejected):
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
         super().__init__(429, detail)
+        self.retry_after = retry_after  # seconds until the month's allowance starts again
 
 
 class AiOff(Conflict):
@@ -136,9 +137,11 @@ def _refuse_when_spent(limit: int, used: int, now: dt.datetime) -> None:
     if limit == 0:
         raise AiOff("AI tagging is turned off for your account (monthly limit 0); change it in Settings.")
     if used >= limit:
+        renewed = dt.datetime.combine(next_month(now), dt.time(), tzinfo=dt.UTC)
         raise BudgetExhausted(
             f"You have used all {limit} AI descriptions for this month; "
-            f"more from {next_month(now).isoformat()}, or raise your limit in Settings."
+            f"more from {next_month(now).isoformat()}, or raise your limit in Settings.",
+            retry_after=max(1.0, (renewed - now).total_seconds()),
         )
 
 
