@@ -27,6 +27,7 @@ from app.domain.google import (
     Unauthorized,
     parse_duration,
 )
+from app.domain.naming import within
 from app.settings import Settings
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -253,7 +254,7 @@ class GoogleApi:
     async def create_album(self, access_token: str, title: str) -> AlbumCreated:
         response = await self.http.post(
             f"{self.settings.root('google_photos_library_api')}/albums",
-            json={"album": {"title": title[:500]}},
+            json={"album": {"title": title}},
             headers=_bearer(access_token),
         )
         _raise_for(response, "album")
@@ -266,7 +267,7 @@ class GoogleApi:
         body: dict[str, Any] = {
             "albumId": album_id,
             "newMediaItems": [
-                {"simpleMediaItem": {"uploadToken": token, "fileName": name[:255]}} for token, name in items
+                {"simpleMediaItem": {"uploadToken": token, "fileName": within(name, 255)}} for token, name in items
             ],
         }
         response = await self.http.post(

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_STEM = 80
+MAX_STEM_BYTES = 200  # and bytes in UTF-8: file systems count a name's bytes (255), and unzip made none of 324
 _KEPT_PUNCTUATION = "._ -"
 
 
@@ -18,7 +19,18 @@ def safe_stem(name: str) -> str:
     kept = "".join(c if c in _KEPT_PUNCTUATION or unicodedata.category(c)[0] in "LNM" else "-" for c in name)
     stem = kept.strip(" .-_")
     stem = re.sub(r"-{2,}", "-", stem)
-    return stem[:MAX_STEM].rstrip(" .-_") or "photo"
+    stem = stem[:MAX_STEM]
+    while len(stem.encode()) > MAX_STEM_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .-_") or "photo"
+
+
+def within(name: str, limit: int) -> str:
+    """`name` cut to `limit` characters in its stem, so that its extension stays."""
+    if len(name) <= limit:
+        return name
+    stem, ext = split_name(name)
+    return stem[: max(1, limit - len(ext))] + ext
 
 
 def split_name(filename: str) -> tuple[str, str]:

@@ -67,7 +67,8 @@ def decide(answer: Answer, attempt: int, *, service: str, now: dt.datetime, jitt
     if attempt >= MAX_TRIES:
         name = SOURCE_NAMES.get(service, service)
         if answer.detail:
-            raise GiveUp(f"{name} still failed after {attempt} tries. {answer.detail.removesuffix(TRYING_AGAIN)}.")
+            detail = answer.detail.removesuffix(TRYING_AGAIN).rstrip(".")  # the service's own full stop, once
+            raise GiveUp(f"{name} still failed after {attempt} tries. {detail}.")
         raise GiveUp(f"{name} still answered {answer.status_code} after {attempt} tries.")
     if answer.status_code == 429:
         wait = retry_after_seconds(answer.retry_after, now) or DEFAULT_RATE_LIMIT_SECONDS

@@ -676,3 +676,35 @@ def test_the_picking_box_has_a_cancel_that_needs_the_forms_token(google_client):
     assert cancelled.status_code == 200 and "Picking cancelled" in cancelled.text
     assert fake.calls(f"/picker/v1/sessions/{session_id}", "DELETE")
     assert client.get(f"/google/pick/{session_id}", headers=hx).status_code == 404
+
+
+def test_an_album_is_made_once_at_a_time_with_the_names_an_export_gives(google_client):
+    """From a review of albums: a second press made a second album while the first was still uploading; a JPEG
+    uploaded as page.html went to Google as page.html, and a long name lost its .jpg to a cut at 255; a title
+    over Google's 500 characters was cut without a word; a revoked grant was told to connect, not reconnect."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))
+    long_name = "a" * 300 + ".jpg"
+    for name, seed in (("page.html", 60), (long_name, 61)):
+        assert api.upload((name, images.jpeg(seed=seed))).status_code == 201
+    api.wait_scored()
+    api.patch("/api/v1/settings", json={"blur_threshold": 1.0})  # both are keepers
+
+    too_long = api.post("/api/v1/albums/google", json={"title": "t" * 501})
+    assert too_long.status_code == 422 and "at most 500 characters" in too_long.json()["detail"]
+    fake.delay_next("/library/v1/uploads", 1.0, times=2)
+    first = api.post("/api/v1/albums/google", json={"title": "Once"})
+    assert first.status_code == 202
+    second = api.post("/api/v1/albums/google", json={"title": "Twice"})
+    assert second.status_code == 409 and "“Once” is being made" in second.json()["detail"]
+    assert wait_job(api, first.json()["job_id"])["done"] == 2
+    names = sorted(i["simpleMediaItem"]["fileName"] for c in fake.calls("/library/v1/mediaItems:batchCreate")
+                   for i in c.json["newMediaItems"])  # fmt: skip
+    assert names[0] == "a" * 251 + ".jpg" and names[1] == "page.jpg"
+    assert [a.title for a in fake.albums.values()] == ["Once"]
+
+    fake.revoke_all()
+    fake.expire_access_tokens()
+    assert api.post("/api/v1/google/picker/sessions").status_code == 409  # Google says the grant is gone
+    again = api.post("/api/v1/albums/google", json={})
+    assert again.status_code == 409 and "reconnect the account" in again.json()["detail"]

@@ -1,6 +1,6 @@
 """Export names: safe on every file system, readable, and never colliding inside one archive."""
 
-from app.domain.naming import safe_stem, split_name, unique_names
+from app.domain.naming import safe_stem, split_name, unique_names, within
 
 
 def test_safe_stem_strips_paths_and_unsafe_characters():
@@ -24,3 +24,10 @@ def test_unique_names_never_collide_case_insensitively():
     names = unique_names([("beach", ".jpg"), ("Beach", ".jpg"), ("beach", ".jpg"), ("beach", ".png")])
     assert names == ["beach.jpg", "Beach-2.jpg", "beach-3.jpg", "beach.png"]
     assert len({n.lower() for n in names}) == len(names)
+
+
+def test_a_name_of_four_byte_letters_fits_a_file_system_in_bytes() -> None:
+    """80 letters of U+20000 were 320 bytes: unzip could not make the file (ENAMETOOLONG) (found by a review)."""
+    stem = safe_stem("\U00020000" * 100)
+    assert len(stem.encode()) <= 200 and stem == "\U00020000" * 50
+    assert within("a" * 300 + ".jpg", 255) == "a" * 251 + ".jpg" and within("short.jpg", 255) == "short.jpg"

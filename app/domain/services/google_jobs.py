@@ -22,6 +22,7 @@ from app.domain.model import Job, JobStatus, PhotoSource
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, RetryLater, retry_later
 from app.domain.services import google_account, imports, waiting
+from app.domain.services.export import served_name
 from app.domain.services.google_photos import GooglePhotos, album_result
 
 T = TypeVar("T")
@@ -236,15 +237,15 @@ async def _publish_batch(ctx: GoogleJobContext, job: Job, album_id: str, keys: l
     for key in keys:
         async with ctx.uow() as tx:
             photo = await tx.photos.get(job.user_id, uuid.UUID(key))
-        if photo is None:
-            outcomes[key] = ("failed", "The photo was removed from Classify.")
+        if photo is None:  # skipped: no retry could upload it
+            outcomes[key] = ("skipped", "The photo was removed from Classify before it was uploaded.")
             continue
         data = ctx.storage.original_path(photo.storage_key).read_bytes()
 
         async def upload(token: str, data: bytes = data, mime: str = photo.mime_type) -> str:
             return await ctx.google.upload(token, data, mime)
 
-        uploaded.append((key, await ctx.call(job.user_id, upload), photo.filename))
+        uploaded.append((key, await ctx.call(job.user_id, upload), served_name(photo)))  # named as exported
     if uploaded:
 
         async def add(token: str) -> Any:

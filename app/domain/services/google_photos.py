@@ -8,7 +8,7 @@ import uuid
 from typing import Any, Protocol
 
 from app.domain.categories import Category, TabAsShown
-from app.domain.errors import Conflict, NotFound
+from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.domain.google import (
     APPEND_SCOPE,
     AlbumCreated,
@@ -27,6 +27,7 @@ GOOGLE_ALBUM = "google_album"
 IMPORT_TASK = "import_google_session"
 ALBUM_TASK = "publish_google_album"
 CANCELLED = "That picking was cancelled; pick your photos again."
+MAX_TITLE = 500  # characters Google Photos takes in an album's title
 
 
 class AlreadyPicked(Conflict):
@@ -146,8 +147,13 @@ async def start_album(
     """An album of the keepers as they are now, or (`as_shown`) as the page that offered it counted them: the
     uploads count against the person's Google storage, so more than they were told of is not uploaded."""
     state = await google_account.connection_state(user.id, uow=uow)
+    if state["status"] == "reconnect":
+        raise Conflict("Google needs you to reconnect the account (Settings → Reconnect Google).")
     if not state["connected"]:
         raise Conflict("Connect Google first (Settings → Connect Google).")
+    title = (title or "").strip() or f"Keepers {now.date().isoformat()}"
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"An album's title can be at most {MAX_TITLE} characters; this one has {len(title)}.")
     if APPEND_SCOPE not in state["scope"].split():
         raise Conflict(
             "Classify may not create albums yet: allow it first "
@@ -159,8 +165,14 @@ async def start_album(
         as_shown.check(Category.NOT_BLURRED, user.blur_threshold, len(photo_ids), nothing, "your keepers")
     if not photo_ids:
         raise Conflict("There are no keepers to save: no photo is scored and not blurred at your threshold.")
-    title = (title or "").strip()[:500] or f"Keepers {now.date().isoformat()}"
     async with uow() as tx:
+        await tx.users.hold(user.id)  # of two requests at once, the second sees the first's album under way
+        under_way = [j for j in await tx.jobs.recent(user.id, 200) if j.kind == GOOGLE_ALBUM and not j.status.finished]
+        if under_way:
+            raise Conflict(
+                f"The album “{under_way[0].payload.get('title', '')}” is being made: let it finish, or cancel it on "
+                "the Jobs page, before you make another."
+            )
         job = await tx.jobs.add(user.id, GOOGLE_ALBUM, len(photo_ids), {"title": title}, [str(p) for p in photo_ids])
         await tx.commit()
     await queue.enqueue(ALBUM_TASK, str(job.id), job_id=task_id(job.id))
