@@ -423,7 +423,9 @@
     });
     document.addEventListener("click", function (e) {
       var menu = e.target.closest && e.target.closest("details.dropdown[open]");
-      if (menu && e.target.closest("a[href]")) menu.open = false;
+      if (!menu || !e.target.closest("a[href]")) return;
+      menu.open = false;  // the item chosen is hidden with it: the focus goes back to the menu's summary
+      if (e.target.closest("a[href]") === document.activeElement) menu.querySelector("summary").focus();
     });
     document.addEventListener("focusout", function (e) {
       var menu = e.target.closest && e.target.closest("details.dropdown[open]");
@@ -458,17 +460,23 @@
     // A button that sends a request is disabled while it waits (hx-disabled-elt), and a disabled button loses the
     // focus to the page: after "Remove All" from the keyboard, the next Tab started at the top. The focus goes to
     // where the answer was put (the job's card) when nothing else took it meanwhile.
-    var sender = null;
+    // A form's button sends the form (Create the album); an answer that replaces the section its button sat in
+    // (Tag with AI) brings the button back under the same id, and the focus goes back to it.
+    var sender = null, senderKey = null;
     document.body.addEventListener("htmx:beforeRequest", function (e) {
-      sender = e.detail.elt === document.activeElement ? e.detail.elt : null;
+      var active = document.activeElement, elt = e.detail.elt;
+      sender = active && active !== document.body && (elt === active || elt.contains(active)) ? elt : null;
+      senderKey = sender ? focusKey(active) : null;
     });
     document.body.addEventListener("htmx:afterSettle", function (e) {
-      var config = e.detail.requestConfig, target = e.detail.target;
-      if (!sender || !config || config.elt !== sender || !target || !target.isConnected) return;
-      sender = null;
+      var config = e.detail.requestConfig, target = e.detail.target, key = senderKey;
+      if (!sender || !config || config.elt !== sender || !target) return;
+      sender = senderKey = null;
       if (document.activeElement && document.activeElement !== document.body) return;
-      if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
-      target.focus();
+      var next = target.isConnected ? target : (key && document.querySelector(key)) || (target.id && document.getElementById(target.id));
+      if (!next) return;
+      if (!next.matches("a[href], button, input, select, textarea, [tabindex]")) next.setAttribute("tabindex", "-1");
+      next.focus();
     });
   }
   function focusKey(el) {

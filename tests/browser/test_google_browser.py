@@ -81,8 +81,10 @@ def test_sign_in_pick_import_and_save_keepers_as_an_album(page: Page, google_set
     expect(page.locator("[data-keepers]")).to_have_text(str(keepers))
     assert_accessible(page)
     page.get_by_label("Album title").fill("Keepers from the fake")
-    page.get_by_role("button", name="Create the album").click()
+    page.get_by_role("button", name="Create the album").focus()
+    page.keyboard.press("Enter")
     album_job = page.locator("article.job")
+    expect(page.locator("#job-area")).to_be_focused()  # where the album's job is, not the page's top
     expect(album_job.locator(".job-status")).to_have_text("done", timeout=90_000)
     expect(album_job.locator(".album-link a")).to_have_text("Keepers from the fake")
     assert_accessible(page)
