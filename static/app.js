@@ -503,6 +503,11 @@
     // refresh (polling, a job's final fetch) keeps what is shown instead, and tries again on its next turn.
     // An action whose answer replaces the section it sits in (a job's Cancel, Tag with AI, the grid's next
     // page) puts an error in the place its data-error-target names, so the section and the action stay.
+    document.body.addEventListener("htmx:beforeRequest", function (e) {
+      // asked again: the last answer's error goes, so it is not read as this one's
+      var into = e.detail.elt.hasAttribute("data-error-target") && document.querySelector(e.detail.elt.getAttribute("data-error-target"));
+      if (into) into.textContent = "";
+    });
     document.body.addEventListener("htmx:beforeSwap", function (e) {
       var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
       if (!e.detail.isError || !elt) return;

@@ -67,9 +67,12 @@ def tag_on_photo_page(page: Page, fake: FakeOpenAI, name: str) -> None:
     fake.responder = lambda body, image: answer
     tags = page.locator("#photo-tags").get_by_role("list", name="Tags")
     expect(tags).to_have_count(0)  # not tagged yet
+    fake.delay_next(1.0)
     page.get_by_role("button", name="Tag with AI").focus()
     page.keyboard.press("Enter")
+    expect(page.get_by_text("Asking the AI server…")).to_be_visible()  # the wait is said, not a still page
     expect(tags.get_by_role("listitem")).to_have_text(answer["tags"])
+    expect(page.get_by_text("Asking the AI server…")).to_be_hidden()
     expect(page.locator("#photo-tags .caption")).to_have_text(answer["caption"])
     expect(page.locator("#photo-tags [data-proposed-name]")).to_have_text(answer["proposed_name"])
     expect(page.get_by_role("button", name="Describe again")).to_be_focused()  # not the page's top
