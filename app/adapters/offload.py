@@ -177,8 +177,10 @@ class ProcessOffload:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        # Waited for (a task in hand takes well under a second): left running, the workers' semaphores were
+        # reported at exit by multiprocessing's resource tracker, a warning that is not a JSON log line.
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 

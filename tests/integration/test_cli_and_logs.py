@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
 
 from app.adapters.sql.migrate import upgrade
+from tests import images
 from tests.support.live_server import live_server
 
 PASSWORD = "a very secret password"
@@ -261,3 +264,27 @@ def test_a_worker_says_why_it_cannot_use_the_database(tmp_path, database_url):
     assert asyncio.run(problem(empty)) == "has no Classify tables"
     said = asyncio.run(problem(refused))
     assert said.startswith("cannot be used (") and "Classify tables" not in said, said
+
+
+def test_a_server_that_scored_photos_stops_with_json_lines_only(tmp_path, database_url):
+    """Stopped after scoring, the server left its scoring processes' semaphores to multiprocessing's resource
+    tracker, which wrote a Python warning among the JSON lines (found by a review of the README)."""
+    env = {"CLASSIFY_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url}
+    made = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
+    assert made.returncode == 0
+    with live_server(env) as server:
+        token = httpx.post(
+            f"{server.url}/api/v1/auth/login", json={"email": "a@example.com", "password": PASSWORD}
+        ).json()["access_token"]
+        files = [("files", (f"p{i}.jpg", images.jpeg(seed=70 + i))) for i in range(3)]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.post(f"{server.url}/api/v1/photos", files=files, headers=bearer).status_code == 201
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{server.url}/api/v1/photos", headers=bearer).json()["counts"]["unprocessed"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        server.process.send_signal(signal.SIGTERM)  # to the server alone, as a container's stop does
+        server.process.wait(30)
+        time.sleep(1.0)  # the tracker is a process of its own, and writes after the server has gone
+        lines = [line for line in server.read_log().splitlines() if line.strip() and not line.startswith("=== ")]
+    assert lines and all(line.startswith("{") for line in lines), [line for line in lines if not line.startswith("{")]
