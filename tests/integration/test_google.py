@@ -708,3 +708,19 @@ def test_an_album_is_made_once_at_a_time_with_the_names_an_export_gives(google_c
     assert api.post("/api/v1/google/picker/sessions").status_code == 409  # Google says the grant is gone
     again = api.post("/api/v1/albums/google", json={})
     assert again.status_code == 409 and "reconnect the account" in again.json()["detail"]
+
+
+def test_an_album_that_google_failed_to_add_to_is_not_uploaded_again(google_client):
+    """Each retry after Google failed to add a batch sent the batch's bytes again: 26 photos uploaded six times
+    over in a review. The upload tokens are kept on the job until their photos are in the album."""
+    client, fake, _ = google_client
+    api = api_sign_in(client, fake, (*SIGN_IN_SCOPES, APPEND_SCOPE))
+    for seed in (80, 81, 82):
+        assert api.upload((f"k{seed}.jpg", images.jpeg(seed=seed))).status_code == 201
+    api.wait_scored()
+    api.patch("/api/v1/settings", json={"blur_threshold": 1.0})
+    fake.fail_next("/library/v1/mediaItems:batchCreate", 500, times=2)
+    job = wait_job(api, api.post("/api/v1/albums/google", json={"title": "Kept"}).json()["job_id"])
+    assert job["status"] == "done" and job["done"] == 3, job
+    assert len(fake.calls("/library/v1/mediaItems:batchCreate")) == 3  # two refused, then added
+    assert len(fake.calls("/library/v1/uploads")) == 3  # each photo's bytes once

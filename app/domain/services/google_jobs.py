@@ -28,6 +28,8 @@ from app.domain.services.google_photos import GooglePhotos, album_result
 T = TypeVar("T")
 EXPIRED_SELECTION = "The selection expired before it was imported; pick the photos again."
 RECONNECT = "Google needs you to reconnect the account; the job continues after that."
+UPLOADS = "uploads"  # in an album job's payload: item key -> {token, at} for bytes sent and not yet in the album
+UPLOAD_TOKEN_LIFE = dt.timedelta(hours=23)  # Google keeps an upload token for a day
 
 
 @dataclass
@@ -216,6 +218,29 @@ async def _album(ctx: GoogleJobContext, job: Job) -> dict[str, Any]:
     return result
 
 
+async def _upload_token(ctx: GoogleJobContext, job: Job, key: str, photo: Any) -> str:
+    """The photo's bytes uploaded to Google, once: the token is kept on the job until its photo is in the album,
+    so a retry after Google failed to add a batch does not send the batch's bytes again (a review saw 26 photos
+    uploaded six times over)."""
+    async with ctx.uow() as tx:
+        current = await tx.jobs.get_any(job.id)
+    payload = current.payload if current else job.payload
+    kept = payload.get(UPLOADS, {}).get(key)
+    if kept and dt.datetime.fromisoformat(kept["at"]) > ctx.clock() - UPLOAD_TOKEN_LIFE:
+        return kept["token"]
+    data = ctx.storage.original_path(photo.storage_key).read_bytes()
+
+    async def upload(token: str) -> str:
+        return await ctx.google.upload(token, data, photo.mime_type)
+
+    upload_token = await ctx.call(job.user_id, upload)
+    uploads = {**payload.get(UPLOADS, {}), key: {"token": upload_token, "at": ctx.clock().isoformat()}}
+    async with ctx.uow() as tx:
+        await tx.jobs.set_payload(job.id, {**payload, UPLOADS: uploads})
+        await tx.commit()
+    return upload_token
+
+
 async def _publish(ctx: GoogleJobContext, job: Job) -> None:
     album = await _album(ctx, job)
     async with ctx.uow() as tx:
@@ -240,12 +265,7 @@ async def _publish_batch(ctx: GoogleJobContext, job: Job, album_id: str, keys: l
         if photo is None:  # skipped: no retry could upload it
             outcomes[key] = ("skipped", "The photo was removed from Classify before it was uploaded.")
             continue
-        data = ctx.storage.original_path(photo.storage_key).read_bytes()
-
-        async def upload(token: str, data: bytes = data, mime: str = photo.mime_type) -> str:
-            return await ctx.google.upload(token, data, mime)
-
-        uploaded.append((key, await ctx.call(job.user_id, upload), served_name(photo)))  # named as exported
+        uploaded.append((key, await _upload_token(ctx, job, key, photo), served_name(photo)))  # named as exported
     if uploaded:
 
         async def add(token: str) -> Any:
@@ -257,6 +277,10 @@ async def _publish_batch(ctx: GoogleJobContext, job: Job, album_id: str, keys: l
             ok = result is not None and result.ok
             outcomes[key] = ("done", None) if ok else ("failed", (result.message if result else "") or "Not added.")
     async with ctx.uow() as tx:
+        current = await tx.jobs.get_any(job.id)
+        if current is not None and current.payload.get(UPLOADS):  # added (or refused): their tokens are spent
+            left = {k: v for k, v in current.payload[UPLOADS].items() if k not in outcomes}
+            await tx.jobs.set_payload(job.id, {**current.payload, UPLOADS: left})
         for key, (status, error) in outcomes.items():
             await tx.jobs.mark_item(job.id, key, status, error, ctx.clock())
         await tx.commit()
