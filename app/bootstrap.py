@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,9 +91,11 @@ class Container:
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
+    # JSON kept as written ("café", not "caf\u00e9"): a tag is looked for in the JSON's text (_narrowed)
+    as_written = functools.partial(json.dumps, ensure_ascii=False)
     if not settings.is_sqlite:
-        return create_async_engine(settings.database_url, pool_pre_ping=True, pool_size=10)
-    engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        return create_async_engine(settings.database_url, pool_pre_ping=True, pool_size=10, json_serializer=as_written)
+    engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, json_serializer=as_written)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

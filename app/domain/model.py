@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -161,7 +162,8 @@ class PhotoFilter:
         for name, value in (("search", query), ("tag", tag)):
             if value and len(value) > MAX_FILTER_CHARS:
                 raise InvalidInput(f"That {name} is too long: at most {MAX_FILTER_CHARS} characters.")
-        return cls((source or "").strip() or None, (tag or "").strip().lower() or None, (query or "").strip() or None)
+        tag = unicodedata.normalize("NFC", (tag or "").strip()).casefold()  # as tags are kept (vision.folded)
+        return cls((source or "").strip() or None, tag or None, (query or "").strip() or None)
 
 
 NO_FILTER = PhotoFilter()

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MIN_TAGS, MAX_TAGS = 3, 8
-_WORD = re.compile(r"[a-z0-9][a-z0-9-]*")
+_WORD = re.compile(r"[^\W_][\w-]*")  # letters and digits of any script ("café", "海"), hyphens inside
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,21 @@ class VisionAnswerInvalid(VisionUnavailable):
     """The model answered, but not with the JSON we asked for."""
 
 
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+def folded(text: str) -> str:
+    """A tag as it is kept and looked for: composed (NFC) and case-folded, in its own script. Folded to ASCII,
+    a model's answer in Japanese had no tag and no name left, and "Café" was kept as "cafe", which ?tag=café
+    did not find."""
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def clean_tags(raw: object) -> tuple[str, ...]:
-    """Lowercase single words (hyphens allowed), no repeats, at most eight; fewer than three is refused."""
+    """Lower-case single words of any script (hyphens allowed), no repeats, at most eight; fewer than three is
+    refused."""
     if not isinstance(raw, list):
         raise VisionAnswerInvalid("The model's answer has no list of tags.")
     tags: list[str] = []
     for item in raw:
-        for word in _WORD.findall(_ascii(str(item)).replace(" ", "-")):
+        for word in _WORD.findall(folded(str(item)).replace(" ", "-")):
             word = word.strip("-")[:40]
             if word and word not in tags:
                 tags.append(word)
@@ -59,7 +63,7 @@ def clean_tags(raw: object) -> tuple[str, ...]:
 
 
 def slug(text: str, max_length: int = 60) -> str:
-    words = _WORD.findall(_ascii(text).replace("_", " ").replace("-", " "))
+    words = _WORD.findall(folded(text).replace("_", " ").replace("-", " "))
     return "-".join(words)[:max_length].strip("-")
 
 

@@ -206,6 +206,21 @@ def test_a_cancelled_batch_can_go_on_with_the_photos_it_never_reached(ai):
     assert job["status"] == "done" and job["done"] == 5 and job["failed"] == 0, job
 
 
+def test_tags_and_names_in_any_script_are_kept_and_found(ai):
+    """Folded to ASCII, an answer in Japanese had no tag and no name left (a 502 that said the caption was
+    missing), and "Café" was kept as "cafe", which ?tag=café did not find (found by an outside review)."""
+    api, fake, _, _ = ai
+    photo_id = upload(api, seed=47)
+    fake.responder = lambda body, image: {"tags": ["海", "Café", "船", "boat"], "caption": "海の夕日と船。",
+                                          "proposed_name": "海の夕日", "subject": "海"}  # fmt: skip
+    tagged = api.post(f"/api/v1/photos/{photo_id}/tag")
+    assert tagged.status_code == 200, tagged.text
+    assert tagged.json()["tags"] == ["海", "café", "船", "boat"] and tagged.json()["proposed_name"] == "海の夕日"
+    for tag in ("café", "CAFÉ", "海"):
+        found = api.get("/api/v1/photos", params={"tag": tag}).json()["items"]
+        assert [p["id"] for p in found] == [photo_id], tag
+
+
 def test_an_answer_cut_off_at_the_length_limit_says_so(ai):
     api, fake, _, _ = ai
     photo_id = upload(api, seed=46)

@@ -6,7 +6,12 @@ from app.domain.vision import VisionAnswerInvalid, ai_file_stem, clean_tags, nex
 
 
 def test_tags_are_lowercase_words_without_repeats_and_capped():
-    assert clean_tags(["Beach", "SUNSET", "beach", "Palm Tree", "Été"]) == ("beach", "sunset", "palm-tree", "ete")
+    assert clean_tags(["Beach", "SUNSET", "beach", "Palm Tree", "Été"]) == (
+        "beach",
+        "sunset",
+        "palm-tree",
+        "été",
+    )  # in its own script
     assert len(clean_tags([f"w{i}" for i in range(20)])) == 8
     with pytest.raises(VisionAnswerInvalid, match="at least 3"):
         clean_tags(["one", "!!"])
