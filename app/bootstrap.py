@@ -85,8 +85,8 @@ class Container:
         await self.vision.aclose()
         await self.drive.aclose()
         await self.dropbox.aclose()
-        if hasattr(self.offload, "close"):
-            self.offload.close()
+        if hasattr(self.offload, "close"):  # waits for the scoring in hand: off the event loop
+            await asyncio.to_thread(self.offload.close)
         await self.engine.dispose()
 
 

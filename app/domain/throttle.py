@@ -38,8 +38,17 @@ class LoginThrottle:
     async def failed(self, key: str, now: dt.datetime) -> None:
         self._failures[key] = self._recent(key, now)
         self._failures[key].append(now)
-        while len(self._failures) > MAX_TRACKED:
-            self._failures.pop(next(iter(self._failures)))
+        if len(self._failures) > MAX_TRACKED:
+            self._forget_one(now)
+
+    def _forget_one(self, now: dt.datetime) -> None:
+        """Make room by the oldest key that is not held: forgetting a held one first let a guesser free an
+        account by failing on ten thousand made-up addresses."""
+        for key in list(self._failures):
+            if len(self._recent(key, now)) < self.limit:  # _recent drops a key whose failures have aged out
+                self._failures.pop(key, None)
+                return
+        self._failures.pop(next(iter(self._failures)))
 
     async def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)

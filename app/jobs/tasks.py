@@ -132,8 +132,10 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
             raise await waiting.noted(later, job_uuid, uow=container.uow, now=container.clock()) from exc
     except (tagging.BudgetExhausted, tagging.AiOff) as exc:
         status, error = "skipped", exc.detail  # the month's limit, not a fault: no "Retry failed" that cannot work
-    except NotFound:
-        status, error = "skipped", GONE_BEFORE_TAGGED  # nothing a retry could do
+    except NotFound as exc:
+        async with container.uow() as tx:  # gone, or there but its stored original unreadable (a Retry may do)
+            gone = await tx.photos.get(user.id, uuid.UUID(photo_id)) is None
+        status, error = ("skipped", GONE_BEFORE_TAGGED) if gone else ("failed", exc.detail)
     except (DomainError, VisionUnavailable) as exc:
         status, error = "failed", exc.detail
     async with container.uow() as tx:

@@ -172,13 +172,15 @@ async def login_page(
 async def login(request: Request[Any, Any, Any], container: ContainerDep, data: Form) -> Template | Redirect:
     email, target = data.get("email", ""), safe_next(data.get("next"))
     secret = container.settings.secret_key
+    marks = [mark for mark in request.cookies.get(KNOWN_BROWSER, "").split(".") if mark]
     try:
         user = await accounts.authenticate(
             email,
             data.get("password", ""),
             **password_checks(request, container),
             account_throttle=container.account_logins,
-            known_browser=accounts.is_known_browser(secret, email, request.cookies.get(KNOWN_BROWSER)),
+            browser_marks=marks,
+            secret_key=secret,
         )
     except (NotAuthenticated, TooManyAttempts) as exc:
         context = {"error": exc.detail, "email": email, "next": target, "google": container.google.configured}
@@ -188,7 +190,7 @@ async def login(request: Request[Any, Any, Any], container: ContainerDep, data: 
     mark_password_given(request, container.clock())
     known = Cookie(
         key=KNOWN_BROWSER,
-        value=accounts.known_browser_mark(secret, user.email),
+        value=".".join(accounts.marks_kept(marks, accounts.known_browser_mark(secret, user))),
         max_age=KNOWN_BROWSER_DAYS * 86400,
         httponly=True,
         secure=container.settings.secure_cookies,

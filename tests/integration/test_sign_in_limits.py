@@ -31,7 +31,10 @@ def test_many_addresses_guessing_one_account_are_held_back_but_its_own_browser_i
         assert signed_in.status_code == 303
         known = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("classify_known="))
         assert re.match(r"classify_known=[0-9a-f]{32};", known) and "HttpOnly" in known and "Path=/;" in known
-        # kept after signing out, unlike the session
+        # kept after signing out, unlike the session, and for each account signed in to there (it was the last's)
+        own_browser.post(f"{server.url}/logout", data={"_csrf_token": own_browser.cookies.get("csrftoken")})
+        assert page_sign_in(own_browser, server.url, "other@example.com", PASSWORD).status_code == 303
+        assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{32}", own_browser.cookies.get("classify_known"))
         own_browser.post(f"{server.url}/logout", data={"_csrf_token": own_browser.cookies.get("csrftoken")})
 
         wrong = {"email": "owner@example.com", "password": "a guess that is wrong"}

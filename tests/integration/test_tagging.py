@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 import zipfile
 
 import pytest
@@ -219,6 +220,33 @@ def test_tags_and_names_in_any_script_are_kept_and_found(ai):
     for tag in ("café", "CAFÉ", "海"):
         found = api.get("/api/v1/photos", params={"tag": tag}).json()["items"]
         assert [p["id"] for p in found] == [photo_id], tag
+
+
+def test_a_photo_whose_stored_file_cannot_be_read_fails_with_its_reason_not_as_removed(ai):
+    """The skip for a photo removed meanwhile caught every NotFound, and called a photo whose stored original
+    could not be read "removed", with no Retry (found by a review of the change)."""
+    api, _, client, _ = ai
+    photo_id = upload(api, seed=48)
+    api.wait_scored()
+    container = client.app.state.container
+
+    async def storage_key() -> str:
+        async with container.uow() as tx:
+            owner = await tx.users.by_email("owner@example.com")
+            return (await tx.photos.get(owner.id, uuid.UUID(photo_id))).storage_key
+
+    key = client.blocking_portal.call(storage_key)
+    for path in (container.storage.original_path(key), container.storage.rendition_path(key, "medium")):
+        if path.exists():
+            path.write_bytes(b"not an image any more")
+    job_id = api.post("/api/v1/photos/tag-batch", json={"photo_ids": [photo_id]}).json()["job_id"]
+    for _ in range(200):
+        if (job := api.get(f"/api/v1/blur/jobs/{job_id}").json())["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert job["failed"] == 1 and job["skipped"] == 0, job
+    (item,) = api.get(f"/api/v1/blur/jobs/{job_id}/items").json()
+    assert "could not be read" in item["error"], item
 
 
 def test_an_answer_cut_off_at_the_length_limit_says_so(ai):

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from app.domain import throttle as module
-from app.domain.throttle import LoginThrottle
+from app.domain.throttle import MAX_TRACKED, LoginThrottle
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -51,3 +51,14 @@ async def test_without_redis_sign_in_is_not_blocked_and_failures_are_counted_in_
     await limiter.succeeded("a|1")
     assert await limiter.wait_seconds("a|1", T0) == 0
     await unreachable.aclose()
+
+
+async def test_a_flood_of_other_keys_does_not_free_a_held_one() -> None:
+    """The oldest key was forgotten first: failing on 10,000 made-up addresses freed the account under guess."""
+    limiter = LoginThrottle(limit=3)
+    now = dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)
+    for _ in range(3):
+        await limiter.failed("owner@example.com|every client", now)
+    for i in range(MAX_TRACKED + 5):
+        await limiter.failed(f"made-up-{i}@example.com|1.2.3.4", now)
+    assert await limiter.wait_seconds("owner@example.com|every client", now) > 0

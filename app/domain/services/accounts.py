@@ -9,6 +9,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.domain.errors import (
@@ -30,6 +31,7 @@ from app.domain.units import plural
 REFRESH_LIFETIME = dt.timedelta(days=30)
 MIN_PASSWORD_LENGTH = 8
 DELETE_ATTEMPTS = 3
+KNOWN_ACCOUNTS = 5  # accounts a browser is known to, for the limit on one account from every client
 HELD = "Too many failed sign-ins; try again in about {wait}."
 ACCOUNT_HELD = (
     "This account has had too many failed sign-ins from many places. Try again in about {wait}, or from a "
@@ -122,18 +124,20 @@ async def authenticate(
     throttle: LoginAttempts | None = None,
     client: str = "",
     account_throttle: LoginAttempts | None = None,
-    known_browser: bool = False,
+    browser_marks: Sequence[str] = (),
+    secret_key: str = "",
 ) -> User:
     """The account for these credentials. After too many failures from one client for one email, even the
     right password waits (TooManyAttempts), or the limit would tell a guesser when they had it. After too
-    many for one email from every client together, only a browser that has signed in to it before may try."""
+    many for one email from every client together, only a browser that has signed in to it before (it
+    brings that account's mark among `browser_marks`) may try."""
     key = f"{email.strip().lower()}|{client}"
     account_key = f"{email.strip().lower()}|every client"
     await _wait_turn(throttle, key, now)
-    if not known_browser:
-        await _wait_turn(account_throttle, account_key, now, ACCOUNT_HELD)
     async with uow() as tx:
         user = await tx.users.by_email(email)
+        if not (user and secret_key and _brings_mark(known_browser_mark(secret_key, user), browser_marks)):
+            await _wait_turn(account_throttle, account_key, now, ACCOUNT_HELD)
         password_hash = user.password_hash if user else None
         if not password_hash:
             passwords.verify_decoy(password)  # as slow as a wrong password: the time must not tell who has an account
@@ -168,15 +172,21 @@ async def _confirm_password(
         raise InvalidInput(wrong)
 
 
-def known_browser_mark(secret_key: str, email: str) -> str:
+def known_browser_mark(secret_key: str, user: User) -> str:
     """What a browser keeps once it has signed in to this account with its password, so that a guesser
-    trying the account from many addresses does not hold its owner back (see authenticate)."""
-    message = f"signed in here before|{email.strip().lower()}".encode()
+    trying the account from many addresses does not hold its owner back (see authenticate). It goes with
+    the session stamp: a new password, or signing out everywhere, makes every browser's mark a stranger's."""
+    message = f"signed in here before|{user.email}|{session_stamp(user)}".encode()
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
-def is_known_browser(secret_key: str, email: str, mark: str | None) -> bool:
-    return bool(mark) and hmac.compare_digest(known_browser_mark(secret_key, email), mark or "")
+def _brings_mark(mark: str, marks: Sequence[str]) -> bool:
+    return any([hmac.compare_digest(mark, brought) for brought in marks])  # every one compared: no early answer
+
+
+def marks_kept(marks: Sequence[str], new: str, keep: int = KNOWN_ACCOUNTS) -> list[str]:
+    """A browser's marks with `new` first: one for each of the last few accounts signed in to there."""
+    return [new, *(m for m in marks if m != new)][:keep]
 
 
 async def _wait_turn(throttle: LoginAttempts | None, key: str, now: dt.datetime, held: str = HELD) -> None:

@@ -24,11 +24,11 @@ from app.domain.retry import Answer, GiveUp, RetryLater, retry_later
 from app.domain.services import google_account, imports, waiting
 from app.domain.services.export import served_name
 from app.domain.services.google_photos import GooglePhotos, album_result
+from app.domain.services.waiting import UPLOADS
 
 T = TypeVar("T")
 EXPIRED_SELECTION = "The selection expired before it was imported; pick the photos again."
 RECONNECT = "Google needs you to reconnect the account; the job continues after that."
-UPLOADS = "uploads"  # in an album job's payload: item key -> {token, at} for bytes sent and not yet in the album
 UPLOAD_TOKEN_LIFE = dt.timedelta(hours=23)  # Google keeps an upload token for a day
 
 

@@ -9,6 +9,7 @@ import uuid
 from app.domain.ports import UowFactory
 from app.domain.retry import RetryLater
 
+UPLOADS = "uploads"  # in an album job's payload: item key -> {token, at} for bytes sent and not yet in the album
 PROGRESS_MARK = "progress_mark"  # in a job's payload: the task's try before the last one that got items further
 
 
@@ -28,7 +29,8 @@ async def tries_since_progress(job_id: uuid.UUID, task_try: int, *, uow: UowFact
         job = await tx.jobs.get_any(job_id)
         if job is None:
             return task_try
-        processed = job.done + job.failed
+        # an album's photos sent to Google and not yet added to it count too: it adds them fifty at a time
+        processed = job.done + job.failed + len(job.payload.get(UPLOADS, {}))
         mark = job.payload.get(PROGRESS_MARK)
         if mark and mark["processed"] == processed and mark["try"] < task_try:
             return task_try - mark["try"]
