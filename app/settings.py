@@ -133,8 +133,13 @@ def _env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...] 
     return raw
 
 
+def data_dir_path() -> Path:
+    """Where CLASSIFY_DATA_DIR points, without making it."""
+    return Path(_env("CLASSIFY_DATA_DIR", "./data") or "./data").resolve()
+
+
 def _data_dir() -> Path:
-    data_dir = Path(_env("CLASSIFY_DATA_DIR", "./data") or "./data").resolve()
+    data_dir = data_dir_path()
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new one: photos and database, the owner's only
     except OSError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,15 +104,18 @@ async def _account(email: str, container: Container) -> User:
 def run(args: argparse.Namespace) -> int:
     from app.cli.database import migrated
     from app.domain.errors import DomainError
-    from app.settings import Settings
+    from app.settings import Settings, data_dir_path
 
     if args.users_command == "delete" and not args.yes:
         print("classify: this deletes the account and all its photos; add --yes to do it", file=sys.stderr)
         return 2
+    new_folder = not data_dir_path().exists()
     settings = Settings.from_env()
     new_file = _missing_sqlite_file(settings)
     if new_file and args.users_command != "create":
         print(f"classify: there is no database at {new_file}: {WHICH_DATABASE}", file=sys.stderr)
+        if new_folder:  # made by reading the settings (with a new secret key in it): not left behind
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
         return 1
     password = _password(args.password_stdin) if args.users_command in ("create", "set-password") else ""
     migrated(settings)

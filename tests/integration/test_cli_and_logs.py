@@ -221,7 +221,7 @@ def test_users_run_away_from_the_servers_data_folder_say_which_database_they_use
     env = {"CLASSIFY_DATA_DIR": str(tmp_path / "elsewhere")}
     missing = classify("users", "sign-out", "a@example.com", env=env)
     assert missing.returncode == 1 and "there is no database at" in missing.stderr
-    assert not (tmp_path / "elsewhere" / "classify.db").exists()
+    assert not (tmp_path / "elsewhere").exists()  # nor the folder, with a new secret key in it
     created = classify("users", "create", "a@example.com", "--password-stdin", env=env, stdin=PASSWORD + "\n")
     assert created.returncode == 0 and created.stdout == "created a@example.com\n"
     assert f"this made a new database at {tmp_path / 'elsewhere' / 'classify.db'}" in created.stderr
