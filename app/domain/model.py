@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.domain.categories import DEFAULT_THRESHOLD, Category, category_of, is_blurred, kind_at
 from app.domain.errors import InvalidInput
+from app.domain.vision import folded
 
 
 class PhotoSource(StrEnum):
@@ -162,7 +162,7 @@ class PhotoFilter:
         for name, value in (("search", query), ("tag", tag)):
             if value and len(value) > MAX_FILTER_CHARS:
                 raise InvalidInput(f"That {name} is too long: at most {MAX_FILTER_CHARS} characters.")
-        tag = unicodedata.normalize("NFC", (tag or "").strip()).casefold()  # as tags are kept (vision.folded)
+        tag = folded((tag or "").strip())  # as tags are kept
         return cls((source or "").strip() or None, tag or None, (query or "").strip() or None)
 
 

@@ -18,7 +18,7 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
 DEFAULT_RATE_LIMIT_SECONDS = 10.0
 # Google Photos asks clients that hit its quota to wait at least 30 s before trying again.
-MIN_RATE_LIMIT_SECONDS = {"google_photos": 30.0}
+MIN_RATE_LIMIT_SECONDS = {"google_photos": 30.0, "vision": 10.0}
 
 
 class RetryLater(Exception):

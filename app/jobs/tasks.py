@@ -124,10 +124,12 @@ async def tag_photo(ctx: dict[str, Any], job_id: str, photo_id: str) -> str:
         )
     except VisionBusy as exc:
         tries = int(ctx.get("job_try", 1))
-        if tries >= retry.MAX_TRIES:  # a server that stays busy: given up on, as Google and Dropbox are
+        answer = retry.Answer(429, f"{exc.retry_after:.0f}" if exc.retry_after else None, exc.detail)
+        try:  # the one policy: a server that stays busy is given up on, as Google and Dropbox are
+            wait = retry.decide(answer, tries, service="vision", now=container.clock(), jitter=0.0)
+        except retry.GiveUp:
             status, error = "failed", f"{exc.detail.rstrip('.')}; still busy after {tries} tries."
         else:
-            wait = max(exc.retry_after or 0, retry.DEFAULT_RATE_LIMIT_SECONDS)
             later = RetryLater(wait, exc.detail, "The AI server asked Classify to slow down")
             raise await waiting.noted(later, job_uuid, uow=container.uow, now=container.clock()) from exc
     except (tagging.BudgetExhausted, tagging.AiOff) as exc:

@@ -228,7 +228,7 @@ def must_confirm_password(user: User, confirmed_at: dt.datetime | None, now: dt.
     stolen session could otherwise link its own Google, and keep a way in after the password changes."""
     if not user.password_hash or user.google_sub:  # nothing to confirm with, or Google is the account's already
         return False
-    return confirmed_at is None or not dt.timedelta(0) <= now - confirmed_at <= RECENT_PASSWORD
+    return not _within(confirmed_at, now, RECENT_PASSWORD)
 
 
 async def confirm_password(
@@ -249,7 +249,12 @@ async def confirm_password(
 def may_add_password(google_signed_in_at: dt.datetime | None, now: dt.datetime) -> bool:
     """`google_signed_in_at` is when this browser last signed in with Google, not the account: a sign-in on
     another device must not make an old session here able to give the account a password."""
-    return google_signed_in_at is not None and dt.timedelta(0) <= now - google_signed_in_at <= RECENT_SIGN_IN
+    return _within(google_signed_in_at, now, RECENT_SIGN_IN)
+
+
+def _within(moment: dt.datetime | None, now: dt.datetime, window: dt.timedelta) -> bool:
+    """Whether `moment` (this browser's own, kept in its session) is at most `window` ago, and not ahead."""
+    return moment is not None and dt.timedelta(0) <= now - moment <= window
 
 
 async def add_password(

@@ -18,7 +18,7 @@ from app.domain.google import (
     ServiceUnavailable,
     SessionGone,
 )
-from app.domain.model import Job, JobStatus, PhotoSource
+from app.domain.model import Job, JobStatus, Photo, PhotoSource
 from app.domain.ports import ImageInspector, PhotoStorage, TaskQueue, UowFactory
 from app.domain.retry import Answer, GiveUp, RetryLater, retry_later
 from app.domain.services import google_account, imports, waiting
@@ -218,7 +218,7 @@ async def _album(ctx: GoogleJobContext, job: Job) -> dict[str, Any]:
     return result
 
 
-async def _upload_token(ctx: GoogleJobContext, job: Job, key: str, photo: Any) -> str:
+async def _upload_token(ctx: GoogleJobContext, job: Job, key: str, photo: Photo) -> str:
     """The photo's bytes uploaded to Google, once: the token is kept on the job until its photo is in the album,
     so a retry after Google failed to add a batch does not send the batch's bytes again (a review saw 26 photos
     uploaded six times over)."""
