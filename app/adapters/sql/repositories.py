@@ -57,6 +57,14 @@ class SqlUserRepository:
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
+    async def hold_first_run(self) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            # READ COMMITTED lets two transactions both count no account; this lock makes the second wait
+            await self.session.execute(select(func.pg_advisory_xact_lock(FIRST_RUN_LOCK)))
+        else:
+            # SQLite reads outside a transaction until the first write; an empty write opens it first
+            await self.session.execute(update(UserRow).where(UserRow.id.is_(None)).values(name=None))
+
     async def set_threshold(self, user_id: uuid.UUID, threshold: float) -> None:
         await self.session.execute(update(UserRow).where(UserRow.id == user_id).values(blur_threshold=threshold))
 
@@ -150,6 +158,7 @@ def _not_through(job_id: uuid.UUID) -> Any:
 
 
 ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
+FIRST_RUN_LOCK = 0x636C617373696679  # "classify": the advisory lock key of the first-run form
 
 
 def _mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:

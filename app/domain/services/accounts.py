@@ -107,6 +107,7 @@ async def create_owner(
     """The first-run account; refused once any account exists (asked in the transaction that makes it)."""
     email = check_new_credentials(email, password)
     async with uow() as tx:
+        await tx.users.hold_first_run()
         if await tx.users.count():
             raise Conflict("Classify already has an owner account; sign in instead.")
         user = await tx.users.add(email, passwords.hash(password), name)
