@@ -15,6 +15,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from app.adapters.crypto import TokenCipher
 from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from app.domain import retry
@@ -724,3 +725,29 @@ def test_an_album_that_google_failed_to_add_to_is_not_uploaded_again(google_clie
     assert job["status"] == "done" and job["done"] == 3, job
     assert len(fake.calls("/library/v1/mediaItems:batchCreate")) == 3  # two refused, then added
     assert len(fake.calls("/library/v1/uploads")) == 3  # each photo's bytes once
+
+
+def test_tokens_that_cannot_be_opened_ask_to_reconnect(google_client):
+    """A row's sealed tokens open only for the account they were sealed for: copied into another account's
+    row, they are not used there (they were, before). After the server's secret key has changed, they cannot
+    be opened at all (a 500 before). Either way the account is asked to reconnect Google, and nothing else."""
+    client, fake, settings = google_client
+    url = settings.database_url
+    fake.next_user = GoogleUser(sub="100000000000000000201", email="alice@example.com")
+    alice = api_sign_in(client, fake)
+    fake.next_user = GoogleUser(sub="100000000000000000202", email="bob@example.com")
+    bob = api_sign_in(client, fake)
+    alices = "(SELECT o.{0} FROM oauth_tokens o JOIN users u ON u.id = o.user_id WHERE u.email = 'alice@example.com')"
+    bobs_row = "user_id = (SELECT id FROM users WHERE email = 'bob@example.com')"
+    run_sql(url, f"UPDATE oauth_tokens SET access_token = {alices.format('access_token')}, "
+                 f"refresh_token = {alices.format('refresh_token')} WHERE {bobs_row}")  # fmt: skip
+    refused = bob.post("/api/v1/google/picker/sessions")
+    assert refused.status_code == 409 and "reconnect" in refused.json()["detail"].lower()
+    assert alice.post("/api/v1/google/picker/sessions").status_code == 201
+
+    alice_id = alice.get("/api/v1/auth/me").json()["id"]
+    sealed = TokenCipher("a secret key the server had before").encrypt("ya29.token", bound_to=f"{alice_id}:google")
+    run_sql(url, "UPDATE oauth_tokens SET access_token = :sealed, refresh_token = :sealed", sealed=sealed)
+    refused = alice.post("/api/v1/google/picker/sessions")
+    assert refused.status_code == 409 and "reconnect" in refused.json()["detail"].lower()
+    assert alice.get("/api/v1/auth/me").status_code == 200

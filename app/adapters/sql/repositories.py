@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Select, and_, case, delete, exists, func, literal_column, or_, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -157,6 +158,7 @@ def _not_through(job_id: uuid.UUID) -> Any:
     return (JobItemRow.job_id == job_id) & JobItemRow.status.in_(("failed", "skipped"))
 
 
+log = structlog.get_logger("classify.db")
 ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
 FIRST_RUN_LOCK = 0x636C617373696679  # "classify": the advisory lock key of the first-run form
 
@@ -701,22 +703,26 @@ class SqlOAuthTokenRepository:
         row = await self._row(user_id, provider)
         if row is None:
             return None
-        return StoredTokens(
-            access_token=self.cipher.decrypt(row.access_token) if row.access_token else None,
-            refresh_token=self.cipher.decrypt(row.refresh_token) if row.refresh_token else None,
-            expires_at=row.expires_at,
-            scope=row.scope or "",
-            status=row.status,
-        )
+        place = _token_place(user_id, provider)
+        try:
+            access = self.cipher.decrypt(row.access_token, place) if row.access_token else None
+            refresh = self.cipher.decrypt(row.refresh_token, place) if row.refresh_token else None
+        except ValueError as exc:
+            # the server's secret key changed, or the row was altered or copied from another account's:
+            # the account connects again rather than failing every call that needs the provider
+            log.warning("stored tokens cannot be opened", user_id=str(user_id), provider=provider, reason=str(exc))
+            return StoredTokens(None, None, None, row.scope or "", "reconnect")
+        return StoredTokens(access, refresh, row.expires_at, row.scope or "", row.status)
 
     async def save(self, user_id: uuid.UUID, provider: str, tokens: TokenSet) -> None:
         row = await self._row(user_id, provider)
         if row is None:
             row = OAuthTokenRow(user_id=user_id, provider=provider)
             self.session.add(row)
-        row.access_token = self.cipher.encrypt(tokens.access_token)
+        place = _token_place(user_id, provider)
+        row.access_token = self.cipher.encrypt(tokens.access_token, place)
         if tokens.refresh_token:  # Google sends a refresh token only on the first consent: keep the old one
-            row.refresh_token = self.cipher.encrypt(tokens.refresh_token)
+            row.refresh_token = self.cipher.encrypt(tokens.refresh_token, place)
         row.expires_at = tokens.expires_at
         # Google's answer lists every scope the grant holds now (include_granted_scopes): it replaces what was
         # kept, so a permission taken back (a revoked grant, a box unticked at reconnect) is not still claimed
@@ -741,6 +747,10 @@ class SqlOAuthTokenRepository:
         return await self.session.scalar(
             select(OAuthTokenRow).where(OAuthTokenRow.user_id == user_id, OAuthTokenRow.provider == provider)
         )
+
+
+def _token_place(user_id: uuid.UUID, provider: str) -> str:
+    return f"{user_id}:{provider}"
 
 
 def _score_values(outcome: ScoreOutcome, now: dt.datetime | None) -> dict[str, Any]:
