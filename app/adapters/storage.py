@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -17,7 +18,9 @@ from app.domain.errors import StorageFull
 from app.domain.units import megabytes
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, *, lasting: bool = False) -> None:
+    """Write under a temporary name, then rename. `lasting`: the rename too is on disk before this returns,
+    for a file that a row will name and that cannot be made again (an original, not a thumbnail)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -30,11 +33,23 @@ def _write_atomically(path: Path, data: bytes) -> None:
             # on disk before its name is: after a power cut, a row never names an empty or cut-short file
             os.fsync(out.fileno())
         os.replace(tmp, path)
+        if lasting:
+            _sync_folder(path.parent)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno in NO_SPACE:
             raise StorageFull() from exc
         raise
+
+
+def _sync_folder(folder: Path) -> None:
+    # a rename is an entry in the folder: after a power cut, PostgreSQL's committed row could name a file
+    # whose rename was still in the page cache
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LocalPhotoStorage:
@@ -54,7 +69,8 @@ class LocalPhotoStorage:
 
     async def put_original(self, key: str, data: bytes) -> None:
         await anyio.to_thread.run_sync(self._check_room, len(data))
-        await anyio.to_thread.run_sync(_write_atomically, self.original_path(key), data)
+        write = functools.partial(_write_atomically, lasting=True)
+        await anyio.to_thread.run_sync(write, self.original_path(key), data)
 
     def _check_room(self, size: int) -> None:
         """Originals stop short of filling the disk: the rest is kept for the database, thumbs and sign-ins,
