@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from app.domain.services.accounts import looks_like_email
 from app.domain.throttle import LIMIT, WINDOW, LoginThrottle
 
 log = structlog.get_logger("classify.logins")
@@ -111,4 +112,5 @@ class LoggedLoginAttempts:
 
 def _who(key: str) -> dict[str, str]:
     email, _, client = key.rpartition("|")
-    return {"email": email, "client": client}
+    # what was typed in the email box is logged only when it is an address: it may be the password
+    return {"email": email if looks_like_email(email) else "(not an email address)", "client": client}

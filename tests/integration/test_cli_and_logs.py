@@ -57,6 +57,8 @@ def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, databas
         bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
         stale = {"email": "a@example.com", "password": "forgotten!"}
         assert httpx.post(f"{server.url}/api/v1/auth/login", json=stale).status_code == 401
+        typed_in_the_wrong_box = {"email": "my secret words", "password": "x"}
+        assert httpx.post(f"{server.url}/api/v1/auth/login", json=typed_in_the_wrong_box).status_code == 401
         assert httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer).json()["email"] == "a@example.com"
         fresh = httpx.post(f"{server.url}/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
         httpx.get(f"{server.url}/api/v1/auth/me?token={tokens['access_token']}", headers=bearer)
@@ -64,7 +66,8 @@ def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, databas
         assert reused.status_code == 401
         log = server.read_log()
 
-    for secret in (PASSWORD, "forgotten!", tokens["access_token"], tokens["refresh_token"], fresh["refresh_token"]):
+    secrets = (PASSWORD, "forgotten!", "my secret words", tokens["access_token"], tokens["refresh_token"])
+    for secret in (*secrets, fresh["refresh_token"]):
         assert secret not in log
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     requests = [line for line in lines if line.get("event") == "request"]
@@ -72,7 +75,8 @@ def test_users_create_then_api_login_and_no_secret_in_the_logs(tmp_path, databas
     # what whoever runs the server needs to see: a wrong password tried, a refresh token used twice
     failed = [line for line in lines if line.get("event") == "sign-in failed"]
     assert [(line["email"], line["client"], line["level"]) for line in failed] == [
-        ("a@example.com", "127.0.0.1", "warning")
+        ("a@example.com", "127.0.0.1", "warning"),
+        ("(not an email address)", "127.0.0.1", "warning"),
     ]
     assert any(line.get("event") == "a refresh token was used twice: its sign-in is ended" for line in lines)
 

@@ -67,9 +67,13 @@ def _session_named(refresh_token: str) -> uuid.UUID | None:
         return None
 
 
+def looks_like_email(text: str) -> bool:
+    return len(text) <= 320 and _EMAIL.match(text) is not None
+
+
 def check_new_credentials(email: str, password: str) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
+    if not looks_like_email(email):
         raise InvalidInput("Enter a valid email address, like name@example.com.")
     check_new_password(password)
     return email
