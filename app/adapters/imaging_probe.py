@@ -97,10 +97,11 @@ def check_declared_size(data: bytes, image_format: ImageFormat, name: str, limit
 def check_size(size: tuple[int, int], name: str, limits: ImageLimits) -> None:
     width, height = size
     if width * height > limits.max_pixels:
+        shown, limit = megapixels(width * height), megapixels(limits.max_pixels)
+        if shown == limit:  # rounded, 10001×10000 read as the limit itself
+            shown = f"just over {limit}"
         raise ImageRejected(
-            413,
-            f"{name} is {width}×{height} pixels ({megapixels(width * height)} megapixels); "
-            f"the limit is {megapixels(limits.max_pixels)} megapixels.",
+            413, f"{name} is {width}×{height} pixels ({shown} megapixels); the limit is {limit} megapixels."
         )
     if max(width, height) > limits.max_side:
         raise ImageRejected(413, f"{name} is {width}×{height} pixels; the limit is {limits.max_side:,} pixels a side.")

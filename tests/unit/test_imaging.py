@@ -197,6 +197,12 @@ def test_make_rendition_refuses_a_bomb_too():
     assert render_rejection(images.png_bomb(50000, 50000)).status_code == 413
 
 
+def test_just_over_the_pixel_limit_does_not_read_as_the_limit():
+    error = rejection(images.png_bomb(10001, 10000), "photo.png")
+
+    assert error.detail == "photo.png is 10001×10000 pixels (just over 100 megapixels); the limit is 100 megapixels."
+
+
 def test_jpeg_over_the_side_limit_is_413():
     error = rejection(images.jpeg_declaring(30001, 10), "wide.jpg")
 
