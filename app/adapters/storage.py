@@ -79,11 +79,7 @@ class LocalPhotoStorage:
             return
         self.originals.mkdir(parents=True, exist_ok=True)
         if shutil.disk_usage(self.originals).free - size < self.reserve_bytes:
-            raise StorageFull(
-                f"The server's disk is nearly full (it keeps {megabytes(self.reserve_bytes)} free), so this photo "
-                "was not stored. Whoever runs Classify needs to make room; removing photos you no longer need "
-                "frees some too, once they are deleted for good in Recently removed."
-            )
+            raise StorageFull.at_reserve(megabytes(self.reserve_bytes))
 
     async def read_original(self, key: str) -> bytes:
         return await anyio.to_thread.run_sync(self.original_path(key).read_bytes)

@@ -54,6 +54,15 @@ class StorageFull(PayloadRejected):
     def __init__(self, detail: str = "") -> None:
         super().__init__(507, detail or DISK_FULL)
 
+    @classmethod
+    def at_reserve(cls, reserve: str, what: str = "this photo was not stored") -> StorageFull:
+        """The disk keeps `reserve` (e.g. "100 MB") free for the database, thumbs and sign-ins."""
+        return cls(
+            f"The server's disk is nearly full (it keeps {reserve} free), so {what}. Whoever runs Classify needs "
+            "to make room; removing photos you no longer need frees some too, once they are deleted for good in "
+            "Recently removed."
+        )
+
 
 DISK_FULL = (
     "The server's disk is full, so nothing was saved. Whoever runs Classify needs to make room on it; "

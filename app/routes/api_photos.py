@@ -50,7 +50,7 @@ from app.routes.schemas import (
     UploadResult,
 )
 from app.routes.security import BEARER, requires_api_user
-from app.routes.upload_stream import IncomingFile, received_files
+from app.routes.upload_stream import IncomingFile, SpillRoom, received_files
 from app.routes.views import job_out, photo_out
 
 SIZES = {"thumb", "medium", "original"}
@@ -105,7 +105,10 @@ def upload_status(result: UploadResult) -> int:
 
 async def uploaded_files(request: Request[Any, Any, Any], container: ContainerDep) -> Sequence[IncomingFile]:
     settings = container.settings
-    return await received_files(request, max_files=settings.max_files_per_request, max_bytes=settings.max_upload_bytes)
+    spill_room = SpillRoom(settings.data_dir / "uploading", settings.min_free_bytes)
+    return await received_files(
+        request, max_files=settings.max_files_per_request, max_bytes=settings.max_upload_bytes, spill_room=spill_room
+    )
 
 
 class PhotosController(Controller):

@@ -5,12 +5,17 @@ hands each 64 KB chunk to a thread to write: for a 4 MB phone photo, a file crea
 and deleted, and some fifty thread hand-offs, before the photo is even looked at. Here the parts are
 parsed with the same parser (`multipart`), and each file's bytes are kept in memory as they arrive while
 the uploads of the whole process hold less than UPLOAD_MEMORY; past it, a file goes to a temporary file,
-written in large pieces. A file is kept to `max_bytes + 1` bytes, which is enough to refuse it as too large.
+written in large pieces, in the data dir's `uploading` folder: on the disk whose room the server watches
+(CLASSIFY_MIN_FREE_MB), not in the system's /tmp, which may be small, or memory. A file is kept to
+`max_bytes + 1` bytes, which is enough to refuse it as too large.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
@@ -19,7 +24,8 @@ from litestar._multipart import parse_content_header
 from litestar.exceptions import ClientException, ValidationException
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from app.domain.errors import PayloadRejected
+from app.adapters.sql.outage import NO_SPACE
+from app.domain.errors import PayloadRejected, StorageFull
 from app.domain.units import megabytes
 
 SPILL_PIECE = 1024 * 1024  # what is written to a spilled file at once
@@ -49,6 +55,25 @@ class MemoryBudget:
 UPLOAD_MEMORY = MemoryBudget(48 * 1024 * 1024)
 
 
+@dataclass(frozen=True)
+class SpillRoom:
+    """Where files past UPLOAD_MEMORY go, and the disk space they must leave free there."""
+
+    folder: Path
+    reserve_bytes: int = 0
+
+    def new_file(self, size: int) -> Any:
+        """A temporary file for up to `size` bytes; StorageFull when the disk has not room for them."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            room = shutil.disk_usage(self.folder).free - self.reserve_bytes
+        except OSError as exc:
+            raise StorageFull() if exc.errno in NO_SPACE else exc from None
+        if room < size:
+            raise StorageFull.at_reserve(megabytes(self.reserve_bytes), "this upload was not received")
+        return tempfile.TemporaryFile(dir=self.folder)
+
+
 class IncomingFile(Protocol):
     filename: str
 
@@ -60,9 +85,10 @@ class IncomingFile(Protocol):
 class ReceivedFile:
     """One file of the request: its name, and its bytes (in memory, or in a temporary file)."""
 
-    def __init__(self, filename: str, limit: int) -> None:
+    def __init__(self, filename: str, limit: int, spill_room: SpillRoom) -> None:
         self.filename = filename
         self.limit = limit  # bytes beyond this are dropped
+        self.spill_room = spill_room
         self.size = 0
         self.chunks: list[bytes] = []
         self.held = 0  # bytes of `chunks` counted in UPLOAD_MEMORY
@@ -79,7 +105,7 @@ class ReceivedFile:
             self.held += len(piece)
             return
         if self.spill is None:
-            self.spill = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
+            self.spill = await anyio.to_thread.run_sync(self.spill_room.new_file, self.limit)
         if sum(map(len, self.chunks)) >= SPILL_PIECE:
             await self._write_chunks()
 
@@ -87,7 +113,10 @@ class ReceivedFile:
         data, self.chunks = b"".join(self.chunks), []
         UPLOAD_MEMORY.give_back(self.held)
         self.held = 0
-        await anyio.to_thread.run_sync(self.spill.write, data)
+        try:
+            await anyio.to_thread.run_sync(self.spill.write, data)
+        except OSError as exc:
+            raise StorageFull() if exc.errno in NO_SPACE else exc from None
 
     async def read(self) -> bytes:
         if self.spill is None:
@@ -108,7 +137,9 @@ class ReceivedFile:
             await anyio.to_thread.run_sync(spill.close)
 
 
-async def received_files(request: Request[Any, Any, Any], *, max_files: int, max_bytes: int) -> list[ReceivedFile]:
+async def received_files(
+    request: Request[Any, Any, Any], *, max_files: int, max_bytes: int, spill_room: SpillRoom
+) -> list[ReceivedFile]:
     """Every file of the multipart field 'files'; raises for a body that is not such a form, or too many.
 
     The upload routes take bodies past the app's limit for other requests, up to a full batch of the largest
@@ -121,7 +152,7 @@ async def received_files(request: Request[Any, Any, Any], *, max_files: int, max
         raise PayloadRejected(413, too_large(max_files, max_bytes))  # said at once, before anything is read
     files: list[ReceivedFile] = []
     try:
-        await _parse(request, boundary, files, max_files, max_bytes)
+        await _parse(request, boundary, files, max_files, max_bytes, spill_room)
     except BaseException:
         for received in files:
             await received.close()
@@ -132,7 +163,12 @@ async def received_files(request: Request[Any, Any, Any], *, max_files: int, max
 
 
 async def _parse(
-    request: Request[Any, Any, Any], boundary: str, files: list[ReceivedFile], max_files: int, max_bytes: int
+    request: Request[Any, Any, Any],
+    boundary: str,
+    files: list[ReceivedFile],
+    max_files: int,
+    max_bytes: int,
+    spill_room: SpillRoom,
 ) -> None:
     current: ReceivedFile | None = None  # the file whose bytes are arriving, if the part is one
     left = upload_limit(max_files, max_bytes)
@@ -144,7 +180,7 @@ async def _parse(
                     raise PayloadRejected(413, too_large(max_files, max_bytes))
                 for part in parser.parse(chunk):
                     if isinstance(part, MultipartSegment):
-                        current = _start(part, files, max_files, max_bytes)
+                        current = _start(part, files, max_files, max_bytes, spill_room)
                     elif part and current is not None:
                         await current.add(part)
                 if parser.closed:
@@ -175,11 +211,13 @@ def too_large(max_files: int, max_bytes: int) -> str:
     )
 
 
-def _start(part: MultipartSegment, files: list[ReceivedFile], max_files: int, max_bytes: int) -> ReceivedFile | None:
+def _start(
+    part: MultipartSegment, files: list[ReceivedFile], max_files: int, max_bytes: int, spill_room: SpillRoom
+) -> ReceivedFile | None:
     """A new part: a file of the field 'files' is kept; other fields, and a file input left empty, are not."""
     if part.name != FIELD or not part.filename:
         return None
     if len(files) == max_files:
         raise PayloadRejected(413, f"More than {max_files} files in one request; send at most {max_files} at a time.")
-    files.append(ReceivedFile(part.filename, max_bytes + 1))
+    files.append(ReceivedFile(part.filename, max_bytes + 1, spill_room))
     return files[-1]

@@ -138,3 +138,27 @@ def test_a_damaged_file_found_while_decoding_is_named_in_its_refusal(api):
     refusal names the file."""
     refused = api.upload(("half.jpg", images.truncated_jpeg()))
     assert refused.status_code == 422 and refused.json()["detail"].startswith("half.jpg "), refused.text
+
+
+def test_files_past_the_memory_budget_go_to_the_data_disk(tmp_path, database_url, monkeypatch):
+    """They went to the system's /tmp, which the server's reserve (CLASSIFY_MIN_FREE_MB) does not watch."""
+    monkeypatch.setattr(upload_stream, "UPLOAD_MEMORY", upload_stream.MemoryBudget(100_000))
+    folders: list[str] = []
+    real = upload_stream.tempfile.TemporaryFile
+    monkeypatch.setattr(upload_stream.tempfile, "TemporaryFile", lambda dir: folders.append(str(dir)) or real(dir=dir))
+    files = [(f"p{i}.jpg", images.jpeg(1200, 900, seed=i)) for i in range(2)]
+    with signed_in(tmp_path, database_url) as api:
+        assert api.upload(*files).status_code == 201
+    assert folders and set(folders) == {str(tmp_path / "data" / "uploading")}
+
+
+def test_a_file_past_the_memory_budget_is_refused_when_the_data_disk_is_at_its_reserve(
+    tmp_path, database_url, monkeypatch
+):
+    monkeypatch.setattr(upload_stream, "UPLOAD_MEMORY", upload_stream.MemoryBudget(100_000))
+    files = [(f"p{i}.jpg", images.jpeg(1200, 900, seed=i)) for i in range(2)]
+    with signed_in(tmp_path, database_url, min_free_mb=10**9) as api:
+        response = api.upload(*files)
+        assert response.status_code == 507 and "so this upload was not received" in response.json()["detail"]
+        assert api.get("/api/v1/photos").json()["counts"]["all"] == 0
+    assert upload_stream.UPLOAD_MEMORY.used == 0
