@@ -31,6 +31,9 @@ from app.domain.google import TokenSet
 from app.domain.model import NO_FILTER, Job, NewPhoto, Photo, PhotoFilter, User
 from app.domain.ports import PhotoPage, ScoreOutcome, StoredTokens
 
+log = structlog.get_logger("classify.db")
+FIRST_RUN_LOCK = 0x636C617373696679  # "classify": the advisory lock key of the first-run form
+
 
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
