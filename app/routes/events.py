@@ -17,7 +17,7 @@ from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
 from app.adapters.sql.outage import is_outage
-from app.domain.model import Job
+from app.domain.model import Job, JobStatus
 from app.domain.progress import describe_eta, eta_seconds
 from app.domain.services import jobs
 from app.logs import log
@@ -26,6 +26,16 @@ from app.routes.security import requires_page_user
 
 POLL_SECONDS = 0.4
 MAX_STREAM_SECONDS = 3600  # the browser reconnects by itself if a stream is cut
+# A cancel stops the items not started; those under way (an AI call, a download) finish and are counted.
+# The card follows them this long after the cancel, so that it does not stop at a count that then moves.
+SETTLING_SECONDS = 20.0
+
+
+def settling(job: Job, now: dt.datetime) -> bool:
+    """Cancelled a moment ago: items that were under way may still finish."""
+    if job.status is not JobStatus.CANCELLED or job.finished_at is None:
+        return False
+    return (now - job.finished_at).total_seconds() < SETTLING_SECONDS
 
 
 def job_context(job: Job, now: dt.datetime) -> dict[str, Any]:
@@ -34,6 +44,7 @@ def job_context(job: Job, now: dt.datetime) -> dict[str, Any]:
         "eta": describe_eta(eta_seconds(job, now)),
         "waiting": job.waiting_at(now),
         "go_on": jobs.can_go_on(job),
+        "settling": settling(job, now),
     }
 
 
@@ -51,12 +62,13 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
                 log.info("progress stream ended: the database is away", job_id=str(job_id))
                 return
             raise
-        state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(container.clock()))
+        now = container.clock()
+        state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(now), settling(job, now))
         if state != last:
             last = state
             html = template.render(**job_context(job, container.clock()))
             yield ServerSentEventMessage(data=html.replace("\n", " "), event="progress")
-        if job.status.finished:
+        if job.status.finished and not settling(job, container.clock()):
             yield ServerSentEventMessage(data=job.status.value, event="done")
             return
         await asyncio.sleep(POLL_SECONDS)

@@ -471,13 +471,22 @@ async def job_progress(request: Request[Any, Any, Any], container: ContainerDep,
         return await _jobs_template(user, [job], container, older=None, paged=True)
     # A job that has just ended changed what the gallery shows (imported or scored photos): it reloads its grid.
     headers = {"HX-Trigger": "photos-scored"} if job.status.finished else {}
-    return Template("_job.html", context=job_context(job, container.clock()), headers=headers)
+    return Template("_job.html", context=await _card_context(user, job, container), headers=headers)
 
 
 @post("/jobs/{job_id:str}/cancel", guards=GUARD, include_in_schema=False, status_code=200)
 async def cancel_job(request: Request[Any, Any, Any], container: ContainerDep, job_id: str) -> Template:
-    job = await jobs.cancel_job(caller(request).id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock())
-    return Template("_job.html", context=job_context(job, container.clock()))
+    user = caller(request)
+    job = await jobs.cancel_job(user.id, parse_uuid(job_id, "job"), uow=container.uow, now=container.clock())
+    return Template("_job.html", context=await _card_context(user, job, container))
+
+
+async def _card_context(user: User, job: Job, container: ContainerDep) -> dict[str, Any]:
+    """A job's card, with what failed or was skipped once the job has ended."""
+    context = job_context(job, container.clock())
+    if job.status.finished:
+        context["failures"] = await jobs.first_job_errors(user.id, job.id, JOB_ERRORS_SHOWN, uow=container.uow)
+    return context
 
 
 @post("/jobs/{job_id:str}/retry", guards=GUARD, include_in_schema=False, status_code=200)

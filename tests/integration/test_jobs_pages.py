@@ -11,7 +11,13 @@ from app.adapters.offload import run_inline
 from app.bootstrap import bootstrap
 from tests import images
 from tests.integration.test_pages import _signed_in
-from tests.support.jobs import job_with_items
+from tests.support.jobs import job_with_items, job_with_items_marked
+
+
+def _counts(card: str) -> str:
+    """A job card's counts line, as it reads."""
+    counts = re.search(r'<p class="job-counts">(.*?)</p>', card, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", counts).split()).replace(" ,", ",")
 
 
 def _jobs(api, n: int) -> list[str]:
@@ -143,8 +149,7 @@ def test_skipped_items_are_counted_apart_from_the_done_ones(client, api, setting
     job = api.get(f"/api/v1/blur/jobs/{job_id}").json()
     assert (job["status"], job["done"], job["skipped"], job["failed"], job["total"]) == ("done", 3, 1, 1, 4)
     _signed_in(client)
-    counts = re.search(r'<p class="job-counts">(.*?)</p>', client.get(f"/jobs/{job_id}").text, re.S).group(1)
-    assert " ".join(re.sub(r"<[^>]+>", " ", counts).split()) == "2 done, 1 skipped, 1 failed of 4"
+    assert _counts(client.get(f"/jobs/{job_id}").text) == "2 done, 1 skipped, 1 failed of 4"
 
 
 def test_the_jobs_page_says_when_nothing_takes_the_queued_jobs(tmp_path, database_url):
@@ -207,3 +212,29 @@ def test_the_jobs_page_names_an_imports_files_not_the_services_ids(client, api, 
     assert f"<li><code>{path}</code> (skipped)" in page
     assert photo not in page.split("failed or skipped")[-1]
     assert "<li><code>beach.jpg</code> (failed): Not added.</li>" in page
+
+
+def test_a_cancelled_card_follows_what_was_under_way_then_lists_what_failed(client, api, settings, monkeypatch):
+    """The card said "cancelled · 1 done" and stopped, while the photos already being described went on to
+    "5 done"; the failed items showed only after a reload; and "Retry failed" did not say it would also go on
+    with the items the cancel left (browser review)."""
+    from app.routes import events
+
+    monkeypatch.setattr(events, "SETTLING_SECONDS", 1.5)
+    keys = ["trip/a.jpg", "trip/b.jpg", "trip/c.jpg", "trip/d.jpg", "trip/e.jpg"]
+    job_id = job_with_items(settings, "owner@example.com", keys, [(keys[:1], "failed", "could not be read")])
+    token = _signed_in(client)
+    htmx = {"hx-request": "true", "x-csrftoken": token}
+
+    card = client.post(f"/jobs/{job_id}/cancel", headers=htmx).text
+    assert 'sse-connect="/jobs/' in card and "what was under way when you cancelled finishes" in card
+    job_with_items_marked(settings, job_id, keys[1:2], "done")  # a task that had started before the cancel
+    with client.stream("GET", f"/jobs/{job_id}/events") as stream:
+        said = "".join(stream.iter_text())
+    assert re.search(r"data-done>1<", said) and "event: done" in said  # the count that moved after the cancel
+
+    card = client.get(f"/jobs/{job_id}", headers={"hx-request": "true"}).text
+    assert "sse-connect" not in card and "what was under way" not in card
+    assert _counts(card) == "1 done, 1 failed of 5, 3 not reached"
+    assert "1 item failed or skipped" in card and "(failed): could not be read" in card
+    assert "Retry failed, go on with the rest" in card

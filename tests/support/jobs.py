@@ -4,6 +4,7 @@ at once (sixty failed items, a mix of outcomes)."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,21 @@ def job_with_items(
             await container.close()
 
     return asyncio.run(make())
+
+
+def job_with_items_marked(settings: Settings, job_id: str, keys: Sequence[str], status: str) -> None:
+    """Mark more of a job's items, as a task that was under way would."""
+
+    async def mark() -> None:
+        container = bootstrap(settings, offload=run_inline)
+        try:
+            async with container.uow() as tx:
+                await tx.jobs.mark_items(uuid.UUID(job_id), list(keys), status, None, container.clock())
+                await tx.commit()
+        finally:
+            await container.close()
+
+    asyncio.run(mark())
 
 
 class HeldQueue:
