@@ -486,6 +486,7 @@ async def _card_context(user: User, job: Job, container: ContainerDep) -> dict[s
     context = job_context(job, container.clock())
     if job.status.finished:
         context["failures"] = await jobs.first_job_errors(user.id, job.id, JOB_ERRORS_SHOWN, uow=container.uow)
+        context["undoable"] = job.id in await recently_removed.undoable(user, [job], uow=container.uow)
     return context
 
 
@@ -532,7 +533,9 @@ async def _jobs_template(user: User, shown: list[Job], container: ContainerDep, 
         if job.status.finished
     }
     now = container.clock()
-    states = {job.id: job_context(job, now) for job in shown}  # each card's time left, or why it waits
+    undoable = await recently_removed.undoable(user, shown, uow=container.uow)
+    # each card's time left, or why it waits; a removal's Undo while its photos are in the bin
+    states = {job.id: {**job_context(job, now), "undoable": job.id in undoable} for job in shown}
     unfinished = any(not job.status.finished for job in shown)
     no_worker = await workers_missing(container) if unfinished else None
     if no_worker:  # no time left to tell while nothing takes the tasks

@@ -249,3 +249,28 @@ def test_many_photos_get_the_same_call_at_once_from_the_api_and_the_grid(client,
     assert none.status_code == 422 and "Tick the photos to mark first." in none.text
     odd = client.post("/photos/mark-selected", content=f"marked_as=<b>&photo_ids={mine['sharp'][0]}", headers=headers)
     assert odd.status_code == 422 and "<b>" not in odd.text
+
+
+def test_a_removals_undo_is_offered_while_its_photos_are_in_the_bin(client, api):
+    """Undo stayed on the Jobs page once its photos were back, and led to "Nothing was put back" (browser
+    review). It goes when the last of them is put back, by the Undo or from Recently removed."""
+    mine = _library(api)
+    first = api.post("/api/v1/photos/remove-batch", json={"photo_ids": mine["blurred"]}).json()["job_id"]
+    wait_job(api, first)
+    second = api.post("/api/v1/photos/remove-batch", json={"photo_ids": mine["sharp"][:1]}).json()["job_id"]
+    wait_job(api, second)
+    _signed_in(client)
+
+    def undo_offered() -> set[str]:
+        page = client.get("/jobs").text
+        return {job for job in (first, second) if f'name="job_id" value="{job}"' in page}
+
+    assert undo_offered() == {first, second}
+    assert api.post("/api/v1/removed/restore", json={"job_id": second}).json()["restored"] == 1
+    assert undo_offered() == {first}
+    api.post("/api/v1/removed/restore", json={"photo_ids": mine["blurred"][:1]})
+    assert undo_offered() == {first}  # one of its photos still waits
+    api.post("/api/v1/removed/restore", json={"photo_ids": mine["blurred"][1:]})
+    assert undo_offered() == set()
+    card = client.get(f"/jobs/{first}", headers={"hx-request": "true"}).text
+    assert "Undo: put them back" not in card and "done" in card

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.domain.model import KEEP_REMOVED_DAYS, Photo, RemovedPhoto, User
+from app.domain.model import KEEP_REMOVED_DAYS, Job, Photo, RemovedPhoto, User
 from app.domain.ports import PhotoStorage, RemovedPage, Restored, UowFactory
 from app.domain.services.photos import MAX_PAGE, within_a_batch
+from app.domain.services.removal import REMOVE_BATCH
 
 PURGE_BATCH = 500  # photos a transaction when the expired ones go
 RESTORE_BATCH = 500  # photos a transaction when photos are put back
@@ -34,6 +35,13 @@ async def list_removed(user: User, *, uow: UowFactory, limit: int = 48, cursor: 
 async def summary(user: User, *, uow: UowFactory) -> BinSummary:
     async with uow() as tx:
         return BinSummary(*await tx.removed.summary(user.id), await tx.removed.newest_removal(user.id))
+
+
+async def undoable(user: User, jobs: Sequence[Job], *, uow: UowFactory) -> set[uuid.UUID]:
+    """The removals among `jobs` whose Undo would still put photos back: some of theirs are in the bin."""
+    removals = [job.id for job in jobs if job.kind == REMOVE_BATCH and job.status.finished and job.done]
+    async with uow() as tx:
+        return set(await tx.removed.left_of_removals(user.id, removals))
 
 
 async def get_removed(user_id: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -> RemovedPhoto:
