@@ -168,6 +168,11 @@ def test_pages_load_without_a_console_error_or_a_request_off_the_server(page: Pa
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
 
 
+# the lines each element's text takes
+LINES_OF_TEXT = """elements => elements.map(element => {
+    const range = document.createRange(); range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+})"""
 LONG_NAME = "holiday_" + "x" * 60 + "__motion_strong.jpg"
 
 
@@ -194,6 +199,8 @@ def test_a_photo_with_a_long_name_fits_the_screen_on_a_phone_and_a_desktop(page:
         page.goto(app_server.url + "/photos")  # the tab's Export menu, opened, at the right of a wide window
         page.locator(".export-menu summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, "export menu")
+        lines = page.eval_on_selector_all(".export-menu ul a", LINES_OF_TEXT)
+        assert lines and (max(lines) == 1 or width < 400), lines  # they wrapped in a menu as wide as its button
 
     # once removed: the note that names it, and its card in Recently removed (Pico fitted the card to the name)
     page.set_viewport_size({"width": 320, "height": 800})
