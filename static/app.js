@@ -230,6 +230,8 @@
       var focused = bar.contains(active) || (acted && (!active || active === document.body));
       bar.hidden = count === 0;
       document.getElementById("picked-count").textContent = count + " selected";
+      var what = count === 1 ? "this photo" : "these " + count + " photos";
+      bar.setAttribute("hx-confirm", "Remove " + what + " from Classify? " + bar.dataset.confirmAfter);
       var all = bar.querySelector("[data-pick-all]"), shown = document.querySelectorAll('#grid input[form="picked"]').length;
       if (all) { all.hidden = count >= shown; all.textContent = "Select all " + shown + " shown"; }
       if (focused && bar.hidden) afterBar();

@@ -316,9 +316,11 @@ def test_upload_sort_threshold_photo_page_and_export(
     # the form's "find button" was looked for inside the button: nothing was disabled while the call was sent
     assert not [w for w in warnings if "hx-disabled-elt" in w]
     page.get_by_label(f"Select {SHARP[0]}").check()
-    page.once("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Remove selected…").click()
     expect(count(page, "all")).to_have_text(str(len(SHARP) - 1), timeout=SCORING_TIMEOUT)
+    assert asked[0].startswith("Remove this photo from Classify?")  # the question says how many
     expect(card(page, SHARP[0])).to_have_count(0)
 
 
