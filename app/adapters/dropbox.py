@@ -93,8 +93,9 @@ class DropboxSharedLinks:
                         else:
                             files.append(RemoteFile(entry_path, entry["name"], None, is_folder=True))
                     elif entry.get(".tag") == "file":
-                        size, content_hash = entry.get("size"), entry.get("content_hash")
-                        files.append(RemoteFile(entry_path, entry["name"], None, size, content_hash=content_hash))
+                        file = RemoteFile(entry_path, entry["name"], None, entry.get("size"),
+                                          content_hash=entry.get("content_hash"), file_id=entry.get("id"))  # fmt: skip
+                        files.append(file)
                 if not page.get("has_more"):
                     break
                 page = await self._rpc("files/list_folder/continue", {"cursor": page["cursor"]})

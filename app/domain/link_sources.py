@@ -18,6 +18,13 @@ class RemoteFile:
     sha256: str | None = None  # Drive lists it: a file whose bytes are here already need not be downloaded
     content_hash: str | None = None  # Dropbox lists its own hash (dropbox_content_hash), for the same purpose
     is_folder: bool = False  # a sub-folder left out (not asked to include them): listed to say so
+    file_id: str | None = None  # Dropbox's id of the file ("id:..."): the same file whichever link reaches it
+
+    @property
+    def source_id(self) -> str:
+        """What a photo from this file keeps as its source id, so that a later import knows it: a Dropbox path
+        names a file only within its link (two folders' IMG_0001.jpg are two photos), its id everywhere."""
+        return self.file_id or self.key
 
 
 def dropbox_content_hash(data: bytes) -> str:

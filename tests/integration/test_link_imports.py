@@ -172,7 +172,8 @@ def test_a_dropbox_folder_with_has_more_is_listed_to_the_end(links, fake_dropbox
     assert len(fake_dropbox.calls("/files/list_folder/continue")) == 2
     assert api.wait_scored()["counts"]["all"] == 25
     listed = api.get("/api/v1/photos?source=dropbox&limit=100").json()["items"]
-    assert {p["source_id"] for p in listed} == {f"/photo_{i:03d}.jpg" for i in range(1, 26)}
+    ids = {p["source_id"] for p in listed}  # Dropbox's file ids: a path names a file only within its link
+    assert len(ids) == 25 and all(i.startswith("id:") for i in ids)
     items = api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()
     assert [(i["item"], i["status"]) for i in items] == [("/notes.txt", "skipped")]
     assert "not an image" in items[0]["error"]
@@ -634,3 +635,20 @@ def test_the_system_check_asks_drive_and_dropbox_whether_they_take_the_servers_k
         assert "API key not valid" in drive["detail"]
     finally:
         kept_check.KEEP_SECONDS = kept
+
+
+def test_two_dropbox_folders_with_the_same_file_names_bring_in_both_sets_of_photos(links, fake_dropbox):
+    """A Dropbox photo was known by its path inside the link: a second folder's IMG_0000.jpg..., other pictures,
+    were all "imported from here before", and never downloaded (imports review). A file's id knows it."""
+    api = links
+    names = [f"IMG_{i:04}.jpg" for i in range(3)]
+    trip_a = fake_dropbox.add_shared_folder("Trip A", [(n, images.jpeg(seed=600 + i)) for i, n in enumerate(names)])
+    trip_b = fake_dropbox.add_shared_folder("Trip B", [(n, images.jpeg(seed=700 + i)) for i, n in enumerate(names)])
+    first = finished(api, start(api, "dropbox", trip_a))
+    second = finished(api, start(api, "dropbox", trip_b))
+    assert (first["done"], first["skipped"], second["done"], second["skipped"]) == (3, 0, 3, 0)
+    assert len(all_photos(api, "dropbox")) == 6
+    again = finished(api, start(api, "dropbox", trip_b))  # the same folder again adds nothing
+    assert (again["done"], again["skipped"]) == (3, 3)
+    items = api.get(f"/api/v1/blur/jobs/{again['id']}/items").json()
+    assert {i["error"] for i in items} == {f"{name} was imported from here before; nothing to add." for name in names}

@@ -279,7 +279,7 @@ async def _import_file(
         kind = file.mime_type or "no image extension"
         return "skipped", f"{file.name} is not an image ({kind}); skipped."
     async with ctx.uow() as tx:
-        if await tx.photos.by_source_id(job.user_id, source, file.key):
+        if await tx.photos.by_source_id(job.user_id, source, file.source_id):
             return "skipped", imports.imported_before(file.name)  # a re-import adds nothing
         same = await tx.photos.by_sha256(job.user_id, file.sha256.lower()) if file.sha256 else None
     if file.content_hash and same is None:
@@ -295,7 +295,7 @@ async def _import_file(
         file.name,
         owner=job.user_id,
         source=source,
-        source_id=file.key,
+        source_id=file.source_id,
         uow=ctx.uow,
         storage=ctx.storage,
         images=ctx.images,
