@@ -54,13 +54,15 @@ class GoogleDrive:
         headers, params = self._auth(token, keys)
         response = await self.http.get(
             f"{self.api_root}/files/{folder.folder_id}",
-            params={**params, "fields": "id,name,mimeType", "supportsAllDrives": "true"},
+            params={**params, "fields": "id,name,mimeType,trashed", "supportsAllDrives": "true"},
             headers=headers,
         )
         _raise_for(response)
         body = response.json()
         if body.get("mimeType") != FOLDER_MIME:
             raise FolderUnavailable(422, "That Drive link is to a file, not a folder.")
+        if body.get("trashed"):  # still shown to its link, but its files are not listed: the import found nothing
+            raise FolderUnavailable(422, "That Drive folder is in the bin: restore it in Drive first.")
         return str(body.get("name", ""))
 
     @UNANSWERED

@@ -652,3 +652,15 @@ def test_two_dropbox_folders_with_the_same_file_names_bring_in_both_sets_of_phot
     assert (again["done"], again["skipped"]) == (3, 3)
     items = api.get(f"/api/v1/blur/jobs/{again['id']}/items").json()
     assert {i["error"] for i in items} == {f"{name} was imported from here before; nothing to add." for name in names}
+
+
+def test_a_drive_folder_in_the_bin_is_refused_not_imported_as_empty(links, fake_drive, database_url):
+    """It was accepted, and its job ended "done" with nothing in it and no word why (imports review)."""
+    folder = fake_drive.add_folder("Old trip", public=True)
+    fake_drive.add_file(folder, "a.jpg", images.jpeg(seed=900), "image/jpeg")
+    fake_drive.trash(folder)
+    refused = links.post("/api/v1/imports", json={"source": "google_drive", "url": fake_drive.folder_url(folder)})
+    assert refused.status_code == 422 and refused.json()["detail"] == (
+        "That Drive folder is in the bin: restore it in Drive first."
+    )
+    assert run_sql(database_url, "SELECT count(*) FROM jobs") == [(0,)]
