@@ -10,7 +10,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Select, and_, case, delete, exists, func, literal_column, or_, select, tuple_, union_all, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.crypto import TokenCipher
@@ -24,6 +23,7 @@ from app.adapters.sql.models import (
     RemovedPhotoRow,
     UserRow,
 )
+from app.adapters.sql.unless_there import insert_unless_there
 from app.domain.categories import Category, CategoryCounts, Order
 from app.domain.cursors import decode_cursor, decode_score_cursor, encode_cursor, encode_score_cursor
 from app.domain.errors import Conflict
@@ -302,28 +302,27 @@ class SqlPhotoRepository:
 
     async def add(self, photo: NewPhoto, score: ScoreOutcome | None = None, now: dt.datetime | None = None) -> Photo:
         scored = {} if score is None else _score_values(score, now)
-        row = PhotoRow(
-            user_id=photo.user_id,
-            source=photo.source,
-            source_id=photo.source_id,
-            filename=photo.filename,
-            mime_type=photo.mime_type,
-            width=photo.width,
-            height=photo.height,
-            file_size=photo.file_size,
-            sha256=photo.sha256,
-            storage_key=photo.storage_key,
-            taken_at=photo.taken_at,
-            flags=list(photo.flags),
-            fingerprint=photo.fingerprint,
-            tags=[],
+        values = {
+            "user_id": photo.user_id,
+            "source": photo.source,
+            "source_id": photo.source_id,
+            "filename": photo.filename,
+            "mime_type": photo.mime_type,
+            "width": photo.width,
+            "height": photo.height,
+            "file_size": photo.file_size,
+            "sha256": photo.sha256,
+            "storage_key": photo.storage_key,
+            "taken_at": photo.taken_at,
+            "flags": list(photo.flags),
+            "fingerprint": photo.fingerprint,
+            "tags": [],
             **scored,
-        )
-        self.session.add(row)
-        try:
-            await self.session.flush()
-        except IntegrityError:
-            raise Conflict("This photo is already in Classify.") from None
+        }
+        added = insert_unless_there(self.session, PhotoRow, values).returning(PhotoRow)
+        row = (await self.session.execute(added)).scalar_one_or_none()
+        if row is None:
+            raise Conflict("This photo is already in Classify.")
         return to_photo(row)
 
     async def owned(self, user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.adapters.sql.models import PhotoRow, UserRow, VisionCallRow, VisionResultRow
+from app.adapters.sql.unless_there import insert_unless_there
 from app.domain.vision import VisionResult
 
 
@@ -32,11 +32,10 @@ class SqlVisionRepository:
         key = (VisionResultRow.sha256 == sha256, VisionResultRow.model == model)
         if replace and (await self.session.execute(update(VisionResultRow).where(*key).values(**answer))).rowcount:
             return
-        try:
-            async with self.session.begin_nested():
-                self.session.add(VisionResultRow(sha256=sha256, model=model, **answer))
-        except IntegrityError:
-            pass  # the same image was described concurrently: the first answer stays
+        # the same image described concurrently: the first answer stays
+        await self.session.execute(
+            insert_unless_there(self.session, VisionResultRow, {"sha256": sha256, "model": model, **answer})
+        )
 
     async def record_call(self, user_id: uuid.UUID, photo_id: uuid.UUID) -> uuid.UUID:
         row = VisionCallRow(user_id=user_id, photo_id=photo_id)
