@@ -66,9 +66,9 @@ async def _progress(request: Request[Any, Any, Any], container: ContainerDep, jo
         state = (job.status, job.done, job.failed, job.skipped, job.total, job.waiting_at(now), settling(job, now))
         if state != last:
             last = state
-            html = template.render(**job_context(job, container.clock()))
+            html = template.render(**job_context(job, now))
             yield ServerSentEventMessage(data=html.replace("\n", " "), event="progress")
-        if job.status.finished and not settling(job, container.clock()):
+        if job.status.finished and not settling(job, now):
             yield ServerSentEventMessage(data=job.status.value, event="done")
             return
         await asyncio.sleep(POLL_SECONDS)
