@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.services.imports import NotAFile
 
 MAX_FILES = 100_000
 
@@ -31,24 +33,31 @@ class LocalFolders:
         return candidate
 
     def list_files(self, folder: Path) -> list[str]:
-        """Every regular file below `folder`, recursively, as paths relative to the import root."""
+        """Every entry below `folder` but folders, recursively, as paths relative to the import root: regular
+        files, and links, pipes and devices, which `read` refuses, so that the import names them as skipped."""
         assert self.root is not None
         found: list[str] = []
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                full = Path(dirpath) / name
-                if name.startswith(".") or not full.is_file() or full.is_symlink():
+                if name.startswith("."):
                     continue
-                found.append(str(full.relative_to(self.root)))
+                found.append(str((Path(dirpath) / name).relative_to(self.root)))
                 if len(found) >= MAX_FILES:
                     return found
         return found
 
     def read(self, relative: str, max_bytes: int) -> bytes:
         assert self.root is not None
+        name = relative.rsplit("/", 1)[-1]
+        # asked before opening: opening a pipe waits for a writer
+        kind = os.lstat(self.root / relative).st_mode
+        if stat.S_ISLNK(kind):
+            raise NotAFile(f"{name} is a link; links are not followed, the file it points to can be imported itself.")
+        if not stat.S_ISREG(kind):
+            raise NotAFile(f"{name} is not a regular file (a pipe, socket or device); skipped.")
         path = (self.root / relative).resolve()
-        if self.root not in path.parents:
+        if self.root not in path.parents:  # a folder on the way swapped for a link since the listing
             raise InvalidInput("That file is outside the import root.")
         with path.open("rb") as source:
             return source.read(max_bytes + 1)

@@ -77,6 +77,8 @@ async def import_file(ctx: dict[str, Any], job_id: str, relative_path: str) -> s
             await tx.commit()
     try:
         data = container.folders.read(relative_path, container.settings.max_upload_bytes)
+    except imports.NotAFile as exc:
+        status, error = "skipped", str(exc)
     except OSError as exc:
         status, error = "failed", f"{relative_path} could not be read: {exc.strerror or exc}"
     else:

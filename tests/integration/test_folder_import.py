@@ -111,3 +111,35 @@ def test_a_file_already_here_is_a_skipped_item_that_names_its_photo_and_a_reimpo
         "a.jpg is already in Classify as from-phone.jpg (the same bytes)."
     ]  # b.png, imported the first time, adds nothing and says nothing
     assert folder_api.get("/api/v1/photos").json()["counts"]["all"] == 2
+
+
+def test_links_pipes_and_dangling_links_are_named_as_skipped_not_left_out(tmp_path, database_url):
+    """They were left out of the job without a word (imports review); a pipe must not be opened, or the task
+    waits for a writer that never comes."""
+    import os
+
+    root = tmp_path / "imports"
+    (root / "mixed").mkdir(parents=True)
+    images.write(root / "mixed" / "a.jpg", images.jpeg(seed=3))
+    images.write(tmp_path / "elsewhere.jpg", images.jpeg(seed=4))
+    (root / "mixed" / "out.jpg").symlink_to(tmp_path / "elsewhere.jpg")
+    (root / "mixed" / "inside.jpg").symlink_to(root / "mixed" / "a.jpg")
+    (root / "mixed" / "gone.jpg").symlink_to(root / "mixed" / "nothing.jpg")
+    os.mkfifo(root / "mixed" / "pipe.jpg")
+    settings = make_settings(tmp_path / "data", database_url, import_root=root)
+    with TestClient(app=create_app(settings, bootstrap(settings, offload=run_inline))) as client:
+        create_account(settings, "owner@example.com")
+        api = login(client, "owner@example.com")
+        accepted = api.post("/api/v1/imports", json={"source": "folder", "path": "mixed"})
+        assert accepted.status_code == 202 and accepted.json()["total"] == 5
+        job = _finished(api, accepted.json()["job_id"])
+        assert (job["status"], job["done"], job["skipped"], job["failed"]) == ("done", 5, 4, 0)
+        reasons = {i["item"]: i["error"] for i in api.get(f"/api/v1/blur/jobs/{job['id']}/items").json()}
+        link = "{} is a link; links are not followed, the file it points to can be imported itself."
+        assert reasons == {
+            "mixed/gone.jpg": link.format("gone.jpg"),
+            "mixed/inside.jpg": link.format("inside.jpg"),
+            "mixed/out.jpg": link.format("out.jpg"),
+            "mixed/pipe.jpg": "pipe.jpg is not a regular file (a pipe, socket or device); skipped.",
+        }
+        assert [p["filename"] for p in api.get("/api/v1/photos").json()["items"]] == ["a.jpg"]

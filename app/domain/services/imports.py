@@ -15,10 +15,15 @@ FOLDER_IMPORT = "import_folder"
 IMPORT_FILE_TASK = "import_file"
 
 
+class NotAFile(Exception):
+    """A folder entry that is listed, so that it is accounted for, but not read: a link, a pipe, a device."""
+
+
 class FolderReader(Protocol):
     def resolve(self, path: str) -> Path: ...
     def list_files(self, folder: Path) -> list[str]: ...
-    def read(self, relative: str, max_bytes: int) -> bytes: ...
+    def read(self, relative: str, max_bytes: int) -> bytes:
+        """The file's bytes, up to max_bytes + 1; NotAFile for an entry that is not a regular file."""
 
 
 async def start_folder_import(
