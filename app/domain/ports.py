@@ -325,8 +325,8 @@ class RemovedPhotoRepository(Protocol):
     async def summary(self, user_id: uuid.UUID) -> tuple[int, int]:
         """How many photos the user's bin holds, and their files' bytes."""
 
-    async def left_of_removals(self, user_id: uuid.UUID, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        """How many photos each of these removals left in the user's bin (a removal with none left is absent)."""
+    async def removals_in_bin(self, user_id: uuid.UUID, job_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of these removals that have photos in the user's bin still."""
 
     async def newest_removal(self, user_id: uuid.UUID) -> dt.datetime | None:
         """When the photo removed last of those in the user's bin was removed; None for an empty bin."""

@@ -144,15 +144,10 @@ class SqlRemovedPhotoRepository:
         count, size = (await self.session.execute(query.where(RemovedPhotoRow.user_id == user_id))).one()
         return int(count), int(size)
 
-    async def left_of_removals(self, user_id: uuid.UUID, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-        if not job_ids:
-            return {}
-        query = (
-            select(RemovedPhotoRow.removal_job_id, func.count())
-            .where(RemovedPhotoRow.user_id == user_id, RemovedPhotoRow.removal_job_id.in_(job_ids))
-            .group_by(RemovedPhotoRow.removal_job_id)
-        )
-        return {job_id: int(count) for job_id, count in await self.session.execute(query)}
+    async def removals_in_bin(self, user_id: uuid.UUID, job_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        query = select(RemovedPhotoRow.removal_job_id).distinct()
+        query = query.where(RemovedPhotoRow.user_id == user_id, RemovedPhotoRow.removal_job_id.in_(job_ids))
+        return set(await self.session.scalars(query))
 
     async def newest_removal(self, user_id: uuid.UUID) -> dt.datetime | None:
         newest = select(func.max(RemovedPhotoRow.removed_at)).where(RemovedPhotoRow.user_id == user_id)

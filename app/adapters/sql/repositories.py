@@ -161,9 +161,7 @@ def _not_through(job_id: uuid.UUID) -> Any:
     return (JobItemRow.job_id == job_id) & JobItemRow.status.in_(("failed", "skipped"))
 
 
-log = structlog.get_logger("classify.db")
 ID_CHUNK = 1000  # ids a query: under SQLite's and asyncpg's limits on bound parameters
-FIRST_RUN_LOCK = 0x636C617373696679  # "classify": the advisory lock key of the first-run form
 
 
 def _mine(user_id: uuid.UUID, photo_ids: Sequence[uuid.UUID]) -> Any:

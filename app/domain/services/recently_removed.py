@@ -40,8 +40,10 @@ async def summary(user: User, *, uow: UowFactory) -> BinSummary:
 async def undoable(user: User, jobs: Sequence[Job], *, uow: UowFactory) -> set[uuid.UUID]:
     """The removals among `jobs` whose Undo would still put photos back: some of theirs are in the bin."""
     removals = [job.id for job in jobs if job.kind == REMOVE_BATCH and job.status.finished and job.done]
+    if not removals:  # most cards: no question to ask
+        return set()
     async with uow() as tx:
-        return set(await tx.removed.left_of_removals(user.id, removals))
+        return await tx.removed.removals_in_bin(user.id, removals)
 
 
 async def get_removed(user_id: uuid.UUID, photo_id: uuid.UUID, *, uow: UowFactory) -> RemovedPhoto:
